@@ -1,0 +1,83 @@
+// The validated, engine-independent form of a graph file: what the YAML says, nothing more.
+
+/** mgmt's meta params, present on every resource (`meta:` in YAML). */
+export interface MetaParams {
+  /** Add edges implied by the resources themselves (a file after its parent directory). */
+  autoedge: boolean;
+  /** Allow merging compatible resources into one vertex (pkg). */
+  autogroup: boolean;
+  /** Check only: never change anything, report what would change. */
+  noop: boolean;
+  /** Retries after a failed Watch or CheckApply; -1 retries forever. */
+  retry: number;
+  /** Milliseconds between retries. */
+  delay: number;
+  /** Seconds between polls; 0 uses the resource's own watch. */
+  poll: number;
+  /** CheckApply rate limit in runs per second; 0 means unlimited. */
+  limit: number;
+  /** Token-bucket burst for `limit`. */
+  burst: number;
+  /** Counting semaphores shared across the graph, as `id` or `id:N`. */
+  sema: string[];
+  /** Restart a watch that completed. */
+  rewatch: boolean;
+}
+
+export const defaultMeta: Readonly<MetaParams> = Object.freeze({
+  autoedge: true,
+  autogroup: true,
+  noop: false,
+  retry: 0,
+  delay: 0,
+  poll: 0,
+  limit: 0,
+  burst: 0,
+  sema: [],
+  rewatch: false,
+});
+
+/** Where something came from, for error messages. */
+export interface SourcePos {
+  file: string;
+  line: number; // 1-based
+}
+
+export interface ResourceRef {
+  kind: string;
+  name: string;
+}
+
+export interface ResourceSpec extends ResourceRef {
+  meta: MetaParams;
+  /** Kind-specific fields, validated against the kind's schema, defaults applied. */
+  params: Record<string, unknown>;
+  pos: SourcePos;
+}
+
+export interface EdgeSpec {
+  name: string;
+  from: ResourceRef;
+  to: ResourceRef;
+  /** Deliver a refresh to `to` when `from` changed something. */
+  notify: boolean;
+  pos: SourcePos;
+}
+
+export interface CollectSpec {
+  kind: string;
+  pattern: string;
+  pos: SourcePos;
+}
+
+export interface GraphSpec {
+  graph: string;
+  comment: string;
+  resources: ResourceSpec[];
+  edges: EdgeSpec[];
+  collect: CollectSpec[];
+  /** The file the graph was read from ("<inline>" for strings). */
+  source: string;
+}
+
+export const refKey = (r: ResourceRef): string => `${r.kind}[${r.name}]`;

@@ -1,0 +1,77 @@
+// The contract between the engine and a resource kind.
+import type { Observable, SchedulerLike } from 'rxjs';
+import type { MetaParams, ResourceSpec } from '../graph/spec.js';
+import type { Logger } from '../util/logger.js';
+
+/** One field of a kind's YAML schema. */
+export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'map';
+
+export interface FieldSchema {
+  type: FieldType;
+  /** Allowed values for a string field. */
+  enum?: readonly string[];
+  /** Value when the field is absent (after validation the field is always set if this is). */
+  default?: unknown;
+  required?: boolean;
+  /** One line for the docs and for "expected ..." in errors. */
+  doc: string;
+}
+
+/** What a resource can reach from the engine. */
+export interface ResourceEnv {
+  hostname: string;
+  log: Logger;
+  /** The engine's scheduler: resources that need time (timer, poll) must use it. */
+  scheduler: SchedulerLike;
+}
+
+/** Keys used to add automatic edges between resources of a graph. */
+export interface AutoEdges {
+  /** Identities this resource provides, e.g. `file:/etc/foo/`. */
+  provides: string[];
+  /**
+   * What this resource depends on, as groups of candidate identities in order of preference
+   * (nearest first). From each group, the first identity some other vertex provides becomes
+   * a parent; the rest of the group is ignored.
+   */
+  wants: string[][];
+}
+
+export interface Resource {
+  readonly kind: string;
+  readonly name: string;
+  readonly meta: MetaParams;
+  /**
+   * A stable string of everything that defines the desired state; two resources with the
+   * same kind, name and fingerprint are the same resource (graph swap keeps it running).
+   */
+  readonly fingerprint: string;
+  /**
+   * Emits whenever the real state may have drifted from the desired one. It does not need to
+   * emit at subscription: the engine always checks once at start. An error is a watch failure
+   * (retried per the meta params); completion means the resource has nothing more to watch.
+   */
+  watch(): Observable<void>;
+  /**
+   * Resolves `true` when the state was already correct, `false` when it was not (and, when
+   * `apply` is true, has now been fixed). Errors on failure. With `apply` false it changes
+   * nothing. `refresh` is true when a notify edge delivered a refresh since the last run.
+   */
+  checkApply(apply: boolean, refresh: boolean): Observable<boolean>;
+  /** Identities for automatic edges; absent means none. */
+  autoEdges?(): AutoEdges;
+}
+
+/** A resource kind as registered with the engine: its schema and its constructor. */
+export interface ResourceKind {
+  kind: string;
+  /** One paragraph for the docs. */
+  doc: string;
+  fields: Record<string, FieldSchema>;
+  /**
+   * Checks that span several fields (path vs dirname+basename, say). Returns a message naming
+   * what is wrong, or undefined when the params are fine.
+   */
+  validate?(params: Record<string, unknown>): string | undefined;
+  create(spec: ResourceSpec, env: ResourceEnv): Resource;
+}

@@ -1,0 +1,43 @@
+// A small structured logger: one line per message, prefixed with the level and the subject.
+
+export type Level = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  debug(msg: string): void;
+  info(msg: string): void;
+  warn(msg: string): void;
+  error(msg: string): void;
+  /** A logger whose lines name `subject` (e.g. `file[f1]`). */
+  child(subject: string): Logger;
+}
+
+const rank: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
+
+export interface LogSink {
+  (level: Level, subject: string, msg: string): void;
+}
+
+export function createLogger(sink: LogSink, min: Level = 'info', subject = ''): Logger {
+  const at = (level: Level) => (msg: string) => {
+    if (rank[level] >= rank[min]) sink(level, subject, msg);
+  };
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (s) => createLogger(sink, min, subject ? `${subject}: ${s}` : s),
+  };
+}
+
+/** Writes `level subject: message` lines to stderr, leaving stdout to the user's pipes. */
+export const stderrSink: LogSink = (level, subject, msg) => {
+  process.stderr.write(`${level.padEnd(5)} ${subject ? subject + ': ' : ''}${msg}\n`);
+};
+
+/** Collects lines in memory; for tests. */
+export function memoryLogger(min: Level = 'debug'): Logger & { lines: string[] } {
+  const lines: string[] = [];
+  const log = createLogger((l, s, m) => lines.push(`${l} ${s ? s + ': ' : ''}${m}`), min);
+  return Object.assign(log, { lines });
+}
