@@ -1,0 +1,80 @@
+import { of } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { converged } from '../operators/converged.js';
+
+const fresh = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const b = { t: true, f: false };
+
+describe('converged', () => {
+  it('emits once, the timeout after the last stream turns idle, then completes', () => {
+    fresh().run(({ hot, cold, expectObservable }) => {
+      const a = hot('  --f---t--------', b);
+      const c = hot('  t------f--t----', b);
+      const streams = cold('(ac)', { a, c });
+      expectObservable(streams.pipe(converged(3))).toBe('-------------(0|)', [0]);
+    });
+  });
+
+  it('with timeout 0 emits in the frame everything turns idle', () => {
+    fresh().run(({ hot, cold, expectObservable }) => {
+      // The stream is there at subscription (of), so the empty start never counts as idle.
+      const a = cold('f--t', b);
+      expectObservable(of(a).pipe(converged(0))).toBe('---(0|)', [0]);
+    });
+  });
+
+  it('with no streams at all converges after the timeout', () => {
+    fresh().run(({ cold, expectObservable }) => {
+      expectObservable(cold<never>('-').pipe(converged(2))).toBe('--(0|)', [0]);
+    });
+  });
+
+  it('never converges while a stream flaps faster than the timeout', () => {
+    fresh().run(({ hot, cold, expectObservable }) => {
+      const a = cold('f-t-f-t-f-t-f-t-f-t-f-t-f-t-f', b);
+      expectObservable(cold('a', { a }).pipe(converged(3))).toBe('-');
+    });
+  });
+
+  it('a stream joining busy during the countdown restarts it', () => {
+    fresh().run(({ hot, cold, expectObservable }) => {
+      const a = cold('t', b);
+      // joins at frame 2 and says busy at once, idle at frame 4: the countdown runs 4 + 3.
+      const late = cold('f-t', b);
+      expectObservable(cold('a-l', { a, l: late }).pipe(converged(3))).toBe('-------(0|)', [0]);
+    });
+  });
+
+  it('a busy stream that completes releases its hold', () => {
+    fresh().run(({ hot, cold, expectObservable }) => {
+      const a = cold('f---|', b);
+      expectObservable(cold('a', { a }).pipe(converged(2))).toBe('------(0|)', [0]);
+    });
+  });
+
+  it('fires exactly once although everything stays idle for ten timeouts', () => {
+    fresh().run(({ hot, cold, expectObservable }) => {
+      const a = cold('t', b);
+      const out = cold('a', { a }).pipe(converged(2));
+      expectObservable(out, '^ 20ms !').toBe('--(0|)', [0]);
+    });
+  });
+
+  it('costs O(1) per change: a repeat of the same state is ignored', () => {
+    fresh().run(({ hot, cold, expectObservable }) => {
+      const a = cold('f-f-f-t-t-t', b);
+      expectObservable(cold('a', { a }).pipe(converged(2))).toBe('--------(0|)', [0]);
+    });
+  });
+
+  it('an event in the very frame the countdown ends wins: the countdown restarts', () => {
+    // The idle stream's messages are scheduled when it is subscribed (frame 0), before the
+    // countdown timer is scheduled (frame 2); a virtual-time frame runs its actions in the
+    // order they were scheduled, so in the shared frame 4 the event runs first and cancels it.
+    fresh().run(({ cold, expectObservable }) => {
+      const a = cold('f-t-f-t', b);
+      expectObservable(cold('a', { a }).pipe(converged(2))).toBe('--------(0|)', [0]);
+    });
+  });
+});

@@ -1,0 +1,4 @@
+// The public RxJS operators rxmgmt's engine is composed of: `import { converged } from 'rxmgmt/operators'`.
+export { coalesce } from './coalesce.js';
+export { converged } from './converged.js';
+export { gate } from './gate.js';

@@ -1,0 +1,118 @@
+// The graph runtime: starts vertices, rewires them on a graph swap, and drains on exit.
+import { type Observable, Subject, concat, defer, finalize, from, map } from 'rxjs';
+import { converged } from '../../operators/converged.js';
+import type { Graph, GraphEdge } from '../graph/graph.js';
+import { type InEdge, Vertex, type VertexContext } from './vertex.js';
+
+export type EngineOptions = VertexContext;
+
+export class Engine {
+  private vertices = new Map<string, Vertex>();
+  private readonly idleStreams = new Set<Observable<boolean>>();
+  private readonly joined$ = new Subject<Observable<boolean>>();
+  private readonly untrack = new Map<Vertex, () => void>();
+  private draining = false;
+
+  constructor(private readonly ctx: EngineOptions) {}
+
+  /** Every idle stream, present and future: vertices and anything else that holds the converger. */
+  readonly idleStreams$: Observable<Observable<boolean>> = defer(() =>
+    concat(from([...this.idleStreams]), this.joined$),
+  );
+
+  /** Emits once when everything has been idle for `ms`, then completes. */
+  converged(ms: number): Observable<number> {
+    return this.idleStreams$.pipe(converged(ms, this.ctx.scheduler));
+  }
+
+  /**
+   * Lets something other than a vertex hold the converger (the graph loader, the World): it
+   * counts as busy whenever `idle$` last said false, until `idle$` completes.
+   */
+  track(idle$: Observable<boolean>): () => void {
+    this.idleStreams.add(idle$);
+    this.joined$.next(idle$);
+    return () => this.idleStreams.delete(idle$);
+  }
+
+  vertex(key: string): Vertex | undefined {
+    return this.vertices.get(key);
+  }
+
+  /** The running vertices, in the order of the latest graph. */
+  list(): Vertex[] {
+    return [...this.vertices.values()];
+  }
+
+  /**
+   * Swaps in `graph`: vertices whose resource is unchanged (same key and fingerprint) keep
+   * running untouched, removed ones stop after their in-flight run, new ones start, and every
+   * vertex whose incoming edges changed is rewired. A changed resource is a new vertex that
+   * starts once the old one has finished its in-flight run.
+   */
+  apply(graph: Graph): void {
+    if (this.draining) return;
+    const previous = this.vertices;
+    const next = new Map<string, Vertex>();
+    const started: Array<[Vertex, Vertex | undefined]> = [];
+    for (const [key, resource] of graph.vertices) {
+      const old = previous.get(key);
+      if (old && old.resource.fingerprint === resource.fingerprint) {
+        next.set(key, old);
+      } else {
+        const v = new Vertex(resource, this.ctx);
+        next.set(key, v);
+        started.push([v, old]);
+      }
+    }
+    this.rewire(next, graph.edges);
+    this.vertices = next;
+
+    for (const [key, old] of previous) {
+      if (!next.has(key)) this.retire(old).subscribe();
+    }
+    for (const [v, old] of started) {
+      this.untrack.set(v, this.track(v.idle$));
+      if (old) this.retire(old).subscribe({ complete: () => v.start() });
+      else v.start();
+    }
+  }
+
+  private retire(v: Vertex): Observable<void> {
+    return v.retire().pipe(
+      finalize(() => {
+        this.untrack.get(v)?.();
+        this.untrack.delete(v);
+      }),
+    );
+  }
+
+  /** Stops taking new events; completes once every run already started (and what it pokes) is done. */
+  drain(): Observable<void> {
+    this.draining = true;
+    for (const v of this.vertices.values()) v.stopWatching();
+    return this.converged(0).pipe(map(() => undefined));
+  }
+
+  dispose(): void {
+    for (const v of this.vertices.values()) v.dispose();
+    this.vertices.clear();
+    this.joined$.complete();
+  }
+
+  private rewire(vertices: Map<string, Vertex>, edges: readonly GraphEdge[]): void {
+    const incoming = new Map<string, InEdge[]>();
+    for (const e of edges) {
+      const list = incoming.get(e.to) ?? [];
+      list.push({ from: vertices.get(e.from)!, notify: e.notify });
+      incoming.set(e.to, list);
+    }
+    for (const [key, v] of vertices) {
+      const want = incoming.get(key) ?? [];
+      if (!sameEdges(v.parents$.value, want)) v.parents$.next(want);
+    }
+  }
+}
+
+const sameEdges = (a: readonly InEdge[], b: readonly InEdge[]): boolean =>
+  a.length === b.length && a.every((e, i) => e.from === b[i]!.from && e.notify === b[i]!.notify);

@@ -1,0 +1,110 @@
+// The main job as one Observable: apply each graph that arrives, then drain and report once
+// the converged timeout, the max runtime or a stop request ends the run.
+import {
+  BehaviorSubject,
+  NEVER,
+  type Observable,
+  type SchedulerLike,
+  defer,
+  finalize,
+  map,
+  race,
+  switchMap,
+  take,
+  timer,
+} from 'rxjs';
+import type { Graph } from '../graph/graph.js';
+import type { Logger } from '../util/logger.js';
+import { Engine } from './engine.js';
+
+/** What the graph source says: a new graph is being read, a graph, or a graph that failed. */
+export type GraphEvent =
+  | { kind: 'loading' }
+  | { kind: 'graph'; graph: Graph }
+  | { kind: 'error'; error: Error };
+
+export type StopReason = 'converged' | 'max-runtime' | 'signal';
+
+export interface RunReport {
+  reason: StopReason;
+  /** `kind[name]: message` of every vertex that ended failed. */
+  failed: string[];
+  /** Vertices whose check found the state wrong in noop mode. */
+  wouldChange: string[];
+}
+
+export interface RunOptions {
+  scheduler: SchedulerLike;
+  log: Logger;
+  noop: boolean;
+  /** Seconds; negative means never. */
+  convergedTimeout: number;
+  /** Seconds; 0 means no limit. */
+  maxRuntime: number;
+  /** Called with each graph before it is applied (graphviz output, say). */
+  onGraph?: (graph: Graph, engine: Engine) => void;
+}
+
+/**
+ * Runs graphs from `graphs$` until converged, `maxRuntime` or `stop$`, then drains: no new
+ * events, every CheckApply already started finishes and delivers its refreshes. Emits one
+ * report and completes. A graph that fails to build is logged and the running one kept.
+ */
+export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unknown>, opts: RunOptions): Observable<RunReport> {
+  return defer(() => {
+    const engine = new Engine({ scheduler: opts.scheduler, log: opts.log, noop: opts.noop });
+    // The loader holds the converger while a graph is being read, and until the first arrives.
+    const loaderIdle$ = new BehaviorSubject(false);
+    engine.track(loaderIdle$);
+
+    const graphsSub = graphs$.subscribe({
+      next: (ev) => {
+        if (ev.kind === 'loading') return loaderIdle$.next(false);
+        if (ev.kind === 'graph') {
+          opts.onGraph?.(ev.graph, engine);
+          engine.apply(ev.graph);
+        } else {
+          opts.log.error(`${ev.error.message}\nkeeping the running graph`);
+        }
+        loaderIdle$.next(true);
+      },
+      // A source that ends (no file, or --no-watch) leaves the last graph running.
+      complete: () => loaderIdle$.next(true),
+      error: (e: Error) => {
+        opts.log.error(`graph source failed: ${e.message}`);
+        loaderIdle$.next(true);
+      },
+    });
+
+    const converged$ =
+      opts.convergedTimeout >= 0
+        ? engine.converged(opts.convergedTimeout * 1000).pipe(map((): StopReason => 'converged'))
+        : NEVER;
+    const maxRuntime$ =
+      opts.maxRuntime > 0 ? timer(opts.maxRuntime * 1000, opts.scheduler).pipe(map((): StopReason => 'max-runtime')) : NEVER;
+    const stopped$ = stop$.pipe(map((): StopReason => 'signal'));
+
+    return race(converged$, maxRuntime$, stopped$).pipe(
+      take(1),
+      switchMap((reason) => {
+        opts.log.info(`${reason === 'converged' ? 'converged' : reason}: draining`);
+        graphsSub.unsubscribe();
+        loaderIdle$.next(true);
+        return engine.drain().pipe(map(() => report(reason, engine)));
+      }),
+      finalize(() => {
+        graphsSub.unsubscribe();
+        engine.dispose();
+      }),
+    );
+  });
+}
+
+function report(reason: StopReason, engine: Engine): RunReport {
+  const vertices = engine.list();
+  return {
+    reason,
+    failed: vertices.filter((v) => v.state === 'failed').map((v) => `${v.key}: ${v.lastError}`),
+    wouldChange: vertices.filter((v) => v.wouldChange).map((v) => v.key),
+  };
+}

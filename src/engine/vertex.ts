@@ -1,0 +1,227 @@
+// One resource at run time: its triggers (own watch + parents' changes) gated on its parents
+// and coalesced into one CheckApply at a time.
+import {
+  BehaviorSubject,
+  EMPTY,
+  type Observable,
+  ReplaySubject,
+  type SchedulerLike,
+  Subject,
+  type Subscription,
+  catchError,
+  combineLatest,
+  concatMap,
+  defer,
+  distinctUntilChanged,
+  first,
+  interval,
+  map,
+  merge,
+  of,
+  race,
+  retry,
+  switchMap,
+  takeUntil,
+  tap,
+  throwError,
+  timer,
+} from 'rxjs';
+import { coalesce } from '../../operators/coalesce.js';
+import { gate } from '../../operators/gate.js';
+import type { Resource } from '../resources/resource.js';
+import type { Logger } from '../util/logger.js';
+
+/**
+ * - pending: an event arrived; a run will follow (or waits behind a parent that is not OK)
+ * - running: CheckApply in progress
+ * - retrying: CheckApply failed, waiting `meta.delay` before the next attempt
+ * - ok: succeeded since its latest event
+ * - failed: failed and out of retries; waits for its next event
+ */
+export type VertexState = 'pending' | 'running' | 'retrying' | 'ok' | 'failed';
+
+/** Why a vertex should run; triggers that meet while one is held are OR-ed together. */
+export interface Trigger {
+  refresh: boolean;
+}
+const foldTriggers = (a: Trigger, b: Trigger): Trigger => ({ refresh: a.refresh || b.refresh });
+
+export interface InEdge {
+  from: Vertex;
+  notify: boolean;
+}
+
+export interface VertexContext {
+  scheduler: SchedulerLike;
+  log: Logger;
+  /** Global noop (`--noop`): check everything, change nothing. */
+  noop: boolean;
+}
+
+export class Vertex {
+  readonly key: string;
+  readonly state$ = new BehaviorSubject<VertexState>('pending');
+  /** Emits after a run that changed something: the children's cue to re-run. */
+  readonly changed$ = new Subject<void>();
+  /** The incoming edges; a graph swap rewires a vertex by emitting a new list. */
+  readonly parents$ = new BehaviorSubject<readonly InEdge[]>([]);
+  /** True when every parent has succeeded since its latest event. */
+  readonly ready$: Observable<boolean>;
+  /** Idle for the converger: OK, out of retries, or held behind a parent that is not OK. */
+  readonly idle$: Observable<boolean>;
+
+  /** CheckApply calls started (not counting retries). */
+  runs = 0;
+  /** The last failure, for the exit report. */
+  lastError?: string;
+  /** In noop mode: the last check found the state wrong. */
+  wouldChange = false;
+
+  private readonly log: Logger;
+  private readonly stopWatching$ = new ReplaySubject<void>(1);
+  private readonly disposed$ = new ReplaySubject<void>(1);
+  private subscription?: Subscription;
+  /** Triggers seen so far; a run that started before the latest one cannot make us OK. */
+  private triggers = 0;
+  /** A refresh whose run failed is kept for the next run. */
+  private owedRefresh = false;
+
+  constructor(
+    readonly resource: Resource,
+    private readonly ctx: VertexContext,
+  ) {
+    this.key = `${resource.kind}[${resource.name}]`;
+    this.log = ctx.log.child(this.key);
+    this.ready$ = this.parents$.pipe(
+      switchMap((edges) =>
+        edges.length === 0
+          ? of(true)
+          : combineLatest(edges.map((e) => e.from.state$)).pipe(map((ss) => ss.every((s) => s === 'ok'))),
+      ),
+      distinctUntilChanged(),
+    );
+    this.idle$ = combineLatest([this.state$, this.ready$]).pipe(
+      map(([s, ready]) => s === 'ok' || s === 'failed' || (s === 'pending' && !ready)),
+      distinctUntilChanged(),
+      takeUntil(this.disposed$),
+    );
+  }
+
+  get state(): VertexState {
+    return this.state$.value;
+  }
+
+  /** Starts watching and runs the first check. */
+  start(): void {
+    const pokes$ = this.parents$.pipe(
+      switchMap((edges) => merge(...edges.map((e) => e.from.changed$.pipe(map(() => ({ refresh: e.notify })))))),
+    );
+    this.subscription = merge(of({ refresh: false }), this.watchTriggers(), pokes$)
+      .pipe(
+        tap(() => this.onTrigger()),
+        coalesce((t) => this.run(t), foldTriggers),
+      )
+      .subscribe();
+  }
+
+  /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
+  stopWatching(): void {
+    this.stopWatching$.next();
+  }
+
+  /** Stops this vertex for good, after any CheckApply in flight has finished. */
+  retire(): Observable<void> {
+    this.stopWatching();
+    return this.state$.pipe(
+      first((s) => s !== 'running'),
+      tap(() => this.dispose()),
+      map(() => undefined),
+    );
+  }
+
+  dispose(): void {
+    this.stopWatching();
+    this.disposed$.next();
+    this.subscription?.unsubscribe();
+    this.parents$.complete();
+    this.changed$.complete();
+    this.state$.complete();
+  }
+
+  private onTrigger(): void {
+    this.triggers++;
+    if (this.state === 'ok' || this.state === 'failed') this.state$.next('pending');
+  }
+
+  private watchTriggers(): Observable<Trigger> {
+    const { poll, retry: count, delay } = this.resource.meta;
+    const source$: Observable<unknown> = poll > 0 ? interval(poll * 1000, this.ctx.scheduler) : defer(() => this.resource.watch());
+    return source$.pipe(
+      retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('watch', e, n, delay) }),
+      catchError((e: Error) => {
+        this.lastError = `watch: ${e.message}`;
+        this.log.error(`watch failed, no longer watching: ${e.message}`);
+        return EMPTY;
+      }),
+      map(() => ({ refresh: false })),
+      takeUntil(this.stopWatching$),
+    );
+  }
+
+  /** One run: wait for the parents, then CheckApply with retries. Never errors. */
+  private run(t: Trigger): Observable<void> {
+    return of(t).pipe(
+      gate(this.ready$),
+      concatMap(() => {
+        const seq = this.triggers;
+        const refresh = t.refresh || this.owedRefresh;
+        this.runs++;
+        this.state$.next('running');
+        return this.checkApply(refresh).pipe(
+          map((ok) => this.succeeded(ok, seq)),
+          catchError((e: Error) => this.failed(e, refresh, seq)),
+        );
+      }),
+    );
+  }
+
+  private checkApply(refresh: boolean): Observable<boolean> {
+    const { retry: count, delay, noop } = this.resource.meta;
+    const apply = !(noop || this.ctx.noop);
+    return defer(() => this.resource.checkApply(apply, refresh)).pipe(
+      retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('checkApply', e, n, delay) }),
+    );
+  }
+
+  /** Waits `ms` before retry `n`; the wait ends in failure if the vertex stops meanwhile. */
+  private retryDelay(what: string, e: Error, n: number, ms: number): Observable<unknown> {
+    this.log.warn(`${what} failed (attempt ${n}), retrying in ${ms} ms: ${e.message}`);
+    if (what === 'checkApply') this.state$.next('retrying');
+    return race(
+      timer(ms, this.ctx.scheduler).pipe(tap(() => what === 'checkApply' && this.state$.next('running'))),
+      this.stopWatching$.pipe(concatMap(() => throwError(() => e))),
+    );
+  }
+
+  private succeeded(ok: boolean, seq: number): void {
+    const apply = !(this.resource.meta.noop || this.ctx.noop);
+    this.owedRefresh = false;
+    this.lastError = undefined;
+    this.wouldChange = !ok && !apply;
+    if (!ok && apply) {
+      this.log.info('changed');
+      this.changed$.next();
+    } else if (!ok) {
+      this.log.info('would change (noop)');
+    }
+    this.state$.next(this.triggers === seq ? 'ok' : 'pending');
+  }
+
+  private failed(e: Error, refresh: boolean, seq: number): Observable<never> {
+    this.owedRefresh = refresh;
+    this.lastError = e.message;
+    this.log.error(`failed: ${e.message}`);
+    this.state$.next(this.triggers === seq ? 'failed' : 'pending');
+    return EMPTY;
+  }
+}

@@ -1,0 +1,72 @@
+// The pure graph: resources as vertices, explicit and automatic edges, checked for cycles.
+import type { Registry } from '../resources/registry.js';
+import type { Resource, ResourceEnv } from '../resources/resource.js';
+import { autoEdges } from './autoedges.js';
+import { type GraphSpec, type SourcePos, refKey } from './spec.js';
+import { toposort } from './toposort.js';
+
+export interface GraphEdge {
+  from: string; // vertex key, kind[name]
+  to: string;
+  notify: boolean;
+  /** Added by autoedges rather than written in the graph file. */
+  auto: boolean;
+}
+
+export interface Graph {
+  name: string;
+  /** Vertices by key (`kind[name]`), in a topological order. */
+  vertices: Map<string, Resource>;
+  edges: GraphEdge[];
+}
+
+/** A graph that cannot be built: a resource refused its params, or the edges form a cycle. */
+export class GraphBuildError extends Error {
+  constructor(message: string, readonly pos?: SourcePos) {
+    super(pos ? `${pos.file}:${pos.line}: ${message}` : message);
+    this.name = 'GraphBuildError';
+  }
+}
+
+export function buildGraph(spec: GraphSpec, registry: Registry, env: ResourceEnv): Graph {
+  const resources = new Map<string, Resource>();
+  for (const r of spec.resources) {
+    const kind = registry.get(r.kind);
+    if (!kind) throw new GraphBuildError(`${refKey(r)}: unknown resource kind "${r.kind}"`, r.pos);
+    try {
+      resources.set(refKey(r), kind.create(r, env));
+    } catch (e) {
+      throw new GraphBuildError(`${refKey(r)}: ${(e as Error).message}`, r.pos);
+    }
+  }
+  const explicit: GraphEdge[] = spec.edges.map((e) => ({
+    from: refKey(e.from),
+    to: refKey(e.to),
+    notify: e.notify,
+    auto: false,
+  }));
+  const edges = dedupe([...explicit, ...autoEdges(resources)]);
+  const order = orderOrThrow(resources, edges);
+  return { name: spec.graph, vertices: new Map(order.map((k) => [k, resources.get(k)!])), edges };
+}
+
+/** An auto edge that duplicates an explicit one adds nothing; keep the explicit one. */
+function dedupe(edges: GraphEdge[]): GraphEdge[] {
+  const seen = new Map<string, GraphEdge>();
+  for (const e of edges) {
+    const k = `${e.from}->${e.to}`;
+    const prev = seen.get(k);
+    if (!prev) seen.set(k, e);
+    else if (prev.auto && !e.auto) seen.set(k, e);
+    else if (!prev.auto && !e.auto) prev.notify ||= e.notify;
+  }
+  return [...seen.values()];
+}
+
+function orderOrThrow(resources: Map<string, Resource>, edges: GraphEdge[]): string[] {
+  const children = new Map<string, string[]>();
+  for (const e of edges) children.set(e.from, [...(children.get(e.from) ?? []), e.to]);
+  const result = toposort(resources.keys(), children);
+  if ('order' in result) return result.order;
+  throw new GraphBuildError(`the graph has a cycle: ${result.cycle.join(' -> ')}`);
+}
