@@ -27,20 +27,21 @@ import {
  * vertex never holds the converger). Streams may join at any time.
  *
  * Only the count of busy streams is kept, so each state change costs O(1) whatever the size
- * of the graph: there is no scan over all vertices. When the count drops to zero a countdown
+ * of the graph: there is no scan over all vertices. A stream counts as busy until it first
+ * speaks, so nothing converges before everyone has reported. When the count drops to zero a countdown
  * starts on `scheduler`; any stream turning busy cancels it. `take(1)` makes firing twice
  * impossible by construction.
  *
  * ```text
- * idle a:   --f---t-------------------
- * idle b:   t-----------f--t----------
+ * idle a:   t-f---t--------------
+ * idle b:   t-----------f--t-----
  * converged(3):
- *           ---------------------x|     (x = 3 frames after the last turn to idle)
+ *           ------------------x|     (3 frames after the last turn to idle)
  * ```
  *
- * Ties: an event scheduled in the very frame the countdown ends runs in scheduling order. In
- * virtual time, values of a hot source that was set up before the countdown started run
- * first, so they cancel the countdown and the converger waits a full timeout again.
+ * Ties: actions due in the same frame run in the order they were scheduled. An event that
+ * was already scheduled when the countdown started (any source set up earlier) runs first in
+ * the frame the countdown ends, so it wins: the countdown is cancelled and restarts.
  *
  * @example
  * const idle$ = from(vertices).pipe(map((v) => v.idle$));
@@ -63,12 +64,13 @@ export function converged(
 }
 
 /**
- * One idle stream as changes to the busy count: +1 when it turns busy, -1 when it turns
- * idle, and -1 on completion if it was busy. A stream starts out counted as idle.
+ * One idle stream as changes to the busy count. A stream counts as busy from the moment it
+ * joins until it first says idle (+1 at once), then -1 / +1 on each turn, and on completion
+ * it gives back its count if it was busy.
  */
 function busyDeltas(idle$: Observable<boolean>): Observable<number> {
   return defer(() => {
-    let busy = false;
+    let busy = true;
     return idle$.pipe(
       distinctUntilChanged(),
       map((idle) => {
@@ -77,6 +79,7 @@ function busyDeltas(idle$: Observable<boolean>): Observable<number> {
         return delta;
       }),
       filter((delta) => delta !== 0),
+      startWith(1),
       concatWith(defer(() => (busy ? of(-1) : EMPTY))),
     );
   });
