@@ -119,6 +119,9 @@ export class Vertex {
     this.subscription = merge(of({ refresh: false }), this.watchTriggers(), pokes$)
       .pipe(
         tap(() => this.onTrigger()),
+        // Triggers held behind the parents fold into one; `run` gates again because a trailing
+        // run queued by `coalesce` must also wait if a parent got a new event meanwhile.
+        gate(this.ready$, foldTriggers),
         coalesce((t) => this.run(t), foldTriggers),
       )
       .subscribe();
