@@ -1,0 +1,65 @@
+// `rxmgmt run`: apply a graph file and keep the machine in that state.
+import { hostname } from 'node:os';
+import { Command, Option } from 'clipanion';
+import { type Level, createLogger, stderrSink } from '../util/logger.js';
+import { graphvizFilters } from './graphviz-output.js';
+import { UsageError, parseChoice, parseSeconds } from './options.js';
+
+export class RunCommand extends Command {
+  static override paths = [['run']];
+
+  static override usage = Command.Usage({
+    description: 'apply a graph and keep the machine in that state',
+    details: `
+      Reads an mgmt-compatible YAML graph, applies every resource (in parallel where no edge
+      orders them), watches each one and repairs drift the moment it happens. The graph file
+      itself is watched: saving a new version swaps the running graph, keeping unchanged
+      resources untouched. Logs go to stderr.
+
+      Exits 0 after \`--converged-timeout\` seconds of everything being idle, after
+      \`--max-runtime\`, or on SIGINT/SIGTERM (after in-flight work finishes; a second SIGINT
+      aborts at once). Exits 1 if the graph file is bad at start-up or a resource ended failed.
+    `,
+    examples: [
+      ['Apply a graph, exit one second after convergence', '$0 run --file examples/hello.yaml --converged-timeout=1'],
+      ['Keep a graph applied until interrupted', '$0 run -f examples/chain.yaml'],
+      ['Report what would change, change nothing', '$0 run -f site.yaml --noop -t 0'],
+      ['Write the graph as Graphviz DOT (and PNG if graphviz is installed)', '$0 run -f site.yaml --graphviz graph.dot -t 0'],
+    ],
+  });
+
+  file = Option.String('-f,--file', { description: 'the YAML graph file to apply (none: run an empty graph)' });
+  noWatch = Option.Boolean('--no-watch', false, { description: 'do not reload the graph file when it changes' });
+  convergedTimeout = Option.String('-t,--converged-timeout', '-1', {
+    description: 'exit after this many seconds of everything idle (-1: never; 0 allowed)',
+  });
+  maxRuntime = Option.String('--max-runtime', '0', { description: 'exit after this many seconds (0: no limit)' });
+  hostname = Option.String('--hostname', { description: 'the name of this host (default: the OS hostname)' });
+  noop = Option.Boolean('--noop', false, { description: 'check everything, change nothing, report what would change' });
+  graphviz = Option.String('--graphviz', { description: 'write the graph to this file as Graphviz DOT' });
+  graphvizFilter = Option.String('--graphviz-filter', {
+    description: `render the DOT file to FILE.png with this graphviz program (${graphvizFilters.join('|')})`,
+  });
+  logLevel = Option.String('--log-level', 'info', { description: 'debug|info|warn|error' });
+
+  async execute(): Promise<number> {
+    try {
+      const { runMain } = await import('./run-main.js');
+      return await runMain({
+        file: this.file,
+        watch: !this.noWatch,
+        convergedTimeout: parseSeconds('--converged-timeout', this.convergedTimeout, -1),
+        maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
+        hostname: this.hostname ?? hostname(),
+        noop: this.noop,
+        graphviz: this.graphviz,
+        graphvizFilter: this.graphvizFilter === undefined ? undefined : parseChoice('--graphviz-filter', this.graphvizFilter, graphvizFilters),
+        log: createLogger(stderrSink, parseChoice<Level>('--log-level', this.logLevel, ['debug', 'info', 'warn', 'error'])),
+      });
+    } catch (e) {
+      if (!(e instanceof UsageError)) throw e;
+      this.context.stderr.write(`rxmgmt run: ${e.message}\n`);
+      return 2;
+    }
+  }
+}
