@@ -1,0 +1,81 @@
+// A resource's kind-specific fields -> params, checked against the kind's schema.
+import type { FieldSchema, FieldType, ResourceKind } from '../resources/resource.js';
+import type { Report } from './errors.js';
+import type { YMap, YNode } from './tree.js';
+import { didYouMean, oneOf } from './suggest.js';
+import { isAbsent, readBoolean, readNumber, readString, readStringList, readStringMap } from './values.js';
+import type { Read } from './values.js';
+
+/** Keys every resource has besides its kind's fields. */
+export const commonKeys = ['name', 'meta'];
+
+const expectedType: Record<FieldType, string> = {
+  string: 'a string',
+  integer: 'an integer',
+  number: 'a number',
+  boolean: 'a boolean (true or false)',
+  'string[]': 'a list of strings',
+  map: 'a mapping of names to strings',
+};
+
+function readField(type: FieldType, node: YNode): Read<unknown> {
+  switch (type) {
+    case 'string':
+      return readString(node);
+    case 'integer':
+      return readNumber(node, { integer: true });
+    case 'number':
+      return readNumber(node);
+    case 'boolean':
+      return readBoolean(node);
+    case 'string[]':
+      return readStringList(node);
+    case 'map':
+      return readStringMap(node);
+  }
+}
+
+const expected = (schema: FieldSchema): string =>
+  `${schema.enum ? oneOf(schema.enum) : expectedType[schema.type]} (${schema.doc})`;
+
+/**
+ * Reads the kind's fields from a resource mapping and applies the schema's defaults.
+ * `clean` is false when anything was reported, so cross-field checks can be skipped.
+ */
+export function readParams(kind: ResourceKind, map: YMap, report: Report): { params: Record<string, unknown>; clean: boolean } {
+  const params: Record<string, unknown> = {};
+  let clean = true;
+  const complain = (line: number, message: string): void => {
+    clean = false;
+    report(line, message);
+  };
+  const fieldNames = Object.keys(kind.fields).sort();
+
+  for (const { key, line, value } of map.entries) {
+    if (commonKeys.includes(key)) continue;
+    const schema = Object.hasOwn(kind.fields, key) ? kind.fields[key] : undefined;
+    if (!schema) {
+      const hint = didYouMean(key, [...fieldNames, ...commonKeys]);
+      complain(line, `field "${key}" is not a ${kind.kind} field${hint}; expected ${fieldNames.length ? oneOf(fieldNames) : 'no fields besides name and meta'}`);
+      continue;
+    }
+    if (isAbsent(value)) continue; // `key:` with no value means "not set", as in mgmt
+    const r = readField(schema.type, value);
+    if (!r.ok) complain(r.line ?? line, `field "${key}" ${r.problem} (${schema.doc})`);
+    else if (schema.enum && !schema.enum.includes(r.value as string)) {
+      complain(line, `field "${key}" is ${JSON.stringify(r.value)}; expected ${oneOf(schema.enum)}`);
+    } else params[key] = r.value;
+  }
+
+  for (const name of fieldNames) {
+    const schema = kind.fields[name]!;
+    const given = map.entries.find((e) => e.key === name);
+    if (given && !isAbsent(given.value)) continue;
+    if (schema.default !== undefined) params[name] = copy(schema.default);
+    else if (schema.required) complain(given?.line ?? map.line, `field "${name}" is missing; expected ${expected(schema)}`);
+  }
+  return { params, clean };
+}
+
+/** Defaults may be arrays or objects: never share one between resources. */
+const copy = (v: unknown): unknown => (typeof v === 'object' && v !== null ? structuredClone(v) : v);

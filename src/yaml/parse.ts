@@ -1,0 +1,79 @@
+// mgmt-compatible YAML graph files -> GraphSpec. Every problem in a file is collected and
+// thrown together as one GraphFileError; nothing from a bad file gets through.
+import { readFile } from 'node:fs/promises';
+import type { GraphSpec } from '../graph/spec.js';
+import { readCollect } from './collect.js';
+import { readEdges } from './edges.js';
+import { GraphFileError, ProblemLog } from './errors.js';
+import { readResources } from './resources.js';
+import type { KindLookup } from './resources.js';
+import { didYouMean, oneOf } from './suggest.js';
+import { parseTree } from './tree.js';
+import { describe, entryOf, isAbsent, readNonEmptyString, readString } from './values.js';
+
+export { GraphFileError } from './errors.js';
+export type { Problem } from './errors.js';
+export type { KindLookup } from './resources.js';
+
+const topLevelKeys = ['graph', 'comment', 'resources', 'edges', 'collect'];
+
+/** Top-level keys of mgmt's format that rxmgmt refuses, with what they do in mgmt. */
+const mgmtOnlyTopLevel: Record<string, string> = {
+  remote: 'runs the graph on another host over SSH',
+};
+
+/**
+ * Parses and validates a graph file's text. `source` names the file in messages and in
+ * the result. Throws GraphFileError listing every problem found.
+ */
+export function parseGraph(text: string, source: string, registry: KindLookup): GraphSpec {
+  const log: ProblemLog = new ProblemLog(source); // typed, so log.fatal() narrows
+  const tree = parseTree(text, source);
+  if (!tree.ok) log.fatal(tree.line, tree.message);
+  const expectedRoot = `a mapping with top-level keys ${topLevelKeys.join(', ')}`;
+  const top = tree.root;
+  if (top === undefined) log.fatal(1, `the file has no graph in it; expected ${expectedRoot}`);
+  if (top.kind !== 'map') log.fatal(top.line, `the document is ${describe(top)}; expected ${expectedRoot}`);
+
+  for (const { key, line } of top.entries) {
+    if (topLevelKeys.includes(key)) continue;
+    const refused = Object.hasOwn(mgmtOnlyTopLevel, key) ? mgmtOnlyTopLevel[key] : undefined;
+    if (refused) log.add(line, `top-level key "${key}" is not supported by rxmgmt (in mgmt it ${refused}); expected ${oneOf(topLevelKeys)}`);
+    else log.add(line, `top-level key "${key}" is unknown${didYouMean(key, topLevelKeys)}; expected ${oneOf(topLevelKeys)}`);
+  }
+
+  let graph = '';
+  const graphEntry = entryOf(top, 'graph');
+  if (!graphEntry || isAbsent(graphEntry.value)) log.add(graphEntry?.line ?? top.line, 'top-level key "graph" is missing; expected the graph\'s name, a non-empty string');
+  else {
+    const r = readNonEmptyString(graphEntry.value);
+    if (r.ok) graph = r.value;
+    else log.add(graphEntry.line, `"graph" ${r.problem}`);
+  }
+
+  let comment = '';
+  const commentEntry = entryOf(top, 'comment');
+  if (commentEntry && !isAbsent(commentEntry.value)) {
+    const r = readString(commentEntry.value);
+    if (r.ok) comment = r.value;
+    else log.add(commentEntry.line, `"comment" ${r.problem}`);
+  }
+
+  const { resources, defined } = readResources(entryOf(top, 'resources'), registry, log);
+  const edges = readEdges(entryOf(top, 'edges'), defined, log);
+  const collect = readCollect(entryOf(top, 'collect'), registry, log);
+  log.throwIfAny();
+  return { graph, comment, resources, edges, collect, source };
+}
+
+/** Reads and parses a graph file; an unreadable file is a GraphFileError too. */
+export async function loadGraphFile(path: string, registry: KindLookup): Promise<GraphSpec> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+    throw new GraphFileError([{ file: path, line: 0, message: `cannot read the graph file: ${reason}; expected a readable YAML file` }]);
+  }
+  return parseGraph(text, path, registry);
+}
