@@ -485,3 +485,13 @@ describe('loadGraphFile', () => {
     expect((err as Error).message).toBe('/nonexistent/rxmgmt/g.yaml: cannot read the graph file: no such file; expected a readable YAML file');
   });
 });
+
+describe('did-you-mean hints', () => {
+  it('suggest near misses only', () => {
+    const hint = (field: string) => problemsOf(yaml('graph: g', 'resources:', '  file:', '  - name: f', '    path: /p', `    ${field}: x`))[0]!.message;
+    expect(hint('contnet')).toContain('(did you mean "content"?)');
+    expect(hint('onwer')).toContain('(did you mean "owner"?)');
+    expect(hint('source')).not.toContain('did you mean');
+    expect(hint('recurse')).not.toContain('did you mean');
+  });
+});

@@ -20,7 +20,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
   let best: string | undefined;
   let bestDistance = Math.max(1, Math.floor(word.length / 3)); // a third of the word may be wrong
   for (const c of candidates) {
-    const d = distance(lower, c.toLowerCase());
+    const other = c.toLowerCase();
+    const d = distance(lower, other);
+    // Beyond one edit, a different first letter makes it a different word (source/force).
+    if (d > 1 && lower[0] !== other[0]) continue;
     if (d <= bestDistance && (best === undefined || d < bestDistance)) {
       best = c;
       bestDistance = d;
