@@ -1,0 +1,42 @@
+// The process-wide registry of directory watches: one OS watch per directory, shared by
+// reference count and closed when the last interest in it is released.
+import { DirectoryWatch, type EntryListener } from './directory-watch.js';
+
+/** One listener's hold on one entry of a watched directory. */
+export interface EntryInterest {
+  /** True while the watch still covers the directory at this path (see DirectoryWatch.isCurrent). */
+  isCurrent(): boolean;
+  /** Drops the interest; idempotent. The last release closes the OS watch. */
+  release(): void;
+}
+
+const watches = new Map<string, DirectoryWatch>();
+
+const forget = (w: DirectoryWatch): void => {
+  if (watches.get(w.dir) === w) watches.delete(w.dir);
+};
+
+/**
+ * Registers `listener` for the entry `name` of directory `dir` (absolute, normalized).
+ * Returns undefined when `dir` does not exist or is not a directory; throws when it cannot be
+ * watched for another reason.
+ */
+export function watchEntry(dir: string, name: string, listener: EntryListener): EntryInterest | undefined {
+  let w = watches.get(dir);
+  if (!w || w.closed) {
+    w = DirectoryWatch.open(dir, forget);
+    if (!w) return undefined;
+    watches.set(dir, w);
+  }
+  w.add(name, listener);
+  const watch = w;
+  let held = true;
+  return {
+    isCurrent: () => held && watch.isCurrent(),
+    release: () => {
+      if (!held) return;
+      held = false;
+      watch.remove(name, listener);
+    },
+  };
+}

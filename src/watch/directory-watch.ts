@@ -1,0 +1,175 @@
+// One OS watch on one directory, shared by everyone who cares about entries in it.
+//
+// Built on Node's fs.watch (inotify on Linux), not chokidar: chokidar 6 does share one handle per
+// directory, but it filters events through its own change model before emitting (chmod and chown
+// never reach its listeners), holds an unlink 100 ms to detect editor saves, throttles changes
+// for 50 ms and answers in 3-10 ms even with those off; raw fs.watch answers in well under 1 ms
+// and reports metadata changes. docs/resources/file.md has the figures.
+import { type FSWatcher, lstatSync, statSync, watch } from 'node:fs';
+import { basename, join } from 'node:path';
+
+/** What a directory watch tells the owner of one entry name. */
+export interface EntryListener {
+  /** The entry may have changed: created, deleted, written, chmod/chown, moved away or in. */
+  changed(): void;
+  /** The directory itself was removed, moved or replaced: this watch is closed for good. */
+  lost(): void;
+  /** The OS watch failed; it is closed. */
+  failed(error: Error): void;
+}
+
+let openWatches = 0;
+
+/** How many OS directory watches this process holds open (for tests and diagnostics). */
+export const openWatchCount = (): number => openWatches;
+
+const missingCodes = new Set(['ENOENT', 'ENOTDIR']);
+const isMissing = (err: unknown): boolean => missingCodes.has((err as NodeJS.ErrnoException)?.code ?? '');
+
+/**
+ * What tells one directory from another created at the same path later. ext4 hands a freed
+ * inode number straight to the next mkdir, so the birth time is part of it.
+ */
+interface Identity {
+  dev: number;
+  ino: number;
+  birth: number;
+}
+
+function identityOf(dir: string): Identity | undefined {
+  try {
+    const st = statSync(dir, { throwIfNoEntry: false });
+    return st?.isDirectory() ? { dev: st.dev, ino: st.ino, birth: st.birthtimeMs } : undefined;
+  } catch (err) {
+    if (isMissing(err)) return undefined;
+    throw err;
+  }
+}
+
+const sameIdentity = (a: Identity, b: Identity): boolean =>
+  a.dev === b.dev && a.ino === b.ino && a.birth === b.birth;
+
+function entryExists(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
+export class DirectoryWatch {
+  /** Listeners by entry name, so an event costs one map lookup however big the directory. */
+  private readonly listeners = new Map<string, Set<EntryListener>>();
+  private listenerCount = 0;
+  private readonly ownName: string;
+  private watcher!: FSWatcher;
+  private identity!: Identity;
+  private closedFlag = false;
+
+  /**
+   * Opens a watch on `dir`, or returns undefined when `dir` is not (or no longer) a directory.
+   * Any other failure (EACCES, ENOSPC when out of inotify watches) throws, naming the directory.
+   */
+  static open(dir: string, onClose: (w: DirectoryWatch) => void): DirectoryWatch | undefined {
+    const w = new DirectoryWatch(dir, onClose);
+    try {
+      // Identity first, then the watch: if the directory is swapped in between, the recorded
+      // identity is the old one and the first check retires the watch: a spare reopen, never a
+      // watch on the wrong directory that passes as current.
+      const identity = identityOf(dir);
+      if (!identity) return undefined;
+      w.identity = identity;
+      w.watcher = watch(dir, { persistent: true }, (_event, name) => w.onEvent(name));
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw new Error(`cannot watch directory ${dir}: ${(err as Error).message}`);
+    }
+    openWatches++;
+    w.watcher.on('error', (err) => w.end(new Error(`watch of directory ${dir} failed: ${err.message}`)));
+    return w;
+  }
+
+  private constructor(
+    readonly dir: string,
+    private readonly onClose: (w: DirectoryWatch) => void,
+  ) {
+    this.ownName = basename(dir);
+  }
+
+  get closed(): boolean {
+    return this.closedFlag;
+  }
+
+  add(name: string, listener: EntryListener): void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    if (!set.has(listener)) this.listenerCount++;
+    set.add(listener);
+  }
+
+  /** Removes a listener; the OS watch closes with the last one. */
+  remove(name: string, listener: EntryListener): void {
+    const set = this.listeners.get(name);
+    if (!set?.delete(listener)) return;
+    this.listenerCount--;
+    if (set.size === 0) this.listeners.delete(name);
+    if (this.listenerCount === 0) this.end(undefined);
+  }
+
+  /**
+   * True when the path still names the directory this watch was opened on. When it does not
+   * (removed, moved away, replaced), the watch is closed and every listener hears `lost`.
+   */
+  isCurrent(): boolean {
+    if (this.closedFlag) return false;
+    let now: Identity | undefined;
+    try {
+      now = identityOf(this.dir);
+    } catch {
+      now = undefined; // unreadable now: retire; reopening reports the real error
+    }
+    if (now && sameIdentity(now, this.identity)) return true;
+    this.end('lost');
+    return false;
+  }
+
+  private onEvent(name: string | null): void {
+    if (this.closedFlag) return;
+    if (name === null) {
+      // No name given: anything in here may have changed.
+      if (this.isCurrent()) for (const l of this.allListeners()) l.changed();
+      return;
+    }
+    // inotify reports the directory's own deletion or move (then the watch is dead) under the
+    // directory's basename, which a child may share. Unless such a child exists in the very
+    // directory we watch, retire the watch: at worst a spare reopen. The path's identity alone
+    // cannot tell, as a directory recreated at once may look the same.
+    if (name === this.ownName && !(entryExists(join(this.dir, name)) && this.isCurrent())) {
+      this.end('lost');
+      return;
+    }
+    const set = this.listeners.get(name);
+    if (!set) return;
+    for (const l of set.size === 1 ? set : [...set]) l.changed();
+  }
+
+  private allListeners(): EntryListener[] {
+    return [...this.listeners.values()].flatMap((set) => [...set]);
+  }
+
+  /** Closes the OS watch; `lost` or an error is passed on to every listener still registered. */
+  private end(reason: 'lost' | Error | undefined): void {
+    if (this.closedFlag) return;
+    this.closedFlag = true;
+    this.watcher.close();
+    openWatches--;
+    this.onClose(this);
+    const all = this.allListeners();
+    this.listeners.clear();
+    this.listenerCount = 0;
+    for (const l of all) {
+      if (reason === 'lost') l.lost();
+      else if (reason) l.failed(reason);
+    }
+  }
+}

@@ -1,0 +1,250 @@
+// Real files, real inotify. No sleeps: a positive case waits for the emission; a negative case
+// waits for a later "barrier" event, which inotify delivers strictly after every earlier one.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { firstValueFrom, type Subscription } from 'rxjs';
+import * as fs from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { watchPath, openWatchCount } from './index.js';
+
+const TIMEOUT = 10_000;
+let tmp: string;
+const subs: Subscription[] = [];
+
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'rxmgmt-watch-'));
+});
+afterEach(async () => {
+  subs.splice(0).forEach((s) => s.unsubscribe());
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Subscribes to watchPath(path) and counts emissions. */
+function record(path: string) {
+  let count = 0;
+  let waiters: (() => void)[] = [];
+  subs.push(
+    watchPath(path).subscribe(() => {
+      count++;
+      const ready = waiters;
+      waiters = [];
+      ready.forEach((w) => w());
+    }),
+  );
+  return {
+    get count() {
+      return count;
+    },
+    /** Resolves at the next emission after this call. */
+    next: () => new Promise<void>((resolve) => waiters.push(resolve)),
+  };
+}
+
+let barriers = 0;
+/** Resolves once every file-system event that happened before this call has been delivered. */
+async function drained(): Promise<void> {
+  const marker = join(tmp, `.barrier-${++barriers}`);
+  const seen = firstValueFrom(watchPath(marker));
+  fs.writeFileSync(marker, '');
+  await seen;
+  fs.rmSync(marker);
+}
+
+/** Waits for one emission of a fresh subscription to `path` caused by `act`. */
+async function emitsOn(path: string, act: () => void): Promise<void> {
+  const seen = firstValueFrom(watchPath(path));
+  act();
+  await seen;
+}
+
+describe('watchPath on a file', () => {
+  it('emits when the file is deleted', async () => {
+    const f = join(tmp, 'f');
+    fs.writeFileSync(f, 'x');
+    await emitsOn(f, () => fs.unlinkSync(f));
+  }, TIMEOUT);
+
+  it('emits when the file is overwritten', async () => {
+    const f = join(tmp, 'f');
+    fs.writeFileSync(f, 'x');
+    await emitsOn(f, () => fs.writeFileSync(f, 'y'));
+  }, TIMEOUT);
+
+  it('emits when the file is created', async () => {
+    const f = join(tmp, 'f');
+    await emitsOn(f, () => fs.writeFileSync(f, 'x'));
+  }, TIMEOUT);
+
+  it('emits on chmod', async () => {
+    const f = join(tmp, 'f');
+    fs.writeFileSync(f, 'x', { mode: 0o644 });
+    await emitsOn(f, () => fs.chmodSync(f, 0o600));
+  }, TIMEOUT);
+
+  it('emits on chown', async () => {
+    const f = join(tmp, 'f');
+    fs.writeFileSync(f, 'x');
+    await emitsOn(f, () => fs.chownSync(f, 65534, 65534));
+  }, TIMEOUT);
+
+  it('emits when the file is moved away, and when another is moved in', async () => {
+    const f = join(tmp, 'f');
+    const g = join(tmp, 'g');
+    fs.writeFileSync(f, 'x');
+    await emitsOn(f, () => fs.renameSync(f, g));
+    await emitsOn(f, () => fs.renameSync(g, f));
+  }, TIMEOUT);
+
+  it('does not emit for a sibling', async () => {
+    fs.writeFileSync(join(tmp, 'f'), 'x');
+    const hits = record(join(tmp, 'f'));
+    fs.writeFileSync(join(tmp, 'sibling'), 'y');
+    fs.unlinkSync(join(tmp, 'sibling'));
+    await drained();
+    expect(hits.count).toBe(0);
+  }, TIMEOUT);
+
+  it('handles a file named like its directory', async () => {
+    const dir = join(tmp, 'same');
+    fs.mkdirSync(dir);
+    const f = join(dir, 'same');
+    const before = openWatchCount();
+    await emitsOn(f, () => fs.writeFileSync(f, 'x'));
+    const hits = record(f);
+    const held = openWatchCount();
+    await Promise.all([hits.next(), Promise.resolve(fs.unlinkSync(f))]);
+    expect(openWatchCount()).toBe(held); // the directory's watch was not mistaken for dead
+    expect(held).toBeGreaterThan(before);
+  }, TIMEOUT);
+});
+
+describe('watchPath follows its ancestors', () => {
+  it('emits when a missing parent is created later, then follows it down', async () => {
+    const f = join(tmp, 'a', 'b', 'f');
+    const base = openWatchCount();
+    const hits = record(f);
+    const anchored = openWatchCount(); // '/', the temp dirs' parents, tmp itself
+    const created = hits.next();
+    fs.mkdirSync(join(tmp, 'a', 'b'), { recursive: true });
+    await created;
+    await drained();
+    expect(openWatchCount()).toBe(anchored + 2); // a and a/b are watched now
+    const written = hits.next();
+    fs.writeFileSync(f, 'x');
+    await written;
+    expect(anchored).toBeGreaterThan(base);
+  }, TIMEOUT);
+
+  it('emits when the parent is removed, and picks it up again when it returns', async () => {
+    const parent = join(tmp, 'a', 'b');
+    const f = join(parent, 'f');
+    fs.mkdirSync(parent, { recursive: true });
+    const hits = record(f);
+    const full = openWatchCount();
+    const removed = hits.next();
+    fs.rmSync(join(tmp, 'a'), { recursive: true });
+    await removed;
+    await drained();
+    expect(openWatchCount()).toBe(full - 2); // the dead watches on a and a/b are closed
+    fs.mkdirSync(parent, { recursive: true });
+    await drained();
+    expect(openWatchCount()).toBe(full);
+    const written = hits.next();
+    fs.writeFileSync(f, 'x');
+    await written;
+  }, TIMEOUT);
+
+  it('lets go of a parent moved away and watches the new one at the path', async () => {
+    const f = join(tmp, 'a', 'f');
+    fs.mkdirSync(join(tmp, 'a'));
+    fs.writeFileSync(f, 'x');
+    const hits = record(f);
+    const moved = hits.next();
+    fs.renameSync(join(tmp, 'a'), join(tmp, 'z'));
+    await moved;
+    await drained();
+    const afterMove = hits.count;
+    fs.writeFileSync(join(tmp, 'z', 'f'), 'changed elsewhere');
+    await drained();
+    expect(hits.count).toBe(afterMove); // z/f is no longer our path
+    const back = hits.next();
+    fs.mkdirSync(join(tmp, 'a'));
+    await back;
+  }, TIMEOUT);
+
+  it('notices a parent replaced by a new directory of the same name', async () => {
+    const dir = join(tmp, 'a');
+    const f = join(dir, 'f');
+    fs.mkdirSync(dir);
+    const hits = record(f);
+    const replaced = hits.next();
+    fs.rmSync(dir, { recursive: true });
+    fs.mkdirSync(dir);
+    await replaced;
+    await drained();
+    const written = hits.next();
+    fs.writeFileSync(f, 'x');
+    await written;
+  }, TIMEOUT);
+});
+
+describe('watchPath on a directory', () => {
+  it('emits on its own chmod and removal, not on changes inside it', async () => {
+    const d = join(tmp, 'd');
+    fs.mkdirSync(d);
+    const hits = record(d + '/');
+    fs.writeFileSync(join(d, 'child'), 'x');
+    fs.unlinkSync(join(d, 'child'));
+    await drained();
+    expect(hits.count).toBe(0);
+    const chmodded = hits.next();
+    fs.chmodSync(d, 0o700);
+    await chmodded;
+    const removed = hits.next();
+    fs.rmdirSync(d);
+    await removed;
+  }, TIMEOUT);
+
+  it('emits when the directory is created', async () => {
+    const d = join(tmp, 'd');
+    await emitsOn(d + '/', () => fs.mkdirSync(d));
+  }, TIMEOUT);
+});
+
+describe('sharing OS watches', () => {
+  it('gives files in one directory one shared watch, released with the last subscriber', async () => {
+    const base = openWatchCount();
+    const first = watchPath(join(tmp, 'f0')).subscribe();
+    const oneFile = openWatchCount();
+    expect(oneFile).toBeGreaterThan(base);
+    const more = Array.from({ length: 1000 }, (_, i) => watchPath(join(tmp, `f${i + 1}`)).subscribe());
+    expect(openWatchCount()).toBe(oneFile);
+    first.unsubscribe();
+    expect(openWatchCount()).toBe(oneFile);
+    more.forEach((s) => s.unsubscribe());
+    expect(openWatchCount()).toBe(base);
+  });
+
+  it('releases the OS watch on unsubscribe', () => {
+    const base = openWatchCount();
+    const sub = watchPath(join(tmp, 'f')).subscribe();
+    expect(openWatchCount()).toBeGreaterThan(base);
+    sub.unsubscribe();
+    expect(openWatchCount()).toBe(base);
+  });
+
+  it('delivers to every subscriber of the same path', async () => {
+    const f = join(tmp, 'f');
+    const a = firstValueFrom(watchPath(f));
+    const b = firstValueFrom(watchPath(f));
+    fs.writeFileSync(f, 'x');
+    await Promise.all([a, b]);
+  }, TIMEOUT);
+});
+
+describe('watchPath errors', () => {
+  it('rejects a relative path, naming it', async () => {
+    await expect(firstValueFrom(watchPath('relative/f'))).rejects.toThrow('watch relative/f: the path must be absolute');
+  });
+});
