@@ -2,3 +2,5 @@
 export { coalesce } from './coalesce.js';
 export { converged } from './converged.js';
 export { gate } from './gate.js';
+export { rateLimit } from './rate-limit.js';
+export { semaphore } from './semaphore.js';

@@ -17,3 +17,12 @@ export function parseChoice<T extends string>(flag: string, value: string, choic
   }
   return value as T;
 }
+
+/** A count: an integer >= 0. */
+export function parseCount(flag: string, value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < 0) {
+    throw new UsageError(`${flag}: expected a whole number >= 0, got "${value}"`);
+  }
+  return n;
+}

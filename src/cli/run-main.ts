@@ -14,6 +14,7 @@ export interface MainOptions {
   watch: boolean;
   convergedTimeout: number;
   maxRuntime: number;
+  sema: number;
   hostname: string;
   noop: boolean;
   graphviz?: string;
@@ -53,6 +54,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
       noop: opts.noop,
       convergedTimeout: opts.convergedTimeout,
       maxRuntime: opts.maxRuntime,
+      sema: opts.sema,
       onGraph,
     }),
   );

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { type Level, createLogger, stderrSink } from '../util/logger.js';
 import { graphvizFilters } from './graphviz-output.js';
-import { UsageError, parseChoice, parseSeconds } from './options.js';
+import { UsageError, parseChoice, parseCount, parseSeconds } from './options.js';
 
 export class RunCommand extends Command {
   static override paths = [['run']];
@@ -40,6 +40,7 @@ export class RunCommand extends Command {
   graphvizFilter = Option.String('--graphviz-filter', {
     description: `render the DOT file to FILE.png with this graphviz program (${graphvizFilters.join('|')})`,
   });
+  sema = Option.String('--sema', '0', { description: 'at most N CheckApply at once across the graph (0: no bound; 1: serial)' });
   logLevel = Option.String('--log-level', 'info', { description: 'debug|info|warn|error' });
 
   async execute(): Promise<number> {
@@ -50,6 +51,7 @@ export class RunCommand extends Command {
         watch: !this.noWatch,
         convergedTimeout: parseSeconds('--converged-timeout', this.convergedTimeout, -1),
         maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
+        sema: parseCount('--sema', this.sema),
         hostname: this.hostname ?? hostname(),
         noop: this.noop,
         graphviz: this.graphviz,

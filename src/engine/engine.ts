@@ -2,9 +2,13 @@
 import { type Observable, Subject, concat, defer, finalize, from, map } from 'rxjs';
 import { converged } from '../../operators/converged.js';
 import type { Graph, GraphEdge } from '../graph/graph.js';
+import { SemaphoreTable } from './semaphores.js';
 import { type InEdge, Vertex, type VertexContext } from './vertex.js';
 
-export type EngineOptions = VertexContext;
+export interface EngineOptions extends Omit<VertexContext, 'semaphores'> {
+  /** `--sema N`: at most N CheckApply at once across the graph (0: no bound). */
+  sema?: number;
+}
 
 export class Engine {
   private vertices = new Map<string, Vertex>();
@@ -13,7 +17,11 @@ export class Engine {
   private readonly untrack = new Map<Vertex, () => void>();
   private draining = false;
 
-  constructor(private readonly ctx: EngineOptions) {}
+  private readonly ctx: VertexContext;
+
+  constructor(opts: EngineOptions) {
+    this.ctx = { ...opts, semaphores: new SemaphoreTable(opts.sema ?? 0) };
+  }
 
   /** Every idle stream, present and future: vertices and anything else that holds the converger. */
   readonly idleStreams$: Observable<Observable<boolean>> = defer(() =>

@@ -41,6 +41,8 @@ export interface RunOptions {
   convergedTimeout: number;
   /** Seconds; 0 means no limit. */
   maxRuntime: number;
+  /** `--sema N`: at most N CheckApply at once (0: no bound). */
+  sema?: number;
   /** Called with each graph before it is applied (graphviz output, say). */
   onGraph?: (graph: Graph, engine: Engine) => void;
 }
@@ -52,7 +54,7 @@ export interface RunOptions {
  */
 export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unknown>, opts: RunOptions): Observable<RunReport> {
   return defer(() => {
-    const engine = new Engine({ scheduler: opts.scheduler, log: opts.log, noop: opts.noop });
+    const engine = new Engine({ scheduler: opts.scheduler, log: opts.log, noop: opts.noop, sema: opts.sema });
     // The loader holds the converger while a graph is being read, and until the first arrives.
     const loaderIdle$ = new BehaviorSubject(false);
     engine.track(loaderIdle$);

@@ -3,6 +3,7 @@
 import {
   BehaviorSubject,
   EMPTY,
+  type MonoTypeOperatorFunction,
   type Observable,
   ReplaySubject,
   type SchedulerLike,
@@ -19,6 +20,7 @@ import {
   merge,
   of,
   race,
+  repeat,
   retry,
   switchMap,
   takeUntil,
@@ -28,8 +30,10 @@ import {
 } from 'rxjs';
 import { coalesce } from '../../operators/coalesce.js';
 import { gate } from '../../operators/gate.js';
+import { rateLimit } from '../../operators/rate-limit.js';
 import type { Resource } from '../resources/resource.js';
 import type { Logger } from '../util/logger.js';
+import type { SemaphoreTable } from './semaphores.js';
 
 /**
  * - pending: an event arrived; a run will follow (or waits behind a parent that is not OK)
@@ -56,6 +60,8 @@ export interface VertexContext {
   log: Logger;
   /** Global noop (`--noop`): check everything, change nothing. */
   noop: boolean;
+  /** The semaphores shared across the graph (`sema` meta param, `--sema`). */
+  semaphores: SemaphoreTable;
 }
 
 export class Vertex {
@@ -85,6 +91,8 @@ export class Vertex {
   private triggers = 0;
   /** A refresh whose run failed is kept for the next run. */
   private owedRefresh = false;
+  /** Semaphores then rate limit, innermost first, shared by every attempt of this vertex. */
+  private readonly guards: MonoTypeOperatorFunction<boolean>[];
 
   constructor(
     readonly resource: Resource,
@@ -92,6 +100,9 @@ export class Vertex {
   ) {
     this.key = `${resource.kind}[${resource.name}]`;
     this.log = ctx.log.child(this.key);
+    const { limit, burst, sema } = resource.meta;
+    this.guards = ctx.semaphores.guards(sema);
+    if (limit > 0) this.guards.push(rateLimit(limit, burst, ctx.scheduler));
     this.ready$ = this.parents$.pipe(
       switchMap((edges) =>
         edges.length === 0
@@ -157,9 +168,11 @@ export class Vertex {
   }
 
   private watchTriggers(): Observable<Trigger> {
-    const { poll, retry: count, delay } = this.resource.meta;
+    const { poll, retry: count, delay, rewatch } = this.resource.meta;
     const source$: Observable<unknown> = poll > 0 ? interval(poll * 1000, this.ctx.scheduler) : defer(() => this.resource.watch());
     return source$.pipe(
+      // A watch that ends has nothing more to say, unless rewatch asks for it to be restarted.
+      repeat({ count: rewatch ? Infinity : 1, delay: () => timer(delay, this.ctx.scheduler) }),
       retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('watch', e, n, delay) }),
       catchError((e: Error) => {
         this.lastError = `watch: ${e.message}`;
@@ -188,10 +201,12 @@ export class Vertex {
     );
   }
 
+  /** Each attempt waits for a rate-limit token, then for its semaphores, then runs. */
   private checkApply(refresh: boolean): Observable<boolean> {
     const { retry: count, delay, noop } = this.resource.meta;
     const apply = !(noop || this.ctx.noop);
-    return defer(() => this.resource.checkApply(apply, refresh)).pipe(
+    const attempt$ = this.guards.reduce((run$, guard) => guard(run$), defer(() => this.resource.checkApply(apply, refresh)));
+    return attempt$.pipe(
       retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('checkApply', e, n, delay) }),
     );
   }

@@ -1,0 +1,77 @@
+// Meta params in virtual time: sema, --sema, limit/burst, rewatch.
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../src/engine/engine.js';
+import { memoryLogger } from '../src/util/logger.js';
+import { fake, frames, graphOf } from './fake.js';
+
+const fresh = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const ok = { t: true, f: false };
+
+describe('meta params', () => {
+  it('sema id:1 serialises the resources that share it, and only those', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const run = () => cold('---(t|)', ok);
+      const a = fake('a', ts, { runs: [run], meta: { sema: ['lock:1'] } });
+      const b = fake('b', ts, { runs: [run], meta: { sema: ['lock:1'] } });
+      const c = fake('c', ts, { runs: [run], meta: { sema: ['lock:1'] } });
+      const free = fake('free', ts, { runs: [run] });
+      new Engine({ scheduler: ts, log: memoryLogger(), noop: false }).apply(graphOf([a, b, c, free]));
+      ts.flush();
+      expect([frames(a), frames(b), frames(c), frames(free)]).toEqual([[0], [3], [6], [0]]);
+    });
+  });
+
+  it('sema id:2 lets two run at once; several ids are all taken', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const run = () => cold('---(t|)', ok);
+      const a = fake('a', ts, { runs: [run], meta: { sema: ['pool:2'] } });
+      const b = fake('b', ts, { runs: [run], meta: { sema: ['pool:2', 'disk'] } });
+      const c = fake('c', ts, { runs: [run], meta: { sema: ['disk', 'pool:2'] } });
+      new Engine({ scheduler: ts, log: memoryLogger(), noop: false }).apply(graphOf([a, b, c]));
+      ts.flush();
+      // a and b take the two pool permits; c waits for disk (held by b) and pool.
+      expect([frames(a), frames(b), frames(c)]).toEqual([[0], [0], [3]]);
+    });
+  });
+
+  it('--sema 1 runs the whole graph serially', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const run = () => cold('--(t|)', ok);
+      const rs = ['a', 'b', 'c'].map((n) => fake(n, ts, { runs: [run] }));
+      new Engine({ scheduler: ts, log: memoryLogger(), noop: false, sema: 1 }).apply(graphOf(rs));
+      ts.flush();
+      expect(rs.map(frames)).toEqual([[0], [2], [4]]);
+    });
+  });
+
+  it('limit and burst space out the CheckApply of a busy resource', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot }) => {
+      // 100 runs per second = one every 10 ms after a burst of 2; events keep coming.
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)], watch: hot('-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x-x'), meta: { limit: 100, burst: 2 } });
+      const engine = new Engine({ scheduler: ts, log: memoryLogger(), noop: false });
+      engine.apply(graphOf([a]));
+      ts.schedule(() => engine.dispose(), 45);
+      ts.flush();
+      expect(frames(a)).toEqual([0, 1, 10, 20, 30, 40]);
+    });
+  });
+
+  it('rewatch restarts a watch that ended; without it the watch stays ended', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)], watch: cold('--x|'), meta: { rewatch: true } });
+      const b = fake('b', ts, { runs: [() => cold('(t|)', ok)], watch: cold('--x|') });
+      const engine = new Engine({ scheduler: ts, log: memoryLogger(), noop: false });
+      engine.apply(graphOf([a, b]));
+      ts.schedule(() => engine.dispose(), 10);
+      ts.flush();
+      expect(frames(a)).toEqual([0, 2, 5, 8]);
+      expect(frames(b)).toEqual([0, 2]);
+    });
+  });
+});

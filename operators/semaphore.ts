@@ -1,0 +1,54 @@
+import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
+
+/**
+ * A counting semaphore as an operator factory: every Observable piped through the returned
+ * operator waits for one of `permits` permits before it is subscribed, and gives the permit
+ * back when it completes, errors or is unsubscribed. Waiters are served first come, first
+ * served. All applications of one returned operator share its permits.
+ *
+ * This is the `sema` meta param (`sema: ['disk:2']` lets two CheckApply of any resources
+ * naming `disk` run at once) and the global `--sema N`.
+ *
+ * ```text
+ * const lock = semaphore(1);
+ * a$.pipe(lock):   a---|               (runs at once)
+ * b$.pipe(lock):   ....b---|           (waits for a's permit)
+ * ```
+ *
+ * To take several semaphores without deadlock, always apply them in one global order.
+ *
+ * @example
+ * const disk = semaphore(2);
+ * const runs$ = merge(...jobs.map((job$) => job$.pipe(disk))); // at most two at a time
+ */
+export function semaphore<T = unknown>(permits: number): MonoTypeOperatorFunction<T> {
+  if (!Number.isInteger(permits) || permits < 1) throw new RangeError(`semaphore: permits must be a positive integer, got ${permits}`);
+  let free = permits;
+  const waiting: Array<() => void> = [];
+
+  const release = (): void => {
+    const next = waiting.shift();
+    if (next) next();
+    else free++;
+  };
+
+  return (source) =>
+    new Observable<T>((subscriber) => {
+      let holding = false;
+      const start = (): void => {
+        holding = true;
+        subscriber.add(source.subscribe(subscriber));
+      };
+      if (free > 0) {
+        free--;
+        start();
+      } else {
+        waiting.push(start);
+      }
+      return () => {
+        if (holding) return release();
+        const i = waiting.indexOf(start);
+        if (i >= 0) waiting.splice(i, 1);
+      };
+    });
+}
