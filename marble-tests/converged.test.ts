@@ -12,7 +12,7 @@ describe('converged', () => {
       const a = hot('  --f---t--------', b);
       const c = hot('  t------f--t----', b);
       const streams = cold('(ac)', { a, c });
-      expectObservable(streams.pipe(converged(3))).toBe('-------------(0|)', [0]);
+      expectObservable(streams.pipe(converged(3))).toBe('-------------(0|)', { 0: true });
     });
   });
 
@@ -20,13 +20,13 @@ describe('converged', () => {
     fresh().run(({ hot, cold, expectObservable }) => {
       // The stream is there at subscription (of), so the empty start never counts as idle.
       const a = cold('f--t', b);
-      expectObservable(of(a).pipe(converged(0))).toBe('---(0|)', [0]);
+      expectObservable(of(a).pipe(converged(0))).toBe('---(0|)', { 0: true });
     });
   });
 
   it('with no streams at all converges after the timeout', () => {
     fresh().run(({ cold, expectObservable }) => {
-      expectObservable(cold<never>('-').pipe(converged(2))).toBe('--(0|)', [0]);
+      expectObservable(cold<never>('-').pipe(converged(2))).toBe('--(0|)', { 0: true });
     });
   });
 
@@ -42,14 +42,14 @@ describe('converged', () => {
       const a = cold('t', b);
       // joins at frame 2 and says busy at once, idle at frame 4: the countdown runs 4 + 3.
       const late = cold('f-t', b);
-      expectObservable(cold('a-l', { a, l: late }).pipe(converged(3))).toBe('-------(0|)', [0]);
+      expectObservable(cold('a-l', { a, l: late }).pipe(converged(3))).toBe('-------(0|)', { 0: true });
     });
   });
 
   it('a busy stream that completes releases its hold', () => {
     fresh().run(({ hot, cold, expectObservable }) => {
       const a = cold('f---|', b);
-      expectObservable(cold('a', { a }).pipe(converged(2))).toBe('------(0|)', [0]);
+      expectObservable(cold('a', { a }).pipe(converged(2))).toBe('------(0|)', { 0: true });
     });
   });
 
@@ -57,14 +57,14 @@ describe('converged', () => {
     fresh().run(({ hot, cold, expectObservable }) => {
       const a = cold('t', b);
       const out = cold('a', { a }).pipe(converged(2));
-      expectObservable(out, '^ 20ms !').toBe('--(0|)', [0]);
+      expectObservable(out, '^ 20ms !').toBe('--(0|)', { 0: true });
     });
   });
 
   it('costs O(1) per change: a repeat of the same state is ignored', () => {
     fresh().run(({ hot, cold, expectObservable }) => {
       const a = cold('f-f-f-t-t-t', b);
-      expectObservable(cold('a', { a }).pipe(converged(2))).toBe('--------(0|)', [0]);
+      expectObservable(cold('a', { a }).pipe(converged(2))).toBe('--------(0|)', { 0: true });
     });
   });
 
@@ -74,7 +74,7 @@ describe('converged', () => {
     // order they were scheduled, so in the shared frame 4 the event runs first and cancels it.
     fresh().run(({ cold, expectObservable }) => {
       const a = cold('f-t-f-t', b);
-      expectObservable(cold('a', { a }).pipe(converged(2))).toBe('--------(0|)', [0]);
+      expectObservable(cold('a', { a }).pipe(converged(2))).toBe('--------(0|)', { 0: true });
     });
   });
 });

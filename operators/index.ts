@@ -4,3 +4,4 @@ export { converged } from './converged.js';
 export { gate } from './gate.js';
 export { rateLimit } from './rate-limit.js';
 export { semaphore } from './semaphore.js';
+export { convergedState } from './converged-state.js';

@@ -1,6 +1,7 @@
 // The graph runtime: starts vertices, rewires them on a graph swap, and drains on exit.
 import { type Observable, Subject, concat, defer, finalize, from, map } from 'rxjs';
 import { converged } from '../../operators/converged.js';
+import { convergedState } from '../../operators/converged-state.js';
 import type { Graph, GraphEdge } from '../graph/graph.js';
 import { SemaphoreTable } from './semaphores.js';
 import { type InEdge, Vertex, type VertexContext } from './vertex.js';
@@ -28,8 +29,13 @@ export class Engine {
     concat(from([...this.idleStreams]), this.joined$),
   );
 
+  /** true/false as everything has (or has not) been idle for `ms`; for the World. */
+  convergedState(ms: number): Observable<boolean> {
+    return this.idleStreams$.pipe(convergedState(ms, this.ctx.scheduler));
+  }
+
   /** Emits once when everything has been idle for `ms`, then completes. */
-  converged(ms: number): Observable<number> {
+  converged(ms: number): Observable<true> {
     return this.idleStreams$.pipe(converged(ms, this.ctx.scheduler));
   }
 

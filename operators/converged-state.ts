@@ -1,0 +1,79 @@
+import {
+  type Observable,
+  type OperatorFunction,
+  type SchedulerLike,
+  asyncScheduler,
+  concatWith,
+  defer,
+  distinctUntilChanged,
+  filter,
+  map,
+  mergeMap,
+  of,
+  EMPTY,
+  scan,
+  startWith,
+  switchMap,
+  timer,
+} from 'rxjs';
+
+/**
+ * The converged state as a stream: `false` while anything is busy or has been idle for less
+ * than `timeout` ms, `true` once every idle stream has been idle for `timeout`, and `false`
+ * again as soon as one turns busy. Repeats are never emitted.
+ *
+ * The source is a stream of idle streams, one per thing that can hold the converger (a
+ * vertex, the graph loader, the World connection...): `true` idle, `false` busy, completion
+ * removes it. Streams may join at any time. A stream counts as busy from the moment it joins
+ * until it first reports, so nothing converges before everyone has reported.
+ *
+ * Only the NUMBER of busy streams is kept, so each state change costs O(1) whatever the size
+ * of the graph: nothing scans all vertices. When the count reaches zero a countdown starts on
+ * `scheduler`; a stream turning busy cancels it.
+ *
+ * ```text
+ * idle a:   t-f---t--------------
+ * idle b:   t-----------f--t-----
+ * convergedState(3):
+ *           f--------t--f-----t--
+ * ```
+ *
+ * A host publishes this to the World so that a fleet exits only when every host has been
+ * converged; `converged` is its first `true`.
+ *
+ * @example
+ * idleStreams$.pipe(convergedState(5000)).subscribe((c) => statusFile.write(c ? 'converged' : 'busy'));
+ */
+export function convergedState(timeout: number, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<Observable<boolean>, boolean> {
+  return (idleStreams) =>
+    idleStreams.pipe(
+      mergeMap(busyDeltas),
+      scan((busy, delta) => busy + delta, 0),
+      startWith(0),
+      map((busy) => busy === 0),
+      distinctUntilChanged(),
+      switchMap((allIdle) => (allIdle ? timer(timeout, scheduler).pipe(map(() => true), startWith(false)) : of(false))),
+      distinctUntilChanged(),
+    );
+}
+
+/**
+ * One idle stream as changes to the busy count: +1 at once (busy until it reports), then -1 /
+ * +1 on each turn, and on completion it gives back its count if it was busy.
+ */
+function busyDeltas(idle$: Observable<boolean>): Observable<number> {
+  return defer(() => {
+    let busy = true;
+    return idle$.pipe(
+      distinctUntilChanged(),
+      map((idle) => {
+        const delta = Number(!idle) - Number(busy);
+        busy = !idle;
+        return delta;
+      }),
+      filter((delta) => delta !== 0),
+      startWith(1),
+      concatWith(defer(() => (busy ? of(-1) : EMPTY))),
+    );
+  });
+}
