@@ -60,6 +60,11 @@ export interface Resource {
   checkApply(apply: boolean, refresh: boolean): Observable<boolean>;
   /** Identities for automatic edges; absent means none. */
   autoEdges?(): AutoEdges;
+  /**
+   * Autogroup: resources of one kind whose groupKey() is equal (and defined), with autogroup
+   * on and no path between them, are merged into ONE vertex made by their kind's `group()`.
+   */
+  groupKey?(): string | undefined;
 }
 
 /** A resource kind as registered with the engine: its schema and its constructor. */
@@ -74,4 +79,10 @@ export interface ResourceKind {
    */
   validate?(params: Record<string, unknown>): string | undefined;
   create(spec: ResourceSpec, env: ResourceEnv): Resource;
+  /**
+   * Merges `members` (two or more, same groupKey) into one resource that does their work in one
+   * go (one PackageKit transaction for many packages, say). Its name should list the members;
+   * its autoEdges should be the union of theirs.
+   */
+  group?(members: Resource[], env: ResourceEnv): Resource;
 }
