@@ -2,6 +2,7 @@
 import type { Registry } from '../resources/registry.js';
 import type { Resource, ResourceEnv } from '../resources/resource.js';
 import { autoEdges } from './autoedges.js';
+import { autoGroup } from './autogroup.js';
 import { type GraphSpec, type SourcePos, refKey } from './spec.js';
 import { toposort } from './toposort.js';
 
@@ -45,9 +46,9 @@ export function buildGraph(spec: GraphSpec, registry: Registry, env: ResourceEnv
     notify: e.notify,
     auto: false,
   }));
-  const edges = dedupe([...explicit, ...autoEdges(resources)]);
-  const order = orderOrThrow(resources, edges);
-  return { name: spec.graph, vertices: new Map(order.map((k) => [k, resources.get(k)!])), edges };
+  const grouped = autoGroup(resources, dedupe([...explicit, ...autoEdges(resources)]), registry, env);
+  const order = orderOrThrow(grouped.resources, grouped.edges);
+  return { name: spec.graph, vertices: new Map(order.map((k) => [k, grouped.resources.get(k)!])), edges: grouped.edges };
 }
 
 /** An auto edge that duplicates an explicit one adds nothing; keep the explicit one. */
