@@ -26,3 +26,20 @@ export function parseCount(flag: string, value: string): number {
   }
   return n;
 }
+
+/** `--seeds a,b`: etcd client URLs (http or https, with a port). */
+export function parseSeeds(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const seeds = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const s of seeds) {
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      throw new UsageError(`--seeds: "${s}" is not a URL; expected e.g. http://127.0.0.1:2379`);
+    }
+    if (!['http:', 'https:'].includes(url.protocol)) throw new UsageError(`--seeds: "${s}" must be an http:// or https:// URL`);
+  }
+  if (seeds.length === 0) throw new UsageError('--seeds: expected at least one URL, e.g. http://127.0.0.1:2379');
+  return seeds;
+}

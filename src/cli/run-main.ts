@@ -1,64 +1,122 @@
 // The body of `rxmgmt run`, loaded only when it runs so that `--version` and `--help` stay fast.
 import { resolve } from 'node:path';
-import { asyncScheduler, concat, EMPTY, lastValueFrom, of } from 'rxjs';
-import { graphFileChanges, loadGraph } from '../engine/graph-file.js';
-import { type GraphEvent, type RunReport, runGraphs } from '../engine/runner.js';
+import { EMPTY, type Observable, asyncScheduler, concat, filter, firstValueFrom, lastValueFrom, map, of } from 'rxjs';
+import { type SpecEvent, assembleGraphs } from '../engine/assemble.js';
+import { graphFileChanges } from '../engine/graph-file.js';
+import { type RunReport, runGraphs } from '../engine/runner.js';
+import { buildGraph } from '../graph/graph.js';
+import type { GraphSpec } from '../graph/spec.js';
 import { defaultRegistry } from '../resources/registry.js';
 import type { ResourceEnv } from '../resources/resource.js';
 import type { Logger } from '../util/logger.js';
+import { memoryWorld } from '../world/memory.js';
+import type { World } from '../world/world.js';
+import { loadGraphFile } from '../yaml/parse.js';
+import { fleetVerdict } from './fleet.js';
 import { type GraphvizFilter, graphvizWriter } from './graphviz-output.js';
 import { stopSignals } from './signals.js';
+import { StatusFile } from './status-file.js';
 
 export interface MainOptions {
   file?: string;
   watch: boolean;
   convergedTimeout: number;
+  convergedNoExit: boolean;
+  convergedStatusFile?: string;
   maxRuntime: number;
   sema: number;
   hostname: string;
+  seeds: string[];
   noop: boolean;
   graphviz?: string;
   graphvizFilter?: GraphvizFilter;
   log: Logger;
 }
 
+/** How long `--seeds` may take to answer at start-up before rxmgmt gives up. */
+const WORLD_STARTUP_MS = 10_000;
+
 /** Runs until converged, max runtime or a signal; returns the exit code. */
 export async function runMain(opts: MainOptions): Promise<number> {
   const { log } = opts;
   const registry = defaultRegistry();
   const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: asyncScheduler };
+  const build = (spec: GraphSpec) => buildGraph(spec, registry, env);
 
-  let graphs$ = EMPTY as ReturnType<typeof graphFileChanges>;
+  let specs$: Observable<SpecEvent> = EMPTY;
   if (opts.file) {
-    let first;
-    try {
-      first = await loadGraph(opts.file, registry, env);
-    } catch (e) {
-      process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
+    const first = await checkedSpec(opts.file, { registry, build, log });
+    if (first instanceof Error) {
+      process.stderr.write(`rxmgmt: ${first.message}\nnothing was applied\n`);
       return 1;
     }
-    log.info(`graph "${first.name}": ${first.vertices.size} resources, ${first.edges.length} edges`);
-    const changes$ = opts.watch ? graphFileChanges(resolve(opts.file), registry, env) : EMPTY;
-    graphs$ = concat(of<GraphEvent>({ kind: 'graph', graph: first }), changes$);
+    const changes$ = opts.watch ? graphFileChanges(resolve(opts.file), registry) : EMPTY;
+    specs$ = concat(of<SpecEvent>({ kind: 'spec', spec: first }), changes$);
+  }
+
+  let world: World;
+  try {
+    world = await connectWorld(opts);
+  } catch (e) {
+    process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
+    return 1;
   }
 
   const stop$ = stopSignals(() => {
     process.stderr.write('rxmgmt: second SIGINT, aborting now\n');
     process.exit(130);
   });
-  const onGraph = opts.graphviz ? graphvizWriter(opts.graphviz, opts.graphvizFilter, log) : undefined;
-  const report = await lastValueFrom(
-    runGraphs(graphs$, stop$, {
-      scheduler: asyncScheduler,
-      log,
-      noop: opts.noop,
-      convergedTimeout: opts.convergedTimeout,
-      maxRuntime: opts.maxRuntime,
-      sema: opts.sema,
-      onGraph,
-    }),
-  );
-  return exitCode(report, log);
+  const statusFile = opts.convergedStatusFile ? new StatusFile(opts.convergedStatusFile, log) : undefined;
+  try {
+    const report = await lastValueFrom(
+      runGraphs(assembleGraphs(specs$, { registry, build, log, world }), stop$, {
+        scheduler: asyncScheduler,
+        log,
+        noop: opts.noop,
+        convergedTimeout: opts.convergedTimeout,
+        maxRuntime: opts.maxRuntime,
+        sema: opts.sema,
+        onGraph: opts.graphviz ? graphvizWriter(opts.graphviz, opts.graphvizFilter, log) : undefined,
+        holds: [world.status().pipe(map((s) => s !== 'connecting'))],
+        fleet: fleetVerdict(world, log),
+        noExit: opts.convergedNoExit,
+        onConvergedState: statusFile ? (c) => statusFile.write(c) : undefined,
+      }),
+    );
+    return exitCode(report, log);
+  } finally {
+    await statusFile?.flushed();
+    await closeWithin(world, 5_000, log);
+  }
+}
+
+/** The graph file, validated and built (without collected resources), or what is wrong with it. */
+async function checkedSpec(file: string, opts: Parameters<typeof assembleGraphs>[1]): Promise<GraphSpec | Error> {
+  try {
+    const spec = await loadGraphFile(file, opts.registry);
+    const first = await firstValueFrom(assembleGraphs(of<SpecEvent>({ kind: 'spec', spec }), opts).pipe(filter((e) => e.kind !== 'loading')));
+    return first.kind === 'error' ? first.error : spec;
+  } catch (e) {
+    return e as Error;
+  }
+}
+
+async function connectWorld(opts: MainOptions): Promise<World> {
+  if (opts.seeds.length === 0) return memoryWorld(opts.hostname);
+  const { connectEtcdWorld } = await import('../world/etcd.js');
+  return connectEtcdWorld({ host: opts.hostname, seeds: opts.seeds, log: opts.log.child('world'), startupTimeoutMs: WORLD_STARTUP_MS });
+}
+
+async function closeWithin(world: World, ms: number, log: Logger): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((done) => {
+    timer = setTimeout(() => {
+      log.warn('the World did not close in time; exiting anyway');
+      done();
+    }, ms);
+  });
+  await Promise.race([world.close().catch((e: Error) => log.warn(`closing the World: ${e.message}`)), late]);
+  clearTimeout(timer);
 }
 
 function exitCode(report: RunReport, log: Logger): number {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { type Level, createLogger, stderrSink } from '../util/logger.js';
 import { graphvizFilters } from './graphviz-output.js';
-import { UsageError, parseChoice, parseCount, parseSeconds } from './options.js';
+import { UsageError, parseChoice, parseCount, parseSeconds, parseSeeds } from './options.js';
 
 export class RunCommand extends Command {
   static override paths = [['run']];
@@ -24,6 +24,7 @@ export class RunCommand extends Command {
       ['Apply a graph, exit one second after convergence', '$0 run --file examples/hello.yaml --converged-timeout=1'],
       ['Keep a graph applied until interrupted', '$0 run -f examples/chain.yaml'],
       ['Report what would change, change nothing', '$0 run -f site.yaml --noop -t 0'],
+      ['Join an etcd cluster as host web1', '$0 run -f site.yaml --seeds http://127.0.0.1:2379 --hostname web1'],
       ['Write the graph as Graphviz DOT (and PNG if graphviz is installed)', '$0 run -f site.yaml --graphviz graph.dot -t 0'],
     ],
   });
@@ -32,6 +33,15 @@ export class RunCommand extends Command {
   noWatch = Option.Boolean('--no-watch', false, { description: 'do not reload the graph file when it changes' });
   convergedTimeout = Option.String('-t,--converged-timeout', '-1', {
     description: 'exit after this many seconds of everything idle (-1: never; 0 allowed)',
+  });
+  convergedNoExit = Option.Boolean('--converged-timeout-no-exit', false, {
+    description: 'do not exit when converged; with --converged-status-file, just record the state',
+  });
+  convergedStatusFile = Option.String('--converged-status-file', {
+    description: 'write "true" or "false" to this file whenever the converged state changes',
+  });
+  seeds = Option.String('--seeds', {
+    description: 'comma-separated etcd client URLs to join (default: the embedded single-host World)',
   });
   maxRuntime = Option.String('--max-runtime', '0', { description: 'exit after this many seconds (0: no limit)' });
   hostname = Option.String('--hostname', { description: 'the name of this host (default: the OS hostname)' });
@@ -50,6 +60,9 @@ export class RunCommand extends Command {
         file: this.file,
         watch: !this.noWatch,
         convergedTimeout: parseSeconds('--converged-timeout', this.convergedTimeout, -1),
+        convergedNoExit: this.convergedNoExit,
+        convergedStatusFile: this.convergedStatusFile,
+        seeds: parseSeeds(this.seeds),
         maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
         sema: parseCount('--sema', this.sema),
         hostname: this.hostname ?? hostname(),

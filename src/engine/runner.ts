@@ -7,6 +7,10 @@ import {
   type SchedulerLike,
   defer,
   finalize,
+  first,
+  ignoreElements,
+  share,
+  tap,
   map,
   race,
   switchMap,
@@ -45,6 +49,17 @@ export interface RunOptions {
   sema?: number;
   /** Called with each graph before it is applied (graphviz output, say). */
   onGraph?: (graph: Graph, engine: Engine) => void;
+  /** More things that hold the converger while they say false (the World connection). */
+  holds?: Observable<boolean>[];
+  /**
+   * The fleet's verdict: given this host's converged state, emits true when every live host
+   * is converged (distributed mode). Absent: this host decides alone.
+   */
+  fleet?: (local$: Observable<boolean>) => Observable<boolean>;
+  /** Keep running when converged (`--converged-timeout-no-exit`); see `onConvergedState`. */
+  noExit?: boolean;
+  /** Told each change of the converged state (`--converged-status-file`). */
+  onConvergedState?: (converged: boolean) => void;
 }
 
 /**
@@ -78,10 +93,8 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
       },
     });
 
-    const converged$ =
-      opts.convergedTimeout >= 0
-        ? engine.converged(opts.convergedTimeout * 1000).pipe(map((): StopReason => 'converged'))
-        : NEVER;
+    for (const hold of opts.holds ?? []) engine.track(hold);
+    const converged$ = opts.convergedTimeout >= 0 ? convergedExit(engine, opts) : NEVER;
     const maxRuntime$ =
       opts.maxRuntime > 0 ? timer(opts.maxRuntime * 1000, opts.scheduler).pipe(map((): StopReason => 'max-runtime')) : NEVER;
     const stopped$ = stop$.pipe(map((): StopReason => 'signal'));
@@ -100,6 +113,19 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
       }),
     );
   });
+}
+
+/** Emits once, when this host (or, with a fleet, every host) has converged; never with noExit. */
+function convergedExit(engine: Engine, opts: RunOptions): Observable<StopReason> {
+  const ms = opts.convergedTimeout * 1000;
+  if (!opts.fleet && !opts.onConvergedState) return opts.noExit ? NEVER : engine.converged(ms).pipe(map((): StopReason => 'converged'));
+  const local$ = engine.convergedState(ms).pipe(
+    tap((c) => opts.onConvergedState?.(c)),
+    share(),
+  );
+  const verdict$ = opts.fleet ? opts.fleet(local$) : local$;
+  const exit$ = verdict$.pipe(first(Boolean), map((): StopReason => 'converged'));
+  return opts.noExit ? local$.pipe(ignoreElements()) : exit$;
 }
 
 function report(reason: StopReason, engine: Engine): RunReport {

@@ -85,4 +85,9 @@ export interface ResourceKind {
    * its autoEdges should be the union of theirs.
    */
   group?(members: Resource[], env: ResourceEnv): Resource;
+  /**
+   * The params of a resource collected from another host, placed by a `collect` entry's
+   * `pattern` (for `file`: the directory the file lands in). Absent: the pattern is ignored.
+   */
+  collect?(params: Record<string, unknown>, pattern: string): Record<string, unknown>;
 }

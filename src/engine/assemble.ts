@@ -1,0 +1,81 @@
+// From graph files to running graphs: split off the exported resources (`@@name`) to the
+// World, merge in what the graph collects from the World, and build.
+import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, of, switchMap } from 'rxjs';
+import type { Graph } from '../graph/graph.js';
+import type { GraphSpec, ResourceSpec } from '../graph/spec.js';
+import { refKey } from '../graph/spec.js';
+import type { Registry } from '../resources/registry.js';
+import type { Logger } from '../util/logger.js';
+import type { ExportInput, ExportedResource, World } from '../world/world.js';
+import { collectedSpecs } from './collected.js';
+import type { GraphEvent } from './runner.js';
+
+/** What a graph file source says: reading, a valid spec, or why it is not valid. */
+export type SpecEvent = { kind: 'loading' } | { kind: 'spec'; spec: GraphSpec } | { kind: 'error'; error: Error };
+
+const EXPORT_MARK = '@@';
+
+export interface AssembleOptions {
+  registry: Registry;
+  build: (spec: GraphSpec) => Graph;
+  log: Logger;
+  /** Without a World, exports go nowhere and nothing is collected. */
+  world?: World;
+}
+
+/**
+ * Each valid spec publishes its exports (one atomic replace per spec) and then yields a graph
+ * for every version of the collected resources it asks for; a newer spec supersedes it.
+ */
+export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOptions): Observable<GraphEvent> {
+  return specs$.pipe(
+    switchMap((ev): Observable<GraphEvent> => {
+      if (ev.kind !== 'spec') return of(ev);
+      const { local, exported } = splitExports(ev.spec);
+      const taken = new Set(local.map(refKey));
+      const graphs$ = collect(ev.spec, opts).pipe(
+        map((list) => collectedSpecs(list, ev.spec.collect, opts.registry, taken, opts.log)),
+        map((extra) => build({ ...ev.spec, resources: [...local, ...extra] }, opts)),
+      );
+      return concat(of<GraphEvent>({ kind: 'loading' }), publish(exported, opts), graphs$);
+    }),
+  );
+}
+
+/** The local resources, and the exported ones without their `@@` mark (edges to them dropped). */
+export function splitExports(spec: GraphSpec): { local: ResourceSpec[]; exported: ResourceSpec[] } {
+  const local = spec.resources.filter((r) => !r.name.startsWith(EXPORT_MARK));
+  const exported = spec.resources
+    .filter((r) => r.name.startsWith(EXPORT_MARK))
+    .map((r) => ({ ...r, name: r.name.slice(EXPORT_MARK.length) }));
+  return { local, exported };
+}
+
+function publish(exported: ResourceSpec[], { world, log }: AssembleOptions): Observable<never> {
+  if (!world) return EMPTY;
+  const list: ExportInput[] = exported.map((r) => ({ kind: r.kind, name: r.name, params: r.params, meta: r.meta }));
+  return defer(() => world.setExports(list)).pipe(
+    ignoreElements(),
+    // Kept by the World and written when it resynchronises; the local graph goes on.
+    catchError((e: Error) => {
+      log.warn(`exports: ${e.message}`);
+      return EMPTY;
+    }),
+  );
+}
+
+/** Every version of the exported resources this spec collects (none without a World). */
+function collect(spec: GraphSpec, { world }: AssembleOptions): Observable<readonly ExportedResource[]> {
+  const kinds = [...new Set(spec.collect.map((c) => c.kind))];
+  return world && kinds.length > 0 ? world.collect(kinds) : of([]);
+}
+
+function build(spec: GraphSpec, opts: AssembleOptions): GraphEvent {
+  const names = new Set(spec.resources.map(refKey));
+  const edges = spec.edges.filter((e) => names.has(refKey(e.from)) && names.has(refKey(e.to)));
+  try {
+    return { kind: 'graph', graph: opts.build({ ...spec, edges }) };
+  } catch (error) {
+    return { kind: 'error', error: error as Error };
+  }
+}
