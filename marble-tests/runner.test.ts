@@ -1,5 +1,5 @@
 // Convergence races and exit, pinned in virtual time: the whole main job under TestScheduler.
-import { EMPTY, NEVER, type Observable, interval, of, startWith } from 'rxjs';
+import { EMPTY, NEVER, type Observable, combineLatest, interval, map, of, shareReplay, startWith } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { type GraphEvent, type RunReport, runGraphs } from '../src/engine/runner.js';
@@ -171,6 +171,80 @@ describe('graph swap', () => {
       ts.flush();
       expect(frames(a)).toEqual([0, 6]);
       expect(log.lines.some((l) => l.includes('g.yaml:3: bad') && l.includes('keeping the running graph'))).toBe(true);
+    });
+  });
+});
+
+describe('fleet and status', () => {
+  it('with a fleet, exits when the fleet says every host is converged, not before', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)] });
+      const others = hot('f----------t', ok); // the other hosts converge at frame 11
+      const report$ = runGraphs(of(graph(graphOf([a]))), NEVER, {
+        scheduler: ts,
+        log: memoryLogger(),
+        noop: false,
+        convergedTimeout: 0.003,
+        maxRuntime: 0,
+        fleet: (local$) => combineLatest([local$, others]).pipe(map(([l, o]) => l && o)),
+      });
+      expectObservable(report$).toBe('-----------(r|)', { r: clean('converged') });
+    });
+  });
+
+  it('--converged-timeout-no-exit reports each change of state and never exits by itself', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok), () => cold('--(t|)', ok)], watch: hot('--------x') });
+      const states: Array<[number, boolean]> = [];
+      const report$ = runGraphs(of(graph(graphOf([a]))), hot('--------------------s'), {
+        scheduler: ts,
+        log: memoryLogger(),
+        noop: false,
+        convergedTimeout: 0.003,
+        maxRuntime: 0,
+        noExit: true,
+        onConvergedState: (c) => states.push([ts.now(), c]),
+      });
+      expectObservable(report$).toBe('--------------------(r|)', { r: clean('signal') });
+      ts.flush();
+      // converged at 3, busy at 8 (event), idle at 10, converged again at 13.
+      expect(states).toEqual([[0, false], [3, true], [8, false], [13, true]]);
+    });
+  });
+
+  it('a hold (the World connecting) keeps the converger busy until it says idle', () => {
+    const ts = fresh();
+    ts.run(({ cold, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)] });
+      const report$ = runGraphs(of(graph(graphOf([a]))), NEVER, {
+        scheduler: ts,
+        log: memoryLogger(),
+        noop: false,
+        convergedTimeout: 0.002,
+        maxRuntime: 0,
+        // A hold replays its current state, as the World's status does (the drain re-reads it).
+        holds: [cold('f----t', ok).pipe(shareReplay(1))],
+      });
+      expectObservable(report$).toBe('-------(r|)', { r: clean('converged') });
+    });
+  });
+
+  it('--max-runtime stops the run even while busy, after draining', () => {
+    const ts = fresh();
+    ts.run(({ cold, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('-(t|)', ok)], watch: interval(3, ts) });
+      const report$ = runGraphs(of(graph(graphOf([a]))), NEVER, {
+        scheduler: ts,
+        log: memoryLogger(),
+        noop: false,
+        convergedTimeout: 0.005,
+        maxRuntime: 0.01,
+        holds: [],
+      });
+      // runs at 0, 3, 6, 9 (1 frame each); max runtime at 10, nothing in flight.
+      expectObservable(report$).toBe('----------(r|)', { r: clean('max-runtime') });
     });
   });
 });
