@@ -2,6 +2,9 @@
 import type { ResourceKind } from './resource.js';
 import { fileKind } from './file.js';
 import { noopKind } from './noop.js';
+import { execKind } from './exec.js';
+import { msgKind } from './msg.js';
+import { timerKind } from './timer.js';
 
 export class Registry {
   private readonly kinds = new Map<string, ResourceKind>();
@@ -26,5 +29,5 @@ export class Registry {
 }
 
 /** The registry with every built-in kind. */
-export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind];
+export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());

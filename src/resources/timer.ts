@@ -1,0 +1,86 @@
+// timer: a clock in the graph. Its watch ticks every `interval` seconds on the engine's
+// scheduler; the CheckApply after a tick reports a change, so its children run (with a refresh
+// along notify edges). A refresh delivered to the timer restarts its period, as in mgmt.
+import { type Observable, Subject, defer, interval, map, of, startWith, switchMap, tap } from 'rxjs';
+import type { ResourceSpec } from '../graph/spec.js';
+import type { Logger } from '../util/logger.js';
+import type { FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
+
+const fields: Record<string, FieldSchema> = {
+  interval: { type: 'integer', required: true, doc: 'seconds between ticks, an integer >= 1' },
+};
+
+function validate(params: Record<string, unknown>): string | undefined {
+  const v = params.interval;
+  if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) {
+    return `\`interval\` must be an integer >= 1 (seconds), got ${JSON.stringify(v)}`;
+  }
+  return undefined;
+}
+
+class TimerResource implements Resource {
+  readonly kind = 'timer';
+  readonly fingerprint: string;
+  /** Ticks seen, and how many a CheckApply has reported. */
+  private ticks = 0;
+  private reported = 0;
+  private readonly restart$ = new Subject<void>();
+
+  constructor(
+    readonly name: string,
+    readonly meta: ResourceSpec['meta'],
+    private readonly seconds: number,
+    private readonly env: ResourceEnv,
+    private readonly log: Logger,
+  ) {
+    this.fingerprint = JSON.stringify({ interval: seconds });
+  }
+
+  /** A tick every interval after subscription; a restart (a refresh) begins a new period. */
+  watch(): Observable<void> {
+    return this.restart$.pipe(
+      startWith(undefined),
+      switchMap(() => interval(this.seconds * 1000, this.env.scheduler)),
+      tap(() => {
+        this.ticks++;
+        this.log.debug(`tick ${this.ticks}`);
+      }),
+      map(() => undefined),
+    );
+  }
+
+  /**
+   * `false` (changed) when a tick or a refresh came since the last run, `true` otherwise, so
+   * the first run at start is `true`: the first tick is one interval after start.
+   */
+  checkApply(apply: boolean, refresh: boolean): Observable<boolean> {
+    return defer(() => {
+      const ticked = this.ticks > this.reported;
+      this.reported = this.ticks;
+      if (refresh) {
+        if (apply) {
+          this.log.info(`refreshed: restarting the ${this.seconds} s period`);
+          this.restart$.next();
+        } else {
+          this.log.info(`noop: would restart the ${this.seconds} s period (refresh)`);
+        }
+        return of(false);
+      }
+      return of(!ticked);
+    });
+  }
+}
+
+export const timerKind: ResourceKind = {
+  kind: 'timer',
+  doc:
+    'Ticks every `interval` seconds. Each tick counts as a change, so the resources after it run ' +
+    'again (with a refresh along notify edges): a timer is how a graph does something periodically.',
+  fields,
+  validate,
+  create(spec: ResourceSpec, env: ResourceEnv): Resource {
+    const problem = validate(spec.params);
+    if (problem) throw new Error(`timer[${spec.name}]: ${problem}`);
+    return new TimerResource(spec.name, spec.meta, spec.params.interval as number, env, env.log.child(`timer[${spec.name}]`));
+  },
+};
