@@ -70,9 +70,35 @@ describe('file: validate', () => {
     expect(v({ dirname: 'etc', basename: 'motd' })).toMatch(/`dirname` must be absolute/);
   });
 
-  it('rejects content for a directory', () => {
-    expect(v({ path: '/tmp/d/', content: 'x' })).toMatch(/names a directory/);
-    expect(v({ dirname: '/tmp', basename: 'd/', content: 'x' })).toMatch(/names a directory/);
+  it('accepts content on a directory (mgmt ignores it, and so do we)', () => {
+    expect(v({ path: '/tmp/d/', content: 'x' })).toBeUndefined();
+    expect(v({ dirname: '/tmp', basename: 'd/', content: 'x' })).toBeUndefined();
+    expect(v({ path: '/tmp/d/', content: 'x', source: '/srv/d/', recurse: true })).toBeUndefined();
+  });
+
+  it('takes an absolute source, instead of content on a file', () => {
+    expect(v({ path: '/a', source: '/srv/a' })).toBeUndefined();
+    expect(v({ path: '/a', source: '/dev/null' })).toBeUndefined();
+    expect(v({ path: '/a', source: 'srv/a' })).toMatch(/`source` must be an absolute path, got "srv\/a"/);
+    expect(v({ path: '/a', source: '/srv/a', content: 'x' })).toMatch(/either `content` or `source`, not both/);
+    expect(v({ path: '/a', source: '/srv/d/' })).toMatch(/`source` "\/srv\/d\/" ends in "\/" .* names a file/);
+    expect(v({ path: '/a', source: '/./a' })).toMatch(/`source` is the file itself/);
+  });
+
+  it('takes recurse only for a directory; recurse false is the default anywhere', () => {
+    expect(v({ path: '/a', recurse: false })).toBeUndefined();
+    expect(v({ path: '/a', source: '/srv/a', recurse: true })).toMatch(/^`recurse` is for directories .* "\/a" names a file/);
+    expect(v({ path: '/d/', source: '/srv/d/', recurse: true })).toBeUndefined();
+    expect(v({ path: '/d/', source: '/dev/null', recurse: true })).toBeUndefined();
+    expect(v({ path: '/d/', recurse: true })).toBeUndefined();
+  });
+
+  it('refuses a mirrored tree that overlaps its source', () => {
+    for (const [path, source] of [['/srv/d/', '/srv/d'], ['/srv/d/', '/srv/'], ['/srv/', '/srv/d/sub'], ['/d/', '/']]) {
+      expect(v({ path, source, recurse: true }), `${path} <- ${source}`).toMatch(/overlap/);
+    }
+    expect(v({ path: '/srv/d/', source: '/srv/d2/', recurse: true })).toBeUndefined();
+    expect(v({ path: '/srv/d/', source: '/srv/', recurse: false })).toBeUndefined(); // not mirrored: no loop
   });
 
   it('checks that mode is octal digits', () => {
@@ -90,6 +116,7 @@ describe('file: validate', () => {
     for (const [name, field] of Object.entries(fileKind.fields)) expect(field.doc, name).not.toBe('');
     expect(fileKind.fields.state!.default).toBe('exists');
     expect(fileKind.fields.force!.default).toBe(false);
+    expect(fileKind.fields.recurse!.default).toBe(false);
   });
 });
 
@@ -344,9 +371,40 @@ describe('file: identity', () => {
     const b = file({ dirname: '/tmp', basename: 'f', content: 'x', mode: '0644' });
     expect(a.fingerprint).toBe(b.fingerprint);
     expect(JSON.parse(a.fingerprint)).toEqual({
-      path: '/tmp/f', state: 'exists', content: 'x', mode: '0644', owner: null, group: null, force: false,
+      path: '/tmp/f', state: 'exists', content: 'x', source: null, recurse: false, mode: '0644', owner: null, group: null, force: false,
     });
     expect(file({ path: '/tmp/f', content: 'y' }).fingerprint).not.toBe(a.fingerprint);
+  });
+
+  it('fingerprints a source where it is used, and never a directory\'s ignored content', () => {
+    expect(file({ path: '/d/', content: 'x' }).fingerprint).toBe(file({ path: '/d/' }).fingerprint);
+    expect(JSON.parse(file({ path: '/d/', source: '/srv/d/', recurse: true }).fingerprint)).toMatchObject({ source: '/srv/d', recurse: true });
+    expect(JSON.parse(file({ path: '/f', source: '/srv/f' }).fingerprint)).toMatchObject({ source: '/srv/f', recurse: false });
+    // A directory without recurse does not use its source.
+    expect(file({ path: '/d/', source: '/srv/d/' }).fingerprint).toBe(file({ path: '/d/' }).fingerprint);
+  });
+
+  it('also wants the resource that manages its source, when it copies one', () => {
+    expect(file({ path: '/etc/app.conf', source: '/srv/app.conf' }).autoEdges!().wants).toEqual([
+      ['file:/etc/', 'file:/'],
+      ['file:/srv/app.conf'],
+    ]);
+    expect(file({ path: '/srv/www/', source: '/var/lib/site/', recurse: true }).autoEdges!().wants).toEqual([
+      ['file:/srv/', 'file:/'],
+      ['file:/var/lib/site/'],
+    ]);
+    expect(file({ path: '/etc/drbd.d/', source: '/dev/null', recurse: true }).autoEdges!().wants).toEqual([['file:/etc/', 'file:/']]);
+    expect(file({ path: '/etc/drbd.d/', source: '/srv/x/' }).autoEdges!().wants).toEqual([['file:/etc/', 'file:/']]);
+  });
+});
+
+describe('file: collect', () => {
+  it('puts a collected file in the pattern directory under its own name', () => {
+    const c = (params: Record<string, unknown>) => fileKind.collect!(params, '/tmp/mgmtA/');
+    expect(c({ path: '/elsewhere/f1', content: 'x', mode: '0644' })).toEqual({ path: '/tmp/mgmtA/f1', content: 'x', mode: '0644' });
+    expect(c({ dirname: '/tmp/mgmt/', basename: 'f2', content: 'y' })).toEqual({ path: '/tmp/mgmtA/f2', content: 'y' });
+    expect(c({ path: '/srv/site/', state: 'exists' })).toEqual({ path: '/tmp/mgmtA/site/', state: 'exists' });
+    expect(fileKind.validate!(c({ path: '/elsewhere/f1' }))).toBeUndefined();
   });
 });
 
@@ -362,4 +420,418 @@ describe('file: watch', () => {
     expect(await apply(r)).toBe(false);
     await rewritten;
   }, 10_000);
+});
+
+/** Every emission of a watch, awaitable in order: `await w.next()` resolves at the next one. */
+function events(r: Resource) {
+  let count = 0;
+  let seen = 0;
+  let wake: (() => void) | undefined;
+  let failure: unknown;
+  const sub = r.watch().subscribe({
+    next: () => {
+      count++;
+      wake?.();
+    },
+    error: (err: unknown) => {
+      failure = err;
+      wake?.();
+    },
+  });
+  return {
+    /** Resolves once an event arrives that was not consumed by an earlier next(). */
+    async next(): Promise<void> {
+      while (count <= seen) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+      seen = count;
+    },
+    /** Forgets the events so far (our own writes, say). */
+    drain(): void {
+      seen = count;
+    },
+    stop: () => sub.unsubscribe(),
+  };
+}
+
+describe('file: source (a file)', () => {
+  it('gives the file the content of the source, read at each check', async () => {
+    const src = join(tmp, 'src');
+    const p = join(tmp, 'f');
+    fs.writeFileSync(src, 'one\n');
+    const r = file({ path: p, source: src });
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('one\n');
+    expect(await apply(r)).toBe(true);
+    fs.writeFileSync(src, 'two, longer\n');
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('two, longer\n');
+    fs.writeFileSync(p, 'drift, longer');
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('two, longer\n');
+  });
+
+  it('writes atomically, and a new copy gets the permission bits of the source, without setuid', async () => {
+    const src = join(tmp, 'script');
+    fs.writeFileSync(src, '#!/bin/sh\n');
+    fs.chmodSync(src, 0o4750);
+    const p = join(tmp, 'copy');
+    fs.writeFileSync(p, 'old');
+    fs.chmodSync(p, 0o600);
+    const held = fs.openSync(p, 'r');
+    expect(await apply(file({ path: p, source: src }))).toBe(false);
+    expect(fs.readFileSync(held, 'utf8')).toBe('old');
+    fs.closeSync(held);
+    expect(modeOf(p)).toBe(0o600); // rewritten: keeps its own mode
+    fs.unlinkSync(p);
+    expect(await apply(file({ path: p, source: src }))).toBe(false);
+    expect(modeOf(p)).toBe(0o750); // new: the source's rwx bits
+    fs.unlinkSync(p);
+    expect(await apply(file({ path: p, source: src, mode: '0644' }))).toBe(false);
+    expect(modeOf(p)).toBe(0o644); // mode, when managed, wins
+    expect(fs.readdirSync(tmp).sort()).toEqual(['copy', 'script']);
+  });
+
+  it('fails naming a missing source, and changes nothing', async () => {
+    const p = join(tmp, 'sub', 'f');
+    const src = join(tmp, 'nowhere');
+    await expect(apply(file({ path: p, source: src }))).rejects.toThrow(`file ${p}: source ${src} does not exist`);
+    await expect(check(file({ path: p, source: src }))).rejects.toThrow(/does not exist/);
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  });
+
+  it('fails on a source that is a directory or a fifo (which would block), and reads /dev/null as empty', async () => {
+    const p = join(tmp, 'f');
+    fs.mkdirSync(join(tmp, 'dir'));
+    await expect(apply(file({ path: p, source: join(tmp, 'dir') }))).rejects.toThrow(/source .*dir is a directory; to mirror a directory, end the path in "\/"/);
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [join(tmp, 'fifo')]);
+    await expect(apply(file({ path: p, source: join(tmp, 'fifo') }))).rejects.toThrow(/source .*fifo is a special file, not a regular file/);
+    expect(fs.existsSync(p)).toBe(false);
+    fs.writeFileSync(p, 'not empty');
+    expect(await apply(file({ path: p, source: '/dev/null' }))).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('');
+  });
+
+  it('in noop reports a wrong copy, logs it, and changes nothing', async () => {
+    const src = join(tmp, 'src');
+    fs.writeFileSync(src, 'right');
+    fs.writeFileSync(join(tmp, 'f'), 'wrong');
+    const log = memoryLogger();
+    const before = snapshot(tmp);
+    expect(await check(file({ path: join(tmp, 'f'), source: src }, log))).toBe(false);
+    expect(await check(file({ path: join(tmp, 'new'), source: src }, log))).toBe(false);
+    expect(snapshot(tmp)).toBe(before);
+    expect(log.lines).toEqual([
+      `info ${join(tmp, 'f')}: noop, would write content of ${src}`,
+      `info ${join(tmp, 'new')}: noop, would create file`,
+    ]);
+  });
+
+  it('watches the source as well as the file', async () => {
+    const src = join(tmp, 'src');
+    const p = join(tmp, 'f');
+    fs.writeFileSync(src, 'one');
+    const r = file({ path: p, source: src });
+    await apply(r);
+    const changed = firstValueFrom(r.watch());
+    fs.writeFileSync(src, 'two');
+    await changed;
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('two');
+  }, 10_000);
+});
+
+describe('file: content on a directory', () => {
+  it('is ignored, with a warning, as mgmt does', async () => {
+    const d = join(tmp, 'd');
+    const log = memoryLogger();
+    const r = file({ path: d + '/', content: 'i am a directory\n' }, log);
+    expect(await apply(r)).toBe(false);
+    expect(fs.statSync(d).isDirectory()).toBe(true);
+    expect(fs.readdirSync(d)).toEqual([]);
+    expect(await apply(r)).toBe(true);
+    expect(log.lines).toEqual([
+      `warn ${d}/: content is ignored on a directory (as mgmt does)`,
+      `info ${d}/: create directory`,
+    ]);
+  });
+
+  it('says so once, at the first run, not each time a graph is built', async () => {
+    const log = memoryLogger();
+    file({ path: join(tmp, 'd') + '/', content: 'x' }, log); // built, never run (a swap kept the old one)
+    expect(log.lines).toEqual([]);
+    const r = file({ path: join(tmp, 'd') + '/', recurse: true }, log);
+    await check(r);
+    await check(r);
+    expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([`warn ${tmp}/d/: recurse has no effect without source`]);
+  });
+});
+
+/** Builds a tree: a path ending in "/" is a directory, `{link: target}` a symlink, else content. */
+function tree(root: string, entries: Record<string, string | { link: string } | { mode: number; content: string }>): void {
+  fs.mkdirSync(root, { recursive: true });
+  for (const [rel, what] of Object.entries(entries)) {
+    const p = join(root, rel);
+    if (rel.endsWith('/')) fs.mkdirSync(p, { recursive: true });
+    else {
+      fs.mkdirSync(join(p, '..'), { recursive: true });
+      if (typeof what === 'string') fs.writeFileSync(p, what);
+      else if ('link' in what) fs.symlinkSync(what.link, p);
+      else {
+        fs.writeFileSync(p, what.content);
+        fs.chmodSync(p, what.mode);
+      }
+    }
+  }
+}
+
+/** The tree under `root` as relative path -> content ("dir/" for directories, "-> x" for links). */
+function listing(root: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (dir: string, rel: string) => {
+    for (const name of fs.readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      const st = fs.lstatSync(p);
+      if (st.isDirectory()) {
+        out[rel + name + '/'] = 'dir';
+        walk(p, rel + name + '/');
+      } else if (st.isSymbolicLink()) out[rel + name] = '-> ' + fs.readlinkSync(p);
+      else out[rel + name] = fs.readFileSync(p, 'utf8');
+    }
+  };
+  walk(root, '');
+  return out;
+}
+
+describe('file: source with recurse (a mirrored tree)', () => {
+  const sourceTree = {
+    'a.conf': 'a\n',
+    'run.sh': { mode: 0o755, content: '#!/bin/sh\n' },
+    'sub/': '',
+    'sub/b.conf': 'b\n',
+    'sub/deeper/c.conf': 'c\n',
+    'empty/': '',
+    'link': { link: 'a.conf' },
+  };
+
+  it('copies the whole tree into a new directory, then reports it correct', async () => {
+    const src = join(tmp, 'src');
+    const dst = join(tmp, 'dst');
+    tree(src, sourceTree);
+    fs.chmodSync(join(src, 'sub'), 0o750);
+    fs.chmodSync(src, 0o711);
+    const r = file({ path: dst + '/', source: src + '/', recurse: true });
+    expect(await apply(r)).toBe(false);
+    expect(listing(dst)).toEqual(listing(src));
+    expect(listing(dst)).toMatchObject({ 'sub/deeper/c.conf': 'c\n', 'link': '-> a.conf', 'empty/': 'dir' });
+    // New entries get the source's permission bits, the directory itself too (mode not managed).
+    expect(modeOf(join(dst, 'run.sh'))).toBe(0o755);
+    expect(modeOf(join(dst, 'sub'))).toBe(0o750);
+    expect(modeOf(dst)).toBe(0o711);
+    expect(await apply(r)).toBe(true);
+  });
+
+  it('follows a source given as a symlink to a directory, and takes it with or without the "/"', async () => {
+    tree(join(tmp, 'real'), { f: 'x' });
+    fs.symlinkSync(join(tmp, 'real'), join(tmp, 'src'));
+    expect(await apply(file({ path: join(tmp, 'dst') + '/', source: join(tmp, 'src'), recurse: true }))).toBe(false);
+    expect(listing(join(tmp, 'dst'))).toEqual({ f: 'x' });
+  });
+
+  it('repairs drift: wrong content (atomically), deleted entries, a relinked symlink', async () => {
+    const src = join(tmp, 'src');
+    const dst = join(tmp, 'dst');
+    tree(src, sourceTree);
+    const r = file({ path: dst + '/', source: src, recurse: true });
+    await apply(r);
+    const copied = join(dst, 'sub', 'b.conf');
+    fs.writeFileSync(copied, 'B\n'); // same length, other content
+    fs.chmodSync(copied, 0o600);
+    const held = fs.openSync(copied, 'r');
+    fs.rmSync(join(dst, 'sub', 'deeper'), { recursive: true });
+    fs.unlinkSync(join(dst, 'link'));
+    fs.symlinkSync('elsewhere', join(dst, 'link'));
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(held, 'utf8')).toBe('B\n'); // renamed into place, never written in place
+    fs.closeSync(held);
+    expect(modeOf(copied)).toBe(0o600); // a rewritten file keeps its mode
+    expect(listing(dst)).toEqual(listing(src));
+    expect(await apply(r)).toBe(true);
+  });
+
+  it('follows changes of the source: new, changed and (with force) removed entries', async () => {
+    const src = join(tmp, 'src');
+    const dst = join(tmp, 'dst');
+    tree(src, sourceTree);
+    const r = file({ path: dst + '/', source: src, recurse: true, force: true });
+    await apply(r);
+    fs.writeFileSync(join(src, 'a.conf'), 'a, version 2\n');
+    tree(src, { 'new/d/e.conf': 'e\n' });
+    fs.rmSync(join(src, 'sub'), { recursive: true });
+    expect(await apply(r)).toBe(false);
+    expect(listing(dst)).toEqual(listing(src));
+  });
+
+  it('without force leaves entries the source lacks alone; with force removes them', async () => {
+    const src = join(tmp, 'src');
+    const dst = join(tmp, 'dst');
+    tree(src, { 'keep.conf': 'k', 'sub/x': 'x' });
+    tree(dst, { 'extra.conf': 'e', 'sub/extra/y': 'y', 'sub/x': 'x' });
+    expect(await apply(file({ path: dst + '/', source: src, recurse: true }))).toBe(false);
+    expect(listing(dst)).toEqual({ 'extra.conf': 'e', 'keep.conf': 'k', 'sub/': 'dir', 'sub/extra/': 'dir', 'sub/extra/y': 'y', 'sub/x': 'x' });
+    expect(await apply(file({ path: dst + '/', source: src, recurse: true }))).toBe(true);
+    const log = memoryLogger();
+    expect(await apply(file({ path: dst + '/', source: src, recurse: true, force: true }, log))).toBe(false);
+    expect(listing(dst)).toEqual(listing(src));
+    expect(log.lines).toEqual([`info ${dst}/: remove sub/extra (not in the source)`, `info ${dst}/: remove extra.conf (not in the source)`]);
+  });
+
+  it('replaces an entry of the wrong type only with force, naming it', async () => {
+    const src = join(tmp, 'src');
+    const dst = join(tmp, 'dst');
+    tree(src, { 'conf.d/': '', 'file': 'f', 'link': { link: 'file' } });
+    tree(dst, { 'conf.d': 'a file where the source has a directory', 'file/inside': 'x', 'link': 'not a link' });
+    await expect(apply(file({ path: dst + '/', source: src, recurse: true }))).rejects.toThrow(
+      `file ${dst}/: conf.d is a regular file, not a directory as in the source; set force: true to replace it`,
+    );
+    expect(await apply(file({ path: dst + '/', source: src, recurse: true, force: true }))).toBe(false);
+    expect(listing(dst)).toEqual(listing(src));
+  });
+
+  it('fails naming a missing source or one that is not a directory, before changing anything', async () => {
+    const dst = join(tmp, 'dst');
+    const src = join(tmp, 'src');
+    await expect(apply(file({ path: dst + '/', source: src + '/', recurse: true }))).rejects.toThrow(`file ${dst}/: source ${src}/ does not exist`);
+    fs.writeFileSync(src, 'x');
+    await expect(apply(file({ path: dst + '/', source: src, recurse: true }))).rejects.toThrow(
+      `file ${dst}/: source ${src} is a regular file, not a directory to mirror (use /dev/null for an empty one)`,
+    );
+    expect(fs.readdirSync(tmp)).toEqual(['src']);
+  });
+
+  it('fails naming a special file in the source', async () => {
+    const src = join(tmp, 'src');
+    tree(src, { ok: 'x' });
+    const { execFileSync } = await import('node:child_process');
+    execFileSync('mkfifo', [join(src, 'pipe')]);
+    await expect(apply(file({ path: join(tmp, 'dst') + '/', source: src, recurse: true }))).rejects.toThrow(
+      /cannot copy pipe: source .*pipe is a special file/,
+    );
+  });
+
+  it('takes /dev/null as an empty source: nothing to copy, extra entries removed only with force', async () => {
+    const d = join(tmp, 'drbd.d');
+    const r = file({ path: d + '/', source: '/dev/null', recurse: true });
+    expect(await apply(r)).toBe(false);
+    expect(fs.readdirSync(d)).toEqual([]);
+    expect(await apply(r)).toBe(true);
+    fs.writeFileSync(join(d, 'local.res'), 'x');
+    expect(await apply(r)).toBe(true);
+    expect(await apply(file({ path: d + '/', source: '/dev/null', recurse: true, force: true }))).toBe(false);
+    expect(fs.readdirSync(d)).toEqual([]);
+  });
+
+  it('without recurse manages only the directory: the source is not read', async () => {
+    const d = join(tmp, 'd');
+    const r = file({ path: d + '/', source: join(tmp, 'missing') + '/', recurse: false });
+    expect(await apply(r)).toBe(false);
+    expect(fs.readdirSync(d)).toEqual([]);
+    expect(await apply(file({ path: d + '/', source: '/dev/null' }))).toBe(true);
+  });
+
+  it('in noop reports every missing or wrong entry, and changes nothing', async () => {
+    const src = join(tmp, 'src');
+    tree(src, { 'a': 'a', 'sub/b': 'b' });
+    const fresh = join(tmp, 'fresh');
+    const drifted = join(tmp, 'drifted');
+    tree(drifted, { a: 'wrong', extra: 'e' });
+    fs.writeFileSync(join(tmp, 'notdir'), 'x');
+    const before = snapshot(tmp);
+    const log = memoryLogger();
+    expect(await check(file({ path: fresh + '/', source: src, recurse: true }, log))).toBe(false);
+    expect(await check(file({ path: drifted + '/', source: src, recurse: true, force: true }, log))).toBe(false);
+    expect(await check(file({ path: join(tmp, 'notdir') + '/', source: src, recurse: true, force: true }, log))).toBe(false);
+    expect(snapshot(tmp)).toBe(before);
+    expect(log.lines).toEqual([
+      `info ${fresh}/: noop, would create directory`,
+      `info ${fresh}/: noop, would copy a`,
+      `info ${fresh}/: noop, would create directory sub/`,
+      `info ${fresh}/: noop, would copy sub/b`,
+      `info ${drifted}/: noop, would rewrite a`,
+      `info ${drifted}/: noop, would create directory sub/`,
+      `info ${drifted}/: noop, would copy sub/b`,
+      `info ${drifted}/: noop, would remove extra (not in the source)`,
+      `info ${tmp}/notdir/: noop, would replace a regular file by a directory`,
+      `info ${tmp}/notdir/: noop, would copy a`,
+      `info ${tmp}/notdir/: noop, would create directory sub/`,
+      `info ${tmp}/notdir/: noop, would copy sub/b`,
+    ]);
+  });
+
+  it('leaves no temporary file behind', async () => {
+    const src = join(tmp, 'src');
+    tree(src, sourceTree);
+    await apply(file({ path: join(tmp, 'dst') + '/', source: src, recurse: true }));
+    const names = Object.keys(listing(join(tmp, 'dst')));
+    expect(names.filter((n) => n.includes('.rxmgmt-'))).toEqual([]);
+  });
+});
+
+describe('file: watch of a mirrored tree', () => {
+  it('emits on a change deep in the source, in a new source subdirectory, and in the copy', async () => {
+    const src = join(tmp, 'src');
+    const dst = join(tmp, 'dst');
+    tree(src, { 'a/b/c': 'c', top: 't' });
+    const r = file({ path: dst + '/', source: src, recurse: true });
+    await apply(r);
+    const w = events(r);
+    try {
+      fs.writeFileSync(join(src, 'a', 'b', 'c'), 'changed');
+      await w.next();
+      fs.mkdirSync(join(src, 'new'));
+      await w.next();
+      w.drain();
+      fs.writeFileSync(join(src, 'new', 'f'), 'in a directory created after the watch started');
+      await w.next();
+      w.drain();
+      fs.writeFileSync(join(dst, 'a', 'b', 'c'), 'drift in the copy');
+      await w.next();
+      w.drain();
+      expect(await apply(r)).toBe(false);
+      expect(listing(dst)).toEqual(listing(src));
+    } finally {
+      w.stop();
+    }
+  }, 15_000);
+
+  it('watches inside a source given as a symlink to a directory', async () => {
+    tree(join(tmp, 'real'), { 'sub/f': 'x' });
+    fs.symlinkSync(join(tmp, 'real'), join(tmp, 'src'));
+    const r = file({ path: join(tmp, 'dst') + '/', source: join(tmp, 'src'), recurse: true });
+    const changed = firstValueFrom(r.watch());
+    fs.writeFileSync(join(tmp, 'real', 'sub', 'f'), 'y');
+    await changed;
+  }, 10_000);
+
+  it('follows a source that appears late, or is replaced', async () => {
+    const src = join(tmp, 'later', 'src');
+    const r = file({ path: join(tmp, 'dst') + '/', source: src, recurse: true });
+    const w = events(r);
+    try {
+      tree(src, { 'x/y': '1' });
+      await w.next();
+      w.drain();
+      fs.rmSync(join(tmp, 'later'), { recursive: true });
+      await w.next();
+      tree(src, { 'p/q': '1' });
+      await w.next();
+      w.drain();
+      fs.writeFileSync(join(src, 'p', 'q'), '2');
+      await w.next();
+    } finally {
+      w.stop();
+    }
+  }, 15_000);
 });

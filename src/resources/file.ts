@@ -1,28 +1,17 @@
-// file: a file or a directory, its content, mode and owner. Fields and behaviour follow mgmt's
-// file resource, so mgmt graphs run unchanged.
-import { defer, type Observable } from 'rxjs';
-import * as fs from 'node:fs';
+// file: a file or a directory, its content (given, or copied from a source), mode and owner.
+// Fields and behaviour follow mgmt's file resource, so mgmt graphs run unchanged.
+import { defer, merge, type Observable } from 'rxjs';
 import type { Stats } from 'node:fs';
 import { posix } from 'node:path';
-import { promisify } from 'node:util';
 import type { ResourceSpec } from '../graph/spec.js';
+import { resolveGid, resolveUid } from '../util/accounts.js';
+import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
 import { watchPath } from '../watch/index.js';
+import { chmod, chown, copiedMode, errCode, kindOf, lstatOrMissing, mkdir, octal, readFile, rm, rmdir, stat, step, unlink } from './file/fs-steps.js';
+import { mirrorTree } from './file/mirror-tree.js';
+import { watchTree } from './file/watch-tree.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
-
-// The callback API, promisified: on 10 000 small files fs/promises' readFile (FileHandle based,
-// several thread-pool round trips per file) took 3 to 5 times as long as fs.readFile.
-const lstat = promisify(fs.lstat);
-const stat = promisify(fs.stat);
-const readFile = promisify(fs.readFile);
-const writeFile = promisify(fs.writeFile);
-const rename = promisify(fs.rename);
-const chmod = promisify(fs.chmod);
-const chown = promisify(fs.chown);
-const mkdir = promisify(fs.mkdir);
-const rmdir = promisify(fs.rmdir);
-const rm = promisify(fs.rm);
-const unlink = promisify(fs.unlink);
 
 const fields: Record<string, FieldSchema> = {
   path: {
@@ -31,7 +20,19 @@ const fields: Record<string, FieldSchema> = {
   },
   dirname: { type: 'string', doc: 'directory of the file (mgmt\'s older form; needs basename)' },
   basename: { type: 'string', doc: 'name of the file in dirname; a trailing "/" makes it a directory' },
-  content: { type: 'string', doc: 'exact content of the file; absent leaves the content alone (files only)' },
+  content: {
+    type: 'string',
+    doc: 'exact content of the file; absent leaves the content alone. Ignored on a directory, as mgmt does',
+  },
+  source: {
+    type: 'string',
+    doc: 'absolute path whose content the file must have (instead of content); for a directory with recurse, the directory to mirror',
+  },
+  recurse: {
+    type: 'boolean',
+    default: false,
+    doc: 'for a directory with source: mirror the whole source tree into it (with force, also remove what the source lacks)',
+  },
   state: { type: 'string', enum: ['exists', 'absent'], default: 'exists', doc: 'whether the file must exist or be absent' },
   mode: { type: 'string', doc: 'permission bits as octal digits, like "0644" or "4755"; absent leaves them alone' },
   owner: { type: 'string', doc: 'owning user, a name from /etc/passwd or a numeric uid; absent leaves it alone' },
@@ -39,9 +40,12 @@ const fields: Record<string, FieldSchema> = {
   force: {
     type: 'boolean',
     default: false,
-    doc: 'allow removing a non-empty directory, and replacing a file by a directory or anything else by a file',
+    doc: 'allow removing a non-empty directory, replacing one type of file by another, and removing from a mirrored tree what the source lacks',
   },
 };
+
+/** mgmt's way to say "an empty directory" as a source. */
+const EMPTY_SOURCE = '/dev/null';
 
 /** The desired state, resolved from the params. */
 interface Desired {
@@ -49,8 +53,15 @@ interface Desired {
   path: string;
   isDir: boolean;
   state: 'exists' | 'absent';
+  /** Files only: a directory's content is ignored. */
   content?: Buffer;
   contentText?: string;
+  /** Normalized, without a trailing slash; set only where it is used (see usesSource). */
+  source?: string;
+  /** The source as written, for messages. */
+  sourceText?: string;
+  /** A directory whose tree mirrors `source`. */
+  recurse: boolean;
   mode?: number;
   owner?: string;
   group?: string;
@@ -64,6 +75,14 @@ const asText = (v: unknown): string | undefined => (present(v) ? String(v) : und
 function rawPath(params: Record<string, unknown>): string {
   return present(params.path) ? String(params.path) : posix.join(String(params.dirname), String(params.basename));
 }
+
+/** Normalized, without a trailing slash (except for "/" itself). */
+function normalize(path: string): string {
+  const n = posix.normalize(path);
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+const within = (inner: string, outer: string): boolean => inner === outer || outer === '/' || inner.startsWith(outer + '/');
 
 function validate(params: Record<string, unknown>): string | undefined {
   const hasPath = present(params.path);
@@ -80,8 +99,25 @@ function validate(params: Record<string, unknown>): string | undefined {
     return hasPath ? `\`path\` must be absolute, got "${raw}"` : `\`dirname\` must be absolute, got "${String(params.dirname)}"`;
   }
   const isDir = raw.endsWith('/');
-  if (isDir && present(params.content)) {
-    return `\`content\` is for files, but "${raw}" ends in "/" and so names a directory`;
+  const source = asText(params.source);
+  if (source !== undefined) {
+    if (!posix.isAbsolute(source)) return `\`source\` must be an absolute path, got "${source}"`;
+    if (!isDir) {
+      if (present(params.content)) return 'give either `content` or `source`, not both: each one sets the content of the file';
+      if (source.endsWith('/')) {
+        return `\`source\` "${source}" ends in "/" and so names a directory, but "${raw}" names a file; end the path in "/" too (with recurse: true) to mirror a directory`;
+      }
+      if (normalize(source) === normalize(raw)) return `\`source\` is the file itself ("${source}")`;
+    }
+  }
+  if (params.recurse === true) {
+    if (!isDir) return `\`recurse\` is for directories (with \`source\`), but "${raw}" names a file; remove recurse or end the path in "/"`;
+    if (source !== undefined && normalize(source) !== EMPTY_SOURCE) {
+      const [s, p] = [normalize(source), normalize(raw)];
+      if (within(s, p) || within(p, s)) {
+        return `\`source\` "${source}" and \`path\` "${raw}" overlap: a directory cannot mirror itself, its parent or its child`;
+      }
+    }
   }
   const mode = asText(params.mode);
   if (mode !== undefined && !/^[0-7]{3,4}$/.test(mode)) {
@@ -98,15 +134,24 @@ function validate(params: Record<string, unknown>): string | undefined {
 
 function desiredFrom(params: Record<string, unknown>): Desired {
   const raw = rawPath(params);
-  const normalized = posix.normalize(raw);
-  const content = asText(params.content);
+  const path = normalize(raw);
+  const isDir = raw.endsWith('/') || path === '/';
+  const state = params.state === 'absent' ? 'absent' : 'exists';
+  const content = isDir ? undefined : asText(params.content);
   const mode = asText(params.mode);
+  const recurse = isDir && params.recurse === true;
+  const source = asText(params.source);
+  // The source matters to an existing file, and to a directory that mirrors it.
+  const usesSource = source !== undefined && state === 'exists' && (!isDir || recurse);
   return {
-    path: normalized.length > 1 && normalized.endsWith('/') ? normalized.slice(0, -1) : normalized,
-    isDir: raw.endsWith('/') || normalized === '/',
-    state: params.state === 'absent' ? 'absent' : 'exists',
+    path,
+    isDir,
+    state,
     content: content === undefined ? undefined : Buffer.from(content),
     contentText: content,
+    source: usesSource ? normalize(source) : undefined,
+    sourceText: usesSource ? source : undefined,
+    recurse,
     mode: mode === undefined ? undefined : parseInt(mode, 8),
     owner: asText(params.owner),
     group: asText(params.group),
@@ -115,103 +160,16 @@ function desiredFrom(params: Record<string, unknown>): Desired {
 }
 
 const displayPath = (d: Desired): string => (d.isDir && d.path !== '/' ? d.path + '/' : d.path);
-const octal = (mode: number): string => '0' + mode.toString(8).padStart(3, '0');
-
-// ---------------------------------------------------------------------------------------------
-// Users and groups: names resolved through /etc/passwd and /etc/group, parsed once per change of
-// the file, so that thousands of resources with an owner share one read.
-
-const idTables = new Map<string, { version: string; ids: Promise<Map<string, number>> }>();
-
-function parseIdTable(text: string): Map<string, number> {
-  const ids = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const [name, , id] = line.split(':');
-    if (name && id && /^\d+$/.test(id) && !ids.has(name)) ids.set(name, Number(id));
-  }
-  return ids;
-}
-
-async function lookupId(table: string, name: string): Promise<number | undefined> {
-  if (/^\d+$/.test(name)) return Number(name);
-  const st = await stat(table);
-  const version = `${st.ino}:${st.mtimeMs}:${st.size}`;
-  let cached = idTables.get(table);
-  if (cached?.version !== version) {
-    cached = { version, ids: readFile(table, 'utf8').then(parseIdTable) };
-    idTables.set(table, cached);
-  }
-  return (await cached.ids).get(name);
-}
 
 interface Ids {
   uid?: number;
   gid?: number;
 }
 
-// ---------------------------------------------------------------------------------------------
-// File-system steps. Every failure names the resource's path and what was being done.
-
-/** Runs `op`; a failure names the resource (`shown`, its display path) and what failed. */
-async function step<T>(shown: string, what: string, op: () => Promise<T>): Promise<T> {
-  try {
-    return await op();
-  } catch (err) {
-    throw new Error(`file ${shown}: cannot ${what}: ${(err as Error).message}`, { cause: err });
-  }
-}
-
-const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
-
-/** lstat, or undefined when nothing is there (including "a parent is not a directory"). */
-async function lstatOrMissing(path: string): Promise<Stats | undefined> {
-  try {
-    return await lstat(path);
-  } catch (err) {
-    if (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR') return undefined;
-    throw err;
-  }
-}
-
-const kindOf = (st: Stats): string =>
-  st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symlink' : st.isFile() ? 'a regular file' : 'a special file';
-
-let tempCounter = 0;
-
-/** A hidden, unique name next to `path`, so that the final rename stays on one file system. */
-function tempPathFor(path: string): string {
-  const base = posix.basename(path).slice(0, 200); // room for the suffix within NAME_MAX
-  return posix.join(posix.dirname(path), `.${base}.rxmgmt-${process.pid}-${++tempCounter}`);
-}
-
-interface WriteOptions {
-  mode?: number;
-  uid?: number;
-  gid?: number;
-  /** Ownership copied from the old file: best effort, as only root may give files away. */
-  ownerBestEffort?: boolean;
-}
-
-/**
- * Writes `data` to `path` atomically: readers see the old file or the new one, never a part.
- * Owner and mode are set on the temporary file, before the rename makes it visible.
- */
-async function writeAtomically(path: string, data: Buffer, opts: WriteOptions): Promise<void> {
-  const temp = tempPathFor(path);
-  try {
-    await writeFile(temp, data, { flag: 'wx', mode: opts.mode ?? 0o666 });
-    if (opts.uid !== undefined || opts.gid !== undefined) {
-      // chown before chmod: chown clears the setuid and setgid bits.
-      await chown(temp, opts.uid ?? -1, opts.gid ?? -1).catch((err: unknown) => {
-        if (!(opts.ownerBestEffort && errCode(err) === 'EPERM')) throw err;
-      });
-    }
-    if (opts.mode !== undefined) await chmod(temp, opts.mode); // the umask narrowed writeFile's mode
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined);
-    throw err;
-  }
+/** What a source gives a file: its bytes, and the mode a new copy gets. */
+interface SourceData {
+  data: Buffer;
+  mode: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -228,12 +186,16 @@ class FileResource implements Resource {
     readonly meta: ResourceSpec['meta'],
     private readonly want: Desired,
     private readonly log: Logger,
+    /** Said once, at the first run: a graph rebuilt (swap, collect) creates resources again. */
+    private readonly warnings: string[] = [],
   ) {
     this.shown = displayPath(want);
     this.fingerprint = JSON.stringify({
       path: this.shown,
       state: want.state,
       content: want.contentText ?? null,
+      source: want.source ?? null,
+      recurse: want.recurse,
       mode: want.mode === undefined ? null : octal(want.mode),
       owner: want.owner ?? null,
       group: want.group ?? null,
@@ -241,29 +203,98 @@ class FileResource implements Resource {
     });
   }
 
+  /**
+   * The path itself; and a file's source, or for a mirrored tree both trees in full (one watch
+   * per directory). An empty source (/dev/null) is not watched.
+   */
   watch(): Observable<void> {
-    return watchPath(this.want.path);
+    const { path, source, recurse } = this.want;
+    if (source === undefined || source === EMPTY_SOURCE) return watchPath(path);
+    if (!recurse) return merge(watchPath(path), watchPath(source));
+    return merge(watchTree(path), watchTree(source));
   }
 
   checkApply(apply: boolean, _refresh: boolean): Observable<boolean> {
     return defer(() => this.run(apply));
   }
 
+  /**
+   * Wants its nearest managed parent directory and, when it copies from a source, the resource
+   * that manages the source (so a generated source is written first).
+   */
   autoEdges(): AutoEdges {
     const parents: string[] = [];
     for (let dir = this.want.path; dir !== '/'; ) {
       dir = posix.dirname(dir);
       parents.push(`file:${dir === '/' ? '/' : dir + '/'}`);
     }
-    return { provides: [`file:${this.shown}`], wants: parents.length ? [parents] : [] };
+    const wants = parents.length ? [parents] : [];
+    const { source, isDir } = this.want;
+    if (source !== undefined && source !== EMPTY_SOURCE) wants.push([`file:${isDir && source !== '/' ? source + '/' : source}`]);
+    return { provides: [`file:${this.shown}`], wants };
   }
 
   private async run(apply: boolean): Promise<boolean> {
-    const { path } = this.want;
+    for (const warning of this.warnings.splice(0)) this.log.warn(warning);
+    const { path, source, isDir } = this.want;
+    // The source is read first: a missing one fails the run before anything is changed.
+    const fromSource = source !== undefined && !isDir ? await this.readSource(source) : undefined;
+    const sourceDir = source !== undefined && isDir ? await this.sourceDirectory(source) : undefined;
     const st = await step(this.shown, 'inspect it', () => lstatOrMissing(path));
     if (this.want.state === 'absent') return this.ensureAbsent(st, apply);
     const ids = await this.resolveIds();
-    return this.want.isDir ? this.ensureDirectory(st, ids, apply) : this.ensureFile(st, ids, apply);
+    if (!isDir) return this.ensureFile(st, ids, apply, fromSource);
+    const dirOk = await this.ensureDirectory(st, ids, apply, sourceDir?.stats);
+    if (!sourceDir) return dirOk;
+    // In noop a directory still to be created (or replaced) is not there to look into.
+    const treeOk = await mirrorTree(sourceDir.path, path, apply || st?.isDirectory() === true, {
+      shown: this.shown,
+      force: this.want.force,
+      change: (action, op) => this.change(apply, action, op),
+    });
+    return dirOk && treeOk;
+  }
+
+  /** A file's source: its bytes and mode. Fails naming the source when it cannot be used. */
+  private async readSource(source: string): Promise<SourceData> {
+    const fail = (why: string): never => {
+      throw new Error(`file ${this.shown}: source ${this.want.sourceText} ${why}`);
+    };
+    let st: Stats;
+    try {
+      st = await stat(source);
+    } catch (err) {
+      if (errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR') fail('does not exist');
+      fail(`cannot be read: ${(err as Error).message}`);
+    }
+    if (st!.isDirectory()) fail('is a directory; to mirror a directory, end the path in "/" and set recurse: true');
+    // A fifo would block the read and /dev/zero never end it: only /dev/null of the specials.
+    if (!st!.isFile() && source !== EMPTY_SOURCE) fail(`is ${kindOf(st!)}, not a regular file`);
+    try {
+      return { data: await readFile(source), mode: copiedMode(st!) };
+    } catch (err) {
+      return fail(`cannot be read: ${(err as Error).message}`);
+    }
+  }
+
+  /**
+   * A mirrored tree's source: the directory (followed if a symlink) and its stats, or neither
+   * for the empty source /dev/null. Fails naming the source when it is missing or no directory.
+   */
+  private async sourceDirectory(source: string): Promise<{ path?: string; stats?: Stats }> {
+    if (source === EMPTY_SOURCE) return {};
+    let st: Stats;
+    try {
+      st = await stat(source);
+    } catch (err) {
+      const why = errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR' ? 'does not exist' : `cannot be read: ${(err as Error).message}`;
+      throw new Error(`file ${this.shown}: source ${this.want.sourceText} ${why}`, { cause: err });
+    }
+    if (!st.isDirectory()) {
+      const what = `source ${this.want.sourceText} is ${kindOf(st)}`;
+      throw new Error(`file ${this.shown}: ${what}, not a directory to mirror (use ${EMPTY_SOURCE} for an empty one)`);
+    }
+    return { path: source, stats: st };
   }
 
   /**
@@ -295,12 +326,14 @@ class FileResource implements Resource {
     );
   }
 
-  private async ensureDirectory(st: Stats | undefined, ids: Ids, apply: boolean): Promise<boolean> {
+  /** `source`: a mirrored tree's source directory, whose mode a new directory gets. */
+  private async ensureDirectory(st: Stats | undefined, ids: Ids, apply: boolean, source?: Stats): Promise<boolean> {
     const { path, force } = this.want;
     const create = async () => {
       await step(this.shown, 'create directory', async () => {
         await mkdir(posix.dirname(path), { recursive: true });
         await mkdir(path);
+        if (source && this.want.mode === undefined) await chmod(path, copiedMode(source));
       });
       await this.setMetadata(ids);
     };
@@ -313,28 +346,33 @@ class FileResource implements Resource {
     });
   }
 
-  private async ensureFile(st: Stats | undefined, ids: Ids, apply: boolean): Promise<boolean> {
-    const { path, content, force } = this.want;
-    if (!st) return this.change(apply, 'create file', () => this.write(ids, undefined));
+  private async ensureFile(st: Stats | undefined, ids: Ids, apply: boolean, source: SourceData | undefined): Promise<boolean> {
+    const { path, force } = this.want;
+    const content = this.want.content ?? source?.data;
+    if (!st) return this.change(apply, 'create file', () => this.write(ids, undefined, content, source));
     if (!st.isFile()) {
       if (!force) throw new Error(`file ${this.shown}: is ${kindOf(st)}, not a regular file; set force: true to replace it`);
       return this.change(apply, `replace ${kindOf(st)} by a file`, async () => {
         // rename() cannot replace a directory; anything else it replaces in one step.
         if (st.isDirectory()) await step(this.shown, 'remove directory', () => rm(path, { recursive: true }));
-        await this.write(ids, undefined);
+        await this.write(ids, undefined, content, source);
       });
     }
     if (content && !(st.size === content.length && (await step(this.shown, 'read it', () => readFile(path))).equals(content))) {
-      return this.change(apply, 'write content', () => this.write(ids, st));
+      const action = source ? `write content of ${this.want.sourceText}` : 'write content';
+      return this.change(apply, action, () => this.write(ids, st, content, undefined));
     }
     return this.ensureMetadata(st, ids, apply);
   }
 
-  /** Writes the desired content (or an empty file), keeping unmanaged metadata of `old`. */
-  private async write(ids: Ids, old: Stats | undefined): Promise<void> {
-    const { path, content, mode } = this.want;
-    const opts: WriteOptions = {
-      mode: mode ?? (old ? old.mode & 0o7777 : undefined),
+  /**
+   * Writes `content` (or an empty file), keeping unmanaged metadata of `old`; a new copy of a
+   * source gets the source's permission bits unless `mode` is managed.
+   */
+  private async write(ids: Ids, old: Stats | undefined, content: Buffer | undefined, source: SourceData | undefined): Promise<void> {
+    const { path, mode } = this.want;
+    const opts: AtomicWriteOptions = {
+      mode: mode ?? (old ? old.mode & 0o7777 : source?.mode),
       uid: ids.uid ?? old?.uid,
       gid: ids.gid ?? old?.gid,
       ownerBestEffort: ids.uid === undefined && ids.gid === undefined,
@@ -342,11 +380,11 @@ class FileResource implements Resource {
     const data = content ?? Buffer.alloc(0);
     await step(this.shown, 'write it', async () => {
       try {
-        await writeAtomically(path, data, opts);
+        await writeFileAtomic(path, data, opts);
       } catch (err) {
         if (errCode(err) !== 'ENOENT') throw err;
         await mkdir(posix.dirname(path), { recursive: true }); // state exists implies its parents
-        await writeAtomically(path, data, opts);
+        await writeFileAtomic(path, data, opts);
       }
     });
   }
@@ -379,13 +417,16 @@ class FileResource implements Resource {
   private async resolveIds(): Promise<Ids> {
     if (this.ids) return this.ids;
     const { owner, group } = this.want;
-    const resolve = async (table: string, name: string | undefined, what: string) => {
+    const resolve = async (name: string | undefined, lookup: (name: string) => Promise<number>) => {
       if (name === undefined) return undefined;
-      const id = await step(this.shown, `read ${table}`, () => lookupId(table, name));
-      if (id === undefined) throw new Error(`file ${this.shown}: unknown ${what} "${name}" (not in ${table})`);
-      return id;
+      try {
+        return await lookup(name);
+      } catch (err) {
+        // "unknown user "x" (not in /etc/passwd)", or "cannot read /etc/passwd: ...".
+        throw new Error(`file ${this.shown}: ${(err as Error).message}`, { cause: err });
+      }
     };
-    this.ids = { uid: await resolve('/etc/passwd', owner, 'user'), gid: await resolve('/etc/group', group, 'group') };
+    this.ids = { uid: await resolve(owner, resolveUid), gid: await resolve(group, resolveGid) };
     return this.ids;
   }
 }
@@ -393,14 +434,34 @@ class FileResource implements Resource {
 export const fileKind: ResourceKind = {
   kind: 'file',
   doc:
-    'A file or directory: its existence, content, permission bits, owner and group. Content is ' +
-    'written atomically (a temporary file renamed into place). Drift is seen at once through ' +
+    'A file or directory: its existence, content (given, or copied from a source file), ' +
+    'permission bits, owner and group; a directory can mirror a source directory\'s tree. Content ' +
+    'is written atomically (a temporary file renamed into place). Drift is seen at once through ' +
     'inotify, with one watch per directory however many files it holds.',
   fields,
   validate,
+  /**
+   * A file collected from another host lands in the `collect` entry's pattern directory, under
+   * its own base name (mgmt: the pattern replaces the dirname). A directory stays a directory.
+   */
+  collect(params: Record<string, unknown>, pattern: string): Record<string, unknown> {
+    const raw = rawPath(params);
+    const { dirname: _dirname, basename: _basename, ...rest } = params;
+    const base = posix.basename(raw);
+    return { ...rest, path: posix.join(pattern, base) + (raw.endsWith('/') && base ? '/' : '') };
+  },
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
     const problem = validate(spec.params);
     if (problem) throw new Error(`file[${spec.name}]: ${problem}`);
-    return new FileResource(spec.name, spec.meta, desiredFrom(spec.params), env.log);
+    const want = desiredFrom(spec.params);
+    const { params } = spec;
+    const shown = displayPath(want);
+    const warnings: string[] = [];
+    if (want.isDir && present(params.content)) warnings.push(`${shown}: content is ignored on a directory (as mgmt does)`);
+    if (want.isDir && want.recurse && !present(params.source)) {
+      const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
+      warnings.push(`${shown}: recurse has no effect without source${hint}`);
+    }
+    return new FileResource(spec.name, spec.meta, want, env.log, warnings);
   },
 };
