@@ -331,8 +331,8 @@ class FileResource implements Resource {
     const { path, force } = this.want;
     const create = async () => {
       await step(this.shown, 'create directory', async () => {
-        await mkdir(posix.dirname(path), { recursive: true });
-        await mkdir(path);
+        // recursive: a directory someone else created meanwhile is fine; a file there is not.
+        await mkdir(path, { recursive: true });
         if (source && this.want.mode === undefined) await chmod(path, copiedMode(source));
       });
       await this.setMetadata(ids);
