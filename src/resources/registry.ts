@@ -2,6 +2,8 @@
 import type { ResourceKind } from './resource.js';
 import { fileKind } from './file.js';
 import { noopKind } from './noop.js';
+import { pkgKind } from './pkg.js';
+import { svcKind } from './svc.js';
 import { execKind } from './exec.js';
 import { msgKind } from './msg.js';
 import { timerKind } from './timer.js';
@@ -29,5 +31,5 @@ export class Registry {
 }
 
 /** The registry with every built-in kind. */
-export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind];
+export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());

@@ -11,7 +11,7 @@
 // suites are skipped with a message saying what, unless RXMGMT_REQUIRE_REAL=1 (CI), where the
 // missing piece fails the suite instead.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, delimiter } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +132,7 @@ export class Sandbox {
   static async start(): Promise<Sandbox> {
     const state = mkdtempSync('/var/tmp/rxmgmt-sandbox-');
     const bind = mkdtempSync(join(tmpdir(), 'rxmgmt-sandbox-bind-'));
+    chmodSync(bind, 0o755); // readable by the sandbox's unprivileged users (apt's _apt, say)
     const r = await run('bash', [sandboxScript, 'start'], { cwd: bind, env: Sandbox.env(state, bind), timeoutMs: 90_000 });
     let pid1 = NaN;
     try {

@@ -1,0 +1,340 @@
+// pkg: a package installed, uninstalled, at its newest or at an exact version, through
+// PackageKit's D-Bus API (org.freedesktop.PackageKit), so one resource works on apt, dnf, zypper,
+// pacman... Fields follow mgmt's pkg resource, so mgmt graphs run unchanged. Several pkg
+// resources with autogroup on merge into one vertex that runs ONE transaction for all of them.
+import { type Observable, defer, firstValueFrom, map, merge, switchMap, take, throwError, timeout } from 'rxjs';
+import { existsSync } from 'node:fs';
+import type { ResourceSpec } from '../graph/spec.js';
+import type { Logger } from '../util/logger.js';
+import { watchPath } from '../watch/index.js';
+import { useBus } from '../dbus/bus.js';
+import { PackageKitClient, type PackageRow, type TransactionResult } from '../dbus/packagekit.js';
+import { Filter, TransactionFlag, bitfield, rowIsInstalled } from '../dbus/packagekit-enums.js';
+import { fileIdentities, forgetFilesOf, ownedFilesSync, wantFilesOf } from '../dbus/packagekit-files.js';
+import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
+
+const fields: Record<string, FieldSchema> = {
+  state: {
+    type: 'string',
+    default: 'installed',
+    doc: 'installed, uninstalled, newest, or an exact version (as the package manager spells it, e.g. "2.10-3")',
+  },
+  allowuntrusted: { type: 'boolean', default: false, doc: 'allow packages that are not signed by a trusted key' },
+  allownonfree: { type: 'boolean', default: false, doc: 'allow packages PackageKit does not call free (non-free, or from repositories without a free component)' },
+  allowunsupported: {
+    type: 'boolean',
+    default: false,
+    doc: "allow packages PackageKit does not call supported (on Debian's apt backend: anything outside the distribution's own archive)",
+  },
+};
+
+/** Deadlines through the engine's scheduler; generous, PackageKit waits for the package manager's lock. */
+export const PKG_TIMEOUTS = {
+  /** A query (Resolve), including D-Bus activation of packagekitd and loading its cache. */
+  queryMs: 5 * 60_000,
+  /** Install, update or remove, including downloads. */
+  changeMs: 60 * 60_000,
+};
+
+/** Package databases whose changes mean "something installed or removed packages" (local host). */
+const PACKAGE_DATABASES = ['/var/lib/dpkg/status', '/var/lib/rpm/rpmdb.sqlite', '/var/lib/rpm/Packages'];
+
+type StateClass = 'install' | 'remove' | 'newest';
+
+interface PkgWant {
+  name: string;
+  /** installed | uninstalled | newest | an exact version. */
+  state: string;
+}
+
+interface PkgFlags {
+  allowUntrusted: boolean;
+  allowNonFree: boolean;
+  allowUnsupported: boolean;
+}
+
+/** One transaction that changed (or would have changed) the system. */
+export interface PkgTransactionRecord {
+  method: 'InstallPackages' | 'UpdatePackages' | 'RemovePackages';
+  packageIds: string[];
+}
+
+const stateClass = (state: string): StateClass => (state === 'uninstalled' ? 'remove' : state === 'newest' ? 'newest' : 'install');
+
+function validate(params: Record<string, unknown>, name?: string): string | undefined {
+  if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9+._:~-]*$/.test(name)) {
+    return `"${name}" is not a package name (letters, digits and "+._:~-", starting with a letter or digit)`;
+  }
+  const state = params.state === undefined ? 'installed' : String(params.state);
+  if (state === '' || /[\s;,]/.test(state)) {
+    return `\`state\` must be installed, uninstalled, newest or a version, got "${state}"`;
+  }
+  return undefined;
+}
+
+export class PkgResource implements Resource {
+  readonly kind = 'pkg';
+  readonly fingerprint: string;
+  /** Every transaction this resource ran that changes packages, in order (one per kind per run). */
+  readonly transactions: PkgTransactionRecord[] = [];
+  private readonly log: Logger;
+  private edges?: AutoEdges;
+
+  constructor(
+    readonly name: string,
+    readonly meta: ResourceSpec['meta'],
+    readonly wants: readonly PkgWant[],
+    readonly flags: PkgFlags,
+    private readonly env: ResourceEnv,
+    /** For a group: its members, whose autoedges it unites. */
+    private readonly members: readonly PkgResource[] = [],
+  ) {
+    this.fingerprint = JSON.stringify({ wants: [...wants].sort((a, b) => a.name.localeCompare(b.name)), flags });
+    this.log = env.log.child(`pkg[${name}]`);
+  }
+
+  /**
+   * Emits when installed packages may have changed: PackageKit's UpdatesChanged (after any
+   * transaction, and after apt or dpkg runs: apt's hook calls StateHasChanged) and
+   * RepoListChanged, and changes of this host's package database file (dpkg, rpm), which catch
+   * a bare `dpkg -i` too.
+   */
+  watch(): Observable<void> {
+    const pk$ = useBus('system').pipe(switchMap((conn) => new PackageKitClient(conn).changes()));
+    const db$ = PACKAGE_DATABASES.filter((f) => existsSync(f)).map((f) => watchPath(f));
+    return merge(pk$, ...db$).pipe(map(() => undefined));
+  }
+
+  checkApply(apply: boolean, _refresh: boolean): Observable<boolean> {
+    return useBus('system').pipe(
+      switchMap((conn) => defer(() => this.run(new PackageKitClient(conn), apply))),
+      take(1),
+    );
+  }
+
+  /**
+   * Autogroup: same kind of transaction (install, remove, newest), same allow* flags and the
+   * same meta params (a noop package must never be applied with the others).
+   */
+  groupKey(): string | undefined {
+    const classes = new Set(this.wants.map((w) => stateClass(w.state)));
+    if (classes.size !== 1) return undefined;
+    return JSON.stringify({ class: [...classes][0], flags: this.flags, meta: this.meta });
+  }
+
+  /**
+   * A package provides the files PackageKit says it owns (`file:<path>`, and `file:<dir>/` for
+   * its own directories), so file resources in its directories and a svc whose unit file it
+   * ships come after it. A package that is not installed (apt lists no files for those)
+   * provides its likely unit file, `/lib/systemd/system/NAME.service`, and nothing else.
+   */
+  autoEdges(): AutoEdges {
+    if (this.edges) return this.edges;
+    const provides = new Set<string>();
+    if (this.members.length > 0) {
+      for (const m of this.members) for (const id of m.autoEdges().provides) provides.add(id);
+    } else {
+      for (const w of this.wants) {
+        provides.add(`pkg:${w.name}`);
+        if (w.state === 'uninstalled') continue;
+        const owned = ownedFilesSync(w.name, (msg) => this.log.warn(msg));
+        if (owned && owned.files.length > 0) {
+          for (const id of fileIdentities(owned.files)) provides.add(id);
+        } else {
+          for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system']) provides.add(`file:${dir}/${w.name}.service`);
+        }
+      }
+    }
+    this.edges = { provides: [...provides], wants: [] };
+    return this.edges;
+  }
+
+  private query(o: Observable<TransactionResult>, what: string): Promise<TransactionResult> {
+    return this.within(o, PKG_TIMEOUTS.queryMs, what);
+  }
+
+  private within(o: Observable<TransactionResult>, ms: number, what: string): Promise<TransactionResult> {
+    return firstValueFrom(
+      o.pipe(
+        timeout({
+          first: ms,
+          scheduler: this.env.scheduler,
+          with: () => throwError(() => new Error(`pkg[${this.name}]: ${what}: no answer from PackageKit within ${ms / 1000} s`)),
+        }),
+      ),
+    ).catch((err: Error) => {
+      throw err.message.startsWith('pkg[') ? err : new Error(`pkg[${this.name}]: ${err.message}`, { cause: err });
+    });
+  }
+
+  /** Resolve with the filters that decide what may be installed: arch, free and supported unless allowed. */
+  private candidateFilter(extra: number[]): bigint {
+    const f: number[] = [Filter.arch, ...extra];
+    if (!this.flags.allowNonFree) f.push(Filter.free);
+    if (!this.flags.allowUnsupported) f.push(Filter.supported);
+    return bitfield(f);
+  }
+
+  private async run(pk: PackageKitClient, apply: boolean): Promise<boolean> {
+    const names = [...new Set(this.wants.map((w) => w.name))];
+    // 1. What is installed: arch filter only, so that no free/supported filter hides an
+    //    installed package (which would then be "installed" forever, mgmt issue #988's cousin).
+    const current = byName((await this.query(pk.resolve(bitfield([Filter.arch]), names), 'Resolve')).packages);
+    const installedOf = (n: string) => (current.get(n) ?? []).filter((r) => rowIsInstalled(r.info, r.pkg.data));
+
+    const problems: string[] = [];
+    const missing = this.wants.filter((w) => !current.has(w.name)).map((w) => w.name);
+    if (missing.length > 0) {
+      problems.push(
+        `${missing.length === 1 ? 'package' : 'packages'} ${missing.map((n) => `"${n}"`).join(', ')} not found (PackageKit resolved nothing for ${missing.length === 1 ? 'it' : 'them'} on this architecture)`,
+      );
+    }
+    const found = this.wants.filter((w) => current.has(w.name));
+
+    // 2. Candidates, only for what may need installing: newest rows for installed/newest,
+    //    every row for exact versions; restricted by the free/supported filters.
+    const needNewest = found.filter((w) => w.state === 'newest' || (w.state === 'installed' && installedOf(w.name).length === 0));
+    const needVersion = found.filter(
+      (w) => stateClass(w.state) === 'install' && w.state !== 'installed' && !installedOf(w.name).some((r) => r.pkg.version === w.state),
+    );
+    const newest = needNewest.length
+      ? byName((await this.query(pk.resolve(this.candidateFilter([Filter.newest]), needNewest.map((w) => w.name)), 'Resolve (newest)')).packages)
+      : new Map<string, PackageRow[]>();
+    const versions = needVersion.length
+      ? byName((await this.query(pk.resolve(this.candidateFilter([]), needVersion.map((w) => w.name)), 'Resolve (versions)')).packages)
+      : new Map<string, PackageRow[]>();
+
+    const install: PackageRow[] = [];
+    const update: PackageRow[] = [];
+    const remove: PackageRow[] = [];
+    let downgrade = false;
+    const blocked = (n: string) =>
+      `"${n}" exists but no installable candidate passes the filters${this.flags.allowUnsupported ? '' : ' (set allowunsupported: true for packages from outside the distribution)'}${this.flags.allowNonFree ? '' : ' (set allownonfree: true for non-free packages)'}`;
+
+    for (const w of found) {
+      const inst = installedOf(w.name);
+      if (w.state === 'installed') {
+        if (inst.length > 0) continue;
+        const cand = (newest.get(w.name) ?? []).find((r) => !rowIsInstalled(r.info, r.pkg.data));
+        if (cand) install.push(cand);
+        else problems.push(blocked(w.name));
+      } else if (w.state === 'uninstalled') {
+        remove.push(...inst);
+      } else if (w.state === 'newest') {
+        const cand = (newest.get(w.name) ?? [])[0];
+        if (!cand) {
+          problems.push(blocked(w.name));
+          continue;
+        }
+        if (inst.some((r) => r.pkg.version === cand.pkg.version)) continue;
+        (inst.length > 0 ? update : install).push(cand);
+      } else {
+        if (inst.some((r) => r.pkg.version === w.state)) continue;
+        const rows = versions.get(w.name) ?? [];
+        const cand = rows.find((r) => r.pkg.version === w.state && !rowIsInstalled(r.info, r.pkg.data));
+        if (!cand) {
+          const offered = [...new Set([...(current.get(w.name) ?? []), ...rows].map((r) => r.pkg.version))].join(', ');
+          problems.push(`version "${w.state}" of "${w.name}" is not available (PackageKit offers: ${offered || 'nothing'})`);
+          continue;
+        }
+        if (inst.length > 0) downgrade = true; // allow moving to an older version too
+        install.push(cand);
+      }
+    }
+
+    const todo = install.length + update.length + remove.length;
+    if (todo === 0) {
+      if (problems.length > 0) throw new Error(`pkg[${this.name}]: ${problems.join('; ')}`);
+      return true;
+    }
+
+    const would = apply ? '' : 'noop, would ';
+    const show = (rows: PackageRow[]) => rows.map((r) => `${r.pkg.name} ${r.pkg.version}`).join(', ');
+    if (install.length) this.log.info(`${would}install ${show(install)}`);
+    if (update.length) this.log.info(`${would}update to ${show(update)}`);
+    if (remove.length) this.log.info(`${would}remove ${show(remove)}`);
+
+    if (apply) {
+      const trusted = this.flags.allowUntrusted ? [] : [TransactionFlag.onlyTrusted];
+      if (install.length) {
+        await this.change(pk, 'InstallPackages', install, (ids) => pk.install(bitfield([...trusted, ...(downgrade ? [TransactionFlag.allowDowngrade] : [])]), ids));
+      }
+      if (update.length) await this.change(pk, 'UpdatePackages', update, (ids) => pk.update(bitfield(trusted), ids));
+      // Dependents are not removed with it (allow_deps false): that fails, naming them, instead.
+      if (remove.length) await this.change(pk, 'RemovePackages', remove, (ids) => pk.remove(bitfield(trusted), ids, false, false));
+      const touched = [...install, ...update, ...remove].map((r) => r.pkg.name);
+      forgetFilesOf(touched);
+      await this.verify(pk, install, update, remove);
+    }
+    if (problems.length > 0) throw new Error(`pkg[${this.name}]: ${problems.join('; ')}`);
+    return false;
+  }
+
+  /** One change transaction for all the given packages; recorded and logged. */
+  private async change(
+    pk: PackageKitClient,
+    method: PkgTransactionRecord['method'],
+    rows: PackageRow[],
+    run: (ids: string[]) => Observable<TransactionResult>,
+  ): Promise<void> {
+    const packageIds = [...new Set(rows.map((r) => r.pkg.id))];
+    this.transactions.push({ method, packageIds });
+    this.log.info(`transaction ${method} (${packageIds.length} package${packageIds.length === 1 ? '' : 's'}): ${packageIds.join(' ')}`);
+    await this.within(run(packageIds), PKG_TIMEOUTS.changeMs, method);
+  }
+
+  /**
+   * Resolves again and checks that the transactions did what they said: a transaction that
+   * "succeeds" without changing anything must fail loudly, not loop forever (mgmt issue #988).
+   */
+  private async verify(pk: PackageKitClient, install: PackageRow[], update: PackageRow[], remove: PackageRow[]): Promise<void> {
+    const names = [...new Set([...install, ...update, ...remove].map((r) => r.pkg.name))];
+    const now = byName((await this.query(pk.resolve(bitfield([Filter.arch]), names), 'Resolve (verify)')).packages);
+    const installedVersions = (n: string) => (now.get(n) ?? []).filter((r) => rowIsInstalled(r.info, r.pkg.data)).map((r) => r.pkg.version);
+    const wrong: string[] = [];
+    for (const r of [...install, ...update]) {
+      if (!installedVersions(r.pkg.name).includes(r.pkg.version)) wrong.push(`${r.pkg.name} ${r.pkg.version} is not installed`);
+    }
+    for (const r of remove) if (installedVersions(r.pkg.name).length > 0) wrong.push(`${r.pkg.name} is still installed`);
+    if (wrong.length > 0) throw new Error(`pkg[${this.name}]: PackageKit reported success, yet ${wrong.join('; ')}`);
+  }
+}
+
+function byName(rows: PackageRow[]): Map<string, PackageRow[]> {
+  const out = new Map<string, PackageRow[]>();
+  for (const r of rows) out.set(r.pkg.name, [...(out.get(r.pkg.name) ?? []), r]);
+  return out;
+}
+
+export const pkgKind: ResourceKind = {
+  kind: 'pkg',
+  doc:
+    'A package: installed, uninstalled, at its newest or at an exact version, through PackageKit ' +
+    '(any backend: apt, dnf, zypper, ...). Packages with autogroup on are installed together in ' +
+    'one PackageKit transaction; installs and removals made outside rxmgmt are noticed at once.',
+  fields,
+  validate: (params) => validate(params),
+  create(spec: ResourceSpec, env: ResourceEnv): Resource {
+    const problem = validate(spec.params, spec.name);
+    if (problem) throw new Error(`pkg[${spec.name}]: ${problem}`);
+    const p = spec.params;
+    const state = p.state === undefined ? 'installed' : String(p.state);
+    if (spec.meta.autoedge && state !== 'uninstalled') wantFilesOf(spec.name);
+    return new PkgResource(spec.name, spec.meta, [{ name: spec.name, state }], {
+      allowUntrusted: p.allowuntrusted === true,
+      allowNonFree: p.allownonfree === true,
+      allowUnsupported: p.allowunsupported === true,
+    }, env);
+  },
+  group(members: Resource[], env: ResourceEnv): Resource {
+    const pkgs = members as PkgResource[];
+    return new PkgResource(
+      pkgs.map((m) => m.name).join(','),
+      pkgs[0]!.meta,
+      pkgs.flatMap((m) => m.wants),
+      pkgs[0]!.flags,
+      env,
+      pkgs,
+    );
+  },
+};

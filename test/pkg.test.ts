@@ -1,0 +1,194 @@
+// pkg against a REAL PackageKit: packagekitd is D-Bus activated inside the systemd sandbox
+// (../shared/tools/systemd-sandbox.sh), so every install lands on the sandbox's overlay, never on
+// the host. The sandbox has no network: packages come from a local apt repository of .deb files
+// downloaded on the host (`apt-get download`, or copied from $RXMGMT_DEB_DIR) and indexed with
+// dpkg-scanpackages. The resources are driven from the host over the sandbox's system bus.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { asyncScheduler, firstValueFrom, type Subscription } from 'rxjs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultMeta, type GraphSpec, type MetaParams, type ResourceSpec } from '../src/graph/spec.js';
+import { memoryLogger } from '../src/util/logger.js';
+import { PkgResource, pkgKind } from '../src/resources/pkg.js';
+import { fileKind } from '../src/resources/file.js';
+import { svcKind } from '../src/resources/svc.js';
+import type { Resource, ResourceEnv } from '../src/resources/resource.js';
+import { Registry } from '../src/resources/registry.js';
+import { buildGraph } from '../src/graph/graph.js';
+import { toDot } from '../src/graph/graphviz.js';
+import { describeSandbox, Sandbox } from './helpers/sandbox.js';
+import { waitFor } from './helpers/cli.js';
+
+/** Small packages with no dependencies beyond what every Debian system has. */
+const DEBS = ['hello', 'figlet', 'sl', 'tree'];
+const log = memoryLogger('debug');
+const env: ResourceEnv = { hostname: 'sandbox', log, scheduler: asyncScheduler };
+// The local repository is neither Debian's archive ("supported") nor has a "main" component ("free").
+const LOCAL = { allowunsupported: true, allownonfree: true };
+
+function spec(name: string, params: Record<string, unknown>, kind = 'pkg', meta: Partial<MetaParams> = {}): ResourceSpec {
+  const defaults: Record<string, unknown> =
+    kind === 'pkg' ? { state: 'installed', allowuntrusted: false, allownonfree: false, allowunsupported: false } : kind === 'svc' ? { session: false } : { state: 'exists', force: false };
+  return { kind, name, meta: { ...defaultMeta, ...meta }, params: { ...defaults, ...params }, pos: { file: 'test', line: 1 } };
+}
+const pkg = (name: string, params: Record<string, unknown> = {}): PkgResource => pkgKind.create(spec(name, { ...LOCAL, ...params }), env) as PkgResource;
+const check = (r: Resource, apply = true) => firstValueFrom(r.checkApply(apply, false));
+const graphOf = (resources: ResourceSpec[]): GraphSpec => ({ graph: 'pkg-test', comment: '', source: 'test', collect: [], edges: [], resources });
+
+/** Gets the .deb files into `dir`: from $RXMGMT_DEB_DIR when set, else `apt-get download` on the host. */
+function fetchDebs(dir: string): void {
+  const from = process.env.RXMGMT_DEB_DIR;
+  if (from) {
+    for (const f of readdirSync(from).filter((f) => f.endsWith('.deb'))) copyFileSync(join(from, f), join(dir, f));
+  } else {
+    const r = spawnSync('apt-get', ['download', ...DEBS], { cwd: dir, encoding: 'utf8' });
+    if (r.status !== 0) {
+      throw new Error(`apt-get download ${DEBS.join(' ')} failed on the host (run apt-get update, or set RXMGMT_DEB_DIR to a dir holding them): ${r.stderr}`);
+    }
+  }
+  const have = readdirSync(dir).filter((f) => f.endsWith('.deb'));
+  for (const p of DEBS) if (!have.some((f) => f.startsWith(`${p}_`))) throw new Error(`no ${p}_*.deb in ${dir}`);
+  const idx = spawnSync('dpkg-scanpackages', ['.', '/dev/null'], { cwd: dir, encoding: 'utf8' });
+  if (idx.status !== 0) throw new Error(`dpkg-scanpackages failed: ${idx.stderr}`);
+  writeFileSync(join(dir, 'Packages'), idx.stdout);
+}
+
+describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
+  let sb: Sandbox;
+  let savedBus: string | undefined;
+  const subs: Subscription[] = [];
+  const installed = async (name: string) => (await sb.exec(['dpkg-query', '-W', '-f=${Status}', name])).stdout.includes('install ok installed');
+
+  beforeAll(async () => {
+    sb = await Sandbox.start();
+    savedBus = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = sb.busAddress;
+    const repo = join(sb.bind, 'repo');
+    mkdirSync(repo);
+    fetchDebs(repo);
+    // Inside the sandbox (its own mount and network namespaces): only the local repository,
+    // and a default route on lo, so that PackageKit thinks it is online: offline, it defers the
+    // UpdatesChanged that apt's hook asks for until the network comes back.
+    await sb.sh(
+      [
+        'rm -f /etc/apt/sources.list /etc/apt/sources.list.d/*',
+        `echo "deb [trusted=yes] file:${repo} ./" > /etc/apt/sources.list.d/rxmgmt-local.list`,
+        'apt-get update -q >/dev/null',
+        'ip route add default dev lo',
+      ].join(' && '),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const s of subs) s.unsubscribe();
+    if (savedBus === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    else process.env.DBUS_SYSTEM_BUS_ADDRESS = savedBus;
+    await sb?.stop();
+  }, 120_000);
+
+  it('resolves an installed package as installed (apt data "auto:"/"manual:", mgmt issue #988)', async () => {
+    expect(await installed('bash')).toBe(true);
+    expect(await check(pkg('bash'), false)).toBe(true);
+    expect(await check(pkg('bash', { state: 'newest' }), false)).toBe(true);
+    expect(pkg('bash').transactions).toEqual([]);
+  });
+
+  it('installs and removes a package from the local repository; noop changes nothing', async () => {
+    const r = pkg('hello');
+    expect(await check(r, false)).toBe(false);
+    expect(await installed('hello')).toBe(false);
+    expect(await check(r)).toBe(false);
+    expect(await installed('hello')).toBe(true);
+    expect(r.transactions).toEqual([{ method: 'InstallPackages', packageIds: [expect.stringMatching(/^hello;2\.10-3;amd64;/)] }]);
+    expect(await check(r)).toBe(true);
+
+    const gone = pkg('hello', { state: 'uninstalled' });
+    expect(await check(gone)).toBe(false);
+    expect(await installed('hello')).toBe(false);
+    expect(gone.transactions.map((t) => t.method)).toEqual(['RemovePackages']);
+    expect(await check(gone)).toBe(true);
+  });
+
+  it('fails naming a package that does not exist', async () => {
+    await expect(check(pkg('rxmgmt-no-such-package'))).rejects.toThrow(/pkg\[rxmgmt-no-such-package\]: package "rxmgmt-no-such-package" not found/);
+  });
+
+  it('installs an exact version, and names the versions on offer when the one asked for is not', async () => {
+    const r = pkg('tree', { state: '2.1.0-1' });
+    expect(await check(r)).toBe(false);
+    expect(await installed('tree')).toBe(true);
+    expect(await check(r)).toBe(true);
+    await expect(check(pkg('tree', { state: '9.9-9' }))).rejects.toThrow(/version "9\.9-9" of "tree" is not available \(PackageKit offers: 2\.1\.0-1\)/);
+  });
+
+  it('says which filter hides a package from outside the distribution', async () => {
+    await expect(check(pkg('figlet', { allowunsupported: false, allownonfree: false }), false)).rejects.toThrow(/allowunsupported: true/);
+  });
+
+  it('turns a PackageKit ErrorCode into a clear failure', async () => {
+    // bash needs libtinfo6, and dependents are never removed along (allow_deps false)
+    const err = await check(pkg('libtinfo6', { state: 'uninstalled' })).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(/^pkg\[libtinfo6\]: PackageKit RemovePackages failed: [a-z-]+/);
+    expect(await installed('libtinfo6')).toBe(true);
+  });
+
+  it('autogroups three packages into one vertex that runs ONE transaction', async () => {
+    const registry = new Registry([pkgKind, fileKind, svcKind]);
+    const graph = buildGraph(graphOf(['hello', 'figlet', 'sl'].map((n) => spec(n, LOCAL))), registry, env);
+    expect([...graph.vertices.keys()]).toEqual(['pkg[hello,figlet,sl]']);
+    expect(log.lines.some((l) => l.includes('autogroup: pkg[hello], pkg[figlet], pkg[sl] -> pkg[hello,figlet,sl]'))).toBe(true);
+    expect(toDot(graph)).toContain('hello,figlet,sl');
+    const group = graph.vertices.get('pkg[hello,figlet,sl]') as PkgResource;
+    expect(await check(group)).toBe(false);
+    expect(group.transactions).toHaveLength(1);
+    expect(group.transactions[0]!.method).toBe('InstallPackages');
+    expect(group.transactions[0]!.packageIds.map((id) => id.split(';')[0]).sort()).toEqual(['figlet', 'hello', 'sl']);
+    for (const n of ['hello', 'figlet', 'sl']) expect(await installed(n)).toBe(true);
+    expect(await check(group)).toBe(true);
+    expect(group.transactions).toHaveLength(1);
+  });
+
+  it('comes before file resources in its own directories and the svc whose unit file it ships', () => {
+    const registry = new Registry([pkgKind, fileKind, svcKind]);
+    const graph = buildGraph(
+      graphOf([
+        spec('hello', LOCAL, 'pkg', { autogroup: false }),
+        spec('note', { path: '/usr/share/doc/hello/rxmgmt-note', content: 'hi\n' }, 'file'),
+        spec('unrelated', { path: '/etc/rxmgmt-unrelated.conf', content: 'x\n' }, 'file'),
+        spec('packagekit', LOCAL, 'pkg', { autogroup: false }),
+        spec('packagekit', { state: 'running' }, 'svc'),
+      ]),
+      registry,
+      env,
+    );
+    const edges = graph.edges.map((e) => `${e.from} -> ${e.to}`);
+    expect(edges).toContain('pkg[hello] -> file[note]');
+    expect(edges).toContain('pkg[packagekit] -> svc[packagekit]');
+    expect(edges.filter((e) => e.endsWith('file[unrelated]'))).toEqual([]);
+  });
+
+  it('notices a package removed by apt behind its back, and installs it again', async () => {
+    const r = pkg('hello');
+    expect(await check(r)).toBe(true);
+    let events = 0;
+    subs.push(r.watch().subscribe({ next: () => events++ }));
+    // The watch's match rule may still be on its way: repeat the outside change until seen.
+    await waitFor(
+      async () => {
+        if (events > 0) return true;
+        await sb.sh('if dpkg -s hello >/dev/null 2>&1; then apt-get remove -y -q hello >/dev/null; else apt-get install -y -q hello >/dev/null; fi');
+        return false;
+      },
+      'the watch to report the change made by apt (UpdatesChanged)',
+      { timeoutMs: 90_000, intervalMs: 5_000 },
+    );
+    await sb.sh('dpkg -s hello >/dev/null 2>&1 && apt-get remove -y -q hello >/dev/null || true');
+    expect(await installed('hello')).toBe(false);
+    expect(await check(r)).toBe(false);
+    expect(await installed('hello')).toBe(true);
+  });
+});
