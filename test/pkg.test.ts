@@ -161,6 +161,10 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
         spec('unrelated', { path: '/etc/rxmgmt-unrelated.conf', content: 'x\n' }, 'file'),
         spec('packagekit', LOCAL, 'pkg', { autogroup: false }),
         spec('packagekit', { state: 'running' }, 'svc'),
+        // not installed: its files are not known yet (apt), its likely directories are
+        spec('rxmgmt-later', LOCAL, 'pkg', { autogroup: false }),
+        spec('later-conf', { path: '/etc/rxmgmt-later/later.conf', content: 'x\n' }, 'file'),
+        spec('rxmgmt-later', { state: 'running' }, 'svc'),
       ]),
       registry,
       env,
@@ -169,6 +173,8 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
     expect(edges).toContain('pkg[hello] -> file[note]');
     expect(edges).toContain('pkg[packagekit] -> svc[packagekit]');
     expect(edges.filter((e) => e.endsWith('file[unrelated]'))).toEqual([]);
+    expect(edges).toContain('pkg[rxmgmt-later] -> file[later-conf]');
+    expect(edges).toContain('pkg[rxmgmt-later] -> svc[rxmgmt-later]');
   });
 
   it('notices a package removed by apt behind its back, and installs it again', async () => {

@@ -125,8 +125,9 @@ export class PkgResource implements Resource {
   /**
    * A package provides the files PackageKit says it owns (`file:<path>`, and `file:<dir>/` for
    * its own directories), so file resources in its directories and a svc whose unit file it
-   * ships come after it. A package that is not installed (apt lists no files for those)
-   * provides its likely unit file, `/lib/systemd/system/NAME.service`, and nothing else.
+   * ships come after it. For a package that is not installed (apt lists no files for those) it
+   * provides what a package of that name almost always owns: /lib/systemd/system/NAME.service
+   * (and under /usr/lib), /etc/NAME/ and /usr/share/doc/NAME/.
    */
   autoEdges(): AutoEdges {
     if (this.edges) return this.edges;
@@ -141,7 +142,12 @@ export class PkgResource implements Resource {
         if (owned && owned.files.length > 0) {
           for (const id of fileIdentities(owned.files)) provides.add(id);
         } else {
+          // Not installed (apt cannot list its files yet): what a package of that name almost
+          // always owns. Every Debian package has /usr/share/doc/NAME/; most daemons ship
+          // NAME.service and keep their configuration in /etc/NAME/.
           for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system']) provides.add(`file:${dir}/${w.name}.service`);
+          provides.add(`file:/etc/${w.name}/`);
+          provides.add(`file:/usr/share/doc/${w.name}/`);
         }
       }
     }
