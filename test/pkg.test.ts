@@ -3,10 +3,10 @@
 // the host. The sandbox has no network: packages come from a local apt repository of .deb files
 // downloaded on the host (`apt-get download`, or copied from $RXMGMT_DEB_DIR) and indexed with
 // dpkg-scanpackages. The resources are driven from the host over the sandbox's system bus.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asyncScheduler, firstValueFrom, type Subscription } from 'rxjs';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultMeta, type GraphSpec, type MetaParams, type ResourceSpec } from '../src/graph/spec.js';
 import { memoryLogger } from '../src/util/logger.js';
@@ -14,11 +14,12 @@ import { PkgResource, pkgKind } from '../src/resources/pkg.js';
 import { fileKind } from '../src/resources/file.js';
 import { svcKind } from '../src/resources/svc.js';
 import type { Resource, ResourceEnv } from '../src/resources/resource.js';
-import { Registry } from '../src/resources/registry.js';
+import { Registry, defaultRegistry } from '../src/resources/registry.js';
+import { loadGraphFile } from '../src/yaml/parse.js';
 import { buildGraph } from '../src/graph/graph.js';
 import { toDot } from '../src/graph/graphviz.js';
 import { describeSandbox, Sandbox } from './helpers/sandbox.js';
-import { waitFor } from './helpers/cli.js';
+import { repoRoot, waitFor } from './helpers/cli.js';
 
 /** Small packages with no dependencies beyond what every Debian system has. */
 const DEBS = ['hello', 'figlet', 'sl', 'tree'];
@@ -196,5 +197,40 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
     expect(await installed('hello')).toBe(false);
     expect(await check(r)).toBe(false);
     expect(await installed('hello')).toBe(true);
+  });
+});
+
+describe('pkg without a daemon', () => {
+  const noFiles = { autoedge: false };
+  const mk = (name: string, params: Record<string, unknown> = {}, meta: Partial<MetaParams> = noFiles) =>
+    pkgKind.create(spec(name, { ...LOCAL, ...params }, 'pkg', meta), env) as PkgResource;
+
+  it('groups packages with the same kind of change, flags and meta params', () => {
+    expect(mk('a').groupKey()).toBe(mk('b', { state: '1.0-1' }).groupKey()); // both install
+    expect(mk('a').groupKey()).not.toBe(mk('b', { state: 'uninstalled' }).groupKey());
+    expect(mk('a').groupKey()).not.toBe(mk('b', { state: 'newest' }).groupKey());
+    expect(mk('a').groupKey()).not.toBe(mk('b', { allowuntrusted: true }).groupKey());
+    expect(mk('a').groupKey()).not.toBe(mk('b', {}, { ...noFiles, noop: true }).groupKey());
+  });
+
+  it('makes one resource named after its members, with their wants', () => {
+    const g = pkgKind.group!([mk('a'), mk('b'), mk('c', { state: '2.0' })], env) as PkgResource;
+    expect(g.kind).toBe('pkg');
+    expect(g.name).toBe('a,b,c');
+    expect(g.wants.map((w) => `${w.name}=${w.state}`)).toEqual(['a=installed', 'b=installed', 'c=2.0']);
+    expect(g.groupKey()).toBe(mk('x').groupKey());
+  });
+
+  it('rejects a bad name or state when the graph loads', () => {
+    expect(() => mk('no spaces')).toThrow(/is not a package name/);
+    expect(() => mk('ok', { state: 'a;b' })).toThrow(/`state` must be installed, uninstalled, newest or a version/);
+  });
+
+  it("loads examples/pkg.yaml and mgmt's pkg graphs", async () => {
+    for (const file of [join(repoRoot, 'examples/pkg.yaml'), join(repoRoot, '../shared/mgmt-examples/latest/autogroup1.yaml')]) {
+      if (!existsSync(file)) continue;
+      const g = await loadGraphFile(file, defaultRegistry());
+      expect(g.resources.filter((r) => r.kind === 'pkg').length).toBeGreaterThanOrEqual(3);
+    }
   });
 });

@@ -1,8 +1,8 @@
 // svc against a REAL systemd, booted in the shared sandbox (../shared/tools/systemd-sandbox.sh),
 // driven from the host over the sandbox's system bus (DBUS_SYSTEM_BUS_ADDRESS).
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asyncScheduler, firstValueFrom, type Subscription } from 'rxjs';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultMeta, type ResourceSpec } from '../src/graph/spec.js';
 import { memoryLogger } from '../src/util/logger.js';
@@ -10,9 +10,10 @@ import { svcKind } from '../src/resources/svc.js';
 import type { Resource, ResourceEnv } from '../src/resources/resource.js';
 import { Engine } from '../src/engine/engine.js';
 import { buildGraph } from '../src/graph/graph.js';
-import { Registry } from '../src/resources/registry.js';
+import { Registry, defaultRegistry } from '../src/resources/registry.js';
+import { loadGraphFile } from '../src/yaml/parse.js';
 import { describeSandbox, Sandbox } from './helpers/sandbox.js';
-import { waitFor } from './helpers/cli.js';
+import { repoRoot, waitFor } from './helpers/cli.js';
 
 const log = memoryLogger('debug');
 const env: ResourceEnv = { hostname: 'sandbox', log, scheduler: asyncScheduler };
@@ -160,12 +161,28 @@ describeSandbox('svc on a real systemd', {}, () => {
     expect(await systemctl('is-active', 'rx-later')).toBe('active');
     expect(await systemctl('is-enabled', 'rx-later')).toBe('enabled');
   });
+});
 
+describe('svc without a daemon', () => {
   it('wants the unit files so that file resources (and packages) come first', () => {
     const r = svc('nginx', { state: 'running' });
-    const wants = r.autoEdges!().wants.flat();
-    expect(wants).toContain('file:/etc/systemd/system/nginx.service');
-    expect(wants).toContain('file:/usr/lib/systemd/system/nginx.service');
-    expect(wants).toContain('file:/lib/systemd/system/nginx.service');
+    const wants = r.autoEdges!().wants;
+    // one group each: a file in /etc AND a package's file under /lib both become parents
+    expect(wants).toContainEqual(['file:/etc/systemd/system/nginx.service']);
+    expect(wants).toContainEqual(['file:/usr/lib/systemd/system/nginx.service']);
+    expect(wants).toContainEqual(['file:/lib/systemd/system/nginx.service']);
+    expect(r.autoEdges!().provides).toEqual(['svc:nginx.service']);
+  });
+
+  it('rejects a name that cannot be a service', () => {
+    expect(() => svc('../etc/passwd', {})).toThrow(/svc\[\.\.\/etc\/passwd\]: .* is not a valid service name/);
+  });
+
+  it('loads examples/svc.yaml and mgmt\'s svc graphs', async () => {
+    for (const file of [join(repoRoot, 'examples/svc.yaml'), join(repoRoot, '../shared/mgmt-examples/latest/svc1.yaml')]) {
+      if (!existsSync(file)) continue;
+      const g = await loadGraphFile(file, defaultRegistry());
+      expect(g.resources.some((r) => r.kind === 'svc' && r.params.state === 'running')).toBe(true);
+    }
   });
 });

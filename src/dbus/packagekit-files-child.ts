@@ -59,28 +59,41 @@ async function transaction(bus: Bus, method: string, signature: string, args: un
 
 async function main(names: string[]): Promise<void> {
   const bus = dbus.systemBus();
+  const address = process.env.DBUS_SYSTEM_BUS_ADDRESS || 'the system bus';
+  // dbus-next reports connection failures as 'error' events: make them this run's failure.
+  const failed = new Promise<never>((_, reject) => {
+    bus.on('error', (err: Error) => reject(new Error(`cannot use ${address}: ${err.message}`)));
+  });
   try {
-    const result: Record<string, { id: string; files: string[] }> = {};
-    if (names.length > 0) {
-      const resolved = await transaction(bus, 'Resolve', 'tas', [INSTALLED_ARCH, names]);
-      const ids = new Map<string, string>(); // id -> name
-      for (const p of resolved.packages) {
-        const name = p.id.split(';')[0] ?? '';
-        if (p.info === INFO_INSTALLED && names.includes(name) && !ids.has(p.id)) ids.set(p.id, name);
-      }
-      if (ids.size > 0) {
-        const listed = await transaction(bus, 'GetFiles', 'as', [[...ids.keys()]]);
-        for (const [id, name] of ids) {
-          const prev = result[name];
-          const files = listed.files.get(id) ?? [];
-          result[name] = { id, files: prev ? [...prev.files, ...files] : files };
-        }
+    await Promise.race([work(bus, names), failed]);
+  } finally {
+    try {
+      bus.disconnect();
+    } catch {
+      // already closed
+    }
+  }
+}
+
+async function work(bus: Bus, names: string[]): Promise<void> {
+  const result: Record<string, { id: string; files: string[] }> = {};
+  if (names.length > 0) {
+    const resolved = await transaction(bus, 'Resolve', 'tas', [INSTALLED_ARCH, names]);
+    const ids = new Map<string, string>(); // id -> name
+    for (const p of resolved.packages) {
+      const name = p.id.split(';')[0] ?? '';
+      if (p.info === INFO_INSTALLED && names.includes(name) && !ids.has(p.id)) ids.set(p.id, name);
+    }
+    if (ids.size > 0) {
+      const listed = await transaction(bus, 'GetFiles', 'as', [[...ids.keys()]]);
+      for (const [id, name] of ids) {
+        const prev = result[name];
+        const files = listed.files.get(id) ?? [];
+        result[name] = { id, files: prev ? [...prev.files, ...files] : files };
       }
     }
-    process.stdout.write(JSON.stringify(result));
-  } finally {
-    bus.disconnect();
   }
+  process.stdout.write(JSON.stringify(result));
 }
 
 main(process.argv.slice(2)).then(

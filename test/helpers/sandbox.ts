@@ -7,7 +7,7 @@
 // dir (SYSD_BIND), both fresh temp dirs removed by stop(), which also powers the sandbox off.
 // From the host, its system bus is at `busAddress` and its file system at `root`.
 //
-// When something it needs is missing (root, unshare, systemd, dbus, packagekit), describeSandbox
+// When something it needs is missing (root, unshare, systemd, dbus, packagekit, the script), describeSandbox
 // suites are skipped with a message saying what, unless RXMGMT_REQUIRE_REAL=1 (CI), where the
 // missing piece fails the suite instead.
 import { spawn, spawnSync } from 'node:child_process';
@@ -22,8 +22,11 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 export const requireReal = process.env.RXMGMT_REQUIRE_REAL === '1';
 
-/** The shared script, beside the repository (CI clones the repo with shared/ next to it). */
-export const sandboxScript = join(repoRoot, '..', 'shared', 'tools', 'systemd-sandbox.sh');
+/**
+ * The shared script, beside the repository (CI clones the repo with shared/ next to it), or
+ * $RXMGMT_SANDBOX_SCRIPT (a copy that keeps all its safety rules).
+ */
+export const sandboxScript = process.env.RXMGMT_SANDBOX_SCRIPT || join(repoRoot, '..', 'shared', 'tools', 'systemd-sandbox.sh');
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((d) => {
