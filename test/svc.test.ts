@@ -2,7 +2,7 @@
 // driven from the host over the sandbox's system bus (DBUS_SYSTEM_BUS_ADDRESS).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { asyncScheduler, firstValueFrom, type Subscription } from 'rxjs';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultMeta, type ResourceSpec } from '../src/graph/spec.js';
 import { memoryLogger } from '../src/util/logger.js';
@@ -138,6 +138,28 @@ describeSandbox('svc on a real systemd', {}, () => {
       expect(vertex.runs).toBeGreaterThan(runs);
     } finally {
       engine.dispose();
+    }
+  });
+
+  it("manages the user's own services on the session bus (session: true)", async () => {
+    // systemd --user for root, inside the sandbox; its bus is reachable from here through /proc.
+    mkdirSync(join(sb.root, 'etc/systemd/user'), { recursive: true });
+    writeFileSync(join(sb.root, 'etc/systemd/user/rx-user.service'), '[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=default.target\n');
+    await sb.sh('systemctl start user@0.service');
+    const savedSession = process.env.DBUS_SESSION_BUS_ADDRESS;
+    process.env.DBUS_SESSION_BUS_ADDRESS = `unix:path=${sb.root}/run/user/0/bus`;
+    const userctl = async (...args: string[]) =>
+      (await sb.exec(['env', 'XDG_RUNTIME_DIR=/run/user/0', 'systemctl', '--user', ...args])).stdout.trim();
+    try {
+      const r = svc('rx-user', { state: 'running', startup: 'enabled', session: true });
+      expect(await check(r)).toBe(false);
+      expect(await userctl('is-active', 'rx-user')).toBe('active');
+      expect(await userctl('is-enabled', 'rx-user')).toBe('enabled');
+      expect(await check(r)).toBe(true);
+      expect(await systemctl('is-active', 'rx-user')).not.toBe('active'); // not a system unit
+    } finally {
+      if (savedSession === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+      else process.env.DBUS_SESSION_BUS_ADDRESS = savedSession;
     }
   });
 
