@@ -3,7 +3,7 @@
 // the host. The sandbox has no network: packages come from a local apt repository of .deb files
 // downloaded on the host (`apt-get download`, or copied from $RXMGMT_DEB_DIR) and indexed with
 // dpkg-scanpackages. The resources are driven from the host over the sandbox's system bus.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asyncScheduler, firstValueFrom, type Subscription } from 'rxjs';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
@@ -23,6 +23,9 @@ import { repoRoot, waitFor } from './helpers/cli.js';
 
 /** Small packages with no dependencies beyond what every Debian system has. */
 const DEBS = ['hello', 'figlet', 'sl', 'tree'];
+// Real daemons on a possibly busy 2-core machine: generous per-test deadlines (never asserted).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
+
 const log = memoryLogger('debug');
 const env: ResourceEnv = { hostname: 'sandbox', log, scheduler: asyncScheduler };
 // The local repository is neither Debian's archive ("supported") nor has a "main" component ("free").

@@ -1,6 +1,6 @@
 // svc against a REAL systemd, booted in the shared sandbox (../shared/tools/systemd-sandbox.sh),
 // driven from the host over the sandbox's system bus (DBUS_SYSTEM_BUS_ADDRESS).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asyncScheduler, firstValueFrom, type Subscription } from 'rxjs';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,6 +14,9 @@ import { Registry, defaultRegistry } from '../src/resources/registry.js';
 import { loadGraphFile } from '../src/yaml/parse.js';
 import { describeSandbox, requireReal, Sandbox } from './helpers/sandbox.js';
 import { repoRoot, waitFor } from './helpers/cli.js';
+
+// Real daemons on a possibly busy 2-core machine: generous per-test deadlines (never asserted).
+vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
 const log = memoryLogger('debug');
 const env: ResourceEnv = { hostname: 'sandbox', log, scheduler: asyncScheduler };
