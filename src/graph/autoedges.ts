@@ -1,23 +1,30 @@
 // Automatic edges: a resource that wants an identity another resource provides comes after it.
-import type { Resource } from '../resources/resource.js';
+import type { AutoEdges, Resource } from '../resources/resource.js';
 import type { GraphEdge } from './graph.js';
 
 /**
  * For each resource with autoedge on, each group of wanted identities yields at most one
- * edge: from the provider of the first identity in the group that some other resource with
- * autoedge on provides (nearest parent directory first, say). O(total identities).
+ * edge: from a provider of the first identity in the group that some other resource with
+ * autoedge on provides (nearest parent directory first, say). A resource may want an identity
+ * it provides itself (a file wants whatever installs its own path, a pkg): another resource
+ * of its own kind providing it too is a peer, not a parent. O(total identities).
  */
 export function autoEdges(resources: ReadonlyMap<string, Resource>): GraphEdge[] {
-  const providers = new Map<string, string>();
+  const ids = new Map<string, AutoEdges>();
+  const providers = new Map<string, string[]>();
   for (const [key, r] of resources) {
     if (!r.meta.autoedge || !r.autoEdges) continue;
-    for (const id of r.autoEdges().provides) if (!providers.has(id)) providers.set(id, key);
+    const own = r.autoEdges();
+    ids.set(key, own);
+    for (const id of own.provides) providers.set(id, [...(providers.get(id) ?? []), key]);
   }
   const edges: GraphEdge[] = [];
-  for (const [key, r] of resources) {
-    if (!r.meta.autoedge || !r.autoEdges) continue;
-    for (const group of r.autoEdges().wants) {
-      const from = group.map((id) => providers.get(id)).find((p) => p !== undefined && p !== key);
+  for (const [key, own] of ids) {
+    const kind = resources.get(key)!.kind;
+    const parent = (id: string) =>
+      providers.get(id)?.find((p) => p !== key && !(own.provides.includes(id) && resources.get(p)!.kind === kind));
+    for (const group of own.wants) {
+      const from = group.map(parent).find((p) => p !== undefined);
       if (from) edges.push({ from, to: key, notify: false, auto: true });
     }
   }

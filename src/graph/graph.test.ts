@@ -137,3 +137,24 @@ describe('graphviz', () => {
     expect(dot).toContain('"thing[b]" -> "thing[c]" [style=dashed];');
   });
 });
+
+describe('autoedges to a provider of the same identity', () => {
+  const ownKind: ResourceKind = {
+    ...thingKind,
+    kind: 'owner',
+    create: (s) => ({ ...thing(s.name, s.params, s.meta), kind: 'owner', autoEdges: () => ({ provides: ['thing:shared'], wants: [] }) }),
+  };
+  const wantsSelf = (name: string): ResourceSpec => res(name, { wants: [name] });
+
+  it('a resource wanting what it provides gets an edge from another kind providing it', () => {
+    const owner: ResourceSpec = { ...res('pkgish'), kind: 'owner' };
+    const self: ResourceSpec = res('shared', { wants: ['shared'] });
+    const g = buildGraph(spec([owner, self]), new Registry([thingKind, ownKind]), env());
+    expect(g.edges).toEqual([{ from: 'owner[pkgish]', to: 'thing[shared]', notify: false, auto: true }]);
+  });
+
+  it('but not from a peer of its own kind providing the same identity', () => {
+    const g = build(spec([wantsSelf('x'), { ...wantsSelf('x'), name: 'x2', params: { wants: ['x'] } }]));
+    expect(g.edges).toEqual([{ from: 'thing[x]', to: 'thing[x2]', notify: false, auto: true }]);
+  });
+});

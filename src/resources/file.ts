@@ -228,7 +228,8 @@ class FileResource implements Resource {
       dir = posix.dirname(dir);
       parents.push(`file:${dir === '/' ? '/' : dir + '/'}`);
     }
-    const wants = parents.length ? [parents] : [];
+    // Its own path first, on its own: what installs it (a pkg shipping it) comes before it.
+    const wants = [[`file:${this.shown}`], ...(parents.length ? [parents] : [])];
     const { source, isDir } = this.want;
     if (source !== undefined && source !== EMPTY_SOURCE) wants.push([`file:${isDir && source !== '/' ? source + '/' : source}`]);
     return { provides: [`file:${this.shown}`], wants };
