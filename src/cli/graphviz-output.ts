@@ -8,21 +8,40 @@ import type { Logger } from '../util/logger.js';
 export const graphvizFilters = ['dot', 'neato', 'twopi', 'circo', 'fdp'] as const;
 export type GraphvizFilter = (typeof graphvizFilters)[number];
 
-export function graphvizWriter(file: string, filter: GraphvizFilter | undefined, log: Logger): (g: Graph) => void {
-  let missingSaid = false;
-  return (graph) => {
-    void writeFileAtomic(file, toDot(graph))
-      .then(() => {
-        if (!filter) return;
-        const child = spawn(filter, ['-Tpng', file, '-o', `${file}.png`], { stdio: 'ignore' });
-        child.on('error', (e: NodeJS.ErrnoException) => {
-          if (e.code !== 'ENOENT') return log.warn(`graphviz: ${filter}: ${e.message}`);
-          if (!missingSaid) log.warn(`graphviz: "${filter}" is not installed; wrote ${file} only (install graphviz to render it)`);
-          missingSaid = true;
-        });
-        child.on('exit', (code) => code && log.warn(`graphviz: ${filter} exited with ${code}`));
-      })
-      .catch((e: Error) => log.error(`graphviz: cannot write ${file}: ${e.message}`));
-  };
+export interface GraphvizWriter {
+  /** Queues the graph to be written (and rendered) after the ones before it. */
+  write(graph: Graph): void;
+  /** Resolves when everything queued is written and rendered: await it before exiting. */
+  flushed(): Promise<void>;
 }
 
+export function graphvizWriter(file: string, filter: GraphvizFilter | undefined, log: Logger): GraphvizWriter {
+  let missingSaid = false;
+  let last: Promise<void> = Promise.resolve();
+
+  const render = (): Promise<void> =>
+    new Promise((done) => {
+      const child = spawn(filter!, ['-Tpng', file, '-o', `${file}.png`], { stdio: 'ignore' });
+      child.on('error', (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') log.warn(`graphviz: ${filter}: ${e.message}`);
+        else if (!missingSaid) log.warn(`graphviz: "${filter}" is not installed; wrote ${file} only (install graphviz to render it)`);
+        missingSaid = true;
+        done();
+      });
+      child.on('exit', (code) => {
+        if (code) log.warn(`graphviz: ${filter} exited with ${code}`);
+        done();
+      });
+    });
+
+  return {
+    write(graph) {
+      const dot = toDot(graph);
+      last = last
+        .then(() => writeFileAtomic(file, dot))
+        .then(() => (filter ? render() : undefined))
+        .catch((e: Error) => log.error(`graphviz: cannot write ${file}: ${e.message}`));
+    },
+    flushed: () => last,
+  };
+}

@@ -11,6 +11,19 @@ cli.register(RunCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 
-const code = await cli.run(process.argv.slice(2));
+let command;
+try {
+  command = cli.process(process.argv.slice(2));
+} catch (error) {
+  // A command line that does not parse is a usage error: say so on stderr, exit 2.
+  process.stderr.write(cli.error(error));
+  process.exit(2);
+}
+
+// Signal handlers do not keep Node alive: with nothing else to wait on (no graph, no watch,
+// no timeout), `run` must still wait for SIGINT/SIGTERM.
+const keepAlive = setInterval(() => undefined, 1 << 30);
+const code = await cli.run(command);
+clearInterval(keepAlive);
 // Exit explicitly: watches and sockets that a resource leaves open must not keep us alive.
 process.exit(code);

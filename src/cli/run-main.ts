@@ -14,7 +14,7 @@ import type { World } from '../world/world.js';
 import { loadGraphFile } from '../yaml/parse.js';
 import { fleetVerdict } from './fleet.js';
 import { type GraphvizFilter, graphvizWriter } from './graphviz-output.js';
-import { stopSignals } from './signals.js';
+import { installStopSignals } from './signals.js';
 import { StatusFile } from './status-file.js';
 
 export interface MainOptions {
@@ -62,21 +62,22 @@ export async function runMain(opts: MainOptions): Promise<number> {
     return 1;
   }
 
-  const stop$ = stopSignals(() => {
+  const signals = installStopSignals(() => {
     process.stderr.write('rxmgmt: second SIGINT, aborting now\n');
     process.exit(130);
   });
+  const graphviz = opts.graphviz ? graphvizWriter(opts.graphviz, opts.graphvizFilter, log) : undefined;
   const statusFile = opts.convergedStatusFile ? new StatusFile(opts.convergedStatusFile, log) : undefined;
   try {
     const report = await lastValueFrom(
-      runGraphs(assembleGraphs(specs$, { registry, build, log, world }), stop$, {
+      runGraphs(assembleGraphs(specs$, { registry, build, log, world }), signals.stop$, {
         scheduler: asyncScheduler,
         log,
         noop: opts.noop,
         convergedTimeout: opts.convergedTimeout,
         maxRuntime: opts.maxRuntime,
         sema: opts.sema,
-        onGraph: opts.graphviz ? graphvizWriter(opts.graphviz, opts.graphvizFilter, log) : undefined,
+        onGraph: graphviz ? (g) => graphviz.write(g) : undefined,
         holds: [world.status().pipe(map((s) => s !== 'connecting'))],
         fleet: fleetVerdict(world, log),
         noExit: opts.convergedNoExit,
@@ -85,8 +86,9 @@ export async function runMain(opts: MainOptions): Promise<number> {
     );
     return exitCode(report, log);
   } finally {
-    await statusFile?.flushed();
+    await Promise.all([statusFile?.flushed(), graphviz?.flushed()]);
     await closeWithin(world, 5_000, log);
+    signals.dispose();
   }
 }
 

@@ -47,7 +47,7 @@ export function buildGraph(spec: GraphSpec, registry: Registry, env: ResourceEnv
     auto: false,
   }));
   const grouped = autoGroup(resources, dedupe([...explicit, ...autoEdges(resources)]), registry, env);
-  const order = orderOrThrow(grouped.resources, grouped.edges);
+  const order = orderOrThrow(grouped.resources, grouped.edges, spec);
   return { name: spec.graph, vertices: new Map(order.map((k) => [k, grouped.resources.get(k)!])), edges: grouped.edges };
 }
 
@@ -64,10 +64,18 @@ function dedupe(edges: GraphEdge[]): GraphEdge[] {
   return [...seen.values()];
 }
 
-function orderOrThrow(resources: Map<string, Resource>, edges: GraphEdge[]): string[] {
+function orderOrThrow(resources: Map<string, Resource>, edges: GraphEdge[], spec: GraphSpec): string[] {
   const children = new Map<string, string[]>();
   for (const e of edges) children.set(e.from, [...(children.get(e.from) ?? []), e.to]);
   const result = toposort(resources.keys(), children);
   if ('order' in result) return result.order;
-  throw new GraphBuildError(`the graph has a cycle: ${result.cycle.join(' -> ')}`);
+  const { cycle } = result;
+  throw new GraphBuildError(`the graph has a cycle: ${cycle.join(' -> ')}`, cyclePos(cycle, spec));
+}
+
+/** Where to point at a cycle: its first written edge, else its first resource. */
+function cyclePos(cycle: string[], spec: GraphSpec): SourcePos | undefined {
+  const hops = new Set(cycle.slice(1).map((to, i) => `${cycle[i]}->${to}`));
+  const edge = spec.edges.find((e) => hops.has(`${refKey(e.from)}->${refKey(e.to)}`));
+  return edge?.pos ?? spec.resources.find((r) => cycle.includes(refKey(r)))?.pos;
 }

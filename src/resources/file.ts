@@ -463,6 +463,6 @@ export const fileKind: ResourceKind = {
       const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
       warnings.push(`${shown}: recurse has no effect without source${hint}`);
     }
-    return new FileResource(spec.name, spec.meta, want, env.log, warnings);
+    return new FileResource(spec.name, spec.meta, want, env.log.child(`file[${spec.name}]`), warnings);
   },
 };
