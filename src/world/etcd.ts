@@ -1,0 +1,565 @@
+// The World on a real etcd cluster (`rxmgmt run --seeds ...`), through the `etcd3` client.
+//
+// State: one range read of the namespace at revision R gives the full picture, then one
+// prefix watch from R+1 keeps it live; events are applied one etcd revision at a time, so a
+// host's `setExports` (one transaction, one revision) reaches collectors in one emission and
+// no revision is skipped while the watch stays attached (the client re-attaches a broken
+// watch from its last revision, so a member that dies costs nothing).
+//
+// Health: every `probeIntervalMs` a linearizable read of this host's converged key (it fails
+// without quorum, which a watch alone would not notice). A failure makes the World `down`:
+// collected lists freeze at the last known state and writes are kept for later. While down,
+// resynchronisation is attempted with a backoff; it re-grants the lease if it was lost,
+// re-puts the converged state and the desired exports, re-reads everything and re-watches;
+// then the World is `up` again. Engine-side timing (probe, backoff, start-up bound) runs on
+// the given RxJS scheduler; the etcd client's own internals (gRPC deadlines, lease
+// keepalives, watch reconnects) use real time.
+
+import { Etcd3, type IKeyValue, type IRequestOp, type Lease, type Watcher } from 'etcd3';
+import {
+  BehaviorSubject,
+  EMPTY,
+  type Observable,
+  ReplaySubject,
+  type SchedulerLike,
+  Subject,
+  asyncScheduler,
+  catchError,
+  defer,
+  distinctUntilChanged,
+  exhaustMap,
+  filter,
+  firstValueFrom,
+  from,
+  interval,
+  merge,
+  retry,
+  takeUntil,
+  throwError,
+  timeout,
+  timer,
+} from 'rxjs';
+import type { Logger } from '../util/logger.js';
+import { decodeConverged, decodeExport, encodeConverged, encodeExport, normalizeExports } from './etcd/codec.js';
+import { DEFAULT_NAMESPACE, KeyLayout, prefixEnd } from './etcd/keys.js';
+import {
+  type ExportInput,
+  type ExportedResource,
+  type World,
+  type WorldSnapshot,
+  type WorldStatus,
+  WorldDownError,
+  collectFrom,
+  convergedFrom,
+  emptySnapshot,
+} from './world.js';
+
+export interface EtcdWorldOptions {
+  /** This host's name; unique in the cluster. */
+  host: string;
+  /** Client URLs of etcd members, e.g. `http://127.0.0.1:2379`. */
+  seeds: string[];
+  log: Logger;
+  /** Bound on the initial connection: past it `connectEtcdWorld` rejects, naming the seeds. */
+  startupTimeoutMs: number;
+  /** Key prefix of everything this World reads and writes (default `/rxmgmt`). */
+  namespace?: string;
+  /** TTL of the lease holding this host's converged entry (default 10 s, minimum 1). */
+  leaseTtlSeconds?: number;
+  /** Deadline of every etcd request, the liveness probe included (default 3000 ms). */
+  requestTimeoutMs?: number;
+  /** Liveness probe period while up, and the base of the resync backoff while down (default 1000 ms). */
+  probeIntervalMs?: number;
+  /**
+   * How long probes may keep failing before the World is declared down (default 3000 ms):
+   * a leader election makes members answer "no leader" for a second or two, which is no outage.
+   */
+  outageGraceMs?: number;
+  /** Longest wait between two resync attempts while down (default 5000 ms). */
+  maxBackoffMs?: number;
+  /** etcd's `--max-txn-ops` (default 128): a larger change is written in several transactions. */
+  maxTxnOps?: number;
+  /** Where the World's own timing runs (default `asyncScheduler`). */
+  scheduler?: SchedulerLike;
+}
+
+/** The etcd World; `crash()` exists for tests. */
+export interface EtcdWorld extends World {
+  /**
+   * For tests: stops at once as a killed process would, without revoking the lease, so this
+   * host's converged entry disappears only when the lease expires.
+   */
+  crash(): Promise<void>;
+}
+
+/**
+ * Connects host `opts.host` to the etcd cluster at `opts.seeds` and resolves once the World is
+ * `up` (state read, watch attached, converged entry published as not converged). Rejects
+ * after at most `startupTimeoutMs` with an error naming the seeds when no working cluster
+ * answered.
+ */
+export async function connectEtcdWorld(opts: EtcdWorldOptions): Promise<EtcdWorld> {
+  if (opts.seeds.length === 0) throw new Error('connectEtcdWorld: no seeds given');
+  const world = new EtcdWorldImpl(opts);
+  try {
+    await world.start();
+  } catch (e) {
+    await world.close().catch(() => undefined);
+    throw e;
+  }
+  return world;
+}
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+class EtcdWorldImpl implements EtcdWorld {
+  readonly host: string;
+  private readonly log: Logger;
+  private readonly client: Etcd3;
+  private readonly keys: KeyLayout;
+  private readonly scheduler: SchedulerLike;
+  private readonly ttl: number;
+  private readonly requestTimeoutMs: number;
+  private readonly probeIntervalMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly outageGraceMs: number;
+  private readonly maxTxnOps: number;
+
+  private readonly state = new BehaviorSubject<WorldSnapshot>(emptySnapshot);
+  private readonly statusState = new BehaviorSubject<WorldStatus>('connecting');
+  private readonly closed = new ReplaySubject<void>(1);
+  private readonly pokes = new Subject<string>();
+  private isClosed = false;
+
+  /** The etcd revision `state` reflects. */
+  private rev = 0;
+  private watcher: Watcher | undefined;
+  /** Bumped whenever a watcher is replaced: events of older watchers are ignored. */
+  private watchGen = 0;
+  private readonly cancelling = new Set<Promise<unknown>>();
+  private watchBroken = false;
+  private lease: Lease | undefined;
+  private leaseLost = true;
+  private staleLease: Lease | undefined;
+
+  /** What this host wants published; written again on every resync. */
+  private desiredExports: ExportedResource[] | undefined;
+  private desiredConverged = false;
+  /** Serialises writes, probes and resyncs. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Probe ticks to skip before the next resync attempt while down (the backoff). */
+  private skipTicks = 0;
+  private failedResyncs = 0;
+  /** When (scheduler time) the last probe or resync succeeded. */
+  private lastOk = 0;
+  /** A write failed while up: the desired state must be written again. */
+  private needsResync = false;
+
+  constructor(private readonly opts: EtcdWorldOptions) {
+    this.host = opts.host;
+    this.log = opts.log.child('world');
+    this.keys = new KeyLayout(opts.namespace ?? DEFAULT_NAMESPACE);
+    this.scheduler = opts.scheduler ?? asyncScheduler;
+    this.ttl = Math.max(1, Math.round(opts.leaseTtlSeconds ?? 10));
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 3000;
+    this.probeIntervalMs = opts.probeIntervalMs ?? 1000;
+    this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
+    this.outageGraceMs = opts.outageGraceMs ?? 3000;
+    this.maxTxnOps = opts.maxTxnOps ?? 128;
+    const requestTimeoutMs = this.requestTimeoutMs;
+    // A watch stream that broke re-attaches quickly (the client's default backs off to 30 s).
+    interface Backoff {
+      duration: number;
+      next(): Backoff;
+    }
+    const watchBackoff = (ms: number): Backoff => ({
+      duration: ms,
+      next: () => watchBackoff(Math.min(ms * 2, 1000)),
+    });
+    this.client = new Etcd3({
+      hosts: opts.seeds,
+      // gRPC deadlines are absolute wall-clock times: client-side, not engine timing.
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
+      grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
+      faultHandling: { watchBackoff: watchBackoff(100) },
+    });
+  }
+
+  private get seedList(): string {
+    return this.opts.seeds.join(', ');
+  }
+
+  // ---- Life cycle ------------------------------------------------------------------------
+
+  async start(): Promise<void> {
+    let lastError: unknown;
+    const ms = this.opts.startupTimeoutMs;
+    await firstValueFrom(
+      defer(() => this.enqueue(() => this.resync())).pipe(
+        retry({
+          delay: (err, n) => {
+            lastError = err;
+            this.log.debug(`etcd at ${this.seedList} not ready (attempt ${n}): ${message(err)}`);
+            return timer(Math.min(100 * 2 ** (n - 1), 1000), this.scheduler);
+          },
+        }),
+        timeout({
+          first: ms,
+          scheduler: this.scheduler,
+          with: () =>
+            throwError(
+              () =>
+                new Error(
+                  `cannot reach etcd at ${this.seedList}: no working cluster answered within ${ms} ms` +
+                    (lastError ? ` (last error: ${message(lastError)})` : ''),
+                ),
+            ),
+        }),
+      ),
+    );
+    this.lastOk = this.scheduler.now();
+    this.statusState.next('up');
+    this.log.info(`joined etcd at ${this.seedList} as host "${this.host}" (${this.summary()})`);
+    merge(interval(this.probeIntervalMs, this.scheduler), this.pokes.pipe(filter(() => this.statusState.value === 'up')))
+      .pipe(
+        exhaustMap(() => defer(() => this.enqueue(() => this.check())).pipe(catchError(() => EMPTY))),
+        takeUntil(this.closed),
+      )
+      .subscribe();
+  }
+
+  close(): Promise<void> {
+    return this.shutdown(true);
+  }
+
+  crash(): Promise<void> {
+    return this.shutdown(false);
+  }
+
+  private async shutdown(revoke: boolean): Promise<void> {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.closed.next();
+    this.closed.complete();
+    this.dropWatcher();
+    const lease = this.lease;
+    if (lease && revoke && !this.leaseLost) {
+      await this.bounded(lease.revoke(), 'revoking the lease').catch((e) =>
+        this.log.debug(`could not revoke the lease: ${message(e)}`),
+      );
+    } else {
+      lease?.release();
+    }
+    this.staleLease?.release();
+    await Promise.all([...this.cancelling]);
+    this.client.close();
+    this.state.complete();
+    this.statusState.complete();
+  }
+
+  // ---- World -----------------------------------------------------------------------------
+
+  setExports(resources: readonly ExportInput[]): Promise<void> {
+    let list: ExportedResource[];
+    try {
+      list = normalizeExports(this.host, resources);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    if (this.isClosed) return Promise.reject(this.closedError());
+    this.desiredExports = list;
+    return this.write(`the exports of host "${this.host}"`, () => this.writeExports(list));
+  }
+
+  setConverged(converged: boolean): Promise<void> {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    this.desiredConverged = converged;
+    return this.write(`the converged state of host "${this.host}"`, () => this.putConverged());
+  }
+
+  collect(kinds: readonly string[]): Observable<ExportedResource[]> {
+    return collectFrom(this.state, kinds);
+  }
+
+  hostsConverged(): Observable<ReadonlyMap<string, boolean>> {
+    return convergedFrom(this.state);
+  }
+
+  status(): Observable<WorldStatus> {
+    return this.statusState.pipe(distinctUntilChanged());
+  }
+
+  // ---- Writes ----------------------------------------------------------------------------
+
+  private write(what: string, op: () => Promise<void>): Promise<void> {
+    return this.enqueue(async () => {
+      if (this.isClosed) throw this.closedError();
+      if (this.statusState.value !== 'up') throw new WorldDownError(what, 'etcd unreachable or without quorum');
+      try {
+        await op();
+      } catch (e) {
+        this.needsResync = true; // the next health check writes the desired state again
+        this.pokes.next('write failed'); // and decides whether etcd is down
+        throw new WorldDownError(what, message(e));
+      }
+    });
+  }
+
+  private enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(fn);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Makes the stored exports of this host equal `list` in one transaction. */
+  private async writeExports(list: readonly ExportedResource[]): Promise<void> {
+    const prefix = this.keys.hostExports(this.host);
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.client.getAll().prefix(prefix).exec();
+      const have = new Map(current.kvs.map((kv) => [kv.key.toString(), kv.value.toString()]));
+      const ops: IRequestOp[] = [];
+      const want = new Set<string>();
+      for (const r of list) {
+        const key = this.keys.exportKey(r);
+        const value = encodeExport(r);
+        want.add(key);
+        if (have.get(key) !== value) ops.push({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } });
+      }
+      for (const key of have.keys()) {
+        if (!want.has(key)) ops.push({ request_delete_range: { key: Buffer.from(key) } });
+      }
+      if (ops.length === 0) return;
+      if (ops.length > this.maxTxnOps) {
+        this.log.warn(
+          `${ops.length} export changes exceed etcd's ${this.maxTxnOps} operations per transaction: ` +
+            `writing them in ${Math.ceil(ops.length / this.maxTxnOps)} transactions (collectors may briefly see a mix)`,
+        );
+        for (let i = 0; i < ops.length; i += this.maxTxnOps) {
+          await this.client.kv.txn({ compare: [], success: ops.slice(i, i + this.maxTxnOps), failure: [] });
+        }
+        return;
+      }
+      // Guard: nothing under this host's prefix changed since the read (another writer with
+      // the same host name would otherwise be silently overwritten half-way).
+      const res = await this.client.kv.txn({
+        compare: [
+          {
+            key: Buffer.from(prefix),
+            range_end: prefixEnd(prefix),
+            target: 'Mod',
+            result: 'Less',
+            mod_revision: String(Number(current.header.revision) + 1),
+          },
+        ],
+        success: ops,
+        failure: [],
+      });
+      if (res.succeeded) return;
+      if (attempt >= 3) throw new Error(`the exports of host "${this.host}" keep changing under it: is another process using this host name?`);
+    }
+  }
+
+  private async putConverged(): Promise<void> {
+    const lease = await this.ensureLease();
+    await lease.put(this.keys.convergedKey(this.host)).value(encodeConverged(this.host, this.desiredConverged)).exec();
+    if (this.staleLease) {
+      // Only now: revoking it earlier would delete the entry others see, then re-create it.
+      const stale = this.staleLease;
+      this.staleLease = undefined;
+      void stale.revoke().catch(() => undefined);
+    }
+  }
+
+  private async ensureLease(): Promise<Lease> {
+    if (this.lease && !this.leaseLost) return this.lease;
+    if (this.lease) this.staleLease ??= this.lease;
+    const lease = this.client.lease(this.ttl);
+    this.lease = lease;
+    this.leaseLost = false;
+    lease.on('lost', (err: Error) => {
+      if (this.lease !== lease || this.isClosed) return;
+      this.leaseLost = true;
+      if (this.statusState.value === 'up') {
+        this.log.warn(`lease of host "${this.host}" lost (${err.message}): re-creating it`);
+        this.pokes.next('lease lost');
+      }
+    });
+    await this.bounded(lease.grant(), 'granting a lease');
+    return lease;
+  }
+
+  // ---- Health and resynchronisation ------------------------------------------------------
+
+  /** One tick of the health loop. */
+  private async check(): Promise<void> {
+    if (this.isClosed) return;
+    if (this.statusState.value === 'up') {
+      try {
+        const published = await this.client.get(this.keys.convergedKey(this.host)).string();
+        const lost = published === null || this.leaseLost || safeDecodeConverged(published) !== this.desiredConverged;
+        if (lost || this.watchBroken || this.needsResync) await this.resync();
+        this.lastOk = this.scheduler.now();
+      } catch (e) {
+        if (this.scheduler.now() - this.lastOk >= this.outageGraceMs) this.goDown(e);
+        else this.log.debug(`etcd did not answer (${message(e)}); down if it lasts ${this.outageGraceMs} ms`);
+      }
+      return;
+    }
+    if (this.skipTicks > 0) {
+      this.skipTicks--;
+      return;
+    }
+    try {
+      await this.resync();
+    } catch (e) {
+      this.failedResyncs++;
+      const waitMs = Math.min(this.probeIntervalMs * 2 ** this.failedResyncs, this.maxBackoffMs);
+      this.skipTicks = Math.max(0, Math.round(waitMs / this.probeIntervalMs) - 1);
+      this.log.debug(`etcd still unavailable (${message(e)}); next attempt in about ${waitMs} ms`);
+      return;
+    }
+    this.failedResyncs = 0;
+    this.skipTicks = 0;
+    this.lastOk = this.scheduler.now();
+    this.statusState.next('up');
+    this.log.info(`etcd is back: resynchronised (${this.summary()})`);
+  }
+
+  private goDown(e: unknown): void {
+    if (this.isClosed || this.statusState.value !== 'up') return;
+    this.failedResyncs = 0;
+    this.skipTicks = 0;
+    this.statusState.next('down');
+    this.log.warn(
+      `etcd at ${this.seedList} is unreachable or without quorum (${message(e)}): ` +
+        `keeping the last known state (${this.summary()}) until it returns`,
+    );
+  }
+
+  /** Re-publishes what this host wants, re-reads everything and re-attaches the watch. */
+  private async resync(): Promise<void> {
+    if (this.isClosed) throw this.closedError();
+    this.dropWatcher();
+    await this.putConverged();
+    if (this.desiredExports) await this.writeExports(this.desiredExports);
+    const res = await this.client.getAll().prefix(this.keys.root).exec();
+    if (this.isClosed) throw this.closedError();
+    const exports = new Map<string, ExportedResource>();
+    const converged = new Map<string, boolean>();
+    for (const kv of res.kvs) this.applyKv(exports, converged, kv.key.toString(), kv);
+    this.rev = Number(res.header.revision);
+    this.state.next({ exports, converged });
+    await this.attachWatch(this.rev + 1);
+    this.needsResync = false;
+  }
+
+  private dropWatcher(): void {
+    this.watchGen++;
+    const old = this.watcher;
+    this.watcher = undefined;
+    if (!old) return;
+    const done: Promise<unknown> = this.bounded(old.cancel(), 'cancelling a watch').catch(() => undefined);
+    this.cancelling.add(done);
+    void done.then(() => this.cancelling.delete(done));
+  }
+
+  private async attachWatch(fromRev: number): Promise<void> {
+    const gen = this.watchGen;
+    const w = this.client.watch().prefix(this.keys.root).startRevision(String(fromRev)).watcher();
+    this.watcher = w;
+    this.watchBroken = false;
+    const mine = () => gen === this.watchGen && !this.isClosed;
+    const connected = new Promise<void>((resolve, reject) => {
+      w.once('connected', () => resolve());
+      w.once('error', (err: Error) => reject(err));
+    });
+    w.on('data', (res) => {
+      if (mine()) this.applyEvents(res.events);
+    });
+    w.on('disconnected', (err: Error) => {
+      if (!mine()) return;
+      this.log.debug(`watch disconnected (${err.message}); the client re-attaches it from revision ${this.rev + 1}`);
+      this.pokes.next('watch disconnected');
+    });
+    w.on('error', (err: Error) => {
+      if (!mine()) return;
+      this.log.warn(`watch failed (${err.message}): re-reading everything`);
+      this.watchBroken = true;
+      this.pokes.next('watch failed');
+    });
+    await this.bounded(connected, 'attaching the watch');
+  }
+
+  /** Applies watch events one revision at a time: one emission per atomic change. */
+  private applyEvents(events: ReadonlyArray<{ type: string; kv: IKeyValue }>): void {
+    let i = 0;
+    while (i < events.length) {
+      const rev = Number(events[i]!.kv.mod_revision);
+      let j = i;
+      while (j < events.length && Number(events[j]!.kv.mod_revision) === rev) j++;
+      if (rev > this.rev) {
+        const exports = new Map(this.state.value.exports);
+        const converged = new Map(this.state.value.converged);
+        for (const ev of events.slice(i, j)) {
+          this.applyKv(exports, converged, ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv);
+        }
+        this.rev = rev;
+        this.state.next({ exports, converged });
+      }
+      i = j;
+    }
+  }
+
+  private applyKv(
+    exports: Map<string, ExportedResource>,
+    converged: Map<string, boolean>,
+    key: string,
+    kv: IKeyValue | undefined,
+  ): void {
+    const parsed = this.keys.parse(key);
+    if (!parsed) return;
+    try {
+      if (parsed.type === 'export') {
+        if (kv) exports.set(key, decodeExport(parsed, kv.value.toString()));
+        else exports.delete(key);
+      } else {
+        if (kv) converged.set(parsed.host, decodeConverged(kv.value.toString()));
+        else converged.delete(parsed.host);
+      }
+    } catch (e) {
+      this.log.warn(`ignoring ${key}: ${message(e)}`);
+      if (parsed.type === 'export') exports.delete(key);
+      else converged.delete(parsed.host);
+    }
+  }
+
+  // ---- Helpers ---------------------------------------------------------------------------
+
+  /** `p`, or a rejection after `requestTimeoutMs` on the World's scheduler. */
+  private bounded<T>(p: Promise<T>, what: string): Promise<T> {
+    const ms = this.requestTimeoutMs;
+    return firstValueFrom(
+      from(p).pipe(
+        timeout({ first: ms, scheduler: this.scheduler, with: () => throwError(() => new Error(`${what}: no answer within ${ms} ms`)) }),
+      ),
+    );
+  }
+
+  private summary(): string {
+    const s = this.state.value;
+    const hosts = new Set([...s.exports.values()].map((r) => r.host));
+    return `${s.exports.size} exported resources from ${hosts.size} hosts, ${s.converged.size} live hosts`;
+  }
+
+  private closedError(): Error {
+    return new Error(`World of host "${this.host}" is closed`);
+  }
+}
+
+function safeDecodeConverged(text: string): boolean | undefined {
+  try {
+    return decodeConverged(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,140 @@
+// The World contract on a real single-member etcd, plus what only etcd has: lease expiry of
+// a host that dies, and the documented key layout and value format read back raw.
+
+import { Etcd3 } from 'etcd3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memoryLogger } from '../../src/util/logger.js';
+import { type EtcdWorld, connectEtcdWorld } from '../../src/world/etcd.js';
+import type { World } from '../../src/world/world.js';
+import { type EtcdCluster, describeEtcd, startEtcd, waitFor } from '../helpers/etcd.js';
+import { Recorder, worldContract } from './contract.js';
+
+let namespaces = 0;
+const freshNamespace = () => `/rxmgmt-test-${process.pid}-${++namespaces}`;
+
+describeEtcd('etcd World', () => {
+  let etcd: EtcdCluster;
+  beforeAll(async () => {
+    etcd = await startEtcd(1);
+  });
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  const connect = (host: string, namespace: string, log = memoryLogger()): Promise<EtcdWorld> =>
+    connectEtcdWorld({
+      host,
+      seeds: etcd.clientUrls,
+      log,
+      namespace,
+      startupTimeoutMs: 10_000,
+      leaseTtlSeconds: 2,
+      requestTimeoutMs: 1500,
+      probeIntervalMs: 200,
+      maxBackoffMs: 1000,
+    });
+
+  worldContract('etcd', async () => {
+    const namespace = freshNamespace();
+    return {
+      open: (host) => connect(host, namespace),
+      outage: async () => {
+        await etcd.members[0]!.kill();
+      },
+      recover: async () => {
+        etcd.members[0]!.start();
+        await etcd.waitHealthy();
+      },
+      dispose: async () => undefined,
+    };
+  });
+
+  describe('etcd only', () => {
+    const worlds: World[] = [];
+    const open = async (host: string, namespace: string, log = memoryLogger()) => {
+      const w = await connect(host, namespace, log);
+      worlds.push(w);
+      return w;
+    };
+    afterAll(async () => {
+      await Promise.all(worlds.map((w) => w.close()));
+    });
+
+    it('a host that dies without closing disappears when its lease expires', async () => {
+      const ns = freshNamespace();
+      const a = await open('a', ns);
+      const b = await open('b', ns);
+      const conv = new Recorder(a.hostsConverged());
+      await waitFor(() => conv.last?.size === 2, 'two live hosts');
+      await b.setExports([{ kind: 'file', name: 'f', params: {} }]);
+      await b.crash();
+      // Still listed right after the crash (nobody revoked the lease) ...
+      expect(conv.last?.has('b')).toBe(true);
+      // ... and gone once the 2 s lease has expired.
+      await waitFor(() => conv.last?.size === 1 && conv.last.has('a'), 'b to expire');
+      const col = new Recorder(a.collect(['file']));
+      expect(col.last?.map((r) => r.name)).toEqual(['f']); // exports are not leased
+      conv.stop();
+      col.stop();
+    });
+
+    it('stores the documented key layout and version-1 JSON values', async () => {
+      const ns = freshNamespace();
+      const a = await open('host/1', ns);
+      await a.setExports([{ kind: 'file', name: '/tmp/x y', params: { content: 'c', mode: '0644' }, meta: { retry: 1 } }]);
+      await a.setConverged(true);
+      const raw = new Etcd3({ hosts: etcd.clientUrls });
+      try {
+        const all = await raw.getAll().prefix(`${ns}/`).strings();
+        expect(Object.keys(all).sort()).toEqual([`${ns}/converged/host%2F1`, `${ns}/exported/host%2F1/file/%2Ftmp%2Fx%20y`]);
+        expect(JSON.parse(all[`${ns}/exported/host%2F1/file/%2Ftmp%2Fx%20y`]!)).toEqual({
+          version: 1,
+          host: 'host/1',
+          kind: 'file',
+          name: '/tmp/x y',
+          params: { content: 'c', mode: '0644' },
+          meta: expect.objectContaining({ retry: 1, noop: false }),
+        });
+        expect(JSON.parse(all[`${ns}/converged/host%2F1`]!)).toEqual({ version: 1, host: 'host/1', converged: true });
+        // The converged entry is held by a lease; exports are not.
+        const conv = await raw.get(`${ns}/converged/host%2F1`).exec();
+        expect(conv.kvs[0]!.lease).not.toBe('0');
+        const exp = await raw.getAll().prefix(`${ns}/exported/`).exec();
+        expect(exp.kvs[0]!.lease).toBe('0');
+
+        // Another implementation writing the same format is collected; other versions are
+        // skipped with a warning.
+        const log = memoryLogger();
+        const b = await open('b', ns, log);
+        const col = new Recorder(b.collect(['file', 'exec']));
+        await raw.put(`${ns}/exported/other/exec/e1`).value('{"version":1,"params":{"cmd":"true"}}');
+        await raw.put(`${ns}/exported/other/exec/e2`).value('{"version":2,"params":{}}');
+        await waitFor(() => col.last?.length === 2, 'the foreign export');
+        expect(col.last!.map((r) => `${r.host}:${r.kind}[${r.name}]`)).toEqual(['host/1:file[/tmp/x y]', 'other:exec[e1]']);
+        await waitFor(() => log.lines.some((l) => /ignoring .*e2: unsupported version 2/.test(l)), 'the warning');
+        col.stop();
+      } finally {
+        raw.close();
+      }
+    });
+
+    it('writes only what changed, in one revision per setExports', async () => {
+      const ns = freshNamespace();
+      const a = await open('a', ns);
+      const raw = new Etcd3({ hosts: etcd.clientUrls });
+      try {
+        const f = (n: string, c: string) => ({ kind: 'file', name: n, params: { content: c } });
+        await a.setExports([f('1', 'a'), f('2', 'a'), f('3', 'a')]);
+        const before = await raw.getAll().prefix(`${ns}/exported/`).exec();
+        await a.setExports([f('1', 'a'), f('2', 'b'), f('4', 'a')]);
+        const after = await raw.getAll().prefix(`${ns}/exported/`).exec();
+        const mod = (res: typeof after, name: string) => res.kvs.find((kv) => kv.key.toString().endsWith(`/${name}`))?.mod_revision;
+        expect(mod(after, '1')).toBe(mod(before, '1')); // unchanged: not rewritten
+        expect(mod(after, '2')).toBe(mod(after, '4')); // one transaction
+        expect(mod(after, '3')).toBeUndefined();
+      } finally {
+        raw.close();
+      }
+    });
+  });
+});
