@@ -4,7 +4,7 @@
 // downloaded on the host (`apt-get download`, or copied from $RXMGMT_DEB_DIR) and indexed with
 // dpkg-scanpackages. The resources are driven from the host over the sandbox's system bus.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { asyncScheduler, firstValueFrom, type Subscription } from 'rxjs';
+import { asyncScheduler, filter, firstValueFrom, of, type Subscription } from 'rxjs';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,7 @@ import { Registry, defaultRegistry } from '../src/resources/registry.js';
 import { loadGraphFile } from '../src/yaml/parse.js';
 import { buildGraph } from '../src/graph/graph.js';
 import { toDot } from '../src/graph/graphviz.js';
+import { type SpecEvent, assembleGraphs } from '../src/engine/assemble.js';
 import { describeSandbox, Sandbox } from './helpers/sandbox.js';
 import { repoRoot, waitFor } from './helpers/cli.js';
 
@@ -156,24 +157,35 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
     expect(group.transactions).toHaveLength(1);
   });
 
-  it('comes before file resources in its own directories and the svc whose unit file it ships', () => {
+  it('comes before file resources in its own directories and the svc whose unit file it ships', async () => {
+    expect(await installed('hello')).toBe(true); // by the autogroup test
     const registry = new Registry([pkgKind, fileKind, svcKind]);
-    const graph = buildGraph(
-      graphOf([
-        spec('hello', LOCAL, 'pkg', { autogroup: false }),
-        spec('note', { path: '/usr/share/doc/hello/rxmgmt-note', content: 'hi\n' }, 'file'),
-        spec('unrelated', { path: '/etc/rxmgmt-unrelated.conf', content: 'x\n' }, 'file'),
-        spec('packagekit', LOCAL, 'pkg', { autogroup: false }),
-        spec('packagekit', { state: 'running' }, 'svc'),
-        // not installed: its files are not known yet (apt), its likely directories are
-        spec('rxmgmt-later', LOCAL, 'pkg', { autogroup: false }),
-        spec('later-conf', { path: '/etc/rxmgmt-later/later.conf', content: 'x\n' }, 'file'),
-        spec('rxmgmt-later', { state: 'running' }, 'svc'),
-      ]),
-      registry,
-      env,
+    // Through the engine's assembly: pkg's prepare() asks PackageKit for the files, then the build.
+    const ev = await firstValueFrom(
+      assembleGraphs(
+        of<SpecEvent>({
+          kind: 'spec',
+          spec: graphOf([
+            spec('hello', LOCAL, 'pkg', { autogroup: false }),
+            // a file hello owns that no guess covers: only GetFiles can tie it to the package
+            spec('hello-bin', { path: '/usr/bin/hello', mode: '0755' }, 'file'),
+            spec('note', { path: '/usr/share/doc/hello/rxmgmt-note', content: 'hi\n' }, 'file'),
+            spec('unrelated', { path: '/etc/rxmgmt-unrelated.conf', content: 'x\n' }, 'file'),
+            spec('packagekit', LOCAL, 'pkg', { autogroup: false }),
+            spec('packagekit', { state: 'running' }, 'svc'),
+            // not installed: its files are not known yet (apt), its likely directories are
+            spec('rxmgmt-later', LOCAL, 'pkg', { autogroup: false }),
+            spec('later-conf', { path: '/etc/rxmgmt-later/later.conf', content: 'x\n' }, 'file'),
+            spec('rxmgmt-later', { state: 'running' }, 'svc'),
+          ]),
+        }),
+        { registry, build: (s) => buildGraph(s, registry, env), log, env },
+      ).pipe(filter((e) => e.kind !== 'loading')),
     );
-    const edges = graph.edges.map((e) => `${e.from} -> ${e.to}`);
+    if (ev.kind !== 'graph') throw new Error(`no graph: ${ev.kind === 'error' ? ev.error.message : ev.kind}`);
+    const edges = ev.graph.edges.map((e) => `${e.from} -> ${e.to}`);
+    expect(log.lines.filter((l) => l.includes('cannot ask PackageKit'))).toEqual([]);
+    expect(edges).toContain('pkg[hello] -> file[hello-bin]');
     expect(edges).toContain('pkg[hello] -> file[note]');
     expect(edges).toContain('pkg[packagekit] -> svc[packagekit]');
     expect(edges.filter((e) => e.endsWith('file[unrelated]'))).toEqual([]);
@@ -222,6 +234,23 @@ describe('pkg without a daemon', () => {
     expect(g.name).toBe('a,b,c');
     expect(g.wants.map((w) => `${w.name}=${w.state}`)).toEqual(['a=installed', 'b=installed', 'c=2.0']);
     expect(g.groupKey()).toBe(mk('x').groupKey());
+  });
+
+  it('without PackageKit: a warning, and the graph builds with what a package usually owns', async () => {
+    const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = 'unix:path=/nonexistent/rxmgmt-pkg-test-bus';
+    try {
+      const warn = memoryLogger();
+      const quiet: ResourceEnv = { ...env, log: warn };
+      const specs = [spec('hello', LOCAL, 'pkg', { autogroup: false }), spec('note', { path: '/usr/share/doc/hello/note', content: 'hi\n' }, 'file')];
+      await pkgKind.prepare!(specs.filter((s) => s.kind === 'pkg'), quiet);
+      expect(warn.lines.some((l) => l.includes('cannot ask PackageKit which files hello own (no file autoedges for them)'))).toBe(true);
+      const graph = buildGraph(graphOf(specs), new Registry([pkgKind, fileKind]), quiet);
+      expect(graph.edges.map((e) => `${e.from} -> ${e.to}`)).toEqual(['pkg[hello] -> file[note]']);
+    } finally {
+      if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+      else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
+    }
   });
 
   it('rejects a bad name or state when the graph loads', () => {

@@ -1,5 +1,19 @@
-import { describe, expect, it } from 'vitest';
-import { fileIdentities, isOwnDirectory } from './packagekit-files.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NEVER, Subject, VirtualTimeScheduler, firstValueFrom, of, throwError } from 'rxjs';
+import { memoryLogger } from '../util/logger.js';
+import type { TransactionResult } from './packagekit.js';
+import { parsePackageId } from './packagekit-enums.js';
+import {
+  FILES_LOOKUP_TIMEOUT_MS,
+  type FilesClient,
+  fileIdentities,
+  filesLookupStats,
+  forgetFilesOf,
+  isOwnDirectory,
+  lookupOwnedFiles,
+  ownedFiles,
+  prepareOwnedFiles,
+} from './packagekit-files.js';
 
 // What PackageKit's GetFiles says for Debian's hello (dpkg -L order, directories included).
 const hello = [
@@ -66,5 +80,124 @@ describe('isOwnDirectory', () => {
     for (const d of ['/etc/nginx', '/etc/nginx/sites-available', '/usr/share/doc/nginx', '/var/lib/mysql', '/usr/lib/nginx', '/opt/vendor']) {
       expect(isOwnDirectory(d), d).toBe(true);
     }
+  });
+});
+
+// A PackageKit stand-in: Resolve and GetFiles answer from tables, and count their calls.
+const result = (rows: Array<[number, string]>, files: Record<string, string[]> = {}): TransactionResult => ({
+  path: '/org/freedesktop/PackageKit/t',
+  packages: rows.map(([info, id]) => ({ info, pkg: parsePackageId(id)!, summary: '' })),
+  files: new Map(Object.entries(files)),
+  exit: 1,
+});
+const INSTALLED = 1;
+const AVAILABLE = 2;
+function fakeClient(rows: Array<[number, string]>, files: Record<string, string[]>) {
+  const calls: string[] = [];
+  const client: FilesClient = {
+    resolve: (filter, names) => {
+      calls.push(`Resolve ${filter} ${names.join(',')}`);
+      return of(result(rows.filter(([, id]) => names.includes(id.split(';')[0]!))));
+    },
+    getFiles: (ids) => {
+      calls.push(`GetFiles ${ids.join(',')}`);
+      return of(result([], Object.fromEntries(ids.map((id) => [id, files[id] ?? []]))));
+    },
+  };
+  return { client, calls };
+}
+const HELLO = 'hello;2.10-3;amd64;manual:debian';
+const SL = 'sl;5.02-1;amd64;auto:debian';
+
+describe('lookupOwnedFiles', () => {
+  it('resolves installed packages (arch filter) and lists their files in one GetFiles', async () => {
+    const { client, calls } = fakeClient(
+      [[INSTALLED, HELLO], [INSTALLED, HELLO], [INSTALLED, SL], [AVAILABLE, 'figlet;2.2.5-3;amd64;debian']],
+      { [HELLO]: ['/usr/bin/hello'], [SL]: ['/usr/games/sl'] },
+    );
+    const answer = await firstValueFrom(lookupOwnedFiles(client, ['hello', 'sl', 'figlet']));
+    expect(answer).toEqual({ hello: { id: HELLO, files: ['/usr/bin/hello'] }, sl: { id: SL, files: ['/usr/games/sl'] } });
+    // installed (1<<2) | arch (1<<18)
+    expect(calls).toEqual([`Resolve ${(1n << 2n) | (1n << 18n)} hello,sl,figlet`, `GetFiles ${HELLO},${SL}`]);
+  });
+
+  it('asks no GetFiles when nothing is installed', async () => {
+    const { client, calls } = fakeClient([[AVAILABLE, 'figlet;2.2.5-3;amd64;debian']], {});
+    expect(await firstValueFrom(lookupOwnedFiles(client, ['figlet']))).toEqual({});
+    expect(calls).toHaveLength(1);
+  });
+});
+
+describe('prepareOwnedFiles', () => {
+  let saved: string | undefined;
+  let n = 0;
+  beforeEach(() => {
+    // A bus address of its own per test: the cache is kept per address.
+    saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = `unix:path=/nonexistent/rxmgmt-files-test-${++n}`;
+  });
+  afterEach(() => {
+    if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
+  });
+
+  it('fills the cache autoEdges reads, asking only for names it does not know yet', async () => {
+    const { client, calls } = fakeClient([[INSTALLED, HELLO]], { [HELLO]: ['/usr/bin/hello'] });
+    const log = memoryLogger();
+    const opts = { scheduler: new VirtualTimeScheduler(), log, client$: of(client) };
+    expect(ownedFiles('hello')).toBeUndefined();
+    await prepareOwnedFiles(['hello', 'figlet'], opts);
+    expect(ownedFiles('hello')).toEqual({ id: HELLO, files: ['/usr/bin/hello'] });
+    expect(ownedFiles('figlet')).toBeNull(); // asked: not installed
+    await prepareOwnedFiles(['figlet', 'hello'], opts);
+    expect(calls).toHaveLength(2); // one Resolve + one GetFiles, for the first call only
+
+    forgetFilesOf(['hello']); // a transaction of ours installed or removed it
+    expect(ownedFiles('hello')).toBeUndefined();
+    await prepareOwnedFiles(['figlet', 'hello'], opts);
+    expect(calls.slice(2)).toEqual([`Resolve ${(1n << 2n) | (1n << 18n)} hello`, `GetFiles ${HELLO}`]);
+    expect(log.lines.filter((l) => l.includes('warn'))).toEqual([]);
+  });
+
+  it('never rejects: a failed lookup is a warning, and its names are not asked again', async () => {
+    const log = memoryLogger();
+    const client$ = throwError(() => new Error('cannot connect to the system bus at unix:path=/nowhere: ENOENT'));
+    const before = filesLookupStats.lookups;
+    await prepareOwnedFiles(['hello'], { scheduler: new VirtualTimeScheduler(), log, client$ });
+    expect(ownedFiles('hello')).toBeNull();
+    expect(log.lines.some((l) => l.includes('cannot ask PackageKit which files hello own (no file autoedges for them): cannot connect'))).toBe(true);
+    await prepareOwnedFiles(['hello'], { scheduler: new VirtualTimeScheduler(), log, client$ });
+    expect(filesLookupStats.lookups).toBe(before + 1);
+  });
+
+  it('gives up at the deadline, on the scheduler it is given (virtual time here)', async () => {
+    const log = memoryLogger();
+    const scheduler = new VirtualTimeScheduler();
+    const silent: FilesClient = { resolve: () => NEVER, getFiles: () => NEVER };
+    let settled = false;
+    const done = prepareOwnedFiles(['hello'], { scheduler, log, client$: of(silent) }).then(() => (settled = true));
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    scheduler.maxFrames = FILES_LOOKUP_TIMEOUT_MS - 1;
+    scheduler.flush();
+    await Promise.resolve();
+    expect(settled).toBe(false);
+    scheduler.maxFrames = Infinity;
+    scheduler.flush();
+    await done;
+    expect(scheduler.frame).toBe(FILES_LOOKUP_TIMEOUT_MS);
+    expect(ownedFiles('hello')).toBeNull();
+    expect(log.lines.some((l) => l.includes(`no answer within ${FILES_LOOKUP_TIMEOUT_MS / 1000} s`))).toBe(true);
+  });
+
+  it('drops an answer older than a forget that happened meanwhile', async () => {
+    const answer$ = new Subject<TransactionResult>();
+    const client: FilesClient = { resolve: () => answer$, getFiles: () => of(result([], {})) };
+    const done = prepareOwnedFiles(['hello', 'sl'], { scheduler: new VirtualTimeScheduler(), log: memoryLogger(), client$: of(client) });
+    forgetFilesOf(['hello']); // our install finished while the lookup was on its way
+    answer$.next(result([])); // the (older) answer: nothing installed
+    await done;
+    expect(ownedFiles('hello')).toBeUndefined(); // asked again at the next graph build
+    expect(ownedFiles('sl')).toBeNull();
   });
 });

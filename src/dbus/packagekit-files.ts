@@ -1,16 +1,18 @@
 // The files a package owns, as autoedge identities, known synchronously at graph build.
 //
 // Resource.autoEdges() is synchronous but PackageKit answers over D-Bus, asynchronously. So the
-// first autoEdges() of a graph build asks PackageKit once, for EVERY package registered so far
-// (one child process running packagekit-files-child: Resolve + GetFiles, with a deadline), and
-// caches the answers per bus address; later calls are served from the cache. What PackageKit
-// cannot say (a package that is not installed: apt lists files of installed packages only; no
-// PackageKit at all) yields no file identities and a warning, never a failed graph build.
-import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+// pkg kind's prepare() (run by the engine before every graph build, see ResourceKind.prepare)
+// asks PackageKit once for every package of the graph it does not know yet: Resolve(installed|
+// arch) then GetFiles, in-process, with a deadline on the engine's scheduler. The answers are
+// cached per bus address, and autoEdges() reads the cache. What PackageKit cannot say (a package
+// that is not installed: apt lists files of installed packages only; no PackageKit at all)
+// yields no file identities and a warning, never a failed graph build.
+import { type Observable, type SchedulerLike, firstValueFrom, map, of, switchMap, take, throwError, timeout } from 'rxjs';
 import { posix } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { busAddress } from './bus.js';
+import type { Logger } from '../util/logger.js';
+import { busAddress, useBus } from './bus.js';
+import { PackageKitClient } from './packagekit.js';
+import { Filter, bitfield, rowIsInstalled } from './packagekit-enums.js';
 
 export interface OwnedFiles {
   /** The installed package id the files came from. */
@@ -18,86 +20,114 @@ export interface OwnedFiles {
   files: string[];
 }
 
-/** Deadline for one lookup: it blocks the graph build (and so the event loop) meanwhile. */
+/** Deadline for one lookup (D-Bus activation of packagekitd included); the graph build waits. */
 export const FILES_LOOKUP_TIMEOUT_MS = 30_000;
 
-/** bus address -> package name -> files (null: asked, not installed or unknown). */
+/** bus address -> package name -> files (null: asked, not installed, unknown or the lookup failed). */
 const cache = new Map<string, Map<string, OwnedFiles | null>>();
-/** Names registered (by pkg resources with autoedge on) but not asked yet, per bus address. */
-const pending = new Map<string, Set<string>>();
+/** The names of each lookup in flight; forgetting a name drops it from them (their answer is older). */
+const inFlight = new Set<Set<string>>();
 /** Lookups that ran, for tests and the logs. */
 export const filesLookupStats = { lookups: 0, lastError: '' };
 
-const addressNow = (): string => busAddress('system');
+const known = (): Map<string, OwnedFiles | null> => {
+  const addr = busAddress('system');
+  let m = cache.get(addr);
+  if (!m) cache.set(addr, (m = new Map()));
+  return m;
+};
 
-/** Registers `name` for the next batch lookup (cheap; call it from create()). */
-export function wantFilesOf(name: string): void {
-  const addr = addressNow();
-  if (cache.get(addr)?.has(name)) return;
-  let set = pending.get(addr);
-  if (!set) pending.set(addr, (set = new Set()));
-  set.add(name);
+/**
+ * The files `name` owns, from the cache that `prepareOwnedFiles` fills: undefined when it was
+ * never looked up (the graph was built without preparing), null when PackageKit does not know.
+ */
+export function ownedFiles(name: string): OwnedFiles | null | undefined {
+  return known().get(name);
 }
 
 /** Forgets what is known about these packages (after a transaction installed or removed them). */
 export function forgetFilesOf(names: readonly string[]): void {
-  const addr = addressNow();
-  for (const n of names) cache.get(addr)?.delete(n);
+  const m = known();
+  for (const n of names) {
+    m.delete(n);
+    for (const batch of inFlight) batch.delete(n);
+  }
+}
+
+/** What a lookup needs of PackageKit (a PackageKitClient; tests pass a fake). */
+export type FilesClient = Pick<PackageKitClient, 'resolve' | 'getFiles'>;
+
+/**
+ * Resolve(installed|arch, names) then GetFiles(ids): the files of each of `names` that is
+ * installed (the others are absent from the answer). Emits once.
+ */
+export function lookupOwnedFiles(pk: FilesClient, names: readonly string[]): Observable<Record<string, OwnedFiles>> {
+  const wanted = new Set(names);
+  return pk.resolve(bitfield([Filter.installed, Filter.arch]), [...wanted]).pipe(
+    switchMap((resolved) => {
+      const ids = new Map<string, string>(); // id -> name
+      for (const { info, pkg } of resolved.packages) {
+        if (rowIsInstalled(info, pkg.data) && wanted.has(pkg.name) && !ids.has(pkg.id)) ids.set(pkg.id, pkg.name);
+      }
+      if (ids.size === 0) return of({});
+      return pk.getFiles([...ids.keys()]).pipe(
+        map((listed) => {
+          const out: Record<string, OwnedFiles> = {};
+          for (const [id, name] of ids) {
+            const files = listed.files.get(id) ?? [];
+            const prev = out[name];
+            out[name] = { id, files: prev ? [...prev.files, ...files] : files };
+          }
+          return out;
+        }),
+      );
+    }),
+  );
+}
+
+export interface PrepareFilesOptions {
+  /** The engine's scheduler: the deadline runs on it. */
+  scheduler: SchedulerLike;
+  log: Logger;
+  /** Where PackageKit is reached; default: a client on the shared system bus connection. */
+  client$?: Observable<FilesClient>;
 }
 
 /**
- * The files `name` owns, or null when PackageKit does not know (not installed, or the lookup
- * failed: then `onError` hears why, once per failed batch). Synchronous: a name not cached yet
- * is looked up together with every pending name, in one child process.
+ * Looks up, in one Resolve + GetFiles, the files of every one of `names` not cached yet, and
+ * caches the answers (null for what PackageKit does not know). Never rejects: a failed or late
+ * lookup is logged as a warning, its names cached as unknown (no file edges, no retry at each
+ * graph build until a transaction of ours makes us forget them).
  */
-export function ownedFilesSync(name: string, onError: (msg: string) => void): OwnedFiles | null {
-  const addr = addressNow();
-  let known = cache.get(addr);
-  if (!known) cache.set(addr, (known = new Map()));
-  if (known.has(name)) return known.get(name) ?? null;
-  const batch = new Set(pending.get(addr) ?? []);
-  batch.add(name);
-  pending.delete(addr);
-  const names = [...batch].sort();
+export async function prepareOwnedFiles(names: readonly string[], opts: PrepareFilesOptions): Promise<void> {
+  const m = known();
+  const batch = [...new Set(names)].filter((n) => !m.has(n)).sort();
+  if (batch.length === 0) return;
+  filesLookupStats.lookups++;
+  const current = new Set(batch);
+  inFlight.add(current);
+  const client$ = opts.client$ ?? useBus('system').pipe(map((conn) => new PackageKitClient(conn)));
   let answer: Record<string, OwnedFiles> = {};
   try {
-    answer = runChild(names);
+    answer = await firstValueFrom(
+      client$.pipe(
+        switchMap((pk) => lookupOwnedFiles(pk, batch)),
+        take(1),
+        timeout({
+          first: FILES_LOOKUP_TIMEOUT_MS,
+          scheduler: opts.scheduler,
+          with: () => throwError(() => new Error(`no answer within ${FILES_LOOKUP_TIMEOUT_MS / 1000} s`)),
+        }),
+      ),
+    );
   } catch (err) {
-    const msg = `cannot ask PackageKit which files ${names.join(', ')} own (no file autoedges for them): ${(err as Error).message}`;
+    const msg = `cannot ask PackageKit which files ${batch.join(', ')} own (no file autoedges for them): ${(err as Error).message}`;
     filesLookupStats.lastError = msg;
-    onError(msg);
+    opts.log.warn(msg);
+  } finally {
+    inFlight.delete(current);
   }
-  for (const n of names) known.set(n, answer[n] ?? null);
-  return known.get(name) ?? null;
-}
-
-function childScript(): { script: string; nodeArgs: string[] } {
-  // dist/: the compiled .js beside this module; running from sources (tests): the .ts, with
-  // Node's type stripping.
-  const js = fileURLToPath(new URL('./packagekit-files-child.js', import.meta.url));
-  if (existsSync(js)) return { script: js, nodeArgs: [] };
-  const ts = fileURLToPath(new URL('./packagekit-files-child.ts', import.meta.url));
-  return { script: ts, nodeArgs: ['--experimental-strip-types', '--no-warnings'] };
-}
-
-function runChild(names: string[]): Record<string, OwnedFiles> {
-  const { script, nodeArgs } = childScript();
-  filesLookupStats.lookups++;
-  let out: string;
-  try {
-    out = execFileSync(process.execPath, [...nodeArgs, script, ...names], {
-      encoding: 'utf8',
-      timeout: FILES_LOOKUP_TIMEOUT_MS,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: process.env,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-  } catch (err) {
-    const e = err as { stderr?: string; signal?: string; message: string };
-    if (e.signal === 'SIGTERM') throw new Error(`no answer within ${FILES_LOOKUP_TIMEOUT_MS / 1000} s`);
-    throw new Error((e.stderr ?? '').trim() || e.message);
-  }
-  return JSON.parse(out) as Record<string, OwnedFiles>;
+  for (const n of current) m.set(n, answer[n] ?? null);
 }
 
 /**

@@ -1,10 +1,12 @@
 // From graph files to running graphs: split off the exported resources (`@@name`) to the
-// World, merge in what the graph collects from the World, and build.
-import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, of, switchMap } from 'rxjs';
+// World, merge in what the graph collects from the World, let the kinds prepare, and build.
+import { hostname } from 'node:os';
+import { EMPTY, type Observable, asyncScheduler, catchError, concat, defer, ignoreElements, map, of, switchMap } from 'rxjs';
 import type { Graph } from '../graph/graph.js';
 import type { GraphSpec, ResourceSpec } from '../graph/spec.js';
 import { refKey } from '../graph/spec.js';
 import type { Registry } from '../resources/registry.js';
+import type { ResourceEnv } from '../resources/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { ExportInput, ExportedResource, World } from '../world/world.js';
 import { collectedSpecs } from './collected.js';
@@ -21,11 +23,21 @@ export interface AssembleOptions {
   log: Logger;
   /** Without a World, exports go nowhere and nothing is collected. */
   world?: World;
+  /**
+   * What the kinds' `prepare()` gets: pass the env `build` uses. Default: this host, `log` and
+   * `asyncScheduler`.
+   */
+  env?: ResourceEnv;
 }
+
+const LOADING: GraphEvent = { kind: 'loading' };
 
 /**
  * Each valid spec publishes its exports (one atomic replace per spec) and then yields a graph
- * for every version of the collected resources it asks for; a newer spec supersedes it.
+ * for every version of the collected resources it asks for, each prepared (see `prepared`)
+ * then built; a newer spec, or a newer version of the collected resources, supersedes it.
+ * 'loading' holds the converger meanwhile: once per spec, and again when a new version of the
+ * collected resources has kinds to prepare.
  */
 export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOptions): Observable<GraphEvent> {
   return specs$.pipe(
@@ -34,10 +46,15 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
       const { local, exported } = splitExports(ev.spec);
       const taken = new Set(local.map(refKey));
       const graphs$ = collect(ev.spec, opts).pipe(
-        map((list) => collectedSpecs(list, ev.spec.collect, opts.registry, taken, opts.log)),
-        map((extra) => build({ ...ev.spec, resources: [...local, ...extra] }, opts)),
+        map((list) => ({ ...ev.spec, resources: [...local, ...collectedSpecs(list, ev.spec.collect, opts.registry, taken, opts.log)] })),
+        switchMap((spec, i) => {
+          const prepare$ = prepared(spec, opts);
+          if (!prepare$) return of(build(spec, opts));
+          const build$ = prepare$.pipe(map(() => build(spec, opts)));
+          return i === 0 ? build$ : concat(of(LOADING), build$);
+        }),
       );
-      return concat(of<GraphEvent>({ kind: 'loading' }), publish(exported, opts), graphs$);
+      return concat(of(LOADING), publish(exported, opts), graphs$);
     }),
   );
 }
@@ -68,6 +85,28 @@ function publish(exported: ResourceSpec[], { world, log }: AssembleOptions): Obs
 function collect(spec: GraphSpec, { world }: AssembleOptions): Observable<readonly ExportedResource[]> {
   const kinds = [...new Set(spec.collect.map((c) => c.kind))];
   return world && kinds.length > 0 ? world.collect(kinds) : of([]);
+}
+
+/**
+ * Runs the `prepare()` of every kind in `spec` that has one, in parallel, each with the specs
+ * of its kind, and emits once when all have settled; undefined when no kind prepares. A
+ * prepare that rejects anyway is logged: its kind's autoedges do without, the graph builds.
+ */
+function prepared(spec: GraphSpec, { registry, log, env }: AssembleOptions): Observable<void> | undefined {
+  const byKind = new Map<string, ResourceSpec[]>();
+  for (const r of spec.resources) {
+    if (!registry.get(r.kind)?.prepare) continue;
+    const list = byKind.get(r.kind);
+    if (list) list.push(r);
+    else byKind.set(r.kind, [r]);
+  }
+  if (byKind.size === 0) return undefined;
+  const penv = env ?? { hostname: hostname(), log, scheduler: asyncScheduler };
+  const prepareOne = ([name, specs]: [string, ResourceSpec[]]) =>
+    Promise.resolve()
+      .then(() => registry.get(name)!.prepare!(specs, penv))
+      .catch((e: unknown) => log.warn(`${name}: preparing the graph failed, building it anyway: ${e instanceof Error ? e.message : String(e)}`));
+  return defer(() => Promise.all([...byKind].map(prepareOne))).pipe(map(() => undefined));
 }
 
 function build(spec: GraphSpec, opts: AssembleOptions): GraphEvent {

@@ -10,7 +10,7 @@ import { watchPath } from '../watch/index.js';
 import { useBus } from '../dbus/bus.js';
 import { PackageKitClient, type PackageRow, type TransactionResult } from '../dbus/packagekit.js';
 import { Filter, TransactionFlag, bitfield, rowIsInstalled } from '../dbus/packagekit-enums.js';
-import { fileIdentities, forgetFilesOf, ownedFilesSync, wantFilesOf } from '../dbus/packagekit-files.js';
+import { fileIdentities, forgetFilesOf, ownedFiles, prepareOwnedFiles } from '../dbus/packagekit-files.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
 
 const fields: Record<string, FieldSchema> = {
@@ -125,9 +125,10 @@ export class PkgResource implements Resource {
   /**
    * A package provides the files PackageKit says it owns (`file:<path>`, and `file:<dir>/` for
    * its own directories), so file resources in its directories and a svc whose unit file it
-   * ships come after it. For a package that is not installed (apt lists no files for those) it
-   * provides what a package of that name almost always owns: /lib/systemd/system/NAME.service
-   * (and under /usr/lib), /etc/NAME/ and /usr/share/doc/NAME/.
+   * ships come after it; the kind's prepare() has looked them up before the graph build. For a
+   * package that is not installed (apt lists no files for those), or whose files could not be
+   * looked up, it provides what a package of that name almost always owns:
+   * /lib/systemd/system/NAME.service (and under /usr/lib), /etc/NAME/ and /usr/share/doc/NAME/.
    */
   autoEdges(): AutoEdges {
     if (this.edges) return this.edges;
@@ -138,7 +139,7 @@ export class PkgResource implements Resource {
       for (const w of this.wants) {
         provides.add(`pkg:${w.name}`);
         if (w.state === 'uninstalled') continue;
-        const owned = ownedFilesSync(w.name, (msg) => this.log.warn(msg));
+        const owned = ownedFiles(w.name);
         if (owned && owned.files.length > 0) {
           for (const id of fileIdentities(owned.files)) provides.add(id);
         } else {
@@ -325,12 +326,18 @@ export const pkgKind: ResourceKind = {
     if (problem) throw new Error(`pkg[${spec.name}]: ${problem}`);
     const p = spec.params;
     const state = p.state === undefined ? 'installed' : String(p.state);
-    if (spec.meta.autoedge && state !== 'uninstalled') wantFilesOf(spec.name);
     return new PkgResource(spec.name, spec.meta, [{ name: spec.name, state }], {
       allowUntrusted: p.allowuntrusted === true,
       allowNonFree: p.allownonfree === true,
       allowUnsupported: p.allowunsupported === true,
     }, env);
+  },
+  /** Looks up the files of the graph's packages (see autoEdges), in one PackageKit round. */
+  prepare(specs: ResourceSpec[], env: ResourceEnv): Promise<void> {
+    const names = specs
+      .filter((s) => s.meta.autoedge && s.params.state !== 'uninstalled' && validate(s.params, s.name) === undefined)
+      .map((s) => s.name);
+    return prepareOwnedFiles(names, { scheduler: env.scheduler, log: env.log.child('pkg') });
   },
   group(members: Resource[], env: ResourceEnv): Resource {
     const pkgs = members as PkgResource[];

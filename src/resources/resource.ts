@@ -80,6 +80,15 @@ export interface ResourceKind {
   validate?(params: Record<string, unknown>): string | undefined;
   create(spec: ResourceSpec, env: ResourceEnv): Resource;
   /**
+   * Called with every resource spec of this kind in a graph before that graph is built, so that
+   * the kind can look up asynchronously what its synchronous `autoEdges()` will need (pkg: the
+   * files each package owns, from PackageKit); the kind caches the results itself. It must not
+   * reject for a failed lookup (log a warning and let `autoEdges()` do without), and it must be
+   * bounded in time (a deadline on `env.scheduler`): the graph is not built until it settles.
+   * A newer graph may supersede the one being prepared; the engine then ignores the result.
+   */
+  prepare?(specs: ResourceSpec[], env: ResourceEnv): Promise<void>;
+  /**
    * Merges `members` (two or more, same groupKey) into one resource that does their work in one
    * go (one PackageKit transaction for many packages, say). Its name should list the members;
    * its autoEdges should be the union of theirs.
