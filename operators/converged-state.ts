@@ -1,21 +1,5 @@
-import {
-  type Observable,
-  type OperatorFunction,
-  type SchedulerLike,
-  asyncScheduler,
-  concatWith,
-  defer,
-  distinctUntilChanged,
-  filter,
-  map,
-  mergeMap,
-  of,
-  EMPTY,
-  scan,
-  startWith,
-  switchMap,
-  timer,
-} from 'rxjs';
+import { type Observable, type OperatorFunction, type SchedulerLike, asyncScheduler, distinctUntilChanged, map, of, startWith, switchMap, timer } from 'rxjs';
+import { allTrue } from './all-true.js';
 
 /**
  * The converged state as a stream: `false` while anything is busy or has been idle for less
@@ -27,9 +11,9 @@ import {
  * removes it. Streams may join at any time. A stream counts as busy from the moment it joins
  * until it first reports, so nothing converges before everyone has reported.
  *
- * Only the NUMBER of busy streams is kept, so each state change costs O(1) whatever the size
- * of the graph: nothing scans all vertices. When the count reaches zero a countdown starts on
- * `scheduler`; a stream turning busy cancels it.
+ * Only the NUMBER of busy streams is kept (`allTrue`), so each state change costs O(1)
+ * whatever the size of the graph: nothing scans all vertices. When the count reaches zero a
+ * countdown starts on `scheduler`; a stream turning busy cancels it.
  *
  * ```text
  * idle a:   t-f---t--------------
@@ -47,33 +31,8 @@ import {
 export function convergedState(timeout: number, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<Observable<boolean>, boolean> {
   return (idleStreams) =>
     idleStreams.pipe(
-      mergeMap(busyDeltas),
-      scan((busy, delta) => busy + delta, 0),
-      startWith(0),
-      map((busy) => busy === 0),
-      distinctUntilChanged(),
+      allTrue(),
       switchMap((allIdle) => (allIdle ? timer(timeout, scheduler).pipe(map(() => true), startWith(false)) : of(false))),
       distinctUntilChanged(),
     );
-}
-
-/**
- * One idle stream as changes to the busy count: +1 at once (busy until it reports), then -1 /
- * +1 on each turn, and on completion it gives back its count if it was busy.
- */
-function busyDeltas(idle$: Observable<boolean>): Observable<number> {
-  return defer(() => {
-    let busy = true;
-    return idle$.pipe(
-      distinctUntilChanged(),
-      map((idle) => {
-        const delta = Number(!idle) - Number(busy);
-        busy = !idle;
-        return delta;
-      }),
-      filter((delta) => delta !== 0),
-      startWith(1),
-      concatWith(defer(() => (busy ? of(-1) : EMPTY))),
-    );
-  });
 }

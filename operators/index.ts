@@ -5,3 +5,4 @@ export { gate } from './gate.js';
 export { rateLimit } from './rate-limit.js';
 export { semaphore } from './semaphore.js';
 export { convergedState } from './converged-state.js';
+export { allTrue } from './all-true.js';

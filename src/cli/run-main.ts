@@ -45,7 +45,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
 
   let specs$: Observable<SpecEvent> = EMPTY;
   if (opts.file) {
-    const first = await checkedSpec(opts.file, { registry, build, log });
+    const first = await checkedSpec(opts.file, { registry, build, log, env });
     if (first instanceof Error) {
       process.stderr.write(`rxmgmt: ${first.message}\nnothing was applied\n`);
       return 1;
@@ -70,7 +70,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
   const statusFile = opts.convergedStatusFile ? new StatusFile(opts.convergedStatusFile, log) : undefined;
   try {
     const report = await lastValueFrom(
-      runGraphs(assembleGraphs(specs$, { registry, build, log, world }), signals.stop$, {
+      runGraphs(assembleGraphs(specs$, { registry, build, log, env, world }), signals.stop$, {
         scheduler: asyncScheduler,
         log,
         noop: opts.noop,

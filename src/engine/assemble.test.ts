@@ -13,7 +13,8 @@ import type { GraphEvent } from './runner.js';
 
 const registry = defaultRegistry();
 const log = memoryLogger();
-const build = (spec: GraphSpec) => buildGraph(spec, registry, { hostname: 'h', log, scheduler: asyncScheduler });
+const env = { hostname: 'h', log, scheduler: asyncScheduler };
+const build = (spec: GraphSpec) => buildGraph(spec, registry, env);
 
 const hostGraph = (host: string, content = `from ${host}`) =>
   parseGraph(
@@ -49,7 +50,7 @@ describe('splitExports', () => {
 describe('assembleGraphs', () => {
   it('without a World: the local graph only, exports go nowhere', async () => {
     const events = await firstValueFrom(
-      assembleGraphs(of<SpecEvent>({ kind: 'spec', spec: hostGraph('a') }), { registry, build, log }).pipe(toArray()),
+      assembleGraphs(of<SpecEvent>({ kind: 'spec', spec: hostGraph('a') }), { registry, build, log, env }).pipe(toArray()),
     );
     expect(events[0]).toEqual({ kind: 'loading' });
     expect([...graphs(events)[0]!.vertices.keys()]).toEqual(['file[own-a]']);
@@ -59,8 +60,8 @@ describe('assembleGraphs', () => {
     const store = new MemoryStore();
     const a = memoryWorld('a', store);
     const b = memoryWorld('b', store);
-    const bGraphs$ = assembleGraphs(of<SpecEvent>({ kind: 'spec', spec: hostGraph('b') }), { registry, build, log, world: b });
-    const aSub = assembleGraphs(of<SpecEvent>({ kind: 'spec', spec: hostGraph('a') }), { registry, build, log, world: a }).subscribe();
+    const bGraphs$ = assembleGraphs(of<SpecEvent>({ kind: 'spec', spec: hostGraph('b') }), { registry, build, log, env, world: b });
+    const aSub = assembleGraphs(of<SpecEvent>({ kind: 'spec', spec: hostGraph('a') }), { registry, build, log, env, world: a }).subscribe();
     const withBoth = await firstValueFrom(
       bGraphs$.pipe(
         filter((e): e is Extract<GraphEvent, { kind: 'graph' }> => e.kind === 'graph' && e.graph.vertices.size === 3),
@@ -83,7 +84,7 @@ describe('assembleGraphs', () => {
     const me = memoryWorld('me', store);
     const warn = memoryLogger();
     const events = await firstValueFrom(
-      assembleGraphs(of<SpecEvent>({ kind: 'spec', spec: hostGraph('me') }), { registry, build, log: warn, world: me }).pipe(
+      assembleGraphs(of<SpecEvent>({ kind: 'spec', spec: hostGraph('me') }), { registry, build, log: warn, env, world: me }).pipe(
         filter((e) => e.kind === 'graph'),
         take(1),
         toArray(),

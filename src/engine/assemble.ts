@@ -1,7 +1,6 @@
 // From graph files to running graphs: split off the exported resources (`@@name`) to the
 // World, merge in what the graph collects from the World, let the kinds prepare, and build.
-import { hostname } from 'node:os';
-import { EMPTY, type Observable, asyncScheduler, catchError, concat, defer, ignoreElements, map, of, switchMap } from 'rxjs';
+import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, of, switchMap } from 'rxjs';
 import type { Graph } from '../graph/graph.js';
 import type { GraphSpec, ResourceSpec } from '../graph/spec.js';
 import { refKey } from '../graph/spec.js';
@@ -23,11 +22,8 @@ export interface AssembleOptions {
   log: Logger;
   /** Without a World, exports go nowhere and nothing is collected. */
   world?: World;
-  /**
-   * What the kinds' `prepare()` gets: pass the env `build` uses. Default: this host, `log` and
-   * `asyncScheduler`.
-   */
-  env?: ResourceEnv;
+  /** What the kinds' `prepare()` gets: the env `build` uses. */
+  env: ResourceEnv;
 }
 
 const LOADING: GraphEvent = { kind: 'loading' };
@@ -101,10 +97,9 @@ function prepared(spec: GraphSpec, { registry, log, env }: AssembleOptions): Obs
     else byKind.set(r.kind, [r]);
   }
   if (byKind.size === 0) return undefined;
-  const penv = env ?? { hostname: hostname(), log, scheduler: asyncScheduler };
   const prepareOne = ([name, specs]: [string, ResourceSpec[]]) =>
     Promise.resolve()
-      .then(() => registry.get(name)!.prepare!(specs, penv))
+      .then(() => registry.get(name)!.prepare!(specs, env))
       .catch((e: unknown) => log.warn(`${name}: preparing the graph failed, building it anyway: ${e instanceof Error ? e.message : String(e)}`));
   return defer(() => Promise.all([...byKind].map(prepareOne))).pipe(map(() => undefined));
 }

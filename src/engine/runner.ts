@@ -78,6 +78,7 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
       next: (ev) => {
         if (ev.kind === 'loading') return loaderIdle$.next(false);
         if (ev.kind === 'graph') {
+          opts.log.info(`graph "${ev.graph.name}": ${ev.graph.vertices.size} resources, ${ev.graph.edges.length} edges`);
           opts.onGraph?.(ev.graph, engine);
           engine.apply(ev.graph);
         } else {

@@ -30,6 +30,7 @@ export class SemaphoreTable {
    * resources can never each hold what the other waits for.
    */
   guards(sema: readonly string[]): MonoTypeOperatorFunction<boolean>[] {
+    if (sema.length === 0) return this.global ? [this.global] : [];
     const specs = [...new Map(sema.map(parseSema).map((s) => [s.id, s])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     const ops = specs.map((s) => this.get(s));
     if (this.global) ops.unshift(this.global);

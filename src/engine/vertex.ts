@@ -8,13 +8,13 @@ import {
   ReplaySubject,
   type SchedulerLike,
   Subject,
-  type Subscription,
+  Subscription,
   catchError,
-  combineLatest,
   concatMap,
   defer,
   distinctUntilChanged,
   first,
+  from,
   interval,
   map,
   merge,
@@ -28,6 +28,7 @@ import {
   throwError,
   timer,
 } from 'rxjs';
+import { allTrue } from '../../operators/all-true.js';
 import { coalesce } from '../../operators/coalesce.js';
 import { gate } from '../../operators/gate.js';
 import { rateLimit } from '../../operators/rate-limit.js';
@@ -67,14 +68,19 @@ export interface VertexContext {
 export class Vertex {
   readonly key: string;
   readonly state$ = new BehaviorSubject<VertexState>('pending');
+  /** `state === 'ok'`, without repeats: what a child's gate listens to. */
+  readonly ok$: Observable<boolean> = this.state$.pipe(
+    map((s) => s === 'ok'),
+    distinctUntilChanged(),
+  );
   /** Emits after a run that changed something: the children's cue to re-run. */
   readonly changed$ = new Subject<void>();
   /** The incoming edges; a graph swap rewires a vertex by emitting a new list. */
   readonly parents$ = new BehaviorSubject<readonly InEdge[]>([]);
   /** True when every parent has succeeded since its latest event. */
-  readonly ready$: Observable<boolean>;
+  readonly ready$ = new BehaviorSubject<boolean>(true);
   /** Idle for the converger: OK, out of retries, or held behind a parent that is not OK. */
-  readonly idle$: Observable<boolean>;
+  readonly idle$ = new BehaviorSubject<boolean>(false);
 
   /** CheckApply calls started (not counting retries). */
   runs = 0;
@@ -85,8 +91,8 @@ export class Vertex {
 
   private readonly log: Logger;
   private readonly stopWatching$ = new ReplaySubject<void>(1);
-  private readonly disposed$ = new ReplaySubject<void>(1);
-  private subscription?: Subscription;
+  /** Everything this vertex subscribed to; one unsubscribe stops it. */
+  private readonly subscription = new Subscription();
   /** Triggers seen so far; a run that started before the latest one cannot make us OK. */
   private triggers = 0;
   /** A refresh whose run failed is kept for the next run. */
@@ -103,18 +109,14 @@ export class Vertex {
     const { limit, burst, sema } = resource.meta;
     this.guards = ctx.semaphores.guards(sema);
     if (limit > 0) this.guards.push(rateLimit(limit, burst, ctx.scheduler));
-    this.ready$ = this.parents$.pipe(
-      switchMap((edges) =>
-        edges.length === 0
-          ? of(true)
-          : combineLatest(edges.map((e) => e.from.state$)).pipe(map((ss) => ss.every((s) => s === 'ok'))),
-      ),
-      distinctUntilChanged(),
-    );
-    this.idle$ = combineLatest([this.state$, this.ready$]).pipe(
-      map(([s, ready]) => s === 'ok' || s === 'failed' || (s === 'pending' && !ready)),
-      distinctUntilChanged(),
-      takeUntil(this.disposed$),
+    // One subscription keeps `ready$` current as parents change state or edges are rewired.
+    this.subscription.add(
+      this.parents$
+        .pipe(switchMap((edges) => (edges.length === 0 ? of(true) : from(edges.map((e) => e.from.ok$)).pipe(allTrue()))))
+        .subscribe((ready) => {
+          if (ready !== this.ready$.value) this.ready$.next(ready);
+          this.updateIdle();
+        }),
     );
   }
 
@@ -127,15 +129,17 @@ export class Vertex {
     const pokes$ = this.parents$.pipe(
       switchMap((edges) => merge(...edges.map((e) => e.from.changed$.pipe(map(() => ({ refresh: e.notify })))))),
     );
-    this.subscription = merge(of({ refresh: false }), this.watchTriggers(), pokes$)
-      .pipe(
-        tap(() => this.onTrigger()),
-        // Triggers held behind the parents fold into one; `run` gates again because a trailing
-        // run queued by `coalesce` must also wait if a parent got a new event meanwhile.
-        gate(this.ready$, foldTriggers),
-        coalesce((t) => this.run(t), foldTriggers),
-      )
-      .subscribe();
+    this.subscription.add(
+      merge(of({ refresh: false }), this.watchTriggers(), pokes$)
+        .pipe(
+          tap(() => this.onTrigger()),
+          // Triggers held behind the parents fold into one; `run` gates again because a trailing
+          // run queued by `coalesce` must also wait if a parent got a new event meanwhile.
+          gate(this.ready$, foldTriggers),
+          coalesce((t) => this.run(t), foldTriggers),
+        )
+        .subscribe(),
+    );
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
@@ -143,37 +147,53 @@ export class Vertex {
     this.stopWatching$.next();
   }
 
-  /** Stops this vertex for good, after any CheckApply in flight has finished. */
+  /**
+   * Removes this vertex from a running graph, after any CheckApply in flight has finished:
+   * its streams complete, so the converger and its children let go of it.
+   */
   retire(): Observable<void> {
     this.stopWatching();
     return this.state$.pipe(
       first((s) => s !== 'running'),
-      tap(() => this.dispose()),
+      tap(() => {
+        this.dispose();
+        for (const s of [this.parents$, this.changed$, this.state$, this.ready$, this.idle$]) s.complete();
+      }),
       map(() => undefined),
     );
   }
 
+  /** Stops everything at once, completing nothing: for the end of the whole engine. */
   dispose(): void {
     this.stopWatching();
-    this.disposed$.next();
-    this.subscription?.unsubscribe();
-    this.parents$.complete();
-    this.changed$.complete();
-    this.state$.complete();
+    this.subscription.unsubscribe();
+  }
+
+  private setState(state: VertexState): void {
+    this.state$.next(state);
+    this.updateIdle();
+  }
+
+  private updateIdle(): void {
+    const s = this.state;
+    const idle = s === 'ok' || s === 'failed' || (s === 'pending' && !this.ready$.value);
+    if (idle !== this.idle$.value && !this.idle$.closed) this.idle$.next(idle);
   }
 
   private onTrigger(): void {
     this.triggers++;
-    if (this.state === 'ok' || this.state === 'failed') this.state$.next('pending');
+    if (this.state === 'ok' || this.state === 'failed') this.setState('pending');
   }
 
   private watchTriggers(): Observable<Trigger> {
     const { poll, retry: count, delay, rewatch } = this.resource.meta;
-    const source$: Observable<unknown> = poll > 0 ? interval(poll * 1000, this.ctx.scheduler) : defer(() => this.resource.watch());
-    return source$.pipe(
-      // A watch that ends has nothing more to say, unless rewatch asks for it to be restarted.
-      repeat({ count: rewatch ? Infinity : 1, delay: () => timer(delay, this.ctx.scheduler) }),
-      retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('watch', e, n, delay) }),
+    let watch$: Observable<unknown> = poll > 0 ? interval(poll * 1000, this.ctx.scheduler) : defer(() => this.resource.watch());
+    // A watch that ends has nothing more to say, unless rewatch asks for it to be restarted.
+    if (rewatch) watch$ = watch$.pipe(repeat({ delay: () => timer(delay, this.ctx.scheduler) }));
+    if (count !== 0) {
+      watch$ = watch$.pipe(retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('watch', e, n, delay) }));
+    }
+    return watch$.pipe(
       catchError((e: Error) => {
         this.lastError = `watch: ${e.message}`;
         this.log.error(`watch failed, no longer watching: ${e.message}`);
@@ -184,20 +204,20 @@ export class Vertex {
     );
   }
 
-  /** One run: wait for the parents, then CheckApply with retries. Never errors. */
+  /** One run: wait for the parents (if a parent got an event meanwhile), then CheckApply. Never errors. */
   private run(t: Trigger): Observable<void> {
-    return of(t).pipe(
-      gate(this.ready$),
-      concatMap(() => {
-        const seq = this.triggers;
-        const refresh = t.refresh || this.owedRefresh;
-        this.runs++;
-        this.state$.next('running');
-        return this.checkApply(refresh).pipe(
-          map((ok) => this.succeeded(ok, seq)),
-          catchError((e: Error) => this.failed(e, refresh, seq)),
-        );
-      }),
+    const now = () => this.runNow(t);
+    return this.ready$.value ? defer(now) : this.ready$.pipe(first(Boolean), concatMap(now));
+  }
+
+  private runNow(t: Trigger): Observable<void> {
+    const seq = this.triggers;
+    const refresh = t.refresh || this.owedRefresh;
+    this.runs++;
+    this.setState('running');
+    return this.checkApply(refresh).pipe(
+      map((ok) => this.succeeded(ok, seq)),
+      catchError((e: Error) => this.failed(e, refresh, seq)),
     );
   }
 
@@ -206,6 +226,7 @@ export class Vertex {
     const { retry: count, delay, noop } = this.resource.meta;
     const apply = !(noop || this.ctx.noop);
     const attempt$ = this.guards.reduce((run$, guard) => guard(run$), defer(() => this.resource.checkApply(apply, refresh)));
+    if (count === 0) return attempt$;
     return attempt$.pipe(
       retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('checkApply', e, n, delay) }),
     );
@@ -214,9 +235,9 @@ export class Vertex {
   /** Waits `ms` before retry `n`; the wait ends in failure if the vertex stops meanwhile. */
   private retryDelay(what: string, e: Error, n: number, ms: number): Observable<unknown> {
     this.log.warn(`${what} failed (attempt ${n}), retrying in ${ms} ms: ${e.message}`);
-    if (what === 'checkApply') this.state$.next('retrying');
+    if (what === 'checkApply') this.setState('retrying');
     return race(
-      timer(ms, this.ctx.scheduler).pipe(tap(() => what === 'checkApply' && this.state$.next('running'))),
+      timer(ms, this.ctx.scheduler).pipe(tap(() => what === 'checkApply' && this.setState('running'))),
       this.stopWatching$.pipe(concatMap(() => throwError(() => e))),
     );
   }
@@ -232,14 +253,14 @@ export class Vertex {
     } else if (!ok) {
       this.log.info('would change (noop)');
     }
-    this.state$.next(this.triggers === seq ? 'ok' : 'pending');
+    this.setState(this.triggers === seq ? 'ok' : 'pending');
   }
 
   private failed(e: Error, refresh: boolean, seq: number): Observable<never> {
     this.owedRefresh = refresh;
     this.lastError = e.message;
     this.log.error(`failed: ${e.message}`);
-    this.state$.next(this.triggers === seq ? 'failed' : 'pending');
+    this.setState(this.triggers === seq ? 'failed' : 'pending');
     return EMPTY;
   }
 }

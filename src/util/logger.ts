@@ -17,17 +17,37 @@ export interface LogSink {
   (level: Level, subject: string, msg: string): void;
 }
 
+/** A class, not closures: every vertex has one, so per-instance functions would add up. */
+class SinkLogger implements Logger {
+  constructor(
+    private readonly sink: LogSink,
+    private readonly min: number,
+    private readonly subject: string,
+  ) {}
+
+  debug(msg: string): void {
+    this.at('debug', msg);
+  }
+  info(msg: string): void {
+    this.at('info', msg);
+  }
+  warn(msg: string): void {
+    this.at('warn', msg);
+  }
+  error(msg: string): void {
+    this.at('error', msg);
+  }
+  child(subject: string): Logger {
+    return new SinkLogger(this.sink, this.min, this.subject ? `${this.subject}: ${subject}` : subject);
+  }
+
+  private at(level: Level, msg: string): void {
+    if (rank[level] >= this.min) this.sink(level, this.subject, msg);
+  }
+}
+
 export function createLogger(sink: LogSink, min: Level = 'info', subject = ''): Logger {
-  const at = (level: Level) => (msg: string) => {
-    if (rank[level] >= rank[min]) sink(level, subject, msg);
-  };
-  return {
-    debug: at('debug'),
-    info: at('info'),
-    warn: at('warn'),
-    error: at('error'),
-    child: (s) => createLogger(sink, min, subject ? `${subject}: ${s}` : s),
-  };
+  return new SinkLogger(sink, rank[min], subject);
 }
 
 /** Writes `level subject: message` lines to stderr, leaving stdout to the user's pipes. */
