@@ -1,0 +1,98 @@
+// mgmt's t3 and live export changes: several rxmgmt processes sharing one real etcd.
+import { readdir, writeFile } from 'node:fs/promises';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { lines, readIfExists, replaceAtomically, runCli, startCli, useSandbox } from './helpers/cli.js';
+import { type EtcdCluster, describeEtcd, startEtcd } from './helpers/etcd.js';
+
+const box = useSandbox();
+
+/** Host `h`: two local files, two exported ones, and it collects every exported file into its dir. */
+function hostGraph(dir: string, h: string, motd = `motd from ${h}`): string {
+  return lines(
+    `graph: t3-${h}`,
+    'resources:',
+    '  file:',
+    `    - name: f1${h}`,
+    `      path: ${dir}/${h}/f1${h}`,
+    '      content: "i am f1\\n"',
+    `    - name: f2${h}`,
+    `      path: ${dir}/${h}/f2${h}`,
+    '      content: "i am f2\\n"',
+    `    - name: "@@f3${h}"`,
+    `      path: /nowhere/f3${h}`,
+    `      content: "${motd}\\n"`,
+    `    - name: "@@f4${h}"`,
+    `      path: /nowhere/f4${h}`,
+    `      content: "i am f4, exported from host ${h}\\n"`,
+    'collect:',
+    '  - kind: file',
+    `    pattern: ${dir}/${h}/`,
+  );
+}
+
+describeEtcd('distributed mode on a real etcd', () => {
+  // A fresh etcd per test: exports outlive their host's process, so tests must not share one.
+  let etcd: EtcdCluster;
+  beforeEach(async () => {
+    etcd = await startEtcd(1);
+  }, 60_000);
+  afterEach(async () => {
+    await etcd?.stop();
+  });
+
+  it('t3: three hosts converge together, each with its own files and every exported one', async () => {
+    const seeds = etcd.clientUrls.join(',');
+    const hosts = ['a', 'b', 'c'];
+    for (const h of hosts) await writeFile(box.path(`${h}.yaml`), hostGraph(box.dir, h));
+    // Each exits by itself once all three have been converged for 2 s.
+    const results = await Promise.all(
+      hosts.map((h) =>
+        runCli(['run', '-f', box.path(`${h}.yaml`), '--hostname', `t3-${h}`, '--seeds', seeds, '--converged-timeout=2'], {
+          timeoutMs: 90_000,
+        }),
+      ),
+    );
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    const exported = hosts.flatMap((h) => [`f3${h}`, `f4${h}`]);
+    for (const h of hosts) {
+      expect((await readdir(box.path(h))).sort()).toEqual([`f1${h}`, `f2${h}`, ...exported].sort());
+      expect(await readIfExists(box.path(h, 'f3b'))).toBe('motd from b\n');
+    }
+  }, 120_000);
+
+  it('a live change of an export reaches the other host; a withdrawn export leaves its vertex (the file stays)', async () => {
+    const seeds = etcd.clientUrls.join(',');
+    for (const h of ['x', 'y']) await writeFile(box.path(`${h}.yaml`), hostGraph(box.dir, h));
+    const x = startCli(['run', '-f', box.path('x.yaml'), '--hostname', 'live-x', '--seeds', seeds]);
+    const y = startCli(['run', '-f', box.path('y.yaml'), '--hostname', 'live-y', '--seeds', seeds]);
+    const yCopy = box.path('y', 'f3x');
+    await y.waitFor(async () => (await readIfExists(yCopy)) === 'motd from x\n', "y to collect x's f3x", { timeoutMs: 30_000 });
+
+    await replaceAtomically(box.path('x.yaml'), hostGraph(box.dir, 'x', 'a new motd'));
+    await y.waitFor(async () => (await readIfExists(yCopy)) === 'a new motd\n', 'the new content at y', { timeoutMs: 30_000 });
+
+    // x withdraws f3x: y drops the vertex, so a later drift of that file is no longer repaired.
+    const withdrawn = hostGraph(box.dir, 'x').split('\n');
+    const at = withdrawn.findIndex((l) => l.includes('"@@f3x"'));
+    withdrawn.splice(at, 3);
+    await replaceAtomically(box.path('x.yaml'), withdrawn.join('\n'));
+    await y.waitForLog(/graph "t3-y": 5 resources/, { timeoutMs: 30_000 });
+    expect(await readIfExists(yCopy)).toBe('a new motd\n');
+    await writeFile(yCopy, 'drifted\n');
+    // A managed file would be back at once; f4x (still exported) still is:
+    await writeFile(box.path('y', 'f4x'), 'drifted\n');
+    await y.waitFor(async () => (await readIfExists(box.path('y', 'f4x'))) === 'i am f4, exported from host x\n', 'f4x repaired at y');
+    expect(await readIfExists(yCopy)).toBe('drifted\n');
+
+    for (const p of [x, y]) p.signal('SIGINT');
+    for (const p of [x, y]) expect((await p.waitForExit()).code).toBe(0);
+  }, 120_000);
+
+  it('etcd unreachable at start-up is a clear error after a bounded wait, and nothing is applied', async () => {
+    await writeFile(box.path('u.yaml'), hostGraph(box.dir, 'u'));
+    const r = await runCli(['run', '-f', box.path('u.yaml'), '--seeds', 'http://127.0.0.1:9', '-t', '0'], { timeoutMs: 60_000 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot reach etcd at http:\/\/127\.0\.0\.1:9/);
+    expect(await readIfExists(box.path('u', 'f1u'))).toBeUndefined();
+  }, 90_000);
+});
