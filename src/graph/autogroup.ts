@@ -3,6 +3,7 @@
 import type { Registry } from '../resources/registry.js';
 import type { Resource, ResourceEnv } from '../resources/resource.js';
 import type { GraphEdge } from './graph.js';
+import { reaches } from './reach.js';
 
 export interface Grouped {
   resources: Map<string, Resource>;
@@ -50,20 +51,9 @@ function connected(a: string, b: string, edges: GraphEdge[], owner: Map<string, 
     const [f, t] = [owner.get(e.from)!, owner.get(e.to)!];
     if (f !== t) next.set(f, [...(next.get(f) ?? []), t]);
   }
-  const reaches = (from: string, to: string): boolean => {
-    const seen = new Set<string>();
-    const stack = [from];
-    while (stack.length > 0) {
-      const n = stack.pop()!;
-      if (n === to) return true;
-      if (seen.has(n)) continue;
-      seen.add(n);
-      stack.push(...(next.get(n) ?? []));
-    }
-    return false;
-  };
+  const succ = (n: string) => next.get(n) ?? [];
   const bg = owner.get(b)!;
-  return reaches(a, bg) || reaches(bg, a);
+  return reaches(a, bg, succ) || reaches(bg, a, succ);
 }
 
 function contract(

@@ -1,4 +1,5 @@
 // Topological order of a graph given as adjacency lists, or the cycle that prevents one.
+import { reaches } from './reach.js';
 
 export type TopoResult = { order: string[] } | { cycle: string[] };
 
@@ -41,14 +42,5 @@ function findCycle(stuck: ReadonlySet<string>, children: ReadonlyMap<string, rea
 }
 
 function canReach(from: string, to: string, within: ReadonlySet<string>, children: ReadonlyMap<string, readonly string[]>): boolean {
-  const seen = new Set<string>();
-  const stack = [from];
-  while (stack.length > 0) {
-    const n = stack.pop()!;
-    if (n === to) return true;
-    if (seen.has(n)) continue;
-    seen.add(n);
-    for (const k of children.get(n) ?? []) if (within.has(k)) stack.push(k);
-  }
-  return false;
+  return reaches(from, to, (n) => (children.get(n) ?? []).filter((k) => within.has(k)));
 }
