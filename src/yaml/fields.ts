@@ -1,7 +1,7 @@
 // A resource's kind-specific fields -> params, checked against the kind's schema.
 import type { FieldSchema, FieldType, ResourceKind } from '../resources/resource.js';
 import type { Report } from './errors.js';
-import type { YMap, YNode } from './tree.js';
+import type { YEntry, YMap, YNode } from './tree.js';
 import { didYouMean, oneOf } from './suggest.js';
 import { isAbsent, readBoolean, readNumber, readString, readStringList, readStringMap } from './values.js';
 import type { Read } from './values.js';
@@ -49,7 +49,7 @@ export function readParams(kind: ResourceKind, map: YMap, report: Report): { par
     clean = false;
     report(line, message);
   };
-  const fieldNames = Object.keys(kind.fields).sort();
+  const fieldNames = sortedFieldNames(kind);
 
   for (const { key, line, value } of map.entries) {
     if (commonKeys.includes(key)) continue;
@@ -68,13 +68,30 @@ export function readParams(kind: ResourceKind, map: YMap, report: Report): { par
   }
 
   for (const name of fieldNames) {
+    if (Object.hasOwn(params, name)) continue; // given, and read
     const schema = kind.fields[name]!;
-    const given = map.entries.find((e) => e.key === name);
+    if (schema.default === undefined && !schema.required) continue;
+    let given: YEntry | undefined;
+    for (const e of map.entries) {
+      if (e.key === name) {
+        given = e;
+        break;
+      }
+    }
     if (given && !isAbsent(given.value)) continue;
     if (schema.default !== undefined) params[name] = copy(schema.default);
     else if (schema.required) complain(given?.line ?? map.line, `field "${name}" is missing; expected ${expected(schema)}`);
   }
   return { params, clean };
+}
+
+// Read for every resource: sorted once per kind (its fields object, which does not change).
+const fieldNamesOf = new WeakMap<Record<string, FieldSchema>, string[]>();
+
+function sortedFieldNames(kind: ResourceKind): string[] {
+  let names = fieldNamesOf.get(kind.fields);
+  if (!names) fieldNamesOf.set(kind.fields, (names = Object.keys(kind.fields).sort()));
+  return names;
 }
 
 /** Defaults may be arrays or objects: never share one between resources. */

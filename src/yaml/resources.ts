@@ -45,14 +45,15 @@ function readKind(entry: YEntry, kind: ResourceKind | undefined, log: ProblemLog
     if (kind) log.add(entry.line, `resources.${kindName} is ${describe(entry.value)}; expected a list of ${kindName} resources`);
     return;
   }
-  for (const [i, item] of entry.value.items.entries()) {
-    const fallbackLabel = `${kindName}[#${i + 1}]`;
+  const items = entry.value.items;
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     if (item.kind !== 'map') {
-      if (kind) log.add(item.line, `resource is ${describe(item)}; expected a mapping with a name and the ${kindName} fields`, fallbackLabel);
+      if (kind) log.add(item.line, `resource is ${describe(item)}; expected a mapping with a name and the ${kindName} fields`, `${kindName}[#${i + 1}]`);
       continue;
     }
     const name = readName(item);
-    const label = name.ok ? refKey({ kind: kindName, name: name.value }) : fallbackLabel;
+    const label = name.ok ? refKey({ kind: kindName, name: name.value }) : `${kindName}[#${i + 1}]`;
     if (!kind) {
       if (name.ok && !out.defined.has(label)) out.defined.set(label, item.line);
       continue;

@@ -1,7 +1,15 @@
 // YAML text -> a tree of nodes that know their line. js-yaml's loader gives values without
 // positions and its event parser gives positions without values; we run the parser once and
 // walk both results side by side, so every value the validator reads has a line number.
-import { constructFromEvents, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE } from 'js-yaml';
+//
+// Cost: this runs on every graph file, and a 10 000-resource graph has 100 000 events. So there
+// is no intermediate tree: one pass over the events builds the nodes. Offsets become line
+// numbers by one forward scan of the text for the newlines passed so far (events come in source
+// order), not a search per node. And the common file, with no anchors, aliases, tags, complex or
+// duplicate keys, is built from the events alone: there the constructor's values are exactly
+// what the events say (resolved by the same schema call), so running it would only repeat
+// the work. Anything else goes through js-yaml's constructor, which also reports its errors.
+import { constructFromEvents, CORE_SCHEMA, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE } from 'js-yaml';
 import type { Event } from 'js-yaml';
 
 export interface YScalar {
@@ -44,20 +52,25 @@ export type TreeResult =
 /** Parses one YAML document; `root` is undefined for an empty file. Never throws. */
 export function parseTree(text: string, source: string): TreeResult {
   let events: Event[];
-  let docs: unknown[];
   try {
     events = parseEvents(text, { filename: source });
+  } catch (err) {
+    return { ok: false, ...describeYamlError(err) };
+  }
+  const plain = plainTree(events, text);
+  if (plain !== BAIL) return { ok: true, root: plain };
+  let docs: unknown[];
+  try {
     docs = constructFromEvents(events, { source: text, filename: source });
   } catch (err) {
     return { ok: false, ...describeYamlError(err) };
   }
-  const lineOf = lineFinder(text);
-  const positions = positionsOf(events, text, lineOf);
+  const walk = new Walk(events, text);
   if (docs.length > 1) {
-    return { ok: false, line: positions[1]?.line ?? 1, message: `found ${docs.length} YAML documents; expected exactly one` };
+    return { ok: false, line: walk.documentLine(1) ?? 1, message: `found ${docs.length} YAML documents; expected exactly one` };
   }
   if (docs.length === 0) return { ok: true, root: undefined };
-  return { ok: true, root: docs[0] === null ? undefined : locate(positions[0], docs[0], 1) };
+  return { ok: true, root: docs[0] === null ? undefined : walk.document(0, docs[0]) };
 }
 
 function describeYamlError(err: unknown): { line: number; message: string } {
@@ -67,114 +80,295 @@ function describeYamlError(err: unknown): { line: number; message: string } {
   return { line, message: `invalid YAML: ${reason}` };
 }
 
-/** offset -> 1-based line, by binary search over the offsets where lines start. */
-function lineFinder(text: string): (offset: number) => number | undefined {
-  const starts = [0];
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
-  return (offset) => {
-    if (offset < 0) return undefined;
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo + 1;
-  };
-}
-
-// The shape of the source as the parser saw it: positions and scalar text, no values.
-type Pos =
-  | { kind: 'map'; line: number | undefined; entries: { key: string | undefined; line: number | undefined; value: Pos }[] }
-  | { kind: 'seq'; line: number | undefined; items: Pos[] }
-  | { kind: 'scalar'; line: number | undefined; text: string; plain: boolean }
-  | { kind: 'alias'; line: number | undefined };
-
-type Frame =
-  | { kind: 'doc'; roots: Pos[] }
-  | { kind: 'map'; node: Extract<Pos, { kind: 'map' }>; key: Pos | undefined }
-  | { kind: 'seq'; node: Extract<Pos, { kind: 'seq' }> };
-
-/** The root position of each document in the event stream. */
-function positionsOf(events: Event[], text: string, lineOf: (offset: number) => number | undefined): Pos[] {
-  const docs: Pos[] = [];
-  const stack: Frame[] = [];
-  const attach = (child: Pos): void => {
-    const top = stack[stack.length - 1];
-    if (!top) return;
-    if (top.kind === 'doc') top.roots.push(child);
-    else if (top.kind === 'seq') top.node.items.push(child);
-    else if (top.key === undefined) top.key = child;
-    else {
-      const key = top.key.kind === 'scalar' ? top.key.text : undefined;
-      top.node.entries.push({ key, line: top.key.line, value: child });
-      top.key = undefined;
-    }
-  };
-  for (const e of events) {
-    switch (e.type) {
-      case EVENT_ID.DOCUMENT:
-        stack.push({ kind: 'doc', roots: [] });
-        break;
-      case EVENT_ID.MAPPING: {
-        const node: Extract<Pos, { kind: 'map' }> = { kind: 'map', line: lineOf(e.start), entries: [] };
-        attach(node);
-        stack.push({ kind: 'map', node, key: undefined });
-        break;
-      }
-      case EVENT_ID.SEQUENCE: {
-        const node: Extract<Pos, { kind: 'seq' }> = { kind: 'seq', line: lineOf(e.start), items: [] };
-        attach(node);
-        stack.push({ kind: 'seq', node });
-        break;
-      }
-      case EVENT_ID.SCALAR:
-        attach({ kind: 'scalar', line: lineOf(e.valueStart), text: getScalarValue(text, e), plain: e.style === SCALAR_STYLE.PLAIN });
-        break;
-      case EVENT_ID.ALIAS:
-        attach({ kind: 'alias', line: lineOf(e.anchorStart) });
-        break;
-      case EVENT_ID.POP: {
-        const done = stack.pop();
-        if (done?.kind === 'doc') docs.push(done.roots[0] ?? { kind: 'alias', line: undefined });
-        break;
-      }
-    }
-  }
-  return docs;
-}
-
 const isPlainObject = (v: unknown): v is Record<string, unknown> => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 };
 
-/**
- * Joins a constructed value with its position. Where they part (an alias, a key the
- * loader normalised), the value wins and the nearest known line stands in.
- */
-function locate(pos: Pos | undefined, value: unknown, fallbackLine: number): YNode {
-  const line = pos?.line ?? fallbackLine;
-  if (Array.isArray(value)) {
-    const items = pos?.kind === 'seq' ? pos.items : [];
-    return { kind: 'seq', line, items: value.map((v, i) => locate(items[i], v, items[i]?.line ?? line)) };
+/** Where a node's line comes from: its collection start, scalar value or alias. -1: none. */
+function offsetOf(e: Event): number {
+  switch (e.type) {
+    case EVENT_ID.MAPPING:
+    case EVENT_ID.SEQUENCE:
+      return e.start;
+    case EVENT_ID.SCALAR:
+      return e.valueStart;
+    case EVENT_ID.ALIAS:
+      return e.anchorStart;
+    default:
+      return -1;
   }
-  if (isPlainObject(value)) {
-    const entries: YEntry[] = [];
-    const seen = new Set<string>();
-    for (const p of pos?.kind === 'map' ? pos.entries : []) {
-      if (p.key === undefined || seen.has(p.key) || !Object.hasOwn(value, p.key)) continue;
-      seen.add(p.key);
-      const keyLine = p.line ?? line;
-      entries.push({ key: p.key, line: keyLine, value: locate(p.value, value[p.key], keyLine) });
+}
+
+/** Maps with more entries than this track the keys already taken in a Set, smaller ones by scanning. */
+const SMALL_MAP = 8;
+
+function isTaken(entries: YEntry[], taken: Set<string> | undefined, key: string): boolean {
+  if (taken) return taken.has(key);
+  for (const en of entries) if (en.key === key) return true;
+  return false;
+}
+
+/**
+ * offset -> 1-based line, for offsets asked mostly in increasing order. `lineAtOff` is the line
+ * of offset `off`, `nextNl` the first "\n" at or after `off` (-1: none): moving forward counts the
+ * newlines passed, moving back (rare) counts them back. Over a whole walk that is one scan.
+ */
+class Lines {
+  private off = 0;
+  private lineAtOff = 1;
+  private nextNl: number;
+
+  constructor(private readonly text: string) {
+    this.nextNl = text.indexOf('\n');
+  }
+
+  /** 1 + the newlines before `offset`; undefined for -1, "no position". */
+  at(offset: number): number | undefined {
+    if (offset < 0) return undefined;
+    const text = this.text;
+    if (offset >= this.off) {
+      let line = this.lineAtOff;
+      let nl = this.nextNl;
+      while (nl !== -1 && nl < offset) {
+        line++;
+        nl = text.indexOf('\n', nl + 1);
+      }
+      this.nextNl = nl;
+      this.lineAtOff = line;
+    } else {
+      let line = this.lineAtOff;
+      for (let nl = text.lastIndexOf('\n', this.off - 1); nl >= offset; nl = nl === 0 ? -1 : text.lastIndexOf('\n', nl - 1)) line--;
+      this.lineAtOff = line;
+      this.nextNl = text.indexOf('\n', offset);
     }
-    for (const key of Object.keys(value)) {
-      if (!seen.has(key)) entries.push({ key, line, value: locate(undefined, value[key], line) });
+    this.off = offset;
+    return this.lineAtOff;
+  }
+}
+
+/** plainTree's answer for a stream that needs js-yaml's constructor. */
+const BAIL = Symbol('needs the constructor');
+
+const hasProperties = (e: { anchorStart: number; tagStart: number }): boolean => e.anchorStart !== -1 || e.tagStart !== -1;
+
+/**
+ * The tree of a stream that is exactly one document of untagged, unanchored mappings, sequences
+ * and scalars, whose keys are scalars that YAML reads as strings, distinct within each mapping.
+ * For such a stream constructFromEvents cannot fail, and what it builds is what the events say:
+ * each scalar's value by the same CORE_SCHEMA call as here (a plain scalar resolved implicitly,
+ * a quoted or block one its text), each mapping an object with those keys in that order, each
+ * sequence an array. BAIL for anything else (an anchor, alias, tag, complex or non-string key,
+ * a duplicate key, `__proto__`, no document or several): the general path takes those.
+ */
+function plainTree(events: Event[], text: string): YNode | undefined | typeof BAIL {
+  const last = events.length - 1;
+  if (last < 2 || events[0]!.type !== EVENT_ID.DOCUMENT || events[1]!.type === EVENT_ID.POP) return BAIL;
+  const walk = new PlainWalk(events, text);
+  let root: YNode;
+  try {
+    root = walk.node(1);
+  } catch (err) {
+    if (err === BAIL) return BAIL;
+    throw err;
+  }
+  if (walk.next !== last || events[last]!.type !== EVENT_ID.POP) return BAIL; // more than one document
+  return root.kind === 'scalar' && root.value === null ? undefined : root;
+}
+
+/** plainTree's walk; throws BAIL at anything outside its subset. */
+class PlainWalk {
+  /** The next event to read: the document's root. */
+  next = 1;
+  private readonly lines: Lines;
+
+  constructor(
+    private readonly events: Event[],
+    private readonly text: string,
+  ) {
+    this.lines = new Lines(text);
+  }
+
+  /** Plain keys already known to read as strings: a graph repeats the same few. */
+  private readonly stringKeys = new Set<string>();
+
+  private stringKey(key: string): boolean {
+    if (this.stringKeys.has(key)) return true;
+    if (typeof CORE_SCHEMA.resolveImplicitScalarTag(key).value !== 'string') return false;
+    this.stringKeys.add(key);
+    return true;
+  }
+
+  /** The node at `next`, consumed; `fallback` is the line to use when it has no position. */
+  node(fallback: number): YNode {
+    const events = this.events;
+    const e = events[this.next++]!;
+    if (e.type === EVENT_ID.SCALAR) {
+      if (hasProperties(e)) throw BAIL;
+      const text = getScalarValue(this.text, e);
+      const plain = e.style === SCALAR_STYLE.PLAIN;
+      const value = plain ? CORE_SCHEMA.resolveImplicitScalarTag(text).value : text;
+      return { kind: 'scalar', line: this.lines.at(e.valueStart) ?? fallback, value, text, plain };
+    }
+    if (e.type === EVENT_ID.SEQUENCE) {
+      if (hasProperties(e)) throw BAIL;
+      const line = this.lines.at(e.start) ?? fallback;
+      const items: YNode[] = [];
+      while (events[this.next]!.type !== EVENT_ID.POP) items.push(this.node(line));
+      this.next++; // POP
+      return { kind: 'seq', line, items };
+    }
+    if (e.type !== EVENT_ID.MAPPING || hasProperties(e)) throw BAIL; // an alias
+    const line = this.lines.at(e.start) ?? fallback;
+    const entries: YEntry[] = [];
+    let taken: Set<string> | undefined; // made once the map is no longer small
+    for (let k = events[this.next]!; k.type !== EVENT_ID.POP; k = events[this.next]!) {
+      if (k.type !== EVENT_ID.SCALAR || hasProperties(k)) throw BAIL;
+      this.next++;
+      const key = getScalarValue(this.text, k);
+      // The constructor keys the object by String(the key's value): `1`, `~` or `True` as keys
+      // would be renamed. `__proto__` is set specially.
+      if (k.style === SCALAR_STYLE.PLAIN && !this.stringKey(key)) throw BAIL;
+      if (key === '__proto__' || isTaken(entries, taken, key) || events[this.next]!.type === EVENT_ID.POP) throw BAIL;
+      const keyLine = this.lines.at(k.valueStart) ?? line;
+      entries.push({ key, line: keyLine, value: this.node(keyLine) });
+      if (taken) taken.add(key);
+      else if (entries.length > SMALL_MAP) taken = new Set(entries.map((en) => en.key));
+    }
+    this.next++; // POP
+    return { kind: 'map', line, entries };
+  }
+}
+
+/**
+ * One walk over the event stream beside the constructed values. `i` is the next event to read;
+ * each node method consumes exactly the events of one node (a collection up to its POP).
+ * Where the events and the value part (an alias, a key the loader normalised, a tag that made
+ * a list of a mapping), the value wins and the nearest known line stands in.
+ */
+class Walk {
+  private i = 0;
+  private readonly lines: Lines;
+
+  constructor(
+    private readonly events: Event[],
+    private readonly text: string,
+  ) {
+    this.lines = new Lines(text);
+  }
+
+  private lineAt(offset: number): number | undefined {
+    return this.lines.at(offset);
+  }
+
+  /** Index of the event after the DOCUMENT event of document `n`, or -1. */
+  private documentStart(n: number): number {
+    const events = this.events;
+    let seen = 0;
+    for (let j = 0; j < events.length; j++) {
+      if (events[j]!.type !== EVENT_ID.DOCUMENT) continue;
+      if (seen++ === n) return j + 1;
+      this.i = j + 1;
+      this.skip(); // the root, if any (a POP ends an empty document)
+      j = this.i - 1;
+    }
+    return -1;
+  }
+
+  /** The line of document `n`'s root node, if it has one with a position. */
+  documentLine(n: number): number | undefined {
+    const at = this.documentStart(n);
+    const root = at >= 0 ? this.events[at] : undefined;
+    return root === undefined || root.type === EVENT_ID.POP ? undefined : this.lineAt(offsetOf(root));
+  }
+
+  /** Document `n`'s root, with the constructed `value` (line 1 when nothing better is known). */
+  document(n: number, value: unknown): YNode {
+    this.i = this.documentStart(n);
+    const root = this.i >= 0 ? this.events[this.i] : undefined;
+    if (root === undefined || root.type === EVENT_ID.POP) return this.detached(value, 1);
+    return this.node(value, 1);
+  }
+
+  /** Skips the node at `i` (a collection with everything in it). */
+  private skip(): void {
+    const events = this.events;
+    const first = events[this.i++]!.type;
+    if (first !== EVENT_ID.MAPPING && first !== EVENT_ID.SEQUENCE) return;
+    for (let depth = 1; depth > 0 && this.i < events.length; ) {
+      const t = events[this.i++]!.type;
+      if (t === EVENT_ID.MAPPING || t === EVENT_ID.SEQUENCE) depth++;
+      else if (t === EVENT_ID.POP) depth--;
+    }
+  }
+
+  /** The node at `i`, joined with its constructed `value`; `fallback` is the line to use when it has none. */
+  private node(value: unknown, fallback: number): YNode {
+    const e = this.events[this.i]!;
+    const line = this.lineAt(offsetOf(e)) ?? fallback;
+    if (e.type === EVENT_ID.MAPPING && isPlainObject(value)) return this.map(value, line);
+    if (e.type === EVENT_ID.SEQUENCE && Array.isArray(value)) return this.seq(value, line);
+    if (e.type === EVENT_ID.SCALAR && !Array.isArray(value) && !isPlainObject(value)) {
+      this.i++;
+      // Untagged, a string value is the decoded text itself (the core schema's implicit tags
+      // make only null, booleans and numbers): no need to decode it again.
+      const text = typeof value === 'string' && e.tagStart === -1 ? value : getScalarValue(this.text, e);
+      return { kind: 'scalar', line, value, text, plain: e.style === SCALAR_STYLE.PLAIN };
+    }
+    this.skip(); // an alias, or events and value of different shapes
+    return this.detached(value, line);
+  }
+
+  private map(value: Record<string, unknown>, line: number): YMap {
+    const events = this.events;
+    const entries: YEntry[] = [];
+    let taken: Set<string> | undefined; // made once the map is no longer small
+    this.i++; // MAPPING
+    for (let e = events[this.i]!; e.type !== EVENT_ID.POP; e = events[this.i]!) {
+      const key = e.type === EVENT_ID.SCALAR ? getScalarValue(this.text, e) : undefined;
+      const keyLine = this.lineAt(offsetOf(e)) ?? line;
+      this.skip(); // the key
+      if (key === undefined || isTaken(entries, taken, key) || !Object.hasOwn(value, key)) {
+        this.skip(); // its value
+        continue;
+      }
+      entries.push({ key, line: keyLine, value: this.node(value[key], keyLine) });
+      if (taken) taken.add(key);
+      else if (entries.length > SMALL_MAP) taken = new Set(entries.map((en) => en.key));
+    }
+    this.i++; // POP
+    // Keys the events do not show (merged in with `<<`, say), in the value's order. Every entry
+    // so far is a distinct own key, so equal counts mean there are none.
+    let own = 0;
+    for (const key in value) if (Object.hasOwn(value, key)) own++;
+    if (own !== entries.length) {
+      for (const key of Object.keys(value)) {
+        if (!isTaken(entries, taken, key)) entries.push({ key, line, value: this.detached(value[key], line) });
+      }
     }
     return { kind: 'map', line, entries };
   }
-  if (pos?.kind === 'scalar') return { kind: 'scalar', line, value, text: pos.text, plain: pos.plain };
-  return { kind: 'scalar', line, value, text: typeof value === 'string' ? value : String(value), plain: typeof value !== 'string' };
+
+  private seq(value: unknown[], line: number): YSeq {
+    const events = this.events;
+    const items: YNode[] = [];
+    this.i++; // SEQUENCE
+    for (let n = 0; events[this.i]!.type !== EVENT_ID.POP; n++) {
+      if (n < value.length) items.push(this.node(value[n], line));
+      else this.skip();
+    }
+    this.i++; // POP
+    for (let n = items.length; n < value.length; n++) items.push(this.detached(value[n], line));
+    return { kind: 'seq', line, items };
+  }
+
+  /** A value with no events to go by: everything in it gets `line`. */
+  private detached(value: unknown, line: number): YNode {
+    if (Array.isArray(value)) return { kind: 'seq', line, items: value.map((v) => this.detached(v, line)) };
+    if (isPlainObject(value)) {
+      return { kind: 'map', line, entries: Object.keys(value).map((key) => ({ key, line, value: this.detached(value[key], line) })) };
+    }
+    return { kind: 'scalar', line, value, text: typeof value === 'string' ? value : String(value), plain: typeof value !== 'string' };
+  }
 }
