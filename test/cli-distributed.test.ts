@@ -88,6 +88,35 @@ describeEtcd('distributed mode on a real etcd', () => {
     for (const p of [x, y]) expect((await p.waitForExit()).code).toBe(0);
   }, 120_000);
 
+  it('a host exits only when every live host has converged: a fast host waits for a slow one', async () => {
+    const seeds = etcd.clientUrls.join(',');
+    const marker = box.path('slow-done');
+    await writeFile(box.path('fast.yaml'), lines('graph: fast', 'resources:', '  noop:', '    - name: nothing-to-do'));
+    await writeFile(
+      box.path('slow.yaml'),
+      lines('graph: slow', 'resources:', '  exec:', '    - name: slow', `      cmd: sleep 3; touch ${marker}`, '      shell: /bin/sh'),
+    );
+    const slow = startCli(['run', '-f', box.path('slow.yaml'), '--hostname', 'slow', '--seeds', seeds, '-t', '1']);
+    await slow.waitForLog('graph "slow"');
+    const fast = await runCli(['run', '-f', box.path('fast.yaml'), '--hostname', 'fast', '--seeds', seeds, '-t', '1'], { timeoutMs: 60_000 });
+    expect(fast.code, fast.stderr).toBe(0);
+    // The fast host was converged long before; it could only exit once the slow one was too.
+    expect(await readIfExists(marker)).toBe('');
+    expect((await slow.waitForExit(30_000)).code).toBe(0);
+  }, 90_000);
+
+  it('--converged-timeout-no-exit with --converged-status-file records the state and keeps running', async () => {
+    const seeds = etcd.clientUrls.join(',');
+    const status = box.path('converged');
+    const file = box.path('watched');
+    await writeFile(box.path('s.yaml'), lines('graph: s', 'resources:', '  file:', '    - name: w', `      path: ${file}`, '      content: "x\\n"'));
+    const p = startCli(['run', '-f', box.path('s.yaml'), '--seeds', seeds, '-t', '1', '--converged-timeout-no-exit', '--converged-status-file', status]);
+    await p.waitFor(async () => (await readIfExists(status)) === 'true\n', 'the status file to say true', { timeoutMs: 30_000 });
+    expect(p.alive).toBe(true);
+    p.signal('SIGINT');
+    expect((await p.waitForExit()).code).toBe(0);
+  }, 90_000);
+
   it('etcd unreachable at start-up is a clear error after a bounded wait, and nothing is applied', async () => {
     await writeFile(box.path('u.yaml'), hostGraph(box.dir, 'u'));
     const r = await runCli(['run', '-f', box.path('u.yaml'), '--seeds', 'http://127.0.0.1:9', '-t', '0'], { timeoutMs: 60_000 });

@@ -106,7 +106,7 @@ async function checkedSpec(file: string, opts: Parameters<typeof assembleGraphs>
 async function connectWorld(opts: MainOptions): Promise<World> {
   if (opts.seeds.length === 0) return memoryWorld(opts.hostname);
   const { connectEtcdWorld } = await import('../world/etcd.js');
-  return connectEtcdWorld({ host: opts.hostname, seeds: opts.seeds, log: opts.log.child('world'), startupTimeoutMs: WORLD_STARTUP_MS });
+  return connectEtcdWorld({ host: opts.hostname, seeds: opts.seeds, log: opts.log, startupTimeoutMs: WORLD_STARTUP_MS });
 }
 
 async function closeWithin(world: World, ms: number, log: Logger): Promise<void> {
