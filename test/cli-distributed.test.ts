@@ -117,6 +117,27 @@ describeEtcd('distributed mode on a real etcd', () => {
     expect((await p.waitForExit()).code).toBe(0);
   }, 90_000);
 
+  it('an etcd outage while running: the local graph keeps repairing, the outage is reported, and it resynchronises', async () => {
+    const seeds = etcd.clientUrls.join(',');
+    await writeFile(box.path('o.yaml'), hostGraph(box.dir, 'o'));
+    const p = startCli(['run', '-f', box.path('o.yaml'), '--hostname', 'outage', '--seeds', seeds]);
+    const collected = box.path('o', 'f3o');
+    await p.waitFor(async () => (await readIfExists(collected)) === 'motd from o\n', 'the collected f3o');
+
+    await etcd.members[0]!.kill();
+    await p.waitForLog(/etcd .*(down|unreachable|lost)|outage/i, { timeoutMs: 30_000 });
+    // Local work goes on, on the last known collected resources too.
+    await writeFile(box.path('o', 'f1o'), 'drift\n');
+    await writeFile(collected, 'drift\n');
+    await p.waitFor(async () => (await readIfExists(box.path('o', 'f1o'))) === 'i am f1\n', 'f1o repaired during the outage');
+    await p.waitFor(async () => (await readIfExists(collected)) === 'motd from o\n', 'f3o repaired during the outage');
+
+    etcd.members[0]!.start();
+    await p.waitForLog('etcd is back: resynchronised', { timeoutMs: 60_000 });
+    p.signal('SIGINT');
+    expect((await p.waitForExit()).code).toBe(0);
+  }, 120_000);
+
   it('etcd unreachable at start-up is a clear error after a bounded wait, and nothing is applied', async () => {
     await writeFile(box.path('u.yaml'), hostGraph(box.dir, 'u'));
     const r = await runCli(['run', '-f', box.path('u.yaml'), '--seeds', 'http://127.0.0.1:9', '-t', '0'], { timeoutMs: 60_000 });
