@@ -1,6 +1,7 @@
 // Automatic edges: a resource that wants an identity another resource provides comes after it.
 import type { AutoEdges, Resource } from '../resources/resource.js';
 import type { GraphEdge } from './graph.js';
+import { pushTo } from '../util/multimap.js';
 
 /**
  * For each resource with autoedge on, each group of wanted identities yields at most one
@@ -16,7 +17,7 @@ export function autoEdges(resources: ReadonlyMap<string, Resource>): GraphEdge[]
     if (!r.meta.autoedge || !r.autoEdges) continue;
     const own = r.autoEdges();
     ids.set(key, own);
-    for (const id of own.provides) providers.set(id, [...(providers.get(id) ?? []), key]);
+    for (const id of own.provides) pushTo(providers, id, key);
   }
   const edges: GraphEdge[] = [];
   for (const [key, own] of ids) {

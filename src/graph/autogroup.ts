@@ -4,6 +4,7 @@ import type { Registry } from '../resources/registry.js';
 import type { Resource, ResourceEnv } from '../resources/resource.js';
 import type { GraphEdge } from './graph.js';
 import { reaches } from './reach.js';
+import { pushTo } from '../util/multimap.js';
 
 export interface Grouped {
   resources: Map<string, Resource>;
@@ -26,7 +27,7 @@ export function autoGroup(resources: Map<string, Resource>, edges: GraphEdge[], 
     const gk = r.meta.autogroup && registry.get(r.kind)?.group ? r.groupKey?.() : undefined;
     if (gk === undefined) continue;
     const bucket = `${r.kind}\0${gk}`;
-    buckets.set(bucket, [...(buckets.get(bucket) ?? []), key]);
+    pushTo(buckets, bucket, key);
   }
   for (const members of buckets.values()) {
     const open: string[] = []; // group ids of this bucket
@@ -49,7 +50,7 @@ function connected(a: string, b: string, edges: GraphEdge[], owner: Map<string, 
   const next = new Map<string, string[]>();
   for (const e of edges) {
     const [f, t] = [owner.get(e.from)!, owner.get(e.to)!];
-    if (f !== t) next.set(f, [...(next.get(f) ?? []), t]);
+    if (f !== t) pushTo(next, f, t);
   }
   const succ = (n: string) => next.get(n) ?? [];
   const bg = owner.get(b)!;

@@ -5,6 +5,7 @@ import { autoEdges } from './autoedges.js';
 import { autoGroup } from './autogroup.js';
 import { type GraphSpec, type SourcePos, refKey } from './spec.js';
 import { toposort } from './toposort.js';
+import { pushTo } from '../util/multimap.js';
 
 export interface GraphEdge {
   from: string; // vertex key, kind[name]
@@ -66,7 +67,7 @@ function dedupe(edges: GraphEdge[]): GraphEdge[] {
 
 function orderOrThrow(resources: Map<string, Resource>, edges: GraphEdge[], spec: GraphSpec): string[] {
   const children = new Map<string, string[]>();
-  for (const e of edges) children.set(e.from, [...(children.get(e.from) ?? []), e.to]);
+  for (const e of edges) pushTo(children, e.from, e.to);
   const result = toposort(resources.keys(), children);
   if ('order' in result) return result.order;
   const { cycle } = result;
