@@ -41,7 +41,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
   const { log } = opts;
   const registry = defaultRegistry();
   const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: asyncScheduler };
-  const build = (spec: GraphSpec) => buildGraph(spec, registry, env);
+  const build = memoLast((spec: GraphSpec) => buildGraph(spec, registry, env));
 
   let specs$: Observable<SpecEvent> = EMPTY;
   if (opts.file) {
@@ -101,6 +101,18 @@ async function checkedSpec(file: string, opts: Parameters<typeof assembleGraphs>
   } catch (e) {
     return e as Error;
   }
+}
+
+/**
+ * The last result of `fn`, reused for the same argument: the graph built to validate the file
+ * at start-up is the one the engine then runs (10 000 resources take a while to build).
+ */
+function memoLast<A extends object, R>(fn: (a: A) => R): (a: A) => R {
+  let last: { arg: A; result: R } | undefined;
+  return (arg) => {
+    if (last?.arg !== arg) last = { arg, result: fn(arg) };
+    return last.result;
+  };
 }
 
 async function connectWorld(opts: MainOptions): Promise<World> {

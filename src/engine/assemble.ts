@@ -42,7 +42,12 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
       const { local, exported } = splitExports(ev.spec);
       const taken = new Set(local.map(refKey));
       const graphs$ = collect(ev.spec, opts).pipe(
-        map((list) => ({ ...ev.spec, resources: [...local, ...collectedSpecs(list, ev.spec.collect, opts.registry, taken, opts.log)] })),
+        map((list) => {
+          const extra = collectedSpecs(list, ev.spec.collect, opts.registry, taken, opts.log);
+          // The file's own spec object when nothing was added or taken out: a build memoised
+          // on it (the CLI's validation build) is reused.
+          return extra.length === 0 && exported.length === 0 ? ev.spec : { ...ev.spec, resources: [...local, ...extra] };
+        }),
         switchMap((spec, i) => {
           const prepare$ = prepared(spec, opts);
           if (!prepare$) return of(build(spec, opts));
@@ -108,7 +113,7 @@ function build(spec: GraphSpec, opts: AssembleOptions): GraphEvent {
   const names = new Set(spec.resources.map(refKey));
   const edges = spec.edges.filter((e) => names.has(refKey(e.from)) && names.has(refKey(e.to)));
   try {
-    return { kind: 'graph', graph: opts.build({ ...spec, edges }) };
+    return { kind: 'graph', graph: opts.build(edges.length === spec.edges.length ? spec : { ...spec, edges }) };
   } catch (error) {
     return { kind: 'error', error: error as Error };
   }
