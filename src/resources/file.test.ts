@@ -1,5 +1,5 @@
 // The file resource against real files in a fresh temporary directory per test.
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { asyncScheduler, firstValueFrom } from 'rxjs';
 import * as fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -7,8 +7,26 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMeta } from '../graph/spec.js';
 import { memoryLogger } from '../util/logger.js';
-import { fileKind } from './file.js';
+import { FILE_CHECKS_IN_FLIGHT, fileKind } from './file.js';
 import type { Resource } from './resource.js';
+
+// Every readFile of the file resource, and how many run at once: the verified cache must skip
+// reads (and only when sound), and the kind bounds its checks in flight.
+const io = vi.hoisted(() => ({ reads: [] as string[], inFlight: 0, maxInFlight: 0 }));
+vi.mock('./file/fs-steps.js', async (importOriginal) => {
+  const steps = await importOriginal<typeof import('./file/fs-steps.js')>();
+  const original = steps.readFile as (...args: unknown[]) => Promise<unknown>;
+  const readFile = async (...args: unknown[]): Promise<unknown> => {
+    io.reads.push(String(args[0]));
+    io.maxInFlight = Math.max(io.maxInFlight, ++io.inFlight);
+    try {
+      return await original(...args);
+    } finally {
+      io.inFlight--;
+    }
+  };
+  return { ...steps, readFile };
+});
 
 /** Log lines without the `file[name]: ` subject, which every line of one resource shares. */
 const messages = (log: { lines: string[] }): string[] => log.lines.map((l) => l.replace(/ file\[[^\]]*\]: /, ' '));
@@ -248,6 +266,130 @@ describe('file: checkApply on a file', () => {
     expect(await apply(file({ path: p, content: 'x', force: true }))).toBe(false);
     expect(fs.lstatSync(p).isFile()).toBe(true);
     expect(fs.readFileSync(join(tmp, 'target'), 'utf8')).toBe('target');
+  });
+});
+
+describe('file: the verified cache', () => {
+  const readsOf = (p: string) => io.reads.filter((r) => r === p).length;
+  /** Waits until a change to `p` is older than the cache's margin (100 ms; 3 s if its times have no sub-second digits). */
+  const settle = (p: string) => {
+    const coarse = fs.statSync(p, { bigint: true }).ctimeNs % 1_000_000_000n === 0n;
+    return new Promise((resolve) => setTimeout(resolve, coarse ? 3_100 : 150));
+  };
+
+  beforeEach(() => {
+    io.reads.length = 0;
+  });
+
+  it('reads a file once, then trusts its unchanged lstat identity', async () => {
+    const p = join(tmp, 'f');
+    fs.writeFileSync(p, 'hello\n');
+    await settle(p);
+    const r = file({ path: p, content: 'hello\n' });
+    expect(await check(r)).toBe(true);
+    expect(readsOf(p)).toBe(1);
+    expect(await check(r)).toBe(true);
+    expect(await apply(r)).toBe(true);
+    expect(readsOf(p)).toBe(1);
+  });
+
+  it('sees a change of the same length made by someone else, in place or by rename', async () => {
+    const p = join(tmp, 'f');
+    fs.writeFileSync(p, 'hello\n');
+    await settle(p);
+    const r = file({ path: p, content: 'hello\n' });
+    expect(await check(r)).toBe(true);
+    fs.writeFileSync(p, 'HELLO\n'); // same inode, same size
+    expect(await check(r)).toBe(false);
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('hello\n');
+
+    await settle(p);
+    expect(await check(r)).toBe(true);
+    const fd = fs.openSync(p, 'r+'); // one byte, in place, no truncation
+    fs.writeSync(fd, 'j', 0);
+    fs.closeSync(fd);
+    expect(await check(r)).toBe(false);
+    expect(await apply(r)).toBe(false);
+
+    await settle(p);
+    expect(await check(r)).toBe(true);
+    fs.writeFileSync(join(tmp, 'other'), 'jello\n');
+    fs.renameSync(join(tmp, 'other'), p);
+    expect(await check(r)).toBe(false);
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('hello\n');
+  });
+
+  it('sees a chmod: as a wrong mode when it manages the mode, by reading again when it does not', async () => {
+    const p = join(tmp, 'f');
+    fs.writeFileSync(p, 'x', { mode: 0o640 });
+    fs.chmodSync(p, 0o640);
+    await settle(p);
+    const managed = file({ path: p, content: 'x', mode: '0640' });
+    expect(await check(managed)).toBe(true);
+    expect(await check(managed)).toBe(true);
+    expect(readsOf(p)).toBe(1);
+    fs.chmodSync(p, 0o600);
+    expect(await check(managed)).toBe(false);
+    expect(await apply(managed)).toBe(false);
+    expect(modeOf(p)).toBe(0o640);
+
+    await settle(p);
+    io.reads.length = 0;
+    const unmanaged = file({ path: p, content: 'x' });
+    expect(await check(unmanaged)).toBe(true);
+    expect(await check(unmanaged)).toBe(true);
+    expect(readsOf(p)).toBe(1);
+    fs.chmodSync(p, 0o600); // a new ctime: the content is read again
+    expect(await check(unmanaged)).toBe(true);
+    expect(readsOf(p)).toBe(2);
+  });
+
+  it('does not trust a file it has just written, or one changed within the margin', async () => {
+    const p = join(tmp, 'f');
+    const r = file({ path: p, content: 'new\n' });
+    expect(await apply(r)).toBe(false);
+    expect(await check(r)).toBe(true);
+    expect(await check(r)).toBe(true);
+    expect(readsOf(p)).toBe(2); // same-tick writes by others would keep the identity: read each time
+    fs.writeFileSync(p, 'NEW\n');
+    expect(await check(r)).toBe(false); // and so sees this one
+    expect(await apply(r)).toBe(false);
+    expect(readsOf(p)).toBe(4);
+    await settle(p);
+    expect(await check(r)).toBe(true);
+    expect(await check(r)).toBe(true);
+    expect(readsOf(p)).toBe(5);
+  });
+
+  it('compares again when the wanted content changes (a source rewritten to the same length)', async () => {
+    const src = join(tmp, 'src');
+    const p = join(tmp, 'f');
+    fs.writeFileSync(src, 'one\n');
+    fs.writeFileSync(p, 'one\n');
+    await settle(p);
+    const r = file({ path: p, source: src });
+    expect(await check(r)).toBe(true);
+    expect(await check(r)).toBe(true);
+    expect(readsOf(p)).toBe(1);
+    fs.writeFileSync(src, 'two\n');
+    expect(await check(r)).toBe(false);
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('two\n');
+  });
+});
+
+describe('file: checks in flight', () => {
+  it(`runs at most ${FILE_CHECKS_IN_FLIGHT} file checks at once, over all file resources`, async () => {
+    const n = FILE_CHECKS_IN_FLIGHT * 4;
+    const paths = Array.from({ length: n }, (_, i) => join(tmp, `f${i}`));
+    for (const p of paths) fs.writeFileSync(p, `i am ${p}\n`);
+    io.maxInFlight = 0;
+    const results = await Promise.all(paths.map((p) => check(file({ path: p, content: `i am ${p}\n` }))));
+    expect(results.every(Boolean)).toBe(true);
+    expect(io.maxInFlight).toBeGreaterThan(1);
+    expect(io.maxInFlight).toBeLessThanOrEqual(FILE_CHECKS_IN_FLIGHT);
   });
 });
 

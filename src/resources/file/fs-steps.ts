@@ -1,7 +1,7 @@
 // File-system helpers shared by the file resource's parts: promisified calls, failures that
 // name the resource's path and what was being done, and lstat that tells "nothing there".
 import * as fs from 'node:fs';
-import type { Stats } from 'node:fs';
+import type { BigIntStats, Stats } from 'node:fs';
 import { promisify } from 'node:util';
 
 // The callback API, promisified: on 10 000 small files fs/promises' readFile (FileHandle based,
@@ -39,7 +39,21 @@ export async function lstatOrMissing(path: string): Promise<Stats | undefined> {
   }
 }
 
-export const kindOf = (st: Stats): string =>
+/** lstatOrMissing with bigint fields: the times to the nanosecond (`mtimeNs`, `ctimeNs`). */
+export function lstatBigOrMissing(path: string): Promise<BigIntStats | undefined> {
+  return new Promise((resolve, reject) =>
+    fs.lstat(path, { bigint: true }, (err, st) => {
+      if (!err) resolve(st);
+      else if (err.code === 'ENOENT' || err.code === 'ENOTDIR') resolve(undefined);
+      else reject(err);
+    }),
+  );
+}
+
+/** What kindOf needs: Stats and BigIntStats both have it. */
+type Typed = Pick<Stats, 'isDirectory' | 'isSymbolicLink' | 'isFile'>;
+
+export const kindOf = (st: Typed): string =>
   st.isDirectory() ? 'a directory' : st.isSymbolicLink() ? 'a symlink' : st.isFile() ? 'a regular file' : 'a special file';
 
 export const octal = (mode: number): string => '0' + mode.toString(8).padStart(3, '0');
