@@ -24,12 +24,19 @@ import { type MonoTypeOperatorFunction, Observable } from 'rxjs';
 export function semaphore<T = unknown>(permits: number): MonoTypeOperatorFunction<T> {
   if (!Number.isInteger(permits) || permits < 1) throw new RangeError(`semaphore: permits must be a positive integer, got ${permits}`);
   let free = permits;
-  const waiting: Array<() => void> = [];
+  // A FIFO with a moving head: O(1) to hand a permit on, even with 10 000 waiting (shift() is
+  // O(n)). A waiter that leaves is only marked, and skipped when its turn comes.
+  let waiting: Array<{ start: () => void; gone: boolean }> = [];
+  let head = 0;
 
   const release = (): void => {
-    const next = waiting.shift();
-    if (next) next();
-    else free++;
+    while (head < waiting.length) {
+      const next = waiting[head++]!;
+      if (!next.gone) return next.start();
+    }
+    waiting = [];
+    head = 0;
+    free++;
   };
 
   return (source) =>
@@ -39,16 +46,16 @@ export function semaphore<T = unknown>(permits: number): MonoTypeOperatorFunctio
         holding = true;
         subscriber.add(source.subscribe(subscriber));
       };
+      const entry = { start, gone: false };
       if (free > 0) {
         free--;
         start();
       } else {
-        waiting.push(start);
+        waiting.push(entry);
       }
       return () => {
-        if (holding) return release();
-        const i = waiting.indexOf(start);
-        if (i >= 0) waiting.splice(i, 1);
+        if (holding) release();
+        else entry.gone = true;
       };
     });
 }
