@@ -145,7 +145,9 @@ describeSandbox('svc on a real systemd', {}, () => {
   });
 
   it("manages the user's own services on the session bus (session: true)", async (ctx) => {
-    // systemd --user for root, inside the sandbox; its bus is reachable from here through /proc.
+    // The user instance is started by the SANDBOX's systemd (`systemctl start user@0.service`
+    // run inside it through the sandbox script), never on the host; its bus is reachable from
+    // here through /proc.
     // The user bus comes from dbus-user-session (its dbus.socket for systemd --user).
     if (!existsSync('/usr/lib/systemd/user/dbus.socket')) {
       const why = 'dbus-user-session is not installed (no user bus for systemd --user)';
