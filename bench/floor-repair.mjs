@@ -6,38 +6,9 @@
 // one more run if events arrived meanwhile. Runs until SIGTERM/SIGINT.
 //   node bench/floor-repair.mjs DIR N
 import * as fs from 'node:fs';
-import { promisify } from 'node:util';
-import { join } from 'node:path';
+import { dirAndCount, ensure } from './lib/floor-check.mjs';
 
-// The callback API, promisified, as rxmgmt's file resource does (fs/promises' FileHandle-based
-// readFile makes several thread-pool round trips per file and is several times slower).
-const lstat = promisify(fs.lstat);
-const readFile = promisify(fs.readFile);
-const writeFile = promisify(fs.writeFile);
-const rename = promisify(fs.rename);
-
-const [dir, nArg] = process.argv.slice(2);
-const n = Number(nArg);
-if (!dir || !Number.isInteger(n) || n < 0) {
-  process.stderr.write('usage: node bench/floor-repair.mjs DIR N\n');
-  process.exit(2);
-}
-
-let temps = 0;
-async function ensure(i) {
-  const path = join(dir, `f${i}`);
-  const want = Buffer.from(`i am f${i}\n`);
-  let st;
-  try {
-    st = await lstat(path);
-  } catch (err) {
-    if (err.code !== 'ENOENT') throw err;
-  }
-  if (st?.isFile() && st.size === want.length && (await readFile(path)).equals(want)) return;
-  const temp = join(dir, `.f${i}.floor-${process.pid}-${++temps}`);
-  await writeFile(temp, want, { flag: 'wx' });
-  await rename(temp, path);
-}
+const { dir, n } = dirAndCount('floor-repair.mjs');
 
 const running = new Uint8Array(n);
 const again = new Uint8Array(n);
@@ -47,7 +18,7 @@ function poke(i) {
     return;
   }
   running[i] = 1;
-  ensure(i)
+  ensure(dir, i)
     .catch((err) => process.stderr.write(`floor: f${i}: ${err.message}\n`))
     .finally(() => {
       running[i] = 0;
