@@ -103,7 +103,7 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
     return race(converged$, maxRuntime$, stopped$).pipe(
       take(1),
       switchMap((reason) => {
-        opts.log.info(`${reason === 'converged' ? 'converged' : reason}: draining`);
+        opts.log.info(`${reason}: draining`);
         graphsSub.unsubscribe();
         loaderIdle$.next(true);
         return engine.drain().pipe(map(() => report(reason, engine)));
@@ -118,9 +118,7 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
 
 /** Emits once, when this host (or, with a fleet, every host) has converged; never with noExit. */
 function convergedExit(engine: Engine, opts: RunOptions): Observable<StopReason> {
-  const ms = opts.convergedTimeout * 1000;
-  if (!opts.fleet && !opts.onConvergedState) return opts.noExit ? NEVER : engine.converged(ms).pipe(map((): StopReason => 'converged'));
-  const local$ = engine.convergedState(ms).pipe(
+  const local$ = engine.convergedState(opts.convergedTimeout * 1000).pipe(
     tap((c) => opts.onConvergedState?.(c)),
     share(),
   );
