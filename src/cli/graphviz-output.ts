@@ -4,6 +4,7 @@ import type { Graph } from '../graph/graph.js';
 import { toDot } from '../graph/graphviz.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
+import { Serial } from '../util/serial.js';
 
 export const graphvizFilters = ['dot', 'neato', 'twopi', 'circo', 'fdp'] as const;
 export type GraphvizFilter = (typeof graphvizFilters)[number];
@@ -17,7 +18,7 @@ export interface GraphvizWriter {
 
 export function graphvizWriter(file: string, filter: GraphvizFilter | undefined, log: Logger): GraphvizWriter {
   let missingSaid = false;
-  let last: Promise<void> = Promise.resolve();
+  const writes = new Serial();
 
   const render = (): Promise<void> =>
     new Promise((done) => {
@@ -37,11 +38,14 @@ export function graphvizWriter(file: string, filter: GraphvizFilter | undefined,
   return {
     write(graph) {
       const dot = toDot(graph);
-      last = last
-        .then(() => writeFileAtomic(file, dot))
-        .then(() => (filter ? render() : undefined))
-        .catch((e: Error) => log.error(`graphviz: cannot write ${file}: ${e.message}`));
+      writes.run(
+        async () => {
+          await writeFileAtomic(file, dot);
+          if (filter) await render();
+        },
+        (e) => log.error(`graphviz: cannot write ${file}: ${e.message}`),
+      );
     },
-    flushed: () => last,
+    flushed: () => writes.flushed(),
   };
 }
