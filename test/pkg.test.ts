@@ -61,14 +61,13 @@ function fetchDebs(dir: string): void {
 
 describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
   let sb: Sandbox;
-  let savedBus: string | undefined;
+  let restoreBus: (() => void) | undefined;
   const subs: Subscription[] = [];
   const installed = async (name: string) => (await sb.exec(['dpkg-query', '-W', '-f=${Status}', name])).stdout.includes('install ok installed');
 
   beforeAll(async () => {
     sb = await Sandbox.start();
-    savedBus = process.env.DBUS_SYSTEM_BUS_ADDRESS;
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = sb.busAddress;
+    restoreBus = sb.useAsSystemBus();
     const repo = join(sb.bind, 'repo');
     mkdirSync(repo);
     fetchDebs(repo);
@@ -87,8 +86,7 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
 
   afterAll(async () => {
     for (const s of subs) s.unsubscribe();
-    if (savedBus === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
-    else process.env.DBUS_SYSTEM_BUS_ADDRESS = savedBus;
+    restoreBus?.();
     await sb?.stop();
   }, 120_000);
 

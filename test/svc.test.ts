@@ -31,7 +31,7 @@ const check = (r: Resource, apply = true, refresh = false) => firstValueFrom(r.c
 
 describeSandbox('svc on a real systemd', {}, () => {
   let sb: Sandbox;
-  let savedBus: string | undefined;
+  let restoreBus: (() => void) | undefined;
   const subs: Subscription[] = [];
 
   const unitDir = () => join(sb.root, 'etc/systemd/system');
@@ -41,8 +41,7 @@ describeSandbox('svc on a real systemd', {}, () => {
 
   beforeAll(async () => {
     sb = await Sandbox.start();
-    savedBus = process.env.DBUS_SYSTEM_BUS_ADDRESS;
-    process.env.DBUS_SYSTEM_BUS_ADDRESS = sb.busAddress;
+    restoreBus = sb.useAsSystemBus();
     writeUnit('rx-sleep.service', '[Unit]\nDescription=rxmgmt test\n[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n');
     writeUnit('rx-fail.service', '[Service]\nType=oneshot\nExecStart=/bin/false\n');
     writeUnit('rx-slow.service', '[Service]\nExecStartPre=/bin/sleep 2\nExecStart=/bin/sleep infinity\n');
@@ -52,8 +51,7 @@ describeSandbox('svc on a real systemd', {}, () => {
 
   afterAll(async () => {
     for (const s of subs) s.unsubscribe();
-    if (savedBus === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
-    else process.env.DBUS_SYSTEM_BUS_ADDRESS = savedBus;
+    restoreBus?.();
     await sb?.stop();
   }, 120_000);
 

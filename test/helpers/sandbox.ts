@@ -153,6 +153,16 @@ export class Sandbox {
     return new Sandbox(state, bind, pid1);
   }
 
+  /** Points this process's system bus (DBUS_SYSTEM_BUS_ADDRESS) at the sandbox; returns the undo. */
+  useAsSystemBus(): () => void {
+    const saved = process.env.DBUS_SYSTEM_BUS_ADDRESS;
+    process.env.DBUS_SYSTEM_BUS_ADDRESS = this.busAddress;
+    return () => {
+      if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
+      else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
+    };
+  }
+
   /** Runs a command inside the sandbox (cwd: the bind dir). */
   exec(cmd: string[], timeoutMs = 120_000): Promise<ExecResult> {
     return run('bash', [sandboxScript, 'exec', ...cmd], { cwd: this.bind, env: Sandbox.env(this.state, this.bind), timeoutMs });
