@@ -123,7 +123,7 @@ export class Engine {
     }
     for (const [key, v] of vertices) {
       const want = incoming.get(key) ?? [];
-      if (!sameEdges(v.parents$.value, want)) v.parents$.next(want);
+      if (!sameEdges(v.parents, want)) v.setParents(want);
     }
   }
 }

@@ -2,14 +2,11 @@
 // and coalesced into one CheckApply at a time.
 import {
   BehaviorSubject,
-  EMPTY,
   type MonoTypeOperatorFunction,
-  type Observable,
-  ReplaySubject,
+  Observable,
   type SchedulerLike,
   Subject,
-  Subscription,
-  catchError,
+  type Subscription,
   concatMap,
   defer,
   distinctUntilChanged,
@@ -17,13 +14,10 @@ import {
   from,
   interval,
   map,
-  merge,
   of,
   race,
   repeat,
   retry,
-  switchMap,
-  takeUntil,
   tap,
   throwError,
   timer,
@@ -49,7 +43,6 @@ export type VertexState = 'pending' | 'running' | 'retrying' | 'ok' | 'failed';
 export interface Trigger {
   refresh: boolean;
 }
-const foldTriggers = (a: Trigger, b: Trigger): Trigger => ({ refresh: a.refresh || b.refresh });
 
 export interface InEdge {
   from: Vertex;
@@ -65,18 +58,16 @@ export interface VertexContext {
   semaphores: SemaphoreTable;
 }
 
+/** The two triggers there are, shared: triggers carry no other data. */
+const PLAIN: Trigger = { refresh: false };
+const REFRESH: Trigger = { refresh: true };
+const foldTriggers = (a: Trigger, b: Trigger): Trigger => (a.refresh || b.refresh ? REFRESH : PLAIN);
+
 export class Vertex {
   readonly key: string;
   readonly state$ = new BehaviorSubject<VertexState>('pending');
-  /** `state === 'ok'`, without repeats: what a child's gate listens to. */
-  readonly ok$: Observable<boolean> = this.state$.pipe(
-    map((s) => s === 'ok'),
-    distinctUntilChanged(),
-  );
   /** Emits after a run that changed something: the children's cue to re-run. */
   readonly changed$ = new Subject<void>();
-  /** The incoming edges; a graph swap rewires a vertex by emitting a new list. */
-  readonly parents$ = new BehaviorSubject<readonly InEdge[]>([]);
   /** True when every parent has succeeded since its latest event. */
   readonly ready$ = new BehaviorSubject<boolean>(true);
   /** Idle for the converger: OK, out of retries, or held behind a parent that is not OK. */
@@ -90,15 +81,29 @@ export class Vertex {
   wouldChange = false;
 
   private readonly log: Logger;
-  private readonly stopWatching$ = new ReplaySubject<void>(1);
-  /** Everything this vertex subscribed to; one unsubscribe stops it. */
-  private readonly subscription = new Subscription();
+  /**
+   * Every stream is made only when it is needed and subscribed once with a plain observer:
+   * a graph of 10 000 vertices pays per vertex for what each one actually uses.
+   */
+  private okStream?: Observable<boolean>;
+  private stop$?: Subject<void>;
+  private stopped = false;
+  private edges: readonly InEdge[] = [];
+  /** Follows the parents: their state feeds `ready$`, their changes poke this vertex. */
+  private parentLinks?: Subscription;
+  /** The resource's watch, until stopWatching. */
+  private watching?: Subscription;
+  /** The run pipeline: triggers, gated on the parents, coalesced into runs. */
+  private pipeline?: Subscription;
+  /** Feeds the run pipeline once started; before that, triggers fold into `early`. */
+  private emit?: (t: Trigger) => void;
+  private early: Trigger = PLAIN;
   /** Triggers seen so far; a run that started before the latest one cannot make us OK. */
   private triggers = 0;
   /** A refresh whose run failed is kept for the next run. */
   private owedRefresh = false;
   /** Semaphores then rate limit, innermost first, shared by every attempt of this vertex. */
-  private readonly guards: MonoTypeOperatorFunction<boolean>[];
+  private readonly guards: readonly MonoTypeOperatorFunction<boolean>[];
 
   constructor(
     readonly resource: Resource,
@@ -107,17 +112,43 @@ export class Vertex {
     this.key = `${resource.kind}[${resource.name}]`;
     this.log = ctx.log.child(this.key);
     const { limit, burst, sema } = resource.meta;
-    this.guards = ctx.semaphores.guards(sema);
-    if (limit > 0) this.guards.push(rateLimit(limit, burst, ctx.scheduler));
-    // One subscription keeps `ready$` current as parents change state or edges are rewired.
-    this.subscription.add(
-      this.parents$
-        .pipe(switchMap((edges) => (edges.length === 0 ? of(true) : from(edges.map((e) => e.from.ok$)).pipe(allTrue()))))
-        .subscribe((ready) => {
-          if (ready !== this.ready$.value) this.ready$.next(ready);
-          this.updateIdle();
-        }),
-    );
+    const guards = ctx.semaphores.guards(sema);
+    this.guards = limit > 0 ? [...guards, rateLimit(limit, burst, ctx.scheduler)] : guards;
+  }
+
+  /** `state === 'ok'`, without repeats: what a child's gate listens to. */
+  get ok$(): Observable<boolean> {
+    return (this.okStream ??= this.state$.pipe(
+      map((s) => s === 'ok'),
+      distinctUntilChanged(),
+    ));
+  }
+
+  /** The incoming edges. */
+  get parents(): readonly InEdge[] {
+    return this.edges;
+  }
+
+  /**
+   * Rewires the incoming edges (at start and on a graph swap): `ready$` follows the new
+   * parents' state at once, and only the new parents' changes poke this vertex.
+   */
+  setParents(edges: readonly InEdge[]): void {
+    this.edges = edges;
+    this.parentLinks?.unsubscribe();
+    this.parentLinks = undefined;
+    if (edges.length === 0) {
+      this.setReady(true);
+      return;
+    }
+    const links = from(edges.map((e) => e.from.ok$))
+      .pipe(allTrue())
+      .subscribe((ready) => this.setReady(ready));
+    for (const e of edges) {
+      const t = e.notify ? REFRESH : PLAIN;
+      links.add(e.from.changed$.subscribe(() => this.trigger(t)));
+    }
+    this.parentLinks = links;
   }
 
   get state(): VertexState {
@@ -126,25 +157,32 @@ export class Vertex {
 
   /** Starts watching and runs the first check. */
   start(): void {
-    const pokes$ = this.parents$.pipe(
-      switchMap((edges) => merge(...edges.map((e) => e.from.changed$.pipe(map(() => ({ refresh: e.notify })))))),
-    );
-    this.subscription.add(
-      merge(of({ refresh: false }), this.watchTriggers(), pokes$)
-        .pipe(
-          tap(() => this.onTrigger()),
-          // Triggers held behind the parents fold into one; `run` gates again because a trailing
-          // run queued by `coalesce` must also wait if a parent got a new event meanwhile.
-          gate(this.ready$, foldTriggers),
-          coalesce((t) => this.run(t), foldTriggers),
-        )
-        .subscribe(),
-    );
+    if (this.pipeline) return;
+    const triggers$ = new Observable<Trigger>((subscriber) => {
+      this.emit = (t) => subscriber.next(t);
+      return () => (this.emit = undefined);
+    });
+    this.pipeline = triggers$
+      .pipe(
+        // Triggers held behind the parents fold into one; `run` gates again because a trailing
+        // run queued by `coalesce` must also wait if a parent got a new event meanwhile.
+        gate(this.ready$, foldTriggers),
+        coalesce((t) => this.run(t), foldTriggers),
+      )
+      .subscribe();
+    // The first check, carrying any notify that arrived before the start.
+    const first = this.early;
+    this.early = PLAIN;
+    this.trigger(first);
+    if (!this.stopped) this.watching = this.watchResource();
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
   stopWatching(): void {
-    this.stopWatching$.next();
+    this.stopped = true;
+    this.watching?.unsubscribe();
+    this.watching = undefined;
+    this.stop$?.next();
   }
 
   /**
@@ -157,7 +195,7 @@ export class Vertex {
       first((s) => s !== 'running'),
       tap(() => {
         this.dispose();
-        for (const s of [this.parents$, this.changed$, this.state$, this.ready$, this.idle$]) s.complete();
+        for (const s of [this.changed$, this.state$, this.ready$, this.idle$]) s.complete();
       }),
       map(() => undefined),
     );
@@ -166,11 +204,17 @@ export class Vertex {
   /** Stops everything at once, completing nothing: for the end of the whole engine. */
   dispose(): void {
     this.stopWatching();
-    this.subscription.unsubscribe();
+    this.parentLinks?.unsubscribe();
+    this.pipeline?.unsubscribe();
   }
 
   private setState(state: VertexState): void {
     this.state$.next(state);
+    this.updateIdle();
+  }
+
+  private setReady(ready: boolean): void {
+    if (ready !== this.ready$.value && !this.ready$.closed) this.ready$.next(ready);
     this.updateIdle();
   }
 
@@ -180,12 +224,24 @@ export class Vertex {
     if (idle !== this.idle$.value && !this.idle$.closed) this.idle$.next(idle);
   }
 
-  private onTrigger(): void {
+  /** An event for this vertex: its watch, a parent's change, or the start. */
+  private trigger(t: Trigger): void {
+    if (!this.emit) {
+      this.early = foldTriggers(this.early, t);
+      return;
+    }
     this.triggers++;
     if (this.state === 'ok' || this.state === 'failed') this.setState('pending');
+    this.emit(t);
   }
 
-  private watchTriggers(): Observable<Trigger> {
+  /** `stopWatching` as a stream, for waits that must end when the vertex stops. */
+  private stopWatching$(): Observable<void> {
+    return this.stopped ? of(undefined) : (this.stop$ ??= new Subject<void>());
+  }
+
+  /** Subscribes to the resource's watch (or the poll timer), with its meta params. */
+  private watchResource(): Subscription {
     const { poll, retry: count, delay, rewatch } = this.resource.meta;
     let watch$: Observable<unknown> = poll > 0 ? interval(poll * 1000, this.ctx.scheduler) : defer(() => this.resource.watch());
     // A watch that ends has nothing more to say, unless rewatch asks for it to be restarted.
@@ -193,32 +249,35 @@ export class Vertex {
     if (count !== 0) {
       watch$ = watch$.pipe(retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('watch', e, n, delay) }));
     }
-    return watch$.pipe(
-      catchError((e: Error) => {
+    return watch$.subscribe({
+      next: () => this.trigger(PLAIN),
+      error: (e: Error) => {
         this.lastError = `watch: ${e.message}`;
         this.log.error(`watch failed, no longer watching: ${e.message}`);
-        return EMPTY;
-      }),
-      map(() => ({ refresh: false })),
-      takeUntil(this.stopWatching$),
-    );
+      },
+    });
   }
 
   /** One run: wait for the parents (if a parent got an event meanwhile), then CheckApply. Never errors. */
   private run(t: Trigger): Observable<void> {
-    const now = () => this.runNow(t);
-    return this.ready$.value ? defer(now) : this.ready$.pipe(first(Boolean), concatMap(now));
+    return this.ready$.value ? this.runNow(t) : this.ready$.pipe(first(Boolean), concatMap(() => this.runNow(t)));
   }
 
   private runNow(t: Trigger): Observable<void> {
-    const seq = this.triggers;
-    const refresh = t.refresh || this.owedRefresh;
-    this.runs++;
-    this.setState('running');
-    return this.checkApply(refresh).pipe(
-      map((ok) => this.succeeded(ok, seq)),
-      catchError((e: Error) => this.failed(e, refresh, seq)),
-    );
+    return new Observable<void>((subscriber) => {
+      const seq = this.triggers;
+      const refresh = t.refresh || this.owedRefresh;
+      this.runs++;
+      this.setState('running');
+      return this.checkApply(refresh).subscribe({
+        next: (ok) => this.succeeded(ok, seq),
+        error: (e: Error) => {
+          this.failed(e, refresh, seq);
+          subscriber.complete();
+        },
+        complete: () => subscriber.complete(),
+      });
+    });
   }
 
   /** Each attempt waits for a rate-limit token, then for its semaphores, then runs. */
@@ -238,7 +297,7 @@ export class Vertex {
     if (what === 'checkApply') this.setState('retrying');
     return race(
       timer(ms, this.ctx.scheduler).pipe(tap(() => what === 'checkApply' && this.setState('running'))),
-      this.stopWatching$.pipe(concatMap(() => throwError(() => e))),
+      this.stopWatching$().pipe(concatMap(() => throwError(() => e))),
     );
   }
 
@@ -256,11 +315,10 @@ export class Vertex {
     this.setState(this.triggers === seq ? 'ok' : 'pending');
   }
 
-  private failed(e: Error, refresh: boolean, seq: number): Observable<never> {
+  private failed(e: Error, refresh: boolean, seq: number): void {
     this.owedRefresh = refresh;
     this.lastError = e.message;
     this.log.error(`failed: ${e.message}`);
     this.setState(this.triggers === seq ? 'failed' : 'pending');
-    return EMPTY;
   }
 }
