@@ -1,6 +1,6 @@
 // file: a file or a directory, its content (given, or copied from a source), mode and owner.
 // Fields and behaviour follow mgmt's file resource, so mgmt graphs run unchanged.
-import { defer, merge, type Observable } from 'rxjs';
+import { type Observable, type SchedulerLike, defer, merge } from 'rxjs';
 import type { BigIntStats, Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { semaphore } from '../../operators/semaphore.js';
@@ -8,7 +8,7 @@ import type { ResourceSpec } from '../graph/spec.js';
 import { resolveGid, resolveUid } from '../util/accounts.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
-import { watchPath } from '../watch/index.js';
+import { OwnRenames, watchPath } from '../watch/index.js';
 import { chmod, chown, copiedMode, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, stat, step, unlink } from './file/fs-steps.js';
 import { mirrorTree } from './file/mirror-tree.js';
 import { type Verified, sameIdentity, settled } from './file/verified.js';
@@ -195,15 +195,19 @@ class FileResource implements Resource {
   private ids?: Ids;
   /** See Verified. */
   private verified?: Verified;
+  /** Our own writes, so that the watch does not report them back (a check per write saved). */
+  private readonly ownRenames: OwnRenames;
 
   constructor(
     readonly name: string,
     readonly meta: ResourceSpec['meta'],
     private readonly want: Desired,
     private readonly log: Logger,
+    scheduler: SchedulerLike,
     /** Said once, at the first run: a graph rebuilt (swap, collect) creates resources again. */
     private readonly warnings: string[] = [],
   ) {
+    this.ownRenames = new OwnRenames(() => scheduler.now());
     this.shown = displayPath(want);
     this.fingerprint = JSON.stringify({
       path: this.shown,
@@ -224,8 +228,8 @@ class FileResource implements Resource {
    */
   watch(): Observable<void> {
     const { path, source, recurse } = this.want;
-    if (source === undefined || source === EMPTY_SOURCE) return watchPath(path);
-    if (!recurse) return merge(watchPath(path), watchPath(source));
+    if (source === undefined || source === EMPTY_SOURCE) return watchPath(path, this.ownRenames);
+    if (!recurse) return merge(watchPath(path, this.ownRenames), watchPath(source));
     return merge(watchTree(path), watchTree(source));
   }
 
@@ -413,6 +417,7 @@ class FileResource implements Resource {
       uid: ids.uid ?? (old ? Number(old.uid) : undefined),
       gid: ids.gid ?? (old ? Number(old.gid) : undefined),
       ownerBestEffort: ids.uid === undefined && ids.gid === undefined,
+      announce: this.ownRenames,
     };
     const data = content ?? Buffer.alloc(0);
     await step(this.shown, 'write it', async () => {
@@ -499,6 +504,6 @@ export const fileKind: ResourceKind = {
       const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
       warnings.push(`${shown}: recurse has no effect without source${hint}`);
     }
-    return new FileResource(spec.name, spec.meta, want, env.log.child(`file[${spec.name}]`), warnings);
+    return new FileResource(spec.name, spec.meta, want, env.log.child(`file[${spec.name}]`), env.scheduler, warnings);
   },
 };

@@ -35,6 +35,11 @@ export interface AtomicWriteOptions {
    * old file, which only root may give away.
    */
   ownerBestEffort?: boolean;
+  /**
+   * Told just before the rename that makes the file visible, and again if that rename fails:
+   * how a watch of the path learns to ignore the echo of this write (src/watch/own-renames.ts).
+   */
+  announce?: { expect(): void; cancel(): void };
 }
 
 let counter = 0;
@@ -61,7 +66,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
     await writeFile(temp, data, { flag: 'wx', mode: opts.mode ?? 0o666 });
     await setOwner(temp, opts);
     if (opts.mode !== undefined) await chmod(temp, opts.mode); // the umask narrowed writeFile's mode
-    await rename(temp, path);
+    await renameAnnounced(temp, path, opts);
   } catch (err) {
     await rm(temp, { force: true }).catch(() => undefined);
     throw err;
@@ -78,9 +83,19 @@ export async function symlinkAtomic(target: string, path: string, opts: AtomicWr
   try {
     await symlink(target, temp);
     await setOwner(temp, opts);
-    await rename(temp, path);
+    await renameAnnounced(temp, path, opts);
   } catch (err) {
     await rm(temp, { force: true }).catch(() => undefined);
+    throw err;
+  }
+}
+
+async function renameAnnounced(temp: string, path: string, opts: AtomicWriteOptions): Promise<void> {
+  opts.announce?.expect();
+  try {
+    await rename(temp, path);
+  } catch (err) {
+    opts.announce?.cancel();
     throw err;
   }
 }

@@ -8,10 +8,17 @@
 import { type FSWatcher, lstatSync, statSync, watch } from 'node:fs';
 import { basename, join } from 'node:path';
 
+/**
+ * How an entry changed, as inotify tells it: `rename` when it was created, deleted or moved
+ * (away or in), `change` when its data or metadata were written in place, `unknown` when the
+ * event named no entry (then anything in the directory may have changed).
+ */
+export type EntryEvent = 'rename' | 'change' | 'unknown';
+
 /** What a directory watch tells the owner of one entry name. */
 export interface EntryListener {
   /** The entry may have changed: created, deleted, written, chmod/chown, moved away or in. */
-  changed(): void;
+  changed(event: EntryEvent): void;
   /** The directory itself was removed, moved or replaced: this watch is closed for good. */
   lost(): void;
   /** The OS watch failed; it is closed. */
@@ -79,7 +86,7 @@ export class DirectoryWatch {
       const identity = identityOf(dir);
       if (!identity) return undefined;
       w.identity = identity;
-      w.watcher = watch(dir, { persistent: true }, (_event, name) => w.onEvent(name));
+      w.watcher = watch(dir, { persistent: true }, (event, name) => w.onEvent(event, name));
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw new Error(`cannot watch directory ${dir}: ${(err as Error).message}`);
@@ -133,11 +140,11 @@ export class DirectoryWatch {
     return false;
   }
 
-  private onEvent(name: string | null): void {
+  private onEvent(event: 'rename' | 'change', name: string | null): void {
     if (this.closedFlag) return;
     if (name === null) {
       // No name given: anything in here may have changed.
-      if (this.isCurrent()) for (const l of this.allListeners()) l.changed();
+      if (this.isCurrent()) for (const l of this.allListeners()) l.changed('unknown');
       return;
     }
     // inotify reports the directory's own deletion or move (then the watch is dead) under the
@@ -150,7 +157,7 @@ export class DirectoryWatch {
     }
     const set = this.listeners.get(name);
     if (!set) return;
-    for (const l of set.size === 1 ? set : [...set]) l.changed();
+    for (const l of set.size === 1 ? set : [...set]) l.changed(event);
   }
 
   private allListeners(): EntryListener[] {

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { watchPath, openWatchCount } from './index.js';
+import { OwnRenames, watchPath, openWatchCount } from './index.js';
 
 const TIMEOUT = 10_000;
 let tmp: string;
@@ -20,12 +20,12 @@ afterEach(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
-/** Subscribes to watchPath(path) and counts emissions. */
-function record(path: string) {
+/** Subscribes to watchPath(path, own) and counts emissions. */
+function record(path: string, own?: OwnRenames) {
   let count = 0;
   let waiters: (() => void)[] = [];
   subs.push(
-    watchPath(path).subscribe(() => {
+    watchPath(path, own).subscribe(() => {
       count++;
       const ready = waiters;
       waiters = [];
@@ -247,4 +247,108 @@ describe('watchPath errors', () => {
   it('rejects a relative path, naming it', async () => {
     await expect(firstValueFrom(watchPath('relative/f'))).rejects.toThrow('watch relative/f: the path must be absolute');
   });
+});
+
+describe('watchPath with OwnRenames: the echo of our own atomic writes', () => {
+  let clock = 0;
+  const own = () => new OwnRenames(() => clock, 1000);
+  beforeEach(() => {
+    clock = 0;
+  });
+
+  /** An atomic write as the file resource does it: temp file, expect, rename. */
+  const writeAtomic = (path: string, body: string, renames?: OwnRenames) => {
+    fs.writeFileSync(path + '.tmp', body);
+    renames?.expect();
+    fs.renameSync(path + '.tmp', path);
+  };
+
+  it('drops the echo of an own rename, and reports the next one by someone else', async () => {
+    const f = join(tmp, 'f');
+    const renames = own();
+    const w = record(f, renames);
+    writeAtomic(f, 'mine', renames);
+    await drained();
+    expect(w.count).toBe(0);
+    const seen = w.next();
+    writeAtomic(f, 'theirs');
+    await seen;
+    expect(w.count).toBe(1);
+  }, TIMEOUT);
+
+  it('never drops a write in place, even right after an own rename', async () => {
+    const f = join(tmp, 'f');
+    const renames = own();
+    const w = record(f, renames);
+    writeAtomic(f, 'mine', renames);
+    const seen = w.next();
+    fs.writeFileSync(f, 'them'); // same tick, same size: only its event tells
+    await seen;
+    await drained();
+    expect(w.count).toBeGreaterThanOrEqual(1);
+  }, TIMEOUT);
+
+  it('drops one event per expectation: a delete right after an own rename is reported', async () => {
+    const f = join(tmp, 'f');
+    const renames = own();
+    const w = record(f, renames);
+    writeAtomic(f, 'mine', renames);
+    const seen = w.next();
+    fs.unlinkSync(f);
+    await seen;
+    await drained();
+    expect(w.count).toBe(1);
+  }, TIMEOUT);
+
+  it('expects nothing while the directory is not watched: the echo is reported', async () => {
+    const dir = join(tmp, 'later');
+    const f = join(dir, 'f');
+    const renames = own();
+    const w = record(f, renames);
+    renames.expect(); // nothing watches "later" yet: no expectation is taken
+    fs.mkdirSync(dir);
+    await w.next(); // the directory's creation; the chain now watches it
+    await drained();
+    const before = w.count;
+    const seen = w.next();
+    fs.writeFileSync(f + '.tmp', 'x');
+    fs.renameSync(f + '.tmp', f);
+    await seen;
+    expect(w.count).toBe(before + 1);
+  }, TIMEOUT);
+
+  it('forgets an expectation older than its maximum age, and one whose rename failed', async () => {
+    const f = join(tmp, 'f');
+    const renames = own();
+    const w = record(f, renames);
+    renames.expect();
+    clock = 1001; // the echo never came in time: the next event is not taken for it
+    let seen = w.next();
+    writeAtomic(f, 'theirs');
+    await seen;
+    expect(w.count).toBe(1);
+    renames.expect();
+    renames.cancel();
+    seen = w.next();
+    writeAtomic(f, 'theirs again');
+    await seen;
+    expect(w.count).toBe(2);
+  }, TIMEOUT);
+
+  it('drops expectations when the directory watch is replaced', async () => {
+    const dir = join(tmp, 'd');
+    const f = join(dir, 'f');
+    fs.mkdirSync(dir);
+    const renames = own();
+    const w = record(f, renames);
+    renames.expect(); // its echo will never come: the directory is replaced first
+    fs.renameSync(dir, join(tmp, 'old'));
+    fs.mkdirSync(dir);
+    await drained();
+    const before = w.count;
+    const seen = w.next();
+    writeAtomic(f, 'theirs');
+    await seen;
+    expect(w.count).toBe(before + 1);
+  }, TIMEOUT);
 });

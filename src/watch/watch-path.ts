@@ -3,7 +3,8 @@
 import { Observable } from 'rxjs';
 import { posix } from 'node:path';
 import { watchEntry, type EntryInterest } from './directory-registry.js';
-import type { EntryListener } from './directory-watch.js';
+import type { EntryEvent, EntryListener } from './directory-watch.js';
+import type { OwnRenames } from './own-renames.js';
 
 /**
  * Emits whenever `path` may have changed: created, deleted, written, chmod/chown, moved away or
@@ -13,6 +14,7 @@ import type { EntryListener } from './directory-watch.js';
  *
  * It does not emit on subscription and never debounces: several events may arrive for one
  * change (coalescing is the caller's job). Failing to watch errors, naming the path.
+ * With `own`, the echo of the path's own atomic writes is not reported (see OwnRenames).
  *
  * How: every directory from `/` down to the path's parent is watched for the one entry that
  * leads to the path. A directory that does not exist is not watched; its creation is seen one
@@ -22,7 +24,7 @@ import type { EntryListener } from './directory-watch.js';
  * watchPath('/etc/motd').subscribe(() => console.log('check /etc/motd again'));
  * ```
  */
-export function watchPath(path: string): Observable<void> {
+export function watchPath(path: string, own?: OwnRenames): Observable<void> {
   return new Observable<void>((subscriber) => {
     if (!posix.isAbsolute(path)) {
       subscriber.error(new Error(`watch ${path}: the path must be absolute`));
@@ -32,6 +34,7 @@ export function watchPath(path: string): Observable<void> {
       path,
       () => subscriber.next(),
       (err) => subscriber.error(err),
+      own,
     );
     chain.start();
     return () => chain.stop();
@@ -54,6 +57,7 @@ class AncestorChain {
     private readonly path: string,
     private readonly emit: () => void,
     private readonly fail: (err: Error) => void,
+    private readonly own?: OwnRenames,
   ) {
     const parts = posix.normalize(path).split('/').filter(Boolean);
     for (let i = 0; i < parts.length; i++) {
@@ -70,16 +74,22 @@ class AncestorChain {
   stop(): void {
     this.stopped = true;
     this.releaseFrom(0);
+    this.own?.anchorAt(undefined);
   }
 
   private listenerAt(level: number): EntryListener {
     const last = this.dirs.length - 1;
     return {
       // The common case (the path itself changed) is a plain emit: no stat, no re-sync.
-      changed: () => (level === last ? this.emit() : this.ancestorMoved(level + 1)),
+      changed: (event) => (level === last ? this.pathChanged(event) : this.ancestorMoved(level + 1)),
       lost: () => this.ancestorMoved(level),
       failed: (err) => this.failWith(err),
     };
+  }
+
+  private pathChanged(event: EntryEvent): void {
+    if (event === 'rename' && this.own?.consume()) return; // the echo of our own write
+    this.emit();
   }
 
   /** Something changed at `level` or above it: re-anchor the chain, then report. */
@@ -105,6 +115,8 @@ class AncestorChain {
     } finally {
       this.syncing = false;
     }
+    // The path's own directory watch: an own rename is echoed only while there is one.
+    if (!this.stopped) this.own?.anchorAt(this.interests[this.dirs.length - 1]);
   }
 
   private syncFrom(from: number): void {
