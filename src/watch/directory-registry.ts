@@ -29,14 +29,26 @@ export function watchEntry(dir: string, name: string, listener: EntryListener): 
     watches.set(dir, w);
   }
   w.add(name, listener);
-  const watch = w;
-  let held = true;
-  return {
-    isCurrent: () => held && watch.isCurrent(),
-    release: () => {
-      if (!held) return;
-      held = false;
-      watch.remove(name, listener);
-    },
-  };
+  return new Interest(w, name, listener);
+}
+
+/** A class rather than closures: there is one per watched path. */
+class Interest implements EntryInterest {
+  private held = true;
+
+  constructor(
+    private readonly watch: DirectoryWatch,
+    private readonly name: string,
+    private readonly listener: EntryListener,
+  ) {}
+
+  isCurrent(): boolean {
+    return this.held && this.watch.isCurrent();
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.watch.remove(this.name, this.listener);
+  }
 }

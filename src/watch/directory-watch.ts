@@ -65,8 +65,11 @@ function entryExists(path: string): boolean {
 }
 
 export class DirectoryWatch {
-  /** Listeners by entry name, so an event costs one map lookup however big the directory. */
-  private readonly listeners = new Map<string, Set<EntryListener>>();
+  /**
+   * Listeners by entry name, so an event costs one map lookup however big the directory. An
+   * entry almost always has one listener, kept as is; a Set only when there are more.
+   */
+  private readonly listeners = new Map<string, EntryListener | Set<EntryListener>>();
   private listenerCount = 0;
   private readonly ownName: string;
   private watcher!: FSWatcher;
@@ -108,18 +111,26 @@ export class DirectoryWatch {
   }
 
   add(name: string, listener: EntryListener): void {
-    let set = this.listeners.get(name);
-    if (!set) this.listeners.set(name, (set = new Set()));
-    if (!set.has(listener)) this.listenerCount++;
-    set.add(listener);
+    const held = this.listeners.get(name);
+    if (held === undefined) this.listeners.set(name, listener);
+    else if (held instanceof Set) {
+      if (held.has(listener)) return;
+      held.add(listener);
+    } else {
+      if (held === listener) return;
+      this.listeners.set(name, new Set([held, listener]));
+    }
+    this.listenerCount++;
   }
 
   /** Removes a listener; the OS watch closes with the last one. */
   remove(name: string, listener: EntryListener): void {
-    const set = this.listeners.get(name);
-    if (!set?.delete(listener)) return;
+    const held = this.listeners.get(name);
+    if (held === listener) this.listeners.delete(name);
+    else if (held instanceof Set && held.delete(listener)) {
+      if (held.size === 1) this.listeners.set(name, held.values().next().value!);
+    } else return;
     this.listenerCount--;
-    if (set.size === 0) this.listeners.delete(name);
     if (this.listenerCount === 0) this.end(undefined);
   }
 
@@ -155,13 +166,14 @@ export class DirectoryWatch {
       this.end('lost');
       return;
     }
-    const set = this.listeners.get(name);
-    if (!set) return;
-    for (const l of set.size === 1 ? set : [...set]) l.changed(event);
+    const held = this.listeners.get(name);
+    if (held === undefined) return;
+    if (held instanceof Set) for (const l of [...held]) l.changed(event);
+    else held.changed(event);
   }
 
   private allListeners(): EntryListener[] {
-    return [...this.listeners.values()].flatMap((set) => [...set]);
+    return [...this.listeners.values()].flatMap((held) => (held instanceof Set ? [...held] : [held]));
   }
 
   /** Closes the OS watch; `lost` or an error is passed on to every listener still registered. */
