@@ -117,6 +117,22 @@ describe('engine', () => {
     });
   });
 
+  it('a changed vertex waiting for its old version keeps a refresh that arrives meanwhile', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok), () => cold('-(f|)', ok)], watch: hot('---x') });
+      const b1 = fake('b', ts, { runs: [() => cold('------(t|)', ok)], fingerprint: 'b1' });
+      const b2 = fake('b', ts, { runs: [() => cold('(t|)', ok)], fingerprint: 'b2' });
+      const engine = engineOn(ts);
+      engine.apply(graphOf([a, b1]));
+      // At 2 the new b (notified by a) replaces the old, which runs until 6; a changes at 4.
+      ts.schedule(() => engine.apply(graphOf([a, b2], [['a', 'b', true]])), 2);
+      ts.flush();
+      expect(frames(b1)).toEqual([0]);
+      expect(b2.calls.map((c) => [c.frame, c.refresh])).toEqual([[6, true]]);
+    });
+  });
+
   it('--noop checks but never applies, and does not poke children', () => {
     const ts = fresh();
     ts.run(({ cold }) => {
