@@ -7,8 +7,14 @@
 // introspects on creation, which costs a round trip per object and D-Bus-activates services
 // (packagekitd) just to be looked at.
 import { Observable, share, ReplaySubject, filter } from 'rxjs';
-import dbus from 'dbus-next';
+import { createRequire } from 'node:module';
 import type { Message, MessageBus } from 'dbus-next';
+
+// dbus-next (and its XML and socket dependencies) is loaded at the first D-Bus use, not at
+// start-up: most graphs have no svc or pkg resource, and loading it costs ~50 ms.
+const require = createRequire(import.meta.url);
+let dbusModule: typeof import('dbus-next') | undefined;
+const dbusLib = (): typeof import('dbus-next') => (dbusModule ??= require('dbus-next') as typeof import('dbus-next'));
 
 export type BusKind = 'system' | 'session';
 
@@ -59,7 +65,7 @@ function matches(msg: Message, m: SignalMatch, senders: Map<string, string>): bo
 /** Unwraps dbus-next Variants (recursively through arrays and dicts). */
 export function unwrap(v: unknown): unknown {
   if (v && typeof v === 'object') {
-    if (v instanceof dbus.Variant) return unwrap(v.value);
+    if (dbusModule && v instanceof dbusModule.Variant) return unwrap(v.value);
     if (Array.isArray(v)) return v.map(unwrap);
     if (Object.getPrototypeOf(v) === Object.prototype) {
       return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
@@ -118,7 +124,7 @@ export class BusConnection {
     return new Promise<unknown[]>((resolve, reject) => {
       const onClose = (err: Error) => reject(new Error(`${what}: ${err.message}`));
       this.pending.add(onClose);
-      const msg = new dbus.Message({ destination, path, interface: iface, member, signature, body });
+      const msg = new (dbusLib().Message)({ destination, path, interface: iface, member, signature, body });
       this.bus.call(msg).then(
         (reply) => {
           this.pending.delete(onClose);
@@ -252,7 +258,7 @@ function connect(kind: BusKind, address: string): Observable<BusConnection> {
   return new Observable<BusConnection>((sub) => {
     let bus: MessageBus;
     try {
-      bus = kind === 'system' ? dbus.systemBus() : dbus.sessionBus({ busAddress: address });
+      bus = kind === 'system' ? dbusLib().systemBus() : dbusLib().sessionBus({ busAddress: address });
     } catch (err) {
       sub.error(new Error(`cannot connect to the ${kind} bus at ${address}: ${(err as Error).message}`));
       return;
