@@ -1,6 +1,6 @@
 // watchPath: an Observable that emits whenever a file or directory may have drifted, built on
 // the shared directory watches so that many paths in one directory cost one OS watch.
-import { Observable, finalize, share } from 'rxjs';
+import { Observable } from 'rxjs';
 import { posix } from 'node:path';
 import { watchEntry, type EntryInterest } from './directory-registry.js';
 import type { EntryEvent, EntryListener } from './directory-watch.js';
@@ -53,36 +53,81 @@ function followPath(path: string, emit: () => void, fail: (err: Error) => void, 
   const dir = posix.dirname(path);
   const entry = new EntryFollower(dir, posix.basename(path), emit, fail, own);
   // The parent's watches first, so that the entry can anchor in it at once.
-  const parent = dir === '/' ? undefined : directoryFate(dir).subscribe({
-    next: () => entry.parentChanged(),
-    error: (err: Error) => entry.failWith(err),
-  });
+  const parent = dir === '/' ? undefined : DirectoryFate.of(dir);
+  parent?.add(entry);
   entry.start();
   return () => {
     entry.stop();
-    parent?.unsubscribe();
+    parent?.remove(entry);
   };
 }
 
-/** Each followed directory's fate, shared by every path below it while any is subscribed. */
-const fates = new Map<string, Observable<void>>();
+/** What a directory's fate tells the paths below it. */
+interface FateListener {
+  parentChanged(): void;
+  failWith(err: Error): void;
+}
 
-function directoryFate(dir: string): Observable<void> {
-  let fate = fates.get(dir);
-  if (!fate) {
-    const followed: Observable<void> = new Observable<void>((subscriber) =>
-      followPath(dir, () => subscriber.next(), (err) => subscriber.error(err)),
-    ).pipe(
-      finalize(() => fates.get(dir) === followed && fates.delete(dir)),
-      share(),
-    );
-    fates.set(dir, (fate = followed));
+/**
+ * One directory's fate (created, removed, moved, replaced, or one of its ancestors), followed
+ * once for every path below it while any is listening. Listeners are a Set, not a Subject:
+ * 10 000 files leaving one by one must not cost a search of the rest each time.
+ */
+class DirectoryFate {
+  private static readonly followed = new Map<string, DirectoryFate>();
+  private readonly listeners = new Set<FateListener>();
+  private stopFollowing?: () => void;
+  private failed = false;
+
+  static of(dir: string): DirectoryFate {
+    let fate = DirectoryFate.followed.get(dir);
+    if (!fate) DirectoryFate.followed.set(dir, (fate = new DirectoryFate(dir)));
+    return fate;
   }
-  return fate;
+
+  private constructor(private readonly dir: string) {}
+
+  add(listener: FateListener): void {
+    this.listeners.add(listener);
+    if (this.listeners.size > 1 || this.failed) return;
+    const stop = followPath(
+      this.dir,
+      () => this.changed(),
+      (err) => this.fail(err),
+    );
+    if (this.failed) stop(); // failed while starting
+    else this.stopFollowing = stop;
+  }
+
+  remove(listener: FateListener): void {
+    if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
+    this.forget();
+    this.stopFollowing?.();
+    this.stopFollowing = undefined;
+  }
+
+  private changed(): void {
+    for (const l of this.listeners.size === 1 ? this.listeners : [...this.listeners]) l.parentChanged();
+  }
+
+  /** A failure ends this fate for every listener; the next path below starts a new one. */
+  private fail(err: Error): void {
+    this.failed = true;
+    this.forget();
+    this.stopFollowing?.();
+    this.stopFollowing = undefined;
+    const all = [...this.listeners];
+    this.listeners.clear();
+    for (const l of all) l.failWith(err);
+  }
+
+  private forget(): void {
+    if (DirectoryFate.followed.get(this.dir) === this) DirectoryFate.followed.delete(this.dir);
+  }
 }
 
 /** One path's entry in its parent directory's shared watch, kept anchored in the current parent. */
-class EntryFollower implements EntryListener {
+class EntryFollower implements EntryListener, FateListener {
   private interest?: EntryInterest;
   private syncing = false;
   private again = false;
