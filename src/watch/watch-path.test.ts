@@ -226,6 +226,29 @@ describe('sharing OS watches', () => {
     expect(openWatchCount()).toBe(base);
   });
 
+  it('follows each ancestor once for every path below it, and tells them all when it moves', async () => {
+    const base = openWatchCount();
+    const deep = join(tmp, 'a', 'b');
+    fs.mkdirSync(deep, { recursive: true });
+    const files = Array.from({ length: 100 }, (_, i) => record(join(deep, `f${i}`)));
+    const sibling = record(join(tmp, 'a', 'g'));
+    const watches = openWatchCount() - base;
+    // One watch per directory from / down to a/b: the 101 paths add nothing more.
+    expect(watches).toBe(join(deep).split('/').length);
+    const all = Promise.all([...files, sibling].map((w) => w.next()));
+    fs.renameSync(join(tmp, 'a'), join(tmp, 'moved'));
+    await all;
+    // Re-anchored in the new directory at the path, once it exists.
+    const again = Promise.all(files.map((w) => w.next()));
+    fs.mkdirSync(deep, { recursive: true });
+    await again;
+    const seen = files[7]!.next();
+    fs.writeFileSync(join(deep, 'f7'), 'x');
+    await seen;
+    subs.splice(0).forEach((s) => s.unsubscribe());
+    expect(openWatchCount()).toBe(base);
+  }, TIMEOUT);
+
   it('releases the OS watch on unsubscribe', () => {
     const base = openWatchCount();
     const sub = watchPath(join(tmp, 'f')).subscribe();
