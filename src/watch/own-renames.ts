@@ -44,7 +44,9 @@ export class OwnRenames {
   /** For the watch: true when this `rename` event is (or stands for) an own rename's echo. */
   consume(): boolean {
     if (this.expected === 0) return false;
-    if (this.now() - this.expectedAt > this.maxAgeMs) {
+    const age = this.now() - this.expectedAt;
+    if (age < 0 || age > this.maxAgeMs) {
+      // Too old, or the clock was set back: it cannot be told apart from a lost echo.
       this.expected = 0;
       return false;
     }
