@@ -55,6 +55,12 @@ describe('rxmgmt --version / --help', () => {
     expect(res.stderr).toContain(flag);
   });
 
+  it('takes a negative value as the next word: -t -1 (never exit) with --max-runtime 1', async () => {
+    const res = await runCli(['run', '-t', '-1', '--max-runtime', '1']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain('max-runtime');
+  });
+
   it('an unknown flag exits 2 (exit 1 means a bad graph file or a failed resource)', async () => {
     const res = await runCli(['run', '--no-such-flag', '-t', '0']);
     expect(res.stdout + res.stderr).toContain('--no-such-flag');

@@ -2,6 +2,7 @@
 // The rxmgmt command line. Commands import their heavy parts lazily, so --version is quick.
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
+import { joinNegativeValues } from './argv.js';
 import { RunCommand } from './run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -13,7 +14,7 @@ cli.register(Builtins.VersionCommand);
 
 let command;
 try {
-  command = cli.process(process.argv.slice(2));
+  command = cli.process(joinNegativeValues(process.argv.slice(2)));
 } catch (error) {
   // A command line that does not parse is a usage error: say so on stderr, exit 2.
   process.stderr.write(cli.error(error));
