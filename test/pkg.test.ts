@@ -1,12 +1,13 @@
 // pkg against a REAL PackageKit: packagekitd is D-Bus activated inside the systemd sandbox
 // (../shared/tools/systemd-sandbox.sh), so every install lands on the sandbox's overlay, never on
 // the host. The sandbox has no network: packages come from a local apt repository of .deb files
-// downloaded on the host (`apt-get download`, or copied from $RXMGMT_DEB_DIR) and indexed with
-// dpkg-scanpackages. The resources are driven from the host over the sandbox's system bus.
+// downloaded on the host (`apt-get download`, or copied from $RXMGMT_DEB_DIR), plus two versions
+// of a tiny package built here (for upgrades), indexed with dpkg-scanpackages. The resources are driven from the host over the sandbox's system bus.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asyncScheduler, filter, firstValueFrom, of, type Subscription } from 'rxjs';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMeta, type GraphSpec, type MetaParams, type ResourceSpec } from '../src/graph/spec.js';
 import { memoryLogger } from '../src/util/logger.js';
@@ -52,6 +53,7 @@ function fetchDebs(dir: string): void {
       throw new Error(`apt-get download ${DEBS.join(' ')} failed on the host (run apt-get update, or set RXMGMT_DEB_DIR to a dir holding them): ${r.stderr}`);
     }
   }
+  for (const version of PROBE_VERSIONS) buildProbeDeb(dir, version);
   const have = readdirSync(dir).filter((f) => f.endsWith('.deb'));
   for (const p of DEBS) if (!have.some((f) => f.startsWith(`${p}_`))) throw new Error(`no ${p}_*.deb in ${dir}`);
   const idx = spawnSync('dpkg-scanpackages', ['.', '/dev/null'], { cwd: dir, encoding: 'utf8' });
@@ -59,8 +61,36 @@ function fetchDebs(dir: string): void {
   writeFileSync(join(dir, 'Packages'), idx.stdout);
 }
 
+/** A package of our own, in two versions, so that `state: newest` has an upgrade to make. */
+const PROBE = 'rxmgmt-probe';
+const PROBE_VERSIONS = ['1.0-1', '2.0-1'];
+
+/** Builds `rxmgmt-probe_<version>_all.deb` into `dir` with dpkg-deb: one file, no dependencies. */
+function buildProbeDeb(dir: string, version: string): void {
+  const root = mkdtempSync(join(tmpdir(), 'rxmgmt-probe-'));
+  try {
+    mkdirSync(join(root, 'DEBIAN'));
+    mkdirSync(join(root, 'usr/share/rxmgmt-probe'), { recursive: true });
+    writeFileSync(join(root, 'usr/share/rxmgmt-probe/VERSION'), `${version}\n`);
+    const control = [
+      `Package: ${PROBE}`,
+      `Version: ${version}`,
+      'Architecture: all',
+      'Maintainer: rxmgmt tests <tests@rxmgmt.invalid>',
+      'Description: test package for rxmgmt upgrades',
+      '',
+    ].join('\n');
+    writeFileSync(join(root, 'DEBIAN/control'), control);
+    const r = spawnSync('dpkg-deb', ['--root-owner-group', '--build', root, join(dir, `${PROBE}_${version}_all.deb`)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`dpkg-deb --build ${PROBE} ${version} failed: ${r.stderr}`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
 describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
   let sb: Sandbox;
+  let repo: string;
   let restoreBus: (() => void) | undefined;
   const subs: Subscription[] = [];
   const installed = async (name: string) => (await sb.exec(['dpkg-query', '-W', '-f=${Status}', name])).stdout.includes('install ok installed');
@@ -68,7 +98,7 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
   beforeAll(async () => {
     sb = await Sandbox.start();
     restoreBus = sb.useAsSystemBus();
-    const repo = join(sb.bind, 'repo');
+    repo = join(sb.bind, 'repo');
     mkdirSync(repo);
     fetchDebs(repo);
     // Inside the sandbox (its own mount and network namespaces): only the local repository,
@@ -123,6 +153,23 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
     expect(await installed('tree')).toBe(true);
     expect(await check(r)).toBe(true);
     await expect(check(pkg('tree', { state: '9.9-9' }))).rejects.toThrow(/version "9\.9-9" of "tree" is not available \(PackageKit offers: 2\.1\.0-1\)/);
+  });
+
+  it('upgrades an older installed version to the newest (UpdatePackages); noop only reports it', async () => {
+    const version = async () => (await sb.exec(['dpkg-query', '-W', '-f=${Version}', PROBE])).stdout;
+    // The older version straight from its .deb: PackageKit's apt backend only offers the
+    // candidate (newest) version of a package, so `state: 1.0-1` cannot install it.
+    await sb.sh(`dpkg -i ${join(repo, `${PROBE}_1.0-1_all.deb`)} >/dev/null`);
+    expect(await version()).toBe('1.0-1');
+    await expect(check(pkg(PROBE, { state: '1.0-1' }), false)).resolves.toBe(true);
+    const r = pkg(PROBE, { state: 'newest' });
+    expect(await check(r, false)).toBe(false);
+    expect(await version()).toBe('1.0-1');
+    expect(await check(r)).toBe(false);
+    expect(await version()).toBe('2.0-1');
+    expect(r.transactions).toEqual([{ method: 'UpdatePackages', packageIds: [expect.stringMatching(/^rxmgmt-probe;2\.0-1;/)] }]);
+    expect(await check(r)).toBe(true);
+    expect(await check(pkg(PROBE, { state: 'installed' }), false)).toBe(true);
   });
 
   it('says which filter hides a package from outside the distribution', async () => {

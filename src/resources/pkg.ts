@@ -228,7 +228,10 @@ export class PkgResource implements Resource {
       } else if (w.state === 'uninstalled') {
         remove.push(...inst);
       } else if (w.state === 'newest') {
-        const cand = (newest.get(w.name) ?? [])[0];
+        // Resolve(newest) lists the installed version beside the candidate when they differ
+        // (apt): the candidate is the row that is not installed, if there is one.
+        const rows = newest.get(w.name) ?? [];
+        const cand = rows.find((r) => !rowIsInstalled(r.info, r.pkg.data)) ?? rows[0];
         if (!cand) {
           problems.push(blocked(w.name));
           continue;
