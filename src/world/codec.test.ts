@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { defaultMeta } from '../graph/spec.js';
-import { decodeConverged, decodeExport, encodeConverged, encodeExport, normalizeExports } from './etcd/codec.js';
+import { decodeConverged, decodeCurrent, decodeExport, encodeConverged, encodeCurrent, encodeExport, normalizeExports } from './etcd/codec.js';
 import { KeyLayout, prefixEnd } from './etcd/keys.js';
 import { canonicalJson } from './world.js';
 
 describe('etcd key layout', () => {
   const keys = new KeyLayout('/rxmgmt');
 
-  it('places exports and converged entries as documented', () => {
-    expect(keys.exportKey({ host: 'h1', kind: 'file', name: 'f1' })).toBe('/rxmgmt/exported/h1/file/f1');
-    expect(keys.exportKey({ host: 'h/1', kind: 'file', name: '/tmp/a b' })).toBe('/rxmgmt/exported/h%2F1/file/%2Ftmp%2Fa%20b');
+  it('places exports, generations and converged entries as documented', () => {
+    expect(keys.exportKey({ host: 'h1', kind: 'file', name: 'f1' }, 'g7')).toBe('/rxmgmt/exported/h1/g7/file/f1');
+    expect(keys.exportKey({ host: 'h/1', kind: 'file', name: '/tmp/a b' }, 'g7')).toBe('/rxmgmt/exported/h%2F1/g7/file/%2Ftmp%2Fa%20b');
+    expect(keys.currentKey('h1')).toBe('/rxmgmt/exported/h1/current');
+    expect(keys.generationPrefix('h1', 'g7')).toBe('/rxmgmt/exported/h1/g7/');
     expect(keys.convergedKey('h1')).toBe('/rxmgmt/converged/h1');
     expect(keys.hostExports('h1')).toBe('/rxmgmt/exported/h1/');
     expect(new KeyLayout('/ns/').root).toBe('/ns/');
@@ -17,11 +19,20 @@ describe('etcd key layout', () => {
 
   it('parses every key it makes, and nothing else', () => {
     const id = { host: 'a/b%c', kind: 'file', name: '/tmp/ü/%2F' };
-    expect(keys.parse(keys.exportKey(id))).toEqual({ type: 'export', ...id });
+    expect(keys.parse(keys.exportKey(id, 'g12'))).toEqual({ type: 'export', generation: 'g12', ...id });
+    expect(keys.parse(keys.currentKey('x/y'))).toEqual({ type: 'current', host: 'x/y' });
     expect(keys.parse(keys.convergedKey('x/y'))).toEqual({ type: 'converged', host: 'x/y' });
-    for (const k of ['/rxmgmt/exported/h/file', '/rxmgmt/exported/h/file/a/b', '/rxmgmt/other/x', '/rxmgmt/converged/', '/rxmgmt/exported/h/file/%E0%A4%A']) {
-      expect(keys.parse(k)).toBeUndefined();
-    }
+    const foreign = [
+      '/rxmgmt/exported/h/file/f', // layout version 1: no generation
+      '/rxmgmt/exported/h/g1/file',
+      '/rxmgmt/exported/h/g1/file/a/b',
+      '/rxmgmt/exported/h/x1/file/f',
+      '/rxmgmt/exported/h/current/x',
+      '/rxmgmt/other/x',
+      '/rxmgmt/converged/',
+      '/rxmgmt/exported/h/g1/file/%E0%A4%A',
+    ];
+    for (const k of foreign) expect(keys.parse(k), k).toBeUndefined();
   });
 
   it('computes etcd range ends', () => {
@@ -44,6 +55,9 @@ describe('value codec, version 1', () => {
     expect(decodeExport({ host: 'h', kind: 'file', name: 'f' }, encodeExport(r!))).toEqual(r);
     expect(decodeExport({ host: 'k', kind: 'file', name: 'g' }, encodeExport(r!)).host).toBe('k');
     expect(decodeConverged(encodeConverged('h', false))).toBe(false);
+    expect(encodeCurrent('h', 'g42')).toBe('{"generation":"g42","host":"h","version":1}');
+    expect(decodeCurrent(encodeCurrent('h', 'g42'))).toBe('g42');
+    expect(() => decodeCurrent('{"version":1,"generation":"42"}')).toThrow(/generation/);
   });
 
   it('fills missing meta from the defaults and ignores unknown fields', () => {

@@ -2,9 +2,11 @@
 //
 // State: one range read of the namespace at revision R gives the full picture, then one
 // prefix watch from R+1 keeps it live; events are applied one etcd revision at a time, so a
-// host's `setExports` (one transaction, one revision) reaches collectors in one emission and
-// no revision is skipped while the watch stays attached (the client re-attaches a broken
-// watch from its last revision, so a member that dies costs nothing).
+// host's `setExports` reaches collectors in one emission (one transaction, one revision; or,
+// for a change too big for one transaction, a new generation that collectors ignore until the
+// one transaction that makes it current) and no revision is skipped while the watch stays
+// attached (the client re-attaches a broken watch from its last revision, so a member that
+// dies costs nothing).
 //
 // Health: every `probeIntervalMs` a linearizable read of this host's converged key (it fails
 // without quorum, which a watch alone would not notice). A failure makes the World `down`:
@@ -40,7 +42,7 @@ import {
   timer,
 } from 'rxjs';
 import type { Logger } from '../util/logger.js';
-import { decodeConverged, decodeExport, encodeConverged, encodeExport, normalizeExports } from './etcd/codec.js';
+import { decodeConverged, decodeCurrent, decodeExport, encodeConverged, encodeCurrent, encodeExport, normalizeExports } from './etcd/codec.js';
 import { DEFAULT_NAMESPACE, KeyLayout, prefixEnd } from './etcd/keys.js';
 import {
   type ExportInput,
@@ -77,7 +79,10 @@ export interface EtcdWorldOptions {
   outageGraceMs?: number;
   /** Longest wait between two resync attempts while down (default 5000 ms). */
   maxBackoffMs?: number;
-  /** etcd's `--max-txn-ops` (default 128): a larger change is written in several transactions. */
+  /**
+   * etcd's `--max-txn-ops` (default 128): a larger change is written as a new generation in
+   * several transactions, made current in one.
+   */
   maxTxnOps?: number;
   /** Where the World's own timing runs (default `asyncScheduler`). */
   scheduler?: SchedulerLike;
@@ -133,6 +138,12 @@ class EtcdWorldImpl implements EtcdWorld {
 
   /** The etcd revision `state` reflects. */
   private rev = 0;
+  /** Every stored exported resource, of every generation, by key. */
+  private readonly stored = new Map<string, { generation: string; resource: ExportedResource }>();
+  /** The current generation of each host's exports: the only one collectors see. */
+  private readonly currentGeneration = new Map<string, string>();
+  /** Live hosts -> converged. */
+  private readonly liveHosts = new Map<string, boolean>();
   private watcher: Watcher | undefined;
   /** Bumped whenever a watcher is replaced: events of older watchers are ignored. */
   private watchGen = 0;
@@ -311,52 +322,117 @@ class EtcdWorldImpl implements EtcdWorld {
     return run;
   }
 
-  /** Makes the stored exports of this host equal `list` in one transaction. */
+  /**
+   * Makes the current exports of this host equal `list`, atomically for collectors: one
+   * transaction on the current generation when the change fits in one, else a new generation
+   * written in several transactions and made current in one (docs/world.md, "Writes").
+   */
   private async writeExports(list: readonly ExportedResource[]): Promise<void> {
     const prefix = this.keys.hostExports(this.host);
     for (let attempt = 1; ; attempt++) {
-      const current = await this.client.getAll().prefix(prefix).exec();
-      const have = new Map(current.kvs.map((kv) => [kv.key.toString(), kv.value.toString()]));
-      const ops: IRequestOp[] = [];
-      const want = new Set<string>();
-      for (const r of list) {
-        const key = this.keys.exportKey(r);
-        const value = encodeExport(r);
-        want.add(key);
-        if (have.get(key) !== value) ops.push({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } });
-      }
-      for (const key of have.keys()) {
-        if (!want.has(key)) ops.push({ request_delete_range: { key: Buffer.from(key) } });
-      }
-      if (ops.length === 0) return;
-      if (ops.length > this.maxTxnOps) {
-        this.log.warn(
-          `${ops.length} export changes exceed etcd's ${this.maxTxnOps} operations per transaction: ` +
-            `writing them in ${Math.ceil(ops.length / this.maxTxnOps)} transactions (collectors may briefly see a mix)`,
-        );
-        for (let i = 0; i < ops.length; i += this.maxTxnOps) {
-          await this.client.kv.txn({ compare: [], success: ops.slice(i, i + this.maxTxnOps), failure: [] });
+      const read = await this.client.getAll().prefix(prefix).exec();
+      const rev = Number(read.header.revision);
+      let current: string | undefined;
+      let currentModRev = '0';
+      /** Stored values of each generation, by key. */
+      const generations = new Map<string, Map<string, string>>();
+      for (const kv of read.kvs) {
+        const key = kv.key.toString();
+        const parsed = this.keys.parse(key);
+        if (parsed?.type === 'current') {
+          current = safeDecodeCurrent(kv.value.toString());
+          currentModRev = kv.mod_revision;
+        } else if (parsed?.type === 'export') {
+          let values = generations.get(parsed.generation);
+          if (!values) generations.set(parsed.generation, (values = new Map()));
+          values.set(key, kv.value.toString());
         }
+      }
+      // Generations other than the current one: a big write that never finished. They go
+      // with the next change.
+      const stale = [...generations.keys()].filter((g) => g !== current).map((g) => this.deleteGeneration(g));
+      if (current !== undefined) {
+        const ops = this.changesTo(list, current, generations.get(current) ?? new Map());
+        if (ops.length === 0 && stale.length === 0) return;
+        if (ops.length + stale.length <= this.maxTxnOps) {
+          if (await this.unchangedSince(prefix, rev, [...ops, ...stale])) return;
+          if (attempt >= 3) throw this.contendedError();
+          continue;
+        }
+      } else if (list.length === 0 && stale.length === 0) {
         return;
       }
-      // Guard: nothing under this host's prefix changed since the read (another writer with
-      // the same host name would otherwise be silently overwritten half-way).
-      const res = await this.client.kv.txn({
-        compare: [
-          {
-            key: Buffer.from(prefix),
-            range_end: prefixEnd(prefix),
-            target: 'Mod',
-            result: 'Less',
-            mod_revision: String(Number(current.header.revision) + 1),
-          },
-        ],
-        success: ops,
-        failure: [],
-      });
-      if (res.succeeded) return;
-      if (attempt >= 3) throw new Error(`the exports of host "${this.host}" keep changing under it: is another process using this host name?`);
+      const generation = `g${rev}`;
+      const puts = list.map((r) => putOp(this.keys.exportKey(r, generation), encodeExport(r)));
+      const makeCurrent = [
+        putOp(this.keys.currentKey(this.host), encodeCurrent(this.host, generation)),
+        ...[...generations.keys()].map((g) => this.deleteGeneration(g)),
+      ];
+      if (puts.length + makeCurrent.length <= this.maxTxnOps) {
+        if (await this.unchangedSince(prefix, rev, [...puts, ...makeCurrent])) return;
+      } else if (await this.writeGeneration(generation, puts, makeCurrent, currentModRev)) {
+        return;
+      }
+      if (attempt >= 3) throw this.contendedError();
     }
+  }
+
+  /** Puts and deletes that turn generation `generation` (stored: `have`) into `list`. */
+  private changesTo(list: readonly ExportedResource[], generation: string, have: ReadonlyMap<string, string>): IRequestOp[] {
+    const ops: IRequestOp[] = [];
+    const want = new Set<string>();
+    for (const r of list) {
+      const key = this.keys.exportKey(r, generation);
+      const value = encodeExport(r);
+      want.add(key);
+      if (have.get(key) !== value) ops.push(putOp(key, value));
+    }
+    for (const key of have.keys()) {
+      if (!want.has(key)) ops.push({ request_delete_range: { key: Buffer.from(key) } });
+    }
+    return ops;
+  }
+
+  /**
+   * One transaction of `ops`, applied only if nothing under `prefix` changed after revision
+   * `rev` (another writer with the same host name would otherwise be overwritten half-way).
+   */
+  private async unchangedSince(prefix: string, rev: number, ops: IRequestOp[]): Promise<boolean> {
+    const res = await this.client.kv.txn({
+      compare: [{ key: Buffer.from(prefix), range_end: prefixEnd(prefix), target: 'Mod', result: 'Less', mod_revision: String(rev + 1) }],
+      success: ops,
+      failure: [],
+    });
+    return res.succeeded;
+  }
+
+  /**
+   * A change bigger than etcd's `--max-txn-ops`: the new generation in as many transactions
+   * as it takes (collectors ignore it meanwhile), then `makeCurrent` in one, provided the
+   * current generation did not change meanwhile (`currentModRev`: the current key's revision
+   * when read, 0 when there was none).
+   */
+  private async writeGeneration(generation: string, puts: IRequestOp[], makeCurrent: IRequestOp[], currentModRev: string): Promise<boolean> {
+    const chunks = Math.ceil(puts.length / this.maxTxnOps);
+    this.log.info(`writing ${puts.length} exports as a new generation in ${chunks} transactions, then making it current in one`);
+    for (let i = 0; i < puts.length; i += this.maxTxnOps) {
+      await this.client.kv.txn({ compare: [], success: puts.slice(i, i + this.maxTxnOps), failure: [] });
+    }
+    const res = await this.client.kv.txn({
+      compare: [{ key: Buffer.from(this.keys.currentKey(this.host)), target: 'Mod', result: 'Equal', mod_revision: currentModRev }],
+      success: makeCurrent,
+      failure: [],
+    });
+    return res.succeeded; // when not: this generation is stale, and removed by the next attempt
+  }
+
+  private deleteGeneration(generation: string): IRequestOp {
+    const p = this.keys.generationPrefix(this.host, generation);
+    return { request_delete_range: { key: Buffer.from(p), range_end: prefixEnd(p) } };
+  }
+
+  private contendedError(): Error {
+    return new Error(`the exports of host "${this.host}" keep changing under it: is another process using this host name?`);
   }
 
   private async putConverged(): Promise<void> {
@@ -444,11 +520,12 @@ class EtcdWorldImpl implements EtcdWorld {
     if (this.desiredExports) await this.writeExports(this.desiredExports);
     const res = await this.client.getAll().prefix(this.keys.root).exec();
     if (this.isClosed) throw this.closedError();
-    const exports = new Map<string, ExportedResource>();
-    const converged = new Map<string, boolean>();
-    for (const kv of res.kvs) this.applyKv(exports, converged, kv.key.toString(), kv);
+    this.stored.clear();
+    this.currentGeneration.clear();
+    this.liveHosts.clear();
+    for (const kv of res.kvs) this.applyKv(kv.key.toString(), kv);
     this.rev = Number(res.header.revision);
-    this.state.next({ exports, converged });
+    this.publish();
     await this.attachWatch(this.rev + 1);
     this.needsResync = false;
   }
@@ -490,7 +567,10 @@ class EtcdWorldImpl implements EtcdWorld {
     await this.bounded(connected, 'attaching the watch');
   }
 
-  /** Applies watch events one revision at a time: one emission per atomic change. */
+  /**
+   * Applies watch events one revision at a time: at most one emission per atomic change, and
+   * none for a revision that only wrote a generation that is not current yet.
+   */
   private applyEvents(events: ReadonlyArray<{ type: string; kv: IKeyValue }>): void {
     let i = 0;
     while (i < events.length) {
@@ -498,39 +578,50 @@ class EtcdWorldImpl implements EtcdWorld {
       let j = i;
       while (j < events.length && Number(events[j]!.kv.mod_revision) === rev) j++;
       if (rev > this.rev) {
-        const exports = new Map(this.state.value.exports);
-        const converged = new Map(this.state.value.converged);
+        let visible = false;
         for (const ev of events.slice(i, j)) {
-          this.applyKv(exports, converged, ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv);
+          if (this.applyKv(ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv)) visible = true;
         }
         this.rev = rev;
-        this.state.next({ exports, converged });
+        if (visible) this.publish();
       }
       i = j;
     }
   }
 
-  private applyKv(
-    exports: Map<string, ExportedResource>,
-    converged: Map<string, boolean>,
-    key: string,
-    kv: IKeyValue | undefined,
-  ): void {
+  /** Records one key's new value (undefined: deleted); true when collectors may see a change. */
+  private applyKv(key: string, kv: IKeyValue | undefined): boolean {
     const parsed = this.keys.parse(key);
-    if (!parsed) return;
+    if (!parsed) return false;
     try {
       if (parsed.type === 'export') {
-        if (kv) exports.set(key, decodeExport(parsed, kv.value.toString()));
-        else exports.delete(key);
+        if (kv) this.stored.set(key, { generation: parsed.generation, resource: decodeExport(parsed, kv.value.toString()) });
+        else this.stored.delete(key);
+        return this.currentGeneration.get(parsed.host) === parsed.generation;
+      }
+      if (parsed.type === 'current') {
+        if (kv) this.currentGeneration.set(parsed.host, decodeCurrent(kv.value.toString()));
+        else this.currentGeneration.delete(parsed.host);
       } else {
-        if (kv) converged.set(parsed.host, decodeConverged(kv.value.toString()));
-        else converged.delete(parsed.host);
+        if (kv) this.liveHosts.set(parsed.host, decodeConverged(kv.value.toString()));
+        else this.liveHosts.delete(parsed.host);
       }
     } catch (e) {
       this.log.warn(`ignoring ${key}: ${message(e)}`);
-      if (parsed.type === 'export') exports.delete(key);
-      else converged.delete(parsed.host);
+      if (parsed.type === 'export') this.stored.delete(key);
+      else if (parsed.type === 'current') this.currentGeneration.delete(parsed.host);
+      else this.liveHosts.delete(parsed.host);
     }
+    return true;
+  }
+
+  /** Emits what collectors see: each host's current generation, and the live hosts. */
+  private publish(): void {
+    const exports = new Map<string, ExportedResource>();
+    for (const [key, { generation, resource }] of this.stored) {
+      if (this.currentGeneration.get(resource.host) === generation) exports.set(key, resource);
+    }
+    this.state.next({ exports, converged: new Map(this.liveHosts) });
   }
 
   // ---- Helpers ---------------------------------------------------------------------------
@@ -553,6 +644,16 @@ class EtcdWorldImpl implements EtcdWorld {
 
   private closedError(): Error {
     return new Error(`World of host "${this.host}" is closed`);
+  }
+}
+
+const putOp = (key: string, value: string): IRequestOp => ({ request_put: { key: Buffer.from(key), value: Buffer.from(value) } });
+
+function safeDecodeCurrent(text: string): string | undefined {
+  try {
+    return decodeCurrent(text);
+  } catch {
+    return undefined; // unreadable: as if there were none, and the next write replaces it
   }
 }
 

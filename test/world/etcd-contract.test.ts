@@ -5,7 +5,8 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../src/util/logger.js';
 import { type EtcdWorld, connectEtcdWorld } from '../../src/world/etcd.js';
-import type { World } from '../../src/world/world.js';
+import { normalizeExports } from '../../src/world/etcd/codec.js';
+import type { ExportedResource, World } from '../../src/world/world.js';
 import { type EtcdCluster, describeEtcd, startEtcd, waitFor } from '../helpers/etcd.js';
 import { Recorder, worldContract } from './contract.js';
 
@@ -21,8 +22,9 @@ describeEtcd('etcd World', () => {
     await etcd?.stop();
   });
 
-  const connect = (host: string, namespace: string, log = memoryLogger()): Promise<EtcdWorld> =>
+  const connect = (host: string, namespace: string, log = memoryLogger(), maxTxnOps?: number): Promise<EtcdWorld> =>
     connectEtcdWorld({
+      maxTxnOps,
       host,
       seeds: etcd.clientUrls,
       log,
@@ -51,8 +53,8 @@ describeEtcd('etcd World', () => {
 
   describe('etcd only', () => {
     const worlds: World[] = [];
-    const open = async (host: string, namespace: string, log = memoryLogger()) => {
-      const w = await connect(host, namespace, log);
+    const open = async (host: string, namespace: string, log = memoryLogger(), maxTxnOps?: number) => {
+      const w = await connect(host, namespace, log, maxTxnOps);
       worlds.push(w);
       return w;
     };
@@ -78,7 +80,7 @@ describeEtcd('etcd World', () => {
       col.stop();
     });
 
-    it('stores the documented key layout and version-1 JSON values', async () => {
+    it('stores the documented key layout (version 2) and version-1 JSON values', async () => {
       const ns = freshNamespace();
       const a = await open('host/1', ns);
       await a.setExports([{ kind: 'file', name: '/tmp/x y', params: { content: 'c', mode: '0644' }, meta: { retry: 1 } }]);
@@ -86,8 +88,11 @@ describeEtcd('etcd World', () => {
       const raw = new Etcd3({ hosts: etcd.clientUrls });
       try {
         const all = await raw.getAll().prefix(`${ns}/`).strings();
-        expect(Object.keys(all).sort()).toEqual([`${ns}/converged/host%2F1`, `${ns}/exported/host%2F1/file/%2Ftmp%2Fx%20y`]);
-        expect(JSON.parse(all[`${ns}/exported/host%2F1/file/%2Ftmp%2Fx%20y`]!)).toEqual({
+        const current = JSON.parse(all[`${ns}/exported/host%2F1/current`]!) as { generation: string };
+        expect(current).toEqual({ version: 1, host: 'host/1', generation: expect.stringMatching(/^g\d+$/) });
+        const key = `${ns}/exported/host%2F1/${current.generation}/file/%2Ftmp%2Fx%20y`;
+        expect(Object.keys(all).sort()).toEqual([`${ns}/converged/host%2F1`, `${ns}/exported/host%2F1/current`, key]);
+        expect(JSON.parse(all[key]!)).toEqual({
           version: 1,
           host: 'host/1',
           kind: 'file',
@@ -100,15 +105,17 @@ describeEtcd('etcd World', () => {
         const conv = await raw.get(`${ns}/converged/host%2F1`).exec();
         expect(conv.kvs[0]!.lease).not.toBe('0');
         const exp = await raw.getAll().prefix(`${ns}/exported/`).exec();
-        expect(exp.kvs[0]!.lease).toBe('0');
+        expect(exp.kvs.map((kv) => kv.lease)).toEqual(['0', '0']);
 
-        // Another implementation writing the same format is collected; other versions are
-        // skipped with a warning.
+        // Another implementation writing the same format is collected, from its current
+        // generation only; other versions are skipped with a warning.
         const log = memoryLogger();
         const b = await open('b', ns, log);
         const col = new Recorder(b.collect(['file', 'exec']));
-        await raw.put(`${ns}/exported/other/exec/e1`).value('{"version":1,"params":{"cmd":"true"}}');
-        await raw.put(`${ns}/exported/other/exec/e2`).value('{"version":2,"params":{}}');
+        await raw.put(`${ns}/exported/other/g5/exec/e1`).value('{"version":1,"params":{"cmd":"true"}}');
+        await raw.put(`${ns}/exported/other/g4/exec/old`).value('{"version":1,"params":{"cmd":"true"}}');
+        await raw.put(`${ns}/exported/other/g5/exec/e2`).value('{"version":2,"params":{}}');
+        await raw.put(`${ns}/exported/other/current`).value('{"version":1,"host":"other","generation":"g5"}');
         await waitFor(() => col.last?.length === 2, 'the foreign export');
         expect(col.last!.map((r) => `${r.host}:${r.kind}[${r.name}]`)).toEqual(['host/1:file[/tmp/x y]', 'other:exec[e1]']);
         await waitFor(() => log.lines.some((l) => /ignoring .*e2: unsupported version 2/.test(l)), 'the warning');
@@ -116,6 +123,61 @@ describeEtcd('etcd World', () => {
       } finally {
         raw.close();
       }
+    });
+
+    it('a change bigger than one transaction reaches collectors whole: never a mix', async () => {
+      const ns = freshNamespace();
+      const log = memoryLogger('debug');
+      const a = await open('a', ns, log, 4);
+      const b = await open('b', ns);
+      const f = (n: string, c: string) => ({ kind: 'file', name: n, params: { content: c } });
+      const col = new Recorder(b.collect(['file']));
+      const sets = [
+        [f('1', 'x'), f('2', 'x')], // fits in one transaction
+        Array.from({ length: 15 }, (_, i) => f(`n${i}`, 'y')), // 15 puts: four transactions, then one
+        Array.from({ length: 15 }, (_, i) => f(`n${i}`, i < 10 ? 'y' : 'z')), // 5 changes in place: a new generation
+        [f('1', 'x')],
+      ];
+      const seen = (list: readonly ExportedResource[] | undefined) => JSON.stringify((list ?? []).map((r) => [r.name, r.params.content]));
+      const expected = sets.map((s) => seen(normalizeExports('a', s)));
+      for (const [i, set] of sets.entries()) {
+        await a.setExports(set);
+        await waitFor(() => seen(col.last) === expected[i], `set ${i} at the collector`);
+      }
+      // Every list the collector ever saw is one of the sets, whole.
+      const lists = col.values.map(seen).filter((l) => l !== '[]');
+      for (const l of lists) expect(expected).toContain(l);
+      expect(log.lines.some((l) => /writing 15 exports as a new generation in 4 transactions/.test(l))).toBe(true);
+      // Nothing is left of the older generations.
+      const raw = new Etcd3({ hosts: etcd.clientUrls });
+      try {
+        const keys = Object.keys(await raw.getAll().prefix(`${ns}/exported/a/`).strings());
+        expect(keys.filter((k) => !k.endsWith('/current'))).toHaveLength(1);
+      } finally {
+        raw.close();
+      }
+      col.stop();
+    });
+
+    it('a generation left half-written (a writer that died) is never collected, and is cleaned up', async () => {
+      const ns = freshNamespace();
+      const a = await open('a', ns);
+      const b = await open('b', ns);
+      const col = new Recorder(b.collect(['file']));
+      await a.setExports([{ kind: 'file', name: 'kept', params: {} }]);
+      await waitFor(() => col.last?.length === 1, 'the first export');
+      const raw = new Etcd3({ hosts: etcd.clientUrls });
+      try {
+        await raw.put(`${ns}/exported/a/g1/file/half`).value('{"version":1,"params":{}}');
+        await a.setExports([{ kind: 'file', name: 'kept', params: {} }, { kind: 'file', name: 'new', params: {} }]);
+        await waitFor(() => col.last?.length === 2, 'the second list');
+        expect(col.values.flat().some((r) => r.name === 'half')).toBe(false);
+        const keys = Object.keys(await raw.getAll().prefix(`${ns}/exported/a/g1/`).strings());
+        expect(keys).toEqual([]);
+      } finally {
+        raw.close();
+      }
+      col.stop();
     });
 
     it('writes only what changed, in one revision per setExports', async () => {

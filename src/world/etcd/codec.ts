@@ -81,6 +81,17 @@ export function decodeConverged(text: string): boolean {
   return v.converged;
 }
 
+/** The JSON text naming the current generation of a host's exports. */
+export function encodeCurrent(host: string, generation: string): string {
+  return canonicalJson({ version: FORMAT_VERSION, host, generation });
+}
+
+export function decodeCurrent(text: string): string {
+  const v = parseVersioned(text);
+  if (typeof v.generation !== 'string' || !/^g\d+$/.test(v.generation)) throw new TypeError('generation is not "g" and digits');
+  return v.generation;
+}
+
 function parseVersioned(text: string): Record<string, unknown> {
   const v = JSON.parse(text) as unknown;
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new TypeError('not a JSON object');

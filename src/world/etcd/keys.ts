@@ -1,16 +1,23 @@
-// The etcd key layout (docs/world.md), under a namespace (default `/rxmgmt`):
-//   <ns>/exported/<host>/<kind>/<name>   one exported resource (JSON, see codec.ts)
-//   <ns>/converged/<host>                one live host's converged state, under its lease
-// Every segment is percent-encoded with encodeURIComponent, so a `/` in a name (a file
-// path) never splits a segment and the key parses back unambiguously.
+// The etcd key layout, version 2 (docs/world.md), under a namespace (default `/rxmgmt`):
+//   <ns>/exported/<host>/current                  which generation of the host's exports holds
+//   <ns>/exported/<host>/<gen>/<kind>/<name>      one exported resource of generation <gen>
+//   <ns>/converged/<host>                         one live host's converged state, under its lease
+// A generation is `g` and digits. Only the current generation counts: a change too big for one
+// etcd transaction is written as a new generation first and made current in one transaction,
+// so collectors see the old exports or the new ones, never a mix. Every segment is
+// percent-encoded with encodeURIComponent, so a `/` in a name (a file path) never splits a
+// segment and the key parses back unambiguously.
 
 export const DEFAULT_NAMESPACE = '/rxmgmt';
 
 export type ParsedKey =
-  | { type: 'export'; host: string; kind: string; name: string }
+  | { type: 'export'; host: string; generation: string; kind: string; name: string }
+  | { type: 'current'; host: string }
   | { type: 'converged'; host: string };
 
 const enc = encodeURIComponent;
+const CURRENT = 'current';
+const isGeneration = (s: string): boolean => /^g\d+$/.test(s);
 
 export class KeyLayout {
   /** Every key of this World starts with `root`. */
@@ -24,13 +31,23 @@ export class KeyLayout {
     this.convergedRoot = `${this.root}converged/`;
   }
 
-  /** The prefix holding every export of `host`. */
+  /** The prefix holding everything `host` exports: its generations and which one is current. */
   hostExports(host: string): string {
     return `${this.exportedRoot}${enc(host)}/`;
   }
 
-  exportKey(r: { host: string; kind: string; name: string }): string {
-    return `${this.hostExports(r.host)}${enc(r.kind)}/${enc(r.name)}`;
+  /** The key naming the current generation of `host`'s exports. */
+  currentKey(host: string): string {
+    return `${this.hostExports(host)}${CURRENT}`;
+  }
+
+  /** The prefix of one generation of `host`'s exports. */
+  generationPrefix(host: string, generation: string): string {
+    return `${this.hostExports(host)}${generation}/`;
+  }
+
+  exportKey(r: { host: string; kind: string; name: string }, generation: string): string {
+    return `${this.generationPrefix(r.host, generation)}${enc(r.kind)}/${enc(r.name)}`;
   }
 
   convergedKey(host: string): string {
@@ -42,9 +59,11 @@ export class KeyLayout {
     try {
       if (key.startsWith(this.exportedRoot)) {
         const parts = key.slice(this.exportedRoot.length).split('/');
-        if (parts.length !== 3 || parts.some((p) => p === '')) return undefined;
-        const [host, kind, name] = parts.map(decodeURIComponent) as [string, string, string];
-        return { type: 'export', host, kind, name };
+        if (parts.some((p) => p === '')) return undefined;
+        if (parts.length === 2 && parts[1] === CURRENT) return { type: 'current', host: decodeURIComponent(parts[0]!) };
+        if (parts.length !== 4 || !isGeneration(parts[1]!)) return undefined;
+        const [host, generation, kind, name] = [parts[0]!, parts[1]!, parts[2]!, parts[3]!].map(decodeURIComponent) as [string, string, string, string];
+        return { type: 'export', host, generation, kind, name };
       }
       if (key.startsWith(this.convergedRoot)) {
         const rest = key.slice(this.convergedRoot.length);
