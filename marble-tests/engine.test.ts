@@ -1,4 +1,5 @@
 // The engine in virtual time: dependency gating, coalescing, parallelism, failure, refresh.
+import { NEVER, defer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
@@ -144,6 +145,21 @@ describe('engine', () => {
       expect(a.calls).toEqual([{ frame: 0, apply: false, refresh: false }]);
       expect(b.calls).toEqual([{ frame: 1, apply: false, refresh: false }]);
       expect(engine.vertex('fake[a]')!.wouldChange).toBe(true);
+    });
+  });
+
+  it('watches before the first check, so a change between the two cannot be missed', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      let watching = false;
+      const watchedAtCheck: boolean[] = [];
+      const a = fake('a', ts, {
+        runs: [() => defer(() => (watchedAtCheck.push(watching), cold('-(t|)', ok)))],
+        watch: defer(() => ((watching = true), NEVER)),
+      });
+      engineOn(ts).apply(graphOf([a]));
+      ts.flush();
+      expect(watchedAtCheck).toEqual([true]);
     });
   });
 

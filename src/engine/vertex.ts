@@ -170,11 +170,12 @@ export class Vertex {
         coalesce((t) => this.run(t), foldTriggers),
       )
       .subscribe();
+    // Watch first, then check: a change made between the two is then seen by one or the other.
+    if (!this.stopped) this.watching = this.watchResource();
     // The first check, carrying any notify that arrived before the start.
     const first = this.early;
     this.early = PLAIN;
     this.trigger(first);
-    if (!this.stopped) this.watching = this.watchResource();
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
