@@ -1,4 +1,5 @@
 // Meta params in virtual time: sema, --sema, limit/burst, rewatch.
+import { defer } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
@@ -72,6 +73,21 @@ describe('meta params', () => {
       ts.flush();
       expect(frames(a)).toEqual([0, 2, 5, 8]);
       expect(frames(b)).toEqual([0, 2]);
+    });
+  });
+
+  it('a watch retried after a failure asks for a check once it is back: changes meanwhile were not seen', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      let subscriptions = 0;
+      const watch = defer(() => (++subscriptions === 1 ? cold('--#') : cold('------x')));
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)], watch, meta: { retry: 1, delay: 5 } });
+      const engine = new Engine({ scheduler: ts, log: memoryLogger(), noop: false });
+      engine.apply(graphOf([a]));
+      ts.schedule(() => engine.dispose(), 20);
+      ts.flush();
+      // Start at 0; the watch fails at 2 and is back at 7 (check), then reports x at 13.
+      expect(frames(a)).toEqual([0, 7, 13]);
     });
   });
 });

@@ -102,6 +102,8 @@ export class Vertex {
   private triggers = 0;
   /** A refresh whose run failed is kept for the next run. */
   private owedRefresh = false;
+  /** The watch failed and is being retried: the next one to start reports a change. */
+  private watchFailed = false;
   /** Semaphores then rate limit, innermost first, shared by every attempt of this vertex. */
   private readonly guards: readonly MonoTypeOperatorFunction<boolean>[];
 
@@ -244,7 +246,7 @@ export class Vertex {
   /** Subscribes to the resource's watch (or the poll timer), with its meta params. */
   private watchResource(): Subscription {
     const { poll, retry: count, delay, rewatch } = this.resource.meta;
-    let watch$: Observable<unknown> = poll > 0 ? interval(poll * 1000, this.ctx.scheduler) : defer(() => this.resource.watch());
+    let watch$: Observable<unknown> = poll > 0 ? interval(poll * 1000, this.ctx.scheduler) : this.watchSource();
     // A watch that ends has nothing more to say, unless rewatch asks for it to be restarted.
     if (rewatch) watch$ = watch$.pipe(repeat({ delay: () => timer(delay, this.ctx.scheduler) }));
     if (count !== 0) {
@@ -256,6 +258,21 @@ export class Vertex {
         this.lastError = `watch: ${e.message}`;
         this.log.error(`watch failed, no longer watching: ${e.message}`);
       },
+    });
+  }
+
+  /**
+   * The resource's watch, subscribed anew by each retry. A watch started again after a failure
+   * may have missed changes while it was down: it reports one, once it is in place.
+   */
+  private watchSource(): Observable<unknown> {
+    return new Observable<unknown>((subscriber) => {
+      const inner = this.resource.watch().subscribe(subscriber);
+      if (this.watchFailed) {
+        this.watchFailed = false;
+        subscriber.next(undefined);
+      }
+      return inner;
     });
   }
 
@@ -296,6 +313,7 @@ export class Vertex {
   private retryDelay(what: string, e: Error, n: number, ms: number): Observable<unknown> {
     this.log.warn(`${what} failed (attempt ${n}), retrying in ${ms} ms: ${e.message}`);
     if (what === 'checkApply') this.setState('retrying');
+    else this.watchFailed = true;
     return race(
       timer(ms, this.ctx.scheduler).pipe(tap(() => what === 'checkApply' && this.setState('running'))),
       this.stopWatching$().pipe(concatMap(() => throwError(() => e))),
