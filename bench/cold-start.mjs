@@ -4,14 +4,14 @@
 // loader on one empty module, for the breakdown). Runs alternate; median of R runs each.
 //   node bench/cold-start.mjs [--runs R]        (default 20)
 import { join } from 'node:path';
-import { BENCH, CLI, deadline, median, percentile, requireBuild, runNode, saveResult } from './lib/common.mjs';
+import { BENCH, CLI, cliNodeFlags, deadline, median, percentile, requireBuild, runNode, saveResult } from './lib/common.mjs';
 
 const i = process.argv.indexOf('--runs');
 const RUNS = i >= 0 ? Number(process.argv[i + 1]) : 20;
 requireBuild();
 deadline(5 * 60, 'cold-start');
 
-const subjects = { version: [CLI, '--version'], nodeE0: ['-e', '0'], emptyEsm: [join(BENCH, 'lib/empty.mjs')] };
+const subjects = { version: [...cliNodeFlags(), CLI, '--version'], nodeE0: ['-e', '0'], emptyEsm: [join(BENCH, 'lib/empty.mjs')] };
 const samples = { version: [], nodeE0: [], emptyEsm: [] };
 // One untimed warm-up of each, so the first timed run does not pay for a cold page cache.
 for (const argv of Object.values(subjects)) await runNode(argv, { rss: false, timeoutMs: 30_000 });

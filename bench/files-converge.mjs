@@ -8,13 +8,13 @@
 //
 //   node bench/files-converge.mjs [N ...] [--runs R] [--log-level warn|info] [--sema K]
 //
-// Defaults: N = 100 1000 10000; 5 runs (3 for N >= 10000); --log-level warn; no --sema.
+// Defaults: N = 100 1000 10000; 5 runs; --log-level warn; no --sema.
 // Results: printed, and written to bench/results/files-converge.json (files-converge-semaK.json
 // with --sema K, which passes `--sema K` to the engine: at most K CheckApply at once).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BENCH, CLI, allFilesCorrect, deadline, fmtMiB, fmtMs, median, removeDir, requireBuild, runNode, saveResult,
+  BENCH, CLI, allFilesCorrect, cliNodeFlags, deadline, fmtMiB, fmtMs, median, requireBuild, runNode, saveResult,
   tempDir, writeFileGraph,
 } from './lib/common.mjs';
 
@@ -42,36 +42,37 @@ const FLOOR = join(BENCH, 'floor-files.mjs');
 
 const SUBJECTS = ['engine', 'floor', 'floor16'];
 
-/** One cold + one warm run of `who` (one of SUBJECTS) in a fresh directory. */
+/**
+ * One cold + one warm run of `who` (one of SUBJECTS) in a fresh directory. The directories are
+ * removed only when the script exits: ext4 avoids reusing inodes deleted moments ago
+ * (recently_deleted()), so a run right after 10 000 files were removed pays for that search in
+ * kernel time, by a different amount each time. Removing them at the end keeps that out.
+ */
 async function pair(who, n) {
   const dir = tempDir(`converge-${who}-${n}`);
-  try {
-    const files = join(dir, 'files');
-    mkdirSync(files);
-    const graph = join(dir, 'graph.yaml');
-    if (who === 'engine') writeFileGraph(graph, files, n);
-    const argv =
-      who === 'engine'
-        ? [CLI, 'run', '-f', graph, '--converged-timeout=0', '--log-level', logLevel, ...(sema ? ['--sema', sema] : [])]
-        : [FLOOR, files, String(n)];
-    const out = {};
-    for (const phase of ['cold', 'warm']) {
-      const env = who === 'floor16' ? { FLOOR_CONCURRENCY: '16' } : {};
-      const r = await runNode(argv, { timeoutMs: PER_RUN_TIMEOUT_MS, env });
-      if (r.timedOut) throw new Error(`${who} N=${n} ${phase}: no exit within ${PER_RUN_TIMEOUT_MS / 1000} s (killed)`);
-      if (r.code !== 0) throw new Error(`${who} N=${n} ${phase}: exit code ${r.code ?? r.signal}`);
-      if (!allFilesCorrect(files, n)) throw new Error(`${who} N=${n} ${phase}: files are not all correct after exit`);
-      out[phase] = r;
-    }
-    return out;
-  } finally {
-    removeDir(dir);
+  const files = join(dir, 'files');
+  mkdirSync(files);
+  const graph = join(dir, 'graph.yaml');
+  if (who === 'engine') writeFileGraph(graph, files, n);
+  const argv =
+    who === 'engine'
+      ? [...cliNodeFlags(), CLI, 'run', '-f', graph, '--converged-timeout=0', '--log-level', logLevel, ...(sema ? ['--sema', sema] : [])]
+      : [FLOOR, files, String(n)];
+  const out = {};
+  for (const phase of ['cold', 'warm']) {
+    const env = who === 'floor16' ? { FLOOR_CONCURRENCY: '16' } : {};
+    const r = await runNode(argv, { timeoutMs: PER_RUN_TIMEOUT_MS, env });
+    if (r.timedOut) throw new Error(`${who} N=${n} ${phase}: no exit within ${PER_RUN_TIMEOUT_MS / 1000} s (killed)`);
+    if (r.code !== 0) throw new Error(`${who} N=${n} ${phase}: exit code ${r.code ?? r.signal}`);
+    if (!allFilesCorrect(files, n)) throw new Error(`${who} N=${n} ${phase}: files are not all correct after exit`);
+    out[phase] = r;
   }
+  return out;
 }
 
 const results = [];
 for (const n of sizes) {
-  const runs = runsOpt ?? (n >= 10000 ? 3 : 5);
+  const runs = runsOpt ?? 5;
   const samples = Object.fromEntries(SUBJECTS.map((who) => [who, { cold: [], warm: [] }]));
   for (let r = 0; r < runs; r++) {
     // Alternate who goes first, so a slow spell of this noisy machine hits both alike.
@@ -98,11 +99,18 @@ for (const n of sizes) {
     cold: row.engine.cold.wallMs / row.floor.cold.wallMs,
     warm: row.engine.warm.wallMs / row.floor.warm.wallMs,
   };
+  // Each repetition ran the engine and the floor back to back: the median of their ratios
+  // cancels the slow drifts of this machine that a ratio of medians does not.
+  const paired = (phase) => samples.engine[phase].map((e, i) => e.wallMs / samples.floor[phase][i].wallMs);
+  row.pairedRatio = { cold: median(paired('cold')), warm: median(paired('warm')) };
+  row.pairedRatioAll = { cold: paired('cold').map((x) => Math.round(x * 100) / 100), warm: paired('warm').map((x) => Math.round(x * 100) / 100) };
   results.push(row);
   console.log(
     `files-converge N=${n} (median of ${runs}; floor16: ${fmtMs(row.floor16.cold.wallMs)} ${fmtMiB(row.floor16.cold.maxRssKiB)} cold, ${fmtMs(row.floor16.warm.wallMs)} warm): ` +
-      `cold engine ${fmtMs(row.engine.cold.wallMs)} ${fmtMiB(row.engine.cold.maxRssKiB)} / floor ${fmtMs(row.floor.cold.wallMs)} ${fmtMiB(row.floor.cold.maxRssKiB)} = ${row.ratio.cold.toFixed(2)}x; ` +
-      `warm engine ${fmtMs(row.engine.warm.wallMs)} ${fmtMiB(row.engine.warm.maxRssKiB)} / floor ${fmtMs(row.floor.warm.wallMs)} ${fmtMiB(row.floor.warm.maxRssKiB)} = ${row.ratio.warm.toFixed(2)}x`,
+      `cold engine ${fmtMs(row.engine.cold.wallMs)} ${fmtMiB(row.engine.cold.maxRssKiB)} / floor ${fmtMs(row.floor.cold.wallMs)} ${fmtMiB(row.floor.cold.maxRssKiB)} = ${row.ratio.cold.toFixed(2)}x ` +
+      `(paired ${row.pairedRatio.cold.toFixed(2)}x: ${row.pairedRatioAll.cold.join(' ')}); ` +
+      `warm engine ${fmtMs(row.engine.warm.wallMs)} ${fmtMiB(row.engine.warm.maxRssKiB)} / floor ${fmtMs(row.floor.warm.wallMs)} ${fmtMiB(row.floor.warm.maxRssKiB)} = ${row.ratio.warm.toFixed(2)}x ` +
+      `(paired ${row.pairedRatio.warm.toFixed(2)}x: ${row.pairedRatioAll.warm.join(' ')})`,
   );
 }
 const path = saveResult(sema ? `files-converge-sema${sema}` : 'files-converge', { benchmark: 'files-converge', results });

@@ -17,7 +17,7 @@
 import { watch, readFileSync, unlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BENCH, CLI, allFilesCorrect, deadline, fileContent, fileName, fmtMiB, percentile, removeDir, requireBuild, saveResult,
+  BENCH, CLI, allFilesCorrect, cliNodeFlags, deadline, fileContent, fileName, fmtMiB, percentile, removeDir, requireBuild, saveResult,
   sleep, startNode, stopChild, tempDir, vmHwmKiB, writeFileGraph,
 } from './lib/common.mjs';
 
@@ -54,7 +54,7 @@ async function session(who, count) {
   writeFileGraph(graph, files, N);
   const child =
     who === 'engine'
-      ? startNode([CLI, 'run', '-f', graph, '--log-level', 'warn'], { stderrFile: join(dir, 'stderr.log') })
+      ? startNode([...cliNodeFlags(), CLI, 'run', '-f', graph, '--log-level', 'warn'], { stderrFile: join(dir, 'stderr.log') })
       : startNode([FLOOR, files, String(N)], { stderrFile: join(dir, 'stderr.log') });
   const samples = { deleted: [], overwritten: [] };
   let timeouts = 0;

@@ -11,6 +11,21 @@ export const BENCH = join(ROOT, 'bench');
 export const RESULTS = join(BENCH, 'results');
 /** The CLI under test: $RXMGMT_CLI (run-all.sh points it at a snapshot of dist/), else dist/. */
 export const CLI = process.env.RXMGMT_CLI || join(ROOT, 'dist/src/cli/main.js');
+
+/**
+ * The Node flags of the CLI's launcher line (`#!/usr/bin/env -S node FLAGS`): the harness runs
+ * `node FLAGS CLI ...`, which is what executing the installed `rxmgmt` does (npx, PATH).
+ */
+export function cliNodeFlags() {
+  let first = '';
+  try {
+    first = readFileSync(CLI, 'utf8').split('\n', 1)[0];
+  } catch {
+    return []; // requireBuild() reports the missing build
+  }
+  const m = /^#!\S*env\s+(?:-S\s+)?node((?:\s+-\S+)*)\s*$/.exec(first);
+  return m ? m[1].trim().split(/\s+/).filter(Boolean) : [];
+}
 export const NODE = process.execPath;
 const PROBE = pathToFileURL(join(BENCH, 'lib/rss-probe.mjs')).href;
 
