@@ -1,8 +1,9 @@
 // --version, --help, run --help, and bad flag values.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from './helpers/cli.js';
+import { cliPath, repoRoot, runCli } from './helpers/cli.js';
 
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -13,6 +14,15 @@ describe('rxmgmt --version / --help', () => {
   it('--version prints the package.json version', async () => {
     const res = await runCli(['--version']);
     expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('runs as an executable through its launcher line, with its V8 flag', () => {
+    expect(readFileSync(cliPath, 'utf8').split('\n', 1)[0]).toBe('#!/usr/bin/env -S node --max-semi-space-size=16');
+    // The launcher finds `node` on PATH, as npx and a shell do.
+    const PATH = `${dirname(process.execPath)}:${process.env.PATH ?? ''}`;
+    const res = spawnSync(cliPath, ['--version'], { encoding: 'utf8', env: { ...process.env, PATH } });
+    expect(res.status, res.stderr).toBe(0);
     expect(res.stdout.trim()).toBe(pkg.version);
   });
 

@@ -1,5 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=16
 // The rxmgmt command line. Commands import their heavy parts lazily, so --version is quick.
+// The V8 flag caps the young generation at 16 MB per semi-space: Node 24 sizes it from the
+// machine's memory (far larger here), and a graph of 10 000 resources, built in one burst of
+// long-lived objects, then converged 20 % faster at 25 % less peak RSS (bench/README.md).
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
 import { joinNegativeValues } from './argv.js';
