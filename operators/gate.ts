@@ -1,4 +1,4 @@
-import { Observable, type OperatorFunction, distinctUntilChanged } from 'rxjs';
+import { Observable, type OperatorFunction } from 'rxjs';
 
 /**
  * Passes values through while `open$` last said `true`; while it says `false` (or has not
@@ -40,8 +40,9 @@ export function gate<T>(
       };
 
       subscriber.add(
-        open$.pipe(distinctUntilChanged()).subscribe({
+        open$.subscribe({
           next: (isOpen) => {
+            if (isOpen === open) return; // a repeat changes nothing
             open = isOpen;
             if (open) release();
           },

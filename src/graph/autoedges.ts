@@ -25,8 +25,12 @@ export function autoEdges(resources: ReadonlyMap<string, Resource>): GraphEdge[]
     const parent = (id: string) =>
       providers.get(id)?.find((p) => p !== key && !(own.provides.includes(id) && resources.get(p)!.kind === kind));
     for (const group of own.wants) {
-      const from = group.map(parent).find((p) => p !== undefined);
-      if (from) edges.push({ from, to: key, notify: false, auto: true });
+      for (const id of group) {
+        const from = parent(id);
+        if (from === undefined) continue;
+        edges.push({ from, to: key, notify: false, auto: true });
+        break; // the nearest one only
+      }
     }
   }
   return edges;

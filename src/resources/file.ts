@@ -189,7 +189,6 @@ const fileChecks = semaphore<boolean>(FILE_CHECKS_IN_FLIGHT);
 
 class FileResource implements Resource {
   readonly kind = 'file';
-  readonly fingerprint: string;
   /** The path as errors and logs show it: directories end in "/". */
   private readonly shown: string;
   private ids?: Ids;
@@ -209,7 +208,12 @@ class FileResource implements Resource {
   ) {
     this.ownRenames = new OwnRenames(() => scheduler.now());
     this.shown = displayPath(want);
-    this.fingerprint = JSON.stringify({
+  }
+
+  /** Made when first asked for (a graph swap compares them); most resources never are. */
+  get fingerprint(): string {
+    const { want } = this;
+    return JSON.stringify({
       path: this.shown,
       state: want.state,
       content: want.contentText ?? null,
