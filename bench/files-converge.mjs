@@ -14,7 +14,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  BENCH, CLI, allFilesCorrect, cliNodeFlags, deadline, fmtMiB, fmtMs, median, requireBuild, runNode, saveResult,
+  BENCH, CLI, allFilesCorrect, cliNodeFlags, deadline, fmtMiB, fmtMs, median, removeDir, requireBuild, runNode, saveResult,
   tempDir, writeFileGraph,
 } from './lib/common.mjs';
 
@@ -42,32 +42,31 @@ const FLOOR = join(BENCH, 'floor-files.mjs');
 
 const SUBJECTS = ['engine', 'floor', 'floor16'];
 
-/**
- * One cold + one warm run of `who` (one of SUBJECTS) in a fresh directory. The directories are
- * removed only when the script exits: ext4 avoids reusing inodes deleted moments ago
- * (recently_deleted()), so a run right after 10 000 files were removed pays for that search in
- * kernel time, by a different amount each time. Removing them at the end keeps that out.
- */
+/** One cold + one warm run of `who` (one of SUBJECTS) in a fresh directory (see BENCH_TMP). */
 async function pair(who, n) {
   const dir = tempDir(`converge-${who}-${n}`);
-  const files = join(dir, 'files');
-  mkdirSync(files);
-  const graph = join(dir, 'graph.yaml');
-  if (who === 'engine') writeFileGraph(graph, files, n);
-  const argv =
-    who === 'engine'
-      ? [...cliNodeFlags(), CLI, 'run', '-f', graph, '--converged-timeout=0', '--log-level', logLevel, ...(sema ? ['--sema', sema] : [])]
-      : [FLOOR, files, String(n)];
-  const out = {};
-  for (const phase of ['cold', 'warm']) {
-    const env = who === 'floor16' ? { FLOOR_CONCURRENCY: '16' } : {};
-    const r = await runNode(argv, { timeoutMs: PER_RUN_TIMEOUT_MS, env });
-    if (r.timedOut) throw new Error(`${who} N=${n} ${phase}: no exit within ${PER_RUN_TIMEOUT_MS / 1000} s (killed)`);
-    if (r.code !== 0) throw new Error(`${who} N=${n} ${phase}: exit code ${r.code ?? r.signal}`);
-    if (!allFilesCorrect(files, n)) throw new Error(`${who} N=${n} ${phase}: files are not all correct after exit`);
-    out[phase] = r;
+  try {
+    const files = join(dir, 'files');
+    mkdirSync(files);
+    const graph = join(dir, 'graph.yaml');
+    if (who === 'engine') writeFileGraph(graph, files, n);
+    const argv =
+      who === 'engine'
+        ? [...cliNodeFlags(), CLI, 'run', '-f', graph, '--converged-timeout=0', '--log-level', logLevel, ...(sema ? ['--sema', sema] : [])]
+        : [FLOOR, files, String(n)];
+    const out = {};
+    for (const phase of ['cold', 'warm']) {
+      const env = who === 'floor16' ? { FLOOR_CONCURRENCY: '16' } : {};
+      const r = await runNode(argv, { timeoutMs: PER_RUN_TIMEOUT_MS, env });
+      if (r.timedOut) throw new Error(`${who} N=${n} ${phase}: no exit within ${PER_RUN_TIMEOUT_MS / 1000} s (killed)`);
+      if (r.code !== 0) throw new Error(`${who} N=${n} ${phase}: exit code ${r.code ?? r.signal}`);
+      if (!allFilesCorrect(files, n)) throw new Error(`${who} N=${n} ${phase}: files are not all correct after exit`);
+      out[phase] = r;
+    }
+    return out;
+  } finally {
+    removeDir(dir);
   }
-  return out;
 }
 
 const results = [];

@@ -1,7 +1,7 @@
 // Shared harness helpers: spawning and timing a whole process, peak RSS, temp dirs that are
 // always removed, child processes that are always killed (by PID), statistics, graph files.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, openSync, closeSync, statfsSync } from 'node:fs';
 import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -35,8 +35,26 @@ const PROBE = pathToFileURL(join(BENCH, 'lib/rss-probe.mjs')).href;
 const tempDirs = new Set();
 const children = new Set();
 
+/**
+ * Where the benchmarks' files live: $BENCH_TMP, else /dev/shm when it is a writable tmpfs, else
+ * the OS temp dir. On ext4 the same work takes from 1x to 3x as long from one run to the next,
+ * depending on how many files were deleted in the last minutes (ext4 avoids reusing recently
+ * deleted inodes, and searching past them costs kernel time): a tmpfs leaves that out, for the
+ * engine and the floor alike.
+ */
+export const BENCH_TMP = process.env.BENCH_TMP || (isWritableTmpfs('/dev/shm') ? '/dev/shm' : tmpdir());
+
+function isWritableTmpfs(dir) {
+  try {
+    accessSync(dir, constants.W_OK);
+    return statfsSync(dir).type === 0x01021994; // TMPFS_MAGIC
+  } catch {
+    return false;
+  }
+}
+
 export function tempDir(tag) {
-  const dir = mkdtempSync(join(tmpdir(), `rxmgmt-bench-${tag}-`));
+  const dir = mkdtempSync(join(BENCH_TMP, `rxmgmt-bench-${tag}-`));
   tempDirs.add(dir);
   return dir;
 }
@@ -215,6 +233,8 @@ export function machine() {
     cpus: c.length,
     cpuModel: c[0]?.model,
     cli: CLI,
+    cliNodeFlags: cliNodeFlags(),
+    filesIn: BENCH_TMP,
     commit: (() => {
       try {
         const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();

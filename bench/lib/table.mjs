@@ -18,7 +18,7 @@ if (!anyRun) {
   process.exit(0);
 }
 const m = anyRun.machine;
-console.log(`Measured ${m.date.slice(0, 10)}, ${m.cpus} cores (${m.cpuModel}), Node ${m.node}, load average at the end ${m.loadavg}.\n`);
+console.log(`Measured ${m.date.slice(0, 10)}, ${m.cpus} cores (${m.cpuModel}), Node ${m.node}, files in ${m.filesIn ?? '?'}, engine flags ${(m.cliNodeFlags ?? []).join(' ') || 'none'}, load average at the end ${m.loadavg}.\n`);
 console.log('| benchmark | rxmgmt | floor | rxmgmt / floor | mgmt (Go) | target | met |');
 console.log('|---|---|---|---|---|---|---|');
 const yes = (b) => (b ? 'yes' : '**no**');
