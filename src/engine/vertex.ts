@@ -8,6 +8,7 @@ import {
   Subject,
   type Subscription,
   concatMap,
+  defer,
   distinctUntilChanged,
   first,
   from,
@@ -301,16 +302,11 @@ export class Vertex {
   private checkApply(refresh: boolean): Observable<boolean> {
     const { retry: count, delay, noop } = this.resource.meta;
     const apply = !(noop || this.ctx.noop);
-    const attempt$ = this.guards.reduce((run$, guard) => guard(run$), this.attempt(apply, refresh));
+    const attempt$ = this.guards.reduce((run$, guard) => guard(run$), defer(() => this.resource.checkApply(apply, refresh)));
     if (count === 0) return attempt$;
     return attempt$.pipe(
       retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('checkApply', e, n, delay) }),
     );
-  }
-
-  /** One CheckApply of the resource, made at subscription (again at each retry); a throw is an error. */
-  private attempt(apply: boolean, refresh: boolean): Observable<boolean> {
-    return new Observable<boolean>((subscriber) => this.resource.checkApply(apply, refresh).subscribe(subscriber));
   }
 
   /** Waits `ms` before retry `n`; the wait ends in failure if the vertex stops meanwhile. */

@@ -1,6 +1,6 @@
 // file: a file or a directory, its content (given, or copied from a source), mode and owner.
 // Fields and behaviour follow mgmt's file resource, so mgmt graphs run unchanged.
-import { Observable, type SchedulerLike, merge } from 'rxjs';
+import { type Observable, type SchedulerLike, defer, merge } from 'rxjs';
 import type { BigIntStats, Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { semaphore } from '../../operators/semaphore.js';
@@ -238,20 +238,7 @@ class FileResource implements Resource {
   }
 
   checkApply(apply: boolean, _refresh: boolean): Observable<boolean> {
-    return this.checked(apply).pipe(fileChecks);
-  }
-
-  /** One run, started at subscription: the promise of `run` as an Observable, without from()'s layers. */
-  private checked(apply: boolean): Observable<boolean> {
-    return new Observable<boolean>((subscriber) => {
-      this.run(apply).then(
-        (ok) => {
-          subscriber.next(ok);
-          subscriber.complete();
-        },
-        (err: unknown) => subscriber.error(err),
-      );
-    });
+    return defer(() => this.run(apply)).pipe(fileChecks);
   }
 
   /**
