@@ -7,6 +7,7 @@ import { semaphore } from '../../operators/semaphore.js';
 import type { ResourceSpec } from '../graph/spec.js';
 import { resolveGid, resolveUid } from '../util/accounts.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js';
+import { normalizePath } from '../util/paths.js';
 import type { Logger } from '../util/logger.js';
 import { OwnRenames, watchPath } from '../watch/index.js';
 import { chmod, chown, copiedMode, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, stat, step, unlink } from './file/fs-steps.js';
@@ -78,11 +79,6 @@ function rawPath(params: Record<string, unknown>): string {
   return present(params.path) ? String(params.path) : posix.join(String(params.dirname), String(params.basename));
 }
 
-/** Normalized, without a trailing slash (except for "/" itself). */
-function normalize(path: string): string {
-  const n = posix.normalize(path);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
 
 const within = (inner: string, outer: string): boolean => inner === outer || outer === '/' || inner.startsWith(outer + '/');
 
@@ -109,13 +105,13 @@ function validate(params: Record<string, unknown>): string | undefined {
       if (source.endsWith('/')) {
         return `\`source\` "${source}" ends in "/" and so names a directory, but "${raw}" names a file; end the path in "/" too (with recurse: true) to mirror a directory`;
       }
-      if (normalize(source) === normalize(raw)) return `\`source\` is the file itself ("${source}")`;
+      if (normalizePath(source) === normalizePath(raw)) return `\`source\` is the file itself ("${source}")`;
     }
   }
   if (params.recurse === true) {
     if (!isDir) return `\`recurse\` is for directories (with \`source\`), but "${raw}" names a file; remove recurse or end the path in "/"`;
-    if (source !== undefined && normalize(source) !== EMPTY_SOURCE) {
-      const [s, p] = [normalize(source), normalize(raw)];
+    if (source !== undefined && normalizePath(source) !== EMPTY_SOURCE) {
+      const [s, p] = [normalizePath(source), normalizePath(raw)];
       if (within(s, p) || within(p, s)) {
         return `\`source\` "${source}" and \`path\` "${raw}" overlap: a directory cannot mirror itself, its parent or its child`;
       }
@@ -136,7 +132,7 @@ function validate(params: Record<string, unknown>): string | undefined {
 
 function desiredFrom(params: Record<string, unknown>): Desired {
   const raw = rawPath(params);
-  const path = normalize(raw);
+  const path = normalizePath(raw);
   const isDir = raw.endsWith('/') || path === '/';
   const state = params.state === 'absent' ? 'absent' : 'exists';
   const content = isDir ? undefined : asText(params.content);
@@ -151,7 +147,7 @@ function desiredFrom(params: Record<string, unknown>): Desired {
     state,
     content: content === undefined ? undefined : Buffer.from(content),
     contentText: content,
-    source: usesSource ? normalize(source) : undefined,
+    source: usesSource ? normalizePath(source) : undefined,
     sourceText: usesSource ? source : undefined,
     recurse,
     mode: mode === undefined ? undefined : parseInt(mode, 8),

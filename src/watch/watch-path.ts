@@ -2,6 +2,7 @@
 // the shared directory watches so that many paths in one directory cost one OS watch.
 import { Observable } from 'rxjs';
 import { posix } from 'node:path';
+import { normalizePath } from '../util/paths.js';
 import { watchEntry, type EntryInterest } from './directory-registry.js';
 import type { EntryEvent, EntryListener } from './directory-watch.js';
 import type { OwnRenames } from './own-renames.js';
@@ -34,18 +35,13 @@ export function watchPath(path: string, own?: OwnRenames): Observable<void> {
       return;
     }
     return followPath(
-      normalize(path),
+      normalizePath(path),
       () => subscriber.next(),
       (err) => subscriber.error(new Error(`watch ${path}: ${err.message}`)),
       own,
     );
   });
 }
-
-const normalize = (path: string): string => {
-  const n = posix.normalize(path);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-};
 
 /** Follows `path` (normalized): its entry in its parent, re-anchored when the parent changes. */
 function followPath(path: string, emit: () => void, fail: (err: Error) => void, own?: OwnRenames): () => void {
