@@ -1,8 +1,8 @@
 // Resources and graphs made of marbles, for running the engine in virtual time.
 import { NEVER, type Observable, type SchedulerLike } from 'rxjs';
-import type { Graph, GraphEdge } from '../src/graph/graph.js';
-import { type MetaParams, defaultMeta } from '../src/graph/spec.js';
-import type { Resource } from '../src/resources/resource.js';
+import type { Graph, GraphEdge } from '../src/model/graph.js';
+import { type MetaParams, defaultMeta } from '../src/model/spec.js';
+import type { Resource } from '../src/model/resource.js';
 
 export interface Call {
   frame: number;

@@ -3,7 +3,7 @@ import { EMPTY, NEVER, type Observable, combineLatest, interval, map, of, shareR
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { type GraphEvent, type RunReport, runGraphs } from '../src/engine/runner.js';
-import type { Graph } from '../src/graph/graph.js';
+import type { Graph } from '../src/model/graph.js';
 import { memoryLogger } from '../src/util/logger.js';
 import { fake, frames, graphOf } from './fake.js';
 

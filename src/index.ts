@@ -2,9 +2,11 @@
 export { Engine, type EngineOptions } from './engine/engine.js';
 export { runGraphs, type GraphEvent, type RunOptions, type RunReport, type StopReason } from './engine/runner.js';
 export { Vertex, type VertexState } from './engine/vertex.js';
-export { buildGraph, GraphBuildError, type Graph, type GraphEdge } from './graph/graph.js';
+export { buildGraph, GraphBuildError } from './graph/graph.js';
+export type { Graph, GraphEdge } from './model/graph.js';
 export { toDot } from './graph/graphviz.js';
-export * from './graph/spec.js';
-export { Registry, builtinKinds, defaultRegistry } from './resources/registry.js';
-export type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from './resources/resource.js';
+export * from './model/spec.js';
+export { Registry } from './model/registry.js';
+export { builtinKinds, defaultRegistry } from './resources/registry.js';
+export type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from './model/resource.js';
 export { createLogger, memoryLogger, stderrSink, type Logger } from './util/logger.js';

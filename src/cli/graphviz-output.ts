@@ -1,6 +1,6 @@
 // --graphviz: write the graph as DOT, and render it to PNG when the filter binary exists.
 import { spawn } from 'node:child_process';
-import type { Graph } from '../graph/graph.js';
+import type { Graph } from '../model/graph.js';
 import { toDot } from '../graph/graphviz.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';

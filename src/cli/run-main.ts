@@ -1,13 +1,13 @@
 // The body of `rxmgmt run`, loaded only when it runs so that `--version` and `--help` stay fast.
 import { resolve } from 'node:path';
 import { EMPTY, type Observable, asyncScheduler, concat, filter, firstValueFrom, lastValueFrom, map, of } from 'rxjs';
-import { type SpecEvent, assembleGraphs } from '../engine/assemble.js';
-import { graphFileChanges } from '../engine/graph-file.js';
+import { type SpecEvent, assembleGraphs } from '../loader/assemble.js';
+import { graphFileChanges } from '../loader/graph-file.js';
 import { type RunReport, runGraphs } from '../engine/runner.js';
 import { buildGraph } from '../graph/graph.js';
-import type { GraphSpec } from '../graph/spec.js';
+import type { GraphSpec } from '../model/spec.js';
 import { defaultRegistry } from '../resources/registry.js';
-import type { ResourceEnv } from '../resources/resource.js';
+import type { ResourceEnv } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import { memoryWorld } from '../world/memory.js';
 import type { World } from '../world/world.js';

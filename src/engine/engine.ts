@@ -2,7 +2,7 @@
 import { type Observable, Subject, concat, defer, finalize, from, map } from 'rxjs';
 import { converged } from '../../operators/converged.js';
 import { convergedState } from '../../operators/converged-state.js';
-import type { Graph, GraphEdge } from '../graph/graph.js';
+import type { Graph, GraphEdge } from '../model/graph.js';
 import { SemaphoreTable } from './semaphores.js';
 import { type InEdge, Vertex, type VertexContext } from './vertex.js';
 

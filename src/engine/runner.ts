@@ -17,7 +17,7 @@ import {
   take,
   timer,
 } from 'rxjs';
-import type { Graph } from '../graph/graph.js';
+import type { Graph } from '../model/graph.js';
 import type { Logger } from '../util/logger.js';
 import { Engine } from './engine.js';
 

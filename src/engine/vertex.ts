@@ -26,7 +26,7 @@ import { allTrue } from '../../operators/all-true.js';
 import { coalesce } from '../../operators/coalesce.js';
 import { gate } from '../../operators/gate.js';
 import { rateLimit } from '../../operators/rate-limit.js';
-import type { Resource } from '../resources/resource.js';
+import type { Resource } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { SemaphoreTable } from './semaphores.js';
 

@@ -1,6 +1,6 @@
 // Automatic edges: a resource that wants an identity another resource provides comes after it.
-import type { AutoEdges, Resource } from '../resources/resource.js';
-import type { GraphEdge } from './graph.js';
+import type { AutoEdges, Resource } from '../model/resource.js';
+import type { GraphEdge } from '../model/graph.js';
 import { pushTo } from '../util/multimap.js';
 
 /**

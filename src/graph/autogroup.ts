@@ -1,8 +1,8 @@
 // Autogroup: merge resources that can do their work together (one PackageKit transaction for
 // many packages) into one vertex, when no path between them would make the merge a cycle.
-import type { Registry } from '../resources/registry.js';
-import type { Resource, ResourceEnv } from '../resources/resource.js';
-import type { GraphEdge } from './graph.js';
+import type { Registry } from '../model/registry.js';
+import type { Resource, ResourceEnv } from '../model/resource.js';
+import type { GraphEdge } from '../model/graph.js';
 import { reaches } from './reach.js';
 import { pushTo } from '../util/multimap.js';
 

@@ -1,11 +1,11 @@
 import { NEVER, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { Registry } from '../resources/registry.js';
-import type { Resource, ResourceKind } from '../resources/resource.js';
+import { Registry } from '../model/registry.js';
+import type { Resource, ResourceKind } from '../model/resource.js';
 import { memoryLogger } from '../util/logger.js';
 import { buildGraph, GraphBuildError } from './graph.js';
 import { toDot } from './graphviz.js';
-import { defaultMeta, type GraphSpec, type ResourceSpec } from './spec.js';
+import { defaultMeta, type GraphSpec, type ResourceSpec } from '../model/spec.js';
 import { toposort } from './toposort.js';
 import { asyncScheduler } from 'rxjs';
 

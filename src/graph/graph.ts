@@ -1,26 +1,12 @@
 // The pure graph: resources as vertices, explicit and automatic edges, checked for cycles.
-import type { Registry } from '../resources/registry.js';
-import type { Resource, ResourceEnv } from '../resources/resource.js';
+import type { Registry } from '../model/registry.js';
+import type { Resource, ResourceEnv } from '../model/resource.js';
+import type { Graph, GraphEdge } from '../model/graph.js';
 import { autoEdges } from './autoedges.js';
 import { autoGroup } from './autogroup.js';
-import { type GraphSpec, type SourcePos, refKey } from './spec.js';
+import { type GraphSpec, type SourcePos, refKey } from '../model/spec.js';
 import { toposort } from './toposort.js';
 import { pushTo } from '../util/multimap.js';
-
-export interface GraphEdge {
-  from: string; // vertex key, kind[name]
-  to: string;
-  notify: boolean;
-  /** Added by autoedges rather than written in the graph file. */
-  auto: boolean;
-}
-
-export interface Graph {
-  name: string;
-  /** Vertices by key (`kind[name]`), in a topological order. */
-  vertices: Map<string, Resource>;
-  edges: GraphEdge[];
-}
 
 /** A graph that cannot be built: a resource refused its params, or the edges form a cycle. */
 export class GraphBuildError extends Error {

@@ -1,5 +1,5 @@
 // The graph as Graphviz DOT text: vertices labelled kind[name], auto edges dashed, notify bold.
-import type { Graph } from './graph.js';
+import type { Graph } from '../model/graph.js';
 
 const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 

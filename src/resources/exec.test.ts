@@ -9,14 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type SchedulerLike } from 'rxjs';
-import { defaultMeta } from '../graph/spec.js';
+import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
 import { parseGraph } from '../yaml/parse.js';
 import { execKind } from './exec.js';
 import { argvFor, shellSyntaxHint, splitFields } from './exec/argv.js';
 import { Tail } from './exec/tail.js';
 import { defaultRegistry } from './registry.js';
-import type { Resource } from './resource.js';
+import type { Resource } from '../model/resource.js';
 
 let tmp: string;
 beforeEach(async () => {

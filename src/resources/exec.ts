@@ -6,13 +6,13 @@
 import { EMPTY, NEVER, type Observable, concatMap, defer, interval, map, merge, of, tap } from 'rxjs';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
-import type { ResourceSpec } from '../graph/spec.js';
+import type { ResourceSpec } from '../model/spec.js';
 import type { Logger } from '../util/logger.js';
 import { argvFor, shellSyntaxHint, shown } from './exec/argv.js';
 import { type Credentials, resolveCredentials } from './exec/ids.js';
 import { type ProcessResult, type ProcessSpec, defaults, runProcess, watchLines } from './exec/process.js';
 import type { Tail } from './exec/tail.js';
-import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
+import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
 const fields: Record<string, FieldSchema> = {
   cmd: { type: 'string', required: true, doc: 'the command to run' },

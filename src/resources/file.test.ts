@@ -5,10 +5,10 @@ import * as fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultMeta } from '../graph/spec.js';
+import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
 import { FILE_CHECKS_IN_FLIGHT, fileKind } from './file.js';
-import type { Resource } from './resource.js';
+import type { Resource } from '../model/resource.js';
 
 // Every readFile of the file resource, and how many run at once: the verified cache must skip
 // reads (and only when sound), and the kind bounds its checks in flight.

@@ -4,7 +4,7 @@ import { type Observable, type SchedulerLike, defer, merge } from 'rxjs';
 import type { BigIntStats, Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { semaphore } from '../../operators/semaphore.js';
-import type { ResourceSpec } from '../graph/spec.js';
+import type { ResourceSpec } from '../model/spec.js';
 import { resolveGid, resolveUid } from '../util/accounts.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js';
 import { normalizePath } from '../util/paths.js';
@@ -14,7 +14,7 @@ import { chmod, chown, copiedMode, errCode, kindOf, lstatBigOrMissing, mkdir, oc
 import { mirrorTree } from './file/mirror-tree.js';
 import { type Verified, sameIdentity, settled } from './file/verified.js';
 import { watchTree } from './file/watch-tree.js';
-import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
+import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
 const fields: Record<string, FieldSchema> = {
   path: {

@@ -7,12 +7,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultMeta } from '../graph/spec.js';
+import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
 import { parseGraph } from '../yaml/parse.js';
 import { type MsgOptions, createMsgKind, msgKind } from './msg.js';
 import { defaultRegistry } from './registry.js';
-import type { Resource } from './resource.js';
+import type { Resource } from '../model/resource.js';
 
 let tmp: string;
 beforeEach(async () => {

@@ -5,9 +5,9 @@ import { NEVER, type Observable, defer } from 'rxjs';
 import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { ResourceSpec } from '../graph/spec.js';
+import type { ResourceSpec } from '../model/spec.js';
 import type { Level, Logger } from '../util/logger.js';
-import type { FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
+import type { FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
 /** mgmt's priorities (syslog's), most urgent first: their index is the syslog level. */
 export const priorities = ['Emerg', 'Alert', 'Crit', 'Err', 'Warning', 'Notice', 'Info', 'Debug'] as const;

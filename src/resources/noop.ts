@@ -1,6 +1,6 @@
 // noop: a resource that is always in its desired state. Useful as a graph anchor.
 import { NEVER, of } from 'rxjs';
-import type { ResourceKind } from './resource.js';
+import type { ResourceKind } from '../model/resource.js';
 
 export const noopKind: ResourceKind = {
   kind: 'noop',

@@ -4,14 +4,14 @@
 // resources with autogroup on merge into one vertex that runs ONE transaction for all of them.
 import { type Observable, defer, firstValueFrom, map, merge, switchMap, take, throwError, timeout } from 'rxjs';
 import { existsSync } from 'node:fs';
-import type { ResourceSpec } from '../graph/spec.js';
+import type { ResourceSpec } from '../model/spec.js';
 import type { Logger } from '../util/logger.js';
 import { watchPath } from '../watch/index.js';
 import { useBus } from '../dbus/bus.js';
 import { PackageKitClient, type PackageRow, type TransactionResult } from '../dbus/packagekit.js';
 import { Filter, TransactionFlag, bitfield, rowIsInstalled } from '../dbus/packagekit-enums.js';
 import { fileIdentities, forgetFilesOf, ownedFiles, prepareOwnedFiles } from '../dbus/packagekit-files.js';
-import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
+import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
 const fields: Record<string, FieldSchema> = {
   state: {

@@ -1,13 +1,13 @@
 // svc: a systemd service, running or stopped, enabled or disabled, through systemd's D-Bus API
 // (org.freedesktop.systemd1). Fields follow mgmt's svc resource, so mgmt graphs run unchanged.
 import { type Observable, defer, map, merge, switchMap, take, throwError, timeout, concatMap, of, EMPTY, from } from 'rxjs';
-import type { ResourceSpec } from '../graph/spec.js';
+import type { ResourceSpec } from '../model/spec.js';
 import type { Logger } from '../util/logger.js';
 import { watchPath } from '../watch/index.js';
 import { type BusKind, useBus } from '../dbus/bus.js';
 import { SystemdManager, type UnitStatus } from '../dbus/systemd.js';
 import { describeJobResult, enablement, isTransient, serviceUnitName } from '../dbus/systemd-names.js';
-import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
+import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
 const fields: Record<string, FieldSchema> = {
   state: { type: 'string', enum: ['running', 'stopped'], doc: 'whether the service must be running or stopped; absent leaves it alone' },

@@ -7,12 +7,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
-import type { Graph } from '../graph/graph.js';
-import { defaultMeta } from '../graph/spec.js';
+import type { Graph } from '../model/graph.js';
+import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
 import { parseGraph } from '../yaml/parse.js';
 import { defaultRegistry } from './registry.js';
-import type { Resource } from './resource.js';
+import type { Resource } from '../model/resource.js';
 import { timerKind } from './timer.js';
 
 const fresh = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));

@@ -2,9 +2,9 @@
 // scheduler; the CheckApply after a tick reports a change, so its children run (with a refresh
 // along notify edges). A refresh delivered to the timer restarts its period, as in mgmt.
 import { type Observable, Subject, defer, interval, map, of, startWith, switchMap, tap } from 'rxjs';
-import type { ResourceSpec } from '../graph/spec.js';
+import type { ResourceSpec } from '../model/spec.js';
 import type { Logger } from '../util/logger.js';
-import type { FieldSchema, Resource, ResourceEnv, ResourceKind } from './resource.js';
+import type { FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
 const fields: Record<string, FieldSchema> = {
   interval: { type: 'integer', required: true, doc: 'seconds between ticks, an integer >= 1' },

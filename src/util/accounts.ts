@@ -1,7 +1,7 @@
 // Users and groups by name or number, from /etc/passwd and /etc/group, for resources that set
 // owners (file) or run things as someone (exec's `user` and `group`).
 //
-//   import { resolveUid, resolveGid, lookupUser } from '../util/accounts.js';
+//   import { resolveUid, resolveGid, lookupUser } from './accounts.js';
 //   await resolveUid('www-data');   // 33; '33' gives 33 without reading anything
 //   await resolveGid('nogroup');    // 65534; an unknown name rejects with UnknownAccountError
 //   await lookupUser('nobody');     // { name: 'nobody', uid: 65534, gid: 65534, home: '/nonexistent', shell: ... }

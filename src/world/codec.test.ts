@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultMeta } from '../graph/spec.js';
+import { defaultMeta } from '../model/spec.js';
 import { decodeConverged, decodeCurrent, decodeExport, encodeConverged, encodeCurrent, encodeExport, normalizeExports } from './etcd/codec.js';
 import { KeyLayout, prefixEnd } from './etcd/keys.js';
 import { canonicalJson } from './world.js';

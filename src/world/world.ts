@@ -5,7 +5,7 @@
 // docs/world.md describes the semantics and the etcd key layout.
 
 import { type Observable, distinctUntilChanged, map } from 'rxjs';
-import type { MetaParams } from '../graph/spec.js';
+import type { MetaParams } from '../model/spec.js';
 
 /** One resource exported by one host, as every collector sees it. */
 export interface ExportedResource {

@@ -1,5 +1,5 @@
 // The `collect:` section: which kinds of other hosts' exported resources to pull in.
-import type { CollectSpec } from '../graph/spec.js';
+import type { CollectSpec } from '../model/spec.js';
 import type { ProblemLog } from './errors.js';
 import type { KindLookup } from './resources.js';
 import { didYouMean, oneOf } from './suggest.js';

@@ -1,6 +1,6 @@
 // The `edges:` section: named dependencies between resources defined in this file.
-import { refKey } from '../graph/spec.js';
-import type { EdgeSpec, ResourceRef } from '../graph/spec.js';
+import { refKey } from '../model/spec.js';
+import type { EdgeSpec, ResourceRef } from '../model/spec.js';
 import type { ProblemLog, Report } from './errors.js';
 import { didYouMean, oneOf } from './suggest.js';
 import type { YEntry, YMap } from './tree.js';

@@ -1,5 +1,5 @@
 // A resource's kind-specific fields -> params, checked against the kind's schema.
-import type { FieldSchema, FieldType, ResourceKind } from '../resources/resource.js';
+import type { FieldSchema, FieldType, ResourceKind } from '../model/resource.js';
 import type { Report } from './errors.js';
 import type { YEntry, YMap, YNode } from './tree.js';
 import { didYouMean, oneOf } from './suggest.js';

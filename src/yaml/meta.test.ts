@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultMeta } from '../graph/spec.js';
-import type { MetaParams } from '../graph/spec.js';
+import { defaultMeta } from '../model/spec.js';
+import type { MetaParams } from '../model/spec.js';
 import { noopKind } from '../resources/noop.js';
 import { GraphFileError, parseGraph } from './parse.js';
 import type { KindLookup, Problem } from './parse.js';

@@ -1,6 +1,6 @@
 // A resource's `meta:` mapping -> MetaParams, defaults filled in from defaultMeta.
-import { defaultMeta } from '../graph/spec.js';
-import type { MetaParams } from '../graph/spec.js';
+import { defaultMeta } from '../model/spec.js';
+import type { MetaParams } from '../model/spec.js';
 import type { Report } from './errors.js';
 import type { YEntry, YNode } from './tree.js';
 import { didYouMean, oneOf } from './suggest.js';

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import type { ResourceKind } from '../resources/resource.js';
+import type { ResourceKind } from '../model/resource.js';
 import { noopKind } from '../resources/noop.js';
 import { GraphFileError, parseGraph } from './parse.js';
 import type { KindLookup } from './parse.js';

@@ -1,7 +1,7 @@
 // mgmt-compatible YAML graph files -> GraphSpec. Every problem in a file is collected and
 // thrown together as one GraphFileError; nothing from a bad file gets through.
 import { readFile } from 'node:fs/promises';
-import type { GraphSpec } from '../graph/spec.js';
+import type { GraphSpec } from '../model/spec.js';
 import { readCollect } from './collect.js';
 import { readEdges } from './edges.js';
 import { GraphFileError, ProblemLog } from './errors.js';

@@ -1,8 +1,8 @@
 // The `resources:` section: kind -> list of resources, each with name, meta and fields.
-import { refKey } from '../graph/spec.js';
-import type { ResourceSpec } from '../graph/spec.js';
-import type { ResourceKind } from '../resources/resource.js';
-import type { Registry } from '../resources/registry.js';
+import { refKey } from '../model/spec.js';
+import type { ResourceSpec } from '../model/spec.js';
+import type { ResourceKind } from '../model/resource.js';
+import type { Registry } from '../model/registry.js';
 import type { ProblemLog } from './errors.js';
 import { readParams } from './fields.js';
 import { readMeta } from './meta.js';

@@ -1,7 +1,7 @@
 // The value format shared by every World backend (the memory one round-trips through it too,
 // so both accept and return exactly the same things). Version 1, documented in docs/world.md.
 
-import { defaultMeta, type MetaParams } from '../../graph/spec.js';
+import { defaultMeta, type MetaParams } from '../../model/spec.js';
 import { canonicalJson, compareExports, type ExportInput, type ExportedResource } from '../world.js';
 
 /** The `version` field of every value this code writes; readers skip other versions. */

@@ -1,7 +1,7 @@
 // A graph file as a stream of specs: read and validated now, and again on every change.
 import { type Observable, catchError, defer, map, of, startWith, switchMap } from 'rxjs';
-import type { GraphSpec } from '../graph/spec.js';
-import type { Registry } from '../resources/registry.js';
+import type { GraphSpec } from '../model/spec.js';
+import type { Registry } from '../model/registry.js';
 import { watchPath } from '../watch/index.js';
 import { loadGraphFile } from '../yaml/parse.js';
 import type { SpecEvent } from './assemble.js';

@@ -1,8 +1,8 @@
 // Resources collected from the World, turned into local resource specs.
-import type { CollectSpec, ResourceSpec } from '../graph/spec.js';
-import { refKey } from '../graph/spec.js';
-import type { Registry } from '../resources/registry.js';
-import type { FieldSchema } from '../resources/resource.js';
+import type { CollectSpec, ResourceSpec } from '../model/spec.js';
+import { refKey } from '../model/spec.js';
+import type { Registry } from '../model/registry.js';
+import type { FieldSchema } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { ExportedResource } from '../world/world.js';
 

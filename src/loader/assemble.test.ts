@@ -1,15 +1,17 @@
 // Exported and collected resources between hosts of one in-process World.
 import { NEVER, Subject, asyncScheduler, filter, firstValueFrom, of, take, toArray } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { buildGraph, type Graph } from '../graph/graph.js';
-import { type GraphSpec, type ResourceSpec, defaultMeta } from '../graph/spec.js';
-import { Registry, defaultRegistry } from '../resources/registry.js';
-import type { AutoEdges, Resource, ResourceEnv, ResourceKind } from '../resources/resource.js';
+import { buildGraph } from '../graph/graph.js';
+import type { Graph } from '../model/graph.js';
+import { type GraphSpec, type ResourceSpec, defaultMeta } from '../model/spec.js';
+import { Registry } from '../model/registry.js';
+import { defaultRegistry } from '../resources/registry.js';
+import type { AutoEdges, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 import { memoryLogger } from '../util/logger.js';
 import { MemoryStore, memoryWorld } from '../world/memory.js';
 import { parseGraph } from '../yaml/parse.js';
 import { type SpecEvent, assembleGraphs, splitExports } from './assemble.js';
-import type { GraphEvent } from './runner.js';
+import type { GraphEvent } from '../engine/runner.js';
 
 const registry = defaultRegistry();
 const log = memoryLogger();

@@ -1,6 +1,6 @@
 // The contract between the engine and a resource kind.
 import type { Observable, SchedulerLike } from 'rxjs';
-import type { MetaParams, ResourceSpec } from '../graph/spec.js';
+import type { MetaParams, ResourceSpec } from './spec.js';
 import type { Logger } from '../util/logger.js';
 
 /** One field of a kind's YAML schema. */

@@ -1,15 +1,15 @@
 // From graph files to running graphs: split off the exported resources (`@@name`) to the
 // World, merge in what the graph collects from the World, let the kinds prepare, and build.
 import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, of, switchMap } from 'rxjs';
-import type { Graph } from '../graph/graph.js';
-import type { GraphSpec, ResourceSpec } from '../graph/spec.js';
-import { refKey } from '../graph/spec.js';
-import type { Registry } from '../resources/registry.js';
-import type { ResourceEnv } from '../resources/resource.js';
+import type { Graph } from '../model/graph.js';
+import type { GraphSpec, ResourceSpec } from '../model/spec.js';
+import { refKey } from '../model/spec.js';
+import type { Registry } from '../model/registry.js';
+import type { ResourceEnv } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { ExportInput, ExportedResource, World } from '../world/world.js';
 import { collectedSpecs } from './collected.js';
-import type { GraphEvent } from './runner.js';
+import type { GraphEvent } from '../engine/runner.js';
 
 /** What a graph file source says: reading, a valid spec, or why it is not valid. */
 export type SpecEvent = { kind: 'loading' } | { kind: 'spec'; spec: GraphSpec } | { kind: 'error'; error: Error };
