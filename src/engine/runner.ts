@@ -18,6 +18,7 @@ import {
   timer,
 } from 'rxjs';
 import type { Graph } from '../model/graph.js';
+import type { EngineEvent } from '../model/events.js';
 import type { Logger } from '../util/logger.js';
 import { Engine } from './engine.js';
 
@@ -60,6 +61,8 @@ export interface RunOptions {
   noExit?: boolean;
   /** Told each change of the converged state (`--converged-status-file`). */
   onConvergedState?: (converged: boolean) => void;
+  /** Told every vertex state change and finished CheckApply (recap, report, metrics). */
+  events?: (e: EngineEvent) => void;
 }
 
 /**
@@ -69,7 +72,7 @@ export interface RunOptions {
  */
 export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unknown>, opts: RunOptions): Observable<RunReport> {
   return defer(() => {
-    const engine = new Engine({ scheduler: opts.scheduler, log: opts.log, noop: opts.noop, sema: opts.sema });
+    const engine = new Engine({ scheduler: opts.scheduler, log: opts.log, noop: opts.noop, sema: opts.sema, events: opts.events });
     // The loader holds the converger while a graph is being read, and until the first arrives.
     const loaderIdle$ = new BehaviorSubject(false);
     engine.track(loaderIdle$);

@@ -26,18 +26,20 @@ import { allTrue } from '../../operators/all-true.js';
 import { coalesce } from '../../operators/coalesce.js';
 import { gate } from '../../operators/gate.js';
 import { rateLimit } from '../../operators/rate-limit.js';
+import type { Change, ChangeSink, EngineEvent, RunResult, VertexState } from '../model/events.js';
 import type { Resource } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { SemaphoreTable } from './semaphores.js';
 
 /**
+ * VertexState:
  * - pending: an event arrived; a run will follow (or waits behind a parent that is not OK)
  * - running: CheckApply in progress
  * - retrying: CheckApply failed, waiting `meta.delay` before the next attempt
  * - ok: succeeded since its latest event
  * - failed: failed and out of retries; waits for its next event
  */
-export type VertexState = 'pending' | 'running' | 'retrying' | 'ok' | 'failed';
+export type { VertexState };
 
 /** Why a vertex should run; triggers that meet while one is held are OR-ed together. */
 export interface Trigger {
@@ -56,6 +58,8 @@ export interface VertexContext {
   noop: boolean;
   /** The semaphores shared across the graph (`sema` meta param, `--sema`). */
   semaphores: SemaphoreTable;
+  /** Told every state change and every finished CheckApply (absent: nobody listens). */
+  events?: (e: EngineEvent) => void;
 }
 
 /** The two triggers there are, shared: triggers carry no other data. */
@@ -213,7 +217,18 @@ export class Vertex {
 
   private setState(state: VertexState): void {
     this.state$.next(state);
+    const { events } = this.ctx;
+    if (events) events({ type: 'state', key: this.key, kind: this.resource.kind, name: this.resource.name, state, at: this.ctx.scheduler.now() });
     this.updateIdle();
+  }
+
+  /** Tells the observers (if any) how a CheckApply ended. */
+  private report(result: RunResult, startedAt: number, changes: Change[], error?: string): void {
+    const { events, scheduler } = this.ctx;
+    if (!events) return;
+    const { kind, name, meta } = this.resource;
+    const apply = !(meta.noop || this.ctx.noop);
+    events({ type: 'run', key: this.key, kind, name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error });
   }
 
   private setReady(ready: boolean): void {
@@ -285,11 +300,19 @@ export class Vertex {
     return new Observable<void>((subscriber) => {
       const seq = this.triggers;
       const refresh = t.refresh || this.owedRefresh;
+      const startedAt = this.ctx.scheduler.now();
+      // Changes are collected only when someone listens; a retry starts its list afresh.
+      let changes: Change[] = [];
       this.runs++;
       this.setState('running');
-      return this.checkApply(refresh).subscribe({
-        next: (ok) => this.succeeded(ok, seq),
+      return this.checkApply(refresh, this.ctx.events ? (c) => changes.push(c) : undefined, () => (changes = [])).subscribe({
+        next: (ok) => {
+          const apply = !(this.resource.meta.noop || this.ctx.noop);
+          this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', startedAt, changes);
+          this.succeeded(ok, seq);
+        },
         error: (e: Error) => {
+          this.report('failed', startedAt, changes, e.message);
           this.failed(e, refresh, seq);
           subscriber.complete();
         },
@@ -299,10 +322,16 @@ export class Vertex {
   }
 
   /** Each attempt waits for a rate-limit token, then for its semaphores, then runs. */
-  private checkApply(refresh: boolean): Observable<boolean> {
+  private checkApply(refresh: boolean, sink: ChangeSink | undefined, restart: () => void): Observable<boolean> {
     const { retry: count, delay, noop } = this.resource.meta;
     const apply = !(noop || this.ctx.noop);
-    const attempt$ = this.guards.reduce((run$, guard) => guard(run$), defer(() => this.resource.checkApply(apply, refresh)));
+    const attempt$ = this.guards.reduce(
+      (run$, guard) => guard(run$),
+      defer(() => {
+        restart();
+        return this.resource.checkApply(apply, refresh, sink);
+      }),
+    );
     if (count === 0) return attempt$;
     return attempt$.pipe(
       retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('checkApply', e, n, delay) }),

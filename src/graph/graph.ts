@@ -21,11 +21,16 @@ export function buildGraph(spec: GraphSpec, registry: Registry, env: ResourceEnv
   for (const r of spec.resources) {
     const kind = registry.get(r.kind);
     if (!kind) throw new GraphBuildError(`${refKey(r)}: unknown resource kind "${r.kind}"`, r.pos);
+    let resource: Resource;
     try {
-      resources.set(refKey(r), kind.create(r, env));
+      resource = kind.create(r, env);
     } catch (e) {
       throw new GraphBuildError(`${refKey(r)}: ${(e as Error).message}`, r.pos);
     }
+    if (r.meta.reverse && !resource.reversed) {
+      throw new GraphBuildError(`${refKey(r)}: meta reverse is true, but a ${r.kind} resource cannot be undone (reversible kinds implement reversed())`, r.pos);
+    }
+    resources.set(refKey(r), resource);
   }
   const explicit: GraphEdge[] = spec.edges.map((e) => ({
     from: refKey(e.from),

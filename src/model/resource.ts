@@ -2,6 +2,7 @@
 import type { Observable, SchedulerLike } from 'rxjs';
 import type { MetaParams, ResourceSpec } from './spec.js';
 import type { Logger } from '../util/logger.js';
+import type { ChangeSink } from './events.js';
 
 /** One field of a kind's YAML schema. */
 export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'map';
@@ -56,8 +57,17 @@ export interface Resource {
    * Resolves `true` when the state was already correct, `false` when it was not (and, when
    * `apply` is true, has now been fixed). Errors on failure. With `apply` false it changes
    * nothing. `refresh` is true when a notify edge delivered a refresh since the last run.
+   * `changes`, when given, is told each change made (or, with `apply` false, that would be made),
+   * for diffs, reports and metrics; a resource that reports nothing is still correct.
    */
-  checkApply(apply: boolean, refresh: boolean): Observable<boolean>;
+  checkApply(apply: boolean, refresh: boolean, changes?: ChangeSink): Observable<boolean>;
+  /**
+   * meta `reverse`: the resource that undoes this one (a created file or user removed, a line
+   * taken out), or undefined when there is nothing to undo. When a graph swap removes a resource
+   * whose meta `reverse` is true, the engine applies its reversal once. Absent: the kind cannot
+   * be reversed, and `reverse: true` on it is a load error.
+   */
+  reversed?(): Resource | undefined;
   /** Identities for automatic edges; absent means none. */
   autoEdges?(): AutoEdges;
   /**

@@ -22,6 +22,8 @@ export interface MetaParams {
   sema: string[];
   /** Restart a watch that completed. */
   rewatch: boolean;
+  /** Undo the resource when a graph swap removes it (see `Resource.reversed`). */
+  reverse: boolean;
 }
 
 export const defaultMeta: Readonly<MetaParams> = Object.freeze({
@@ -35,6 +37,7 @@ export const defaultMeta: Readonly<MetaParams> = Object.freeze({
   burst: 0,
   sema: [],
   rewatch: false,
+  reverse: false,
 });
 
 /** Where something came from, for error messages. */

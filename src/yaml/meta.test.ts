@@ -38,7 +38,7 @@ describe('meta params', () => {
   it('reads every key rxmgmt implements', () => {
     expect(
       metaOf('autoedge: false', 'autogroup: no', 'noop: yes', 'retry: -1', 'delay: 5000', 'poll: 5', 'limit: 0.5', 'burst: 2', "sema: [a, 'b:2', 'x:y:3']", 'rewatch: true'),
-    ).toEqual({ autoedge: false, autogroup: false, noop: true, retry: -1, delay: 5000, poll: 5, limit: 0.5, burst: 2, sema: ['a', 'b:2', 'x:y:3'], rewatch: true });
+    ).toEqual({ autoedge: false, autogroup: false, noop: true, retry: -1, delay: 5000, poll: 5, limit: 0.5, burst: 2, sema: ['a', 'b:2', 'x:y:3'], rewatch: true, reverse: false });
   });
 
   it("reads mgmt's infinite limit as rxmgmt's 0 (no limit)", () => {
@@ -82,7 +82,7 @@ describe('meta params', () => {
 
   it('names an unknown key, suggests one and lists the known ones', () => {
     expect(problemsOf('retyr: 3')).toEqual([
-      { line: 6, message: 'meta key "retyr" is unknown (did you mean "retry"?); expected one of autoedge, autogroup, burst, delay, limit, noop, poll, retry, rewatch, sema' },
+      { line: 6, message: 'meta key "retyr" is unknown (did you mean "retry"?); expected one of autoedge, autogroup, burst, delay, limit, noop, poll, retry, reverse, rewatch, sema' },
     ]);
   });
 

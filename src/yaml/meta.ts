@@ -27,6 +27,7 @@ const rules: { [K in keyof MetaParams]: MetaRule<MetaParams[K]> } = {
   burst: { read: (n) => readNumber(n, { integer: true, min: 0 }), doc: 'runs allowed at once under meta.limit' },
   sema: { read: readSemaphores, doc: 'semaphores as id or id:N' },
   rewatch: boolean('restart a watch that completed'),
+  reverse: boolean('undo the resource when the graph no longer has it'),
 };
 
 /**
@@ -39,7 +40,6 @@ const mgmtOnly: Record<string, { read(node: YNode): Read<unknown>; harmless(v: u
   reset: { read: readBoolean, harmless: (v) => v === false, harmlessValue: 'false', what: 'resets retry state when the resource changes' },
   realize: { read: readBoolean, harmless: (v) => v === false, harmlessValue: 'false', what: 'makes a graph swap wait until the resource has run' },
   hidden: { read: readBoolean, harmless: (v) => v === false, harmlessValue: 'false', what: 'keeps the resource out of the local graph' },
-  reverse: { read: readBoolean, harmless: (v) => v === false, harmlessValue: 'false', what: 'undoes the resource when it leaves the graph' },
   timeout: { read: (n) => readNumber(n, { integer: true, min: 0 }), harmless: (v) => v === 0, harmlessValue: '0', what: 'times out a CheckApply' },
   export: { read: readStringList, harmless: (v) => (v as string[]).length === 0, harmlessValue: '[]', what: 'exports to named hosts; rxmgmt exports resources named @@name' },
   async: { read: readBoolean, harmless: () => false, what: 'lets a CheckApply run on through a graph swap' },

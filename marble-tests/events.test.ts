@@ -1,0 +1,84 @@
+// The engine's events in virtual time: what a recap, a report or a metrics page is built on.
+import { type Observable, of } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
+import { describe, expect, it } from 'vitest';
+import { Engine } from '../src/engine/engine.js';
+import type { EngineEvent, RunEvent } from '../src/model/events.js';
+import type { Resource } from '../src/model/resource.js';
+import { memoryLogger } from '../src/util/logger.js';
+import { fake, graphOf } from './fake.js';
+
+const fresh = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
+const ok = { t: true, f: false };
+const runs = (events: EngineEvent[]): Omit<RunEvent, 'type' | 'kind' | 'name'>[] =>
+  events.flatMap((e) => (e.type === 'run' ? [{ key: e.key, apply: e.apply, result: e.result, startedAt: e.startedAt, durationMs: e.durationMs, changes: e.changes, error: e.error }] : []));
+
+describe('engine events', () => {
+  it('tells each run with its result, timing and the changes the resource reported', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const a = fake('a', ts, { runs: [() => cold('--(f|)', ok)] });
+      const reporting: Resource = {
+        ...a,
+        checkApply(apply, refresh, changes) {
+          changes?.({ field: 'mode', from: '0644', to: '0600' });
+          return a.checkApply(apply, refresh);
+        },
+      };
+      const events: EngineEvent[] = [];
+      new Engine({ scheduler: ts, log: memoryLogger(), noop: false, events: (e) => events.push(e) }).apply(graphOf([reporting]));
+      ts.flush();
+      expect(runs(events)).toEqual([
+        { key: 'fake[a]', apply: true, result: 'changed', startedAt: 0, durationMs: 2, changes: [{ field: 'mode', from: '0644', to: '0600' }], error: undefined },
+      ]);
+      expect(events.filter((e) => e.type === 'state').map((e) => (e.type === 'state' ? `${e.at}:${e.state}` : ''))).toEqual(['0:running', '2:ok']);
+    });
+  });
+
+  it('a retried run reports once, with the changes of its last attempt only', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      let attempt = 0;
+      const a = fake('a', ts, { runs: [() => cold('-#'), () => cold('-(f|)', ok)], meta: { retry: 1, delay: 3 } });
+      const reporting: Resource = {
+        ...a,
+        checkApply(apply, refresh, changes) {
+          changes?.({ field: 'content', diff: `attempt ${++attempt}` });
+          return a.checkApply(apply, refresh) as Observable<boolean>;
+        },
+      };
+      const events: EngineEvent[] = [];
+      new Engine({ scheduler: ts, log: memoryLogger(), noop: false, events: (e) => events.push(e) }).apply(graphOf([reporting]));
+      ts.flush();
+      expect(runs(events)).toEqual([
+        { key: 'fake[a]', apply: true, result: 'changed', startedAt: 0, durationMs: 5, changes: [{ field: 'content', diff: 'attempt 2' }], error: undefined },
+      ]);
+    });
+  });
+
+  it('under noop a wrong state is would-change, and a failure carries its error', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const a = fake('a', ts, { runs: [() => cold('(f|)', ok)] });
+      const b = fake('b', ts, { runs: [() => cold('-#', undefined, new Error('boom'))] });
+      const events: EngineEvent[] = [];
+      new Engine({ scheduler: ts, log: memoryLogger(), noop: true, events: (e) => events.push(e) }).apply(graphOf([a, b]));
+      ts.flush();
+      expect(runs(events)).toEqual([
+        { key: 'fake[a]', apply: false, result: 'would-change', startedAt: 0, durationMs: 0, changes: [], error: undefined },
+        { key: 'fake[b]', apply: false, result: 'failed', startedAt: 0, durationMs: 1, changes: [], error: 'boom' },
+      ]);
+    });
+  });
+
+  it('without a listener the resource gets no sink', () => {
+    const ts = fresh();
+    let sink: unknown = 'unset';
+    const r: Resource = { ...fake('a', ts, { runs: [() => of(true)] }), checkApply: (_a, _r, changes) => ((sink = changes), of(true)) };
+    ts.run(() => {
+      new Engine({ scheduler: ts, log: memoryLogger(), noop: false }).apply(graphOf([r]));
+      ts.flush();
+    });
+    expect(sink).toBeUndefined();
+  });
+});
