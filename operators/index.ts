@@ -6,3 +6,4 @@ export { rateLimit } from './rate-limit.js';
 export { semaphore } from './semaphore.js';
 export { convergedState } from './converged-state.js';
 export { allTrue } from './all-true.js';
+export { longTimer, MAX_TIMER_MS } from './long-timer.js';

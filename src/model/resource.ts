@@ -68,6 +68,12 @@ export interface Resource {
    * be reversed, and `reverse: true` on it is a load error.
    */
   reversed?(): Resource | undefined;
+  /**
+   * What this resource manages on the machine, normalised (`file:/etc/foo`, `svc:nginx.service`,
+   * `pkg:nginx`, `user:alice`): two resources of one graph that manage the same thing are a load
+   * error naming both, not an endless fight. Absent: it manages nothing exclusively (noop, msg).
+   */
+  manages?(): string[];
   /** Identities for automatic edges; absent means none. */
   autoEdges?(): AutoEdges;
   /**
