@@ -4,7 +4,9 @@
 // process and its peak RSS; beside it the floor (bench/floor-files.mjs), timed the same way.
 // Each repetition measures a cold run (no file exists) and then a second, steady-state run (every
 // file already correct) on the same directory, for the engine and for the floor. A third subject,
-// the floor with at most 16 files in flight (FLOOR_CONCURRENCY=16), is measured for reference.
+// the floor with at most 16 files in flight (FLOOR_CONCURRENCY=16), is measured for reference, and
+// a fourth, the synchronous floor (bench/floor-sync.mjs: one file after another, sync fs calls,
+// one directory watch held), is the cheapest honest program: issue 15's yardstick.
 //
 //   node bench/files-converge.mjs [N ...] [--runs R] [--log-level warn|info] [--sema K]
 //
@@ -39,8 +41,9 @@ deadline(45 * 60, 'files-converge');
 
 const PER_RUN_TIMEOUT_MS = 180_000;
 const FLOOR = join(BENCH, 'floor-files.mjs');
+const FLOOR_SYNC = join(BENCH, 'floor-sync.mjs');
 
-const SUBJECTS = ['engine', 'floor', 'floor16'];
+const SUBJECTS = ['engine', 'floor', 'floor16', 'floorSync'];
 
 /** One cold + one warm run of `who` (one of SUBJECTS) in a fresh directory (see BENCH_TMP). */
 async function pair(who, n) {
@@ -53,7 +56,7 @@ async function pair(who, n) {
     const argv =
       who === 'engine'
         ? [...cliNodeFlags(), CLI, 'run', '-f', graph, '--converged-timeout=0', '--log-level', logLevel, ...(sema ? ['--sema', sema] : [])]
-        : [FLOOR, files, String(n)];
+        : [who === 'floorSync' ? FLOOR_SYNC : FLOOR, files, String(n)];
     const out = {};
     for (const phase of ['cold', 'warm']) {
       const env = who === 'floor16' ? { FLOOR_CONCURRENCY: '16' } : {};
@@ -98,10 +101,15 @@ for (const n of sizes) {
     cold: row.engine.cold.wallMs / row.floor.cold.wallMs,
     warm: row.engine.warm.wallMs / row.floor.warm.wallMs,
   };
+  row.ratioSync = {
+    cold: row.engine.cold.wallMs / row.floorSync.cold.wallMs,
+    warm: row.engine.warm.wallMs / row.floorSync.warm.wallMs,
+  };
   // Each repetition ran the engine and the floor back to back: the median of their ratios
   // cancels the slow drifts of this machine that a ratio of medians does not.
-  const paired = (phase) => samples.engine[phase].map((e, i) => e.wallMs / samples.floor[phase][i].wallMs);
+  const paired = (phase, floor = 'floor') => samples.engine[phase].map((e, i) => e.wallMs / samples[floor][phase][i].wallMs);
   row.pairedRatio = { cold: median(paired('cold')), warm: median(paired('warm')) };
+  row.pairedRatioSync = { cold: median(paired('cold', 'floorSync')), warm: median(paired('warm', 'floorSync')) };
   row.pairedRatioAll = { cold: paired('cold').map((x) => Math.round(x * 100) / 100), warm: paired('warm').map((x) => Math.round(x * 100) / 100) };
   results.push(row);
   console.log(
@@ -109,7 +117,9 @@ for (const n of sizes) {
       `cold engine ${fmtMs(row.engine.cold.wallMs)} ${fmtMiB(row.engine.cold.maxRssKiB)} / floor ${fmtMs(row.floor.cold.wallMs)} ${fmtMiB(row.floor.cold.maxRssKiB)} = ${row.ratio.cold.toFixed(2)}x ` +
       `(paired ${row.pairedRatio.cold.toFixed(2)}x: ${row.pairedRatioAll.cold.join(' ')}); ` +
       `warm engine ${fmtMs(row.engine.warm.wallMs)} ${fmtMiB(row.engine.warm.maxRssKiB)} / floor ${fmtMs(row.floor.warm.wallMs)} ${fmtMiB(row.floor.warm.maxRssKiB)} = ${row.ratio.warm.toFixed(2)}x ` +
-      `(paired ${row.pairedRatio.warm.toFixed(2)}x: ${row.pairedRatioAll.warm.join(' ')})`,
+      `(paired ${row.pairedRatio.warm.toFixed(2)}x: ${row.pairedRatioAll.warm.join(' ')}); ` +
+      `synchronous floor ${fmtMs(row.floorSync.cold.wallMs)} ${fmtMiB(row.floorSync.cold.maxRssKiB)} cold = ${row.pairedRatioSync.cold.toFixed(2)}x paired, ` +
+      `${fmtMs(row.floorSync.warm.wallMs)} warm = ${row.pairedRatioSync.warm.toFixed(2)}x paired`,
   );
 }
 const path = saveResult(sema ? `files-converge-sema${sema}` : 'files-converge', { benchmark: 'files-converge', results });

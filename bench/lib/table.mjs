@@ -37,6 +37,8 @@ for (const row of conv?.results ?? []) {
     const e = row.engine[phase];
     const f = row.floor[phase];
     const f16 = row.floor16?.[phase];
+    const fs = row.floorSync?.[phase];
+    const syncText = fs ? `; synchronous floor ${fmtMs(fs.wallMs)}, ${fmtMiB(fs.maxRssKiB)}: ${row.pairedRatioSync[phase].toFixed(2)}x paired` : '';
     const ratioOfMedians = e.wallMs / f.wallMs;
     const paired = row.pairedRatio?.[phase];
     // The verdict takes the worse of the two ratios (see "What is measured").
@@ -56,7 +58,7 @@ for (const row of conv?.results ?? []) {
     }
     console.log(
       `| ${row.n.toLocaleString('en')} files, ${phase === 'cold' ? 'cold (none exist)' : 'second run (all correct)'}, start to converged exit (median of ${row.runs}) ` +
-        `| ${fmtMs(e.wallMs)}, ${fmtMiB(e.maxRssKiB)} | ${fmtMs(f.wallMs)}, ${fmtMiB(f.maxRssKiB)}${f16 ? ` (16 in flight: ${fmtMs(f16.wallMs)}, ${fmtMiB(f16.maxRssKiB)})` : ''} | ${ratioText}, ${(e.maxRssKiB / f.maxRssKiB).toFixed(1)}x RSS ` +
+        `| ${fmtMs(e.wallMs)}, ${fmtMiB(e.maxRssKiB)} | ${fmtMs(f.wallMs)}, ${fmtMiB(f.maxRssKiB)}${f16 ? ` (16 in flight: ${fmtMs(f16.wallMs)}, ${fmtMiB(f16.maxRssKiB)})` : ''} | ${ratioText}, ${(e.maxRssKiB / f.maxRssKiB).toFixed(1)}x RSS${syncText} ` +
         `| ${phase === 'cold' ? mgmtFiles[row.n] ?? '-' : '-'} | ${target} | ${met} |`,
     );
   }
