@@ -10,7 +10,8 @@ import { msgKind } from './msg.js';
 import { timerKind } from './timer.js';
 import { userKind } from './user.js';
 import { groupKind } from './group.js';
+import { lineKind } from './line.js';
 
 /** The registry with every built-in kind. */
-export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, userKind, groupKind];
+export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, userKind, groupKind, lineKind];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());
