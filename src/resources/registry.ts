@@ -11,7 +11,8 @@ import { timerKind } from './timer.js';
 import { userKind } from './user.js';
 import { groupKind } from './group.js';
 import { lineKind } from './line.js';
+import { sysctlKind } from './sysctl.js';
 
 /** The registry with every built-in kind. */
-export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, userKind, groupKind, lineKind];
+export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, userKind, groupKind, lineKind, sysctlKind];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());

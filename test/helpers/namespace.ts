@@ -173,6 +173,11 @@ export class Isolated {
     await this.ok({ op: 'unwatch', key });
   }
 
+  /** Sets how often sysctl resources created from now on poll /proc/sys. */
+  async sysctlPoll(ms: number): Promise<void> {
+    await this.ok({ op: 'sysctlPoll', ms });
+  }
+
   /** Runs a bash script inside the namespaces. */
   async sh(script: string, timeoutMs?: number): Promise<ShResult> {
     return (await this.request({ op: 'sh', script, timeoutMs })) as unknown as ShResult;

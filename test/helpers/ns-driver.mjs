@@ -61,6 +61,12 @@ const ops = {
     watches.delete(q.key);
     return {};
   },
+  /** Shortens the sysctl resource's poll period (its watch of /proc/sys). */
+  async sysctlPoll(q) {
+    const { SYSCTL_POLL } = await import(`${dist}/src/resources/sysctl.js`);
+    SYSCTL_POLL.ms = q.ms;
+    return {};
+  },
   sh(q) {
     return new Promise((resolve) =>
       execFile('bash', ['-c', q.script], { encoding: 'utf8', timeout: q.timeoutMs ?? 120_000 }, (err, stdout, stderr) =>
