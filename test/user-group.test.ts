@@ -3,7 +3,7 @@
 // /home and /var are copy-on-write overlays (test/helpers/namespace.ts): never on the host.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asyncScheduler } from 'rxjs';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildGraph } from '../src/graph/graph.js';
 import { defaultRegistry } from '../src/resources/registry.js';
@@ -249,6 +249,24 @@ describeNamespace('user and group on real shadow-utils (private mount namespace)
         const noop = await ns.sh(`"${process.execPath}" "${builtCli}" run -f "${path}" -t 0 --noop 2>&1`);
         expect(noop.stdout, file).not.toMatch(/would/);
       }
+    });
+
+    it.skipIf(!have && !requireReal)('autoedges4: the groups come first, then the user is put in them', async () => {
+      await ns.run('groupdel testgroup 2>/dev/null || true'); // group1.yaml's, which holds gid 10000
+      const path = join(examples, 'autoedges4.yaml');
+      const graph = buildGraph(parseGraph(readFileSync(path, 'utf8'), path, registry), registry, env);
+      expect(graph.edges.map((e) => `${e.from} -> ${e.to}`).sort()).toEqual([
+        'group[edgegroup2] -> user[edgeuser2]',
+        'group[edgegroup3] -> user[edgeuser2]',
+        'group[edgegroup] -> user[edgeuser2]',
+      ]);
+      const run = await ns.sh(`"${process.execPath}" "${builtCli}" run -f "${path}" -t 0 2>&1`);
+      expect(run.code, run.stdout).toBe(0);
+      expect(await groupLine('edgegroup')).toBe('edgegroup:x:10000:');
+      expect(await passwd('edgeuser2')).toMatch(/^edgeuser2:x:\d+:10000:/);
+      expect(await groupLine('edgegroup2')).toMatch(/:edgeuser2$/);
+      expect(await groupLine('edgegroup3')).toMatch(/:edgeuser2$/);
+      expect(await passwd('edgeuser')).toBe('');
     });
   });
 });
