@@ -165,7 +165,7 @@ export class SysctlResource implements Resource {
     const wanted = `${this.name} = ${this.want.value}\n`;
     const old = await this.readConf(conf);
     if (old === wanted) return true;
-    changes?.({ field: 'persist', from: old === undefined ? 'absent' : undefined, to: conf, diff: createPatch(conf, old ?? '', wanted) });
+    changes?.({ field: 'persist', ...(old === undefined ? { from: 'absent' } : {}), to: conf, diff: createPatch(conf, old ?? '', wanted) });
     this.log.info(`${conf}: ${apply ? '' : 'noop, would '}${old === undefined ? 'create' : 'rewrite'} it with ${this.name} = ${this.want.value}`);
     if (!apply) return false;
     try {
