@@ -59,6 +59,8 @@ describe('user and group at load time', () => {
         '  - name: staff',
         '    gid: 5000',
         '  - name: devs',
+        '  - name: old',
+        '    state: absent',
         '  user:',
         '  - name: alice',
         '    gid: 5000',
@@ -68,13 +70,15 @@ describe('user and group at load time', () => {
         '  - name: carol',
         '    state: absent',
         '    groups: [devs]',
+        '    group: old',
       ].join('\n'),
       'test.yaml',
       registry,
     );
     const g = buildGraph(spec, registry, env);
     const edges = g.edges.map((e) => `${e.from} -> ${e.to}`).sort();
-    expect(edges).toEqual(['group[devs] -> user[alice]', 'group[staff] -> user[alice]', 'group[staff] -> user[bob]']);
+    // carol is removed before her primary group "old" (groupdel refuses it while she has it).
+    expect(edges).toEqual(['group[devs] -> user[alice]', 'group[staff] -> user[alice]', 'group[staff] -> user[bob]', 'user[carol] -> group[old]']);
     expect(g.vertices.get('user[alice]')!.manages!()).toEqual(['user:alice']);
     expect(g.vertices.get('group[staff]')!.manages!()).toEqual(['group:staff', 'gid:5000']);
     const withUid = registry.get('user')!.create({ ...spec.resources.find((r) => r.name === 'alice')!, params: { uid: 1500, allowduplicateuid: false } }, env);
@@ -232,6 +236,22 @@ describeNamespace('user and group on real shadow-utils (private mount namespace)
     const again = await ns.sh(`"${process.execPath}" "${builtCli}" run -f "${file}" -t 0 --noop 2>&1`);
     expect(again.code, again.stdout).toBe(0);
     expect(again.stdout).not.toMatch(/would/);
+  });
+
+  it('removes a user and its primary group in one graph: the user first, whatever the order written', async () => {
+    await ns.run('useradd rxpair'); // with its own group rxpair (USERGROUPS_ENAB)
+    expect(await groupLine('rxpair')).toMatch(/^rxpair:x:/);
+    const yaml = 'graph: g\nresources:\n  group:\n  - name: rxpair\n    state: absent\n  user:\n  - name: rxpair\n    state: absent\n    group: rxpair\n';
+    const file = join(await ns.run('mktemp -d').then((d) => d.trim()), 'pair.yaml');
+    await ns.run(`printf '%s' '${yaml}' > ${file}`);
+    const run = await ns.sh(`"${process.execPath}" "${builtCli}" run -f "${file}" -t 0 2>&1`);
+    expect(run.code, run.stdout).toBe(0);
+    // One edge, user -> group; userdel then takes the user's own group too (USERGROUPS_ENAB),
+    // so the group finds nothing left to do. Run the other way round, groupdel would have failed.
+    expect(run.stdout).toMatch(/2 resources, 1 edges[\s\S]*delete user rxpair/);
+    expect(run.stdout).not.toMatch(/error|failed/i);
+    expect(await passwd('rxpair')).toBe('');
+    expect(await groupLine('rxpair')).toBe('');
   });
 
   describe("mgmt's user1 and group1 example graphs", () => {

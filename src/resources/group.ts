@@ -77,10 +77,14 @@ export class GroupResource implements Resource {
     );
   }
 
-  /** Users (and files owned by the group) come after it, by name or by gid. */
+  /**
+   * Users (and files owned by the group) come after it, by name or by gid. An absent group
+   * comes after an absent user whose primary group it is (groupdel refuses it before).
+   */
   autoEdges(): AutoEdges {
-    const { gid } = this.want;
-    return { provides: [`group:${this.name}`, ...(gid !== undefined ? [`gid:${gid}`] : [])], wants: [] };
+    const { gid, state } = this.want;
+    const wants = state === 'absent' ? [[`leaving-user:group:${this.name}`], ...(gid !== undefined ? [[`leaving-user:gid:${gid}`]] : [])] : [];
+    return { provides: [`group:${this.name}`, ...(gid !== undefined ? [`gid:${gid}`] : [])], wants };
   }
 
   manages(): string[] {

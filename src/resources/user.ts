@@ -142,11 +142,19 @@ export class UserResource implements Resource {
     );
   }
 
-  /** Its groups come first (they must exist before it can be in them). An absent user wants none. */
+  /**
+   * Its groups come first (they must exist before it can be in them). An absent user goes the
+   * other way, before the absent group it names as primary (groupdel refuses a user's primary
+   * group): it provides `leaving-user:group:G` / `leaving-user:gid:N` for that group to want.
+   */
   autoEdges(): AutoEdges {
     const { state, uid, gid, group, groups } = this.want;
     const provides = [`user:${this.name}`, ...(uid !== undefined ? [`uid:${uid}`] : [])];
-    if (state === 'absent') return { provides, wants: [] };
+    if (state === 'absent') {
+      if (gid !== undefined) provides.push(`leaving-user:gid:${gid}`);
+      if (group !== undefined) provides.push(`leaving-user:group:${group}`);
+      return { provides, wants: [] };
+    }
     const wants: string[][] = [];
     if (gid !== undefined) wants.push([`gid:${gid}`]);
     if (group !== undefined) wants.push([`group:${group}`]);
