@@ -4,6 +4,7 @@ import type { Resource, ResourceEnv } from '../model/resource.js';
 import type { Graph, GraphEdge } from '../model/graph.js';
 import { autoEdges } from './autoedges.js';
 import { autoGroup } from './autogroup.js';
+import { hidden } from './hidden.js';
 import { type GraphSpec, type SourcePos, refKey } from '../model/spec.js';
 import { toposort } from './toposort.js';
 import { pushTo } from '../util/multimap.js';
@@ -30,7 +31,7 @@ export function buildGraph(spec: GraphSpec, registry: Registry, env: ResourceEnv
     if (r.meta.reverse && !resource.reversed) {
       throw new GraphBuildError(`${refKey(r)}: meta reverse is true, but a ${r.kind} resource cannot be undone (reversible kinds implement reversed())`, r.pos);
     }
-    resources.set(refKey(r), resource);
+    resources.set(refKey(r), r.meta.hidden ? hidden(resource) : resource);
   }
   const explicit: GraphEdge[] = spec.edges.map((e) => ({
     from: refKey(e.from),

@@ -24,6 +24,8 @@ export interface MetaParams {
   rewatch: boolean;
   /** Undo the resource when a graph swap removes it (see `Resource.reversed`). */
   reverse: boolean;
+  /** Keep the resource in the graph, but never watch or apply it; its children see it as OK. */
+  hidden: boolean;
 }
 
 export const defaultMeta: Readonly<MetaParams> = Object.freeze({
@@ -38,6 +40,7 @@ export const defaultMeta: Readonly<MetaParams> = Object.freeze({
   sema: [],
   rewatch: false,
   reverse: false,
+  hidden: false,
 });
 
 /** Where something came from, for error messages. */

@@ -8,7 +8,11 @@ import { svcKind } from './svc.js';
 import { execKind } from './exec.js';
 import { msgKind } from './msg.js';
 import { timerKind } from './timer.js';
+import { userKind } from './user.js';
+import { groupKind } from './group.js';
+import { lineKind } from './line.js';
+import { sysctlKind } from './sysctl.js';
 
 /** The registry with every built-in kind. */
-export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind];
+export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, userKind, groupKind, lineKind, sysctlKind];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());

@@ -38,7 +38,7 @@ describe('meta params', () => {
   it('reads every key rxmgmt implements', () => {
     expect(
       metaOf('autoedge: false', 'autogroup: no', 'noop: yes', 'retry: -1', 'delay: 5000', 'poll: 5', 'limit: 0.5', 'burst: 2', "sema: [a, 'b:2', 'x:y:3']", 'rewatch: true'),
-    ).toEqual({ autoedge: false, autogroup: false, noop: true, retry: -1, delay: 5000, poll: 5, limit: 0.5, burst: 2, sema: ['a', 'b:2', 'x:y:3'], rewatch: true, reverse: false });
+    ).toEqual({ autoedge: false, autogroup: false, noop: true, retry: -1, delay: 5000, poll: 5, limit: 0.5, burst: 2, sema: ['a', 'b:2', 'x:y:3'], rewatch: true, reverse: false, hidden: false });
   });
 
   it("reads mgmt's infinite limit as rxmgmt's 0 (no limit)", () => {
@@ -82,7 +82,7 @@ describe('meta params', () => {
 
   it('names an unknown key, suggests one and lists the known ones', () => {
     expect(problemsOf('retyr: 3')).toEqual([
-      { line: 6, message: 'meta key "retyr" is unknown (did you mean "retry"?); expected one of autoedge, autogroup, burst, delay, limit, noop, poll, retry, reverse, rewatch, sema' },
+      { line: 6, message: 'meta key "retyr" is unknown (did you mean "retry"?); expected one of autoedge, autogroup, burst, delay, hidden, limit, noop, poll, retry, reverse, rewatch, sema' },
     ]);
   });
 
@@ -98,12 +98,12 @@ describe("mgmt meta params rxmgmt does not implement", () => {
   });
 
   it('refuses any other value as not supported by rxmgmt', () => {
-    expect(problemsOf('hidden: true', 'export: [h1]', 'timeout: 100', 'async: false', 'realize: true')).toEqual([
-      { line: 6, message: 'meta.hidden is not supported by rxmgmt (in mgmt it keeps the resource out of the local graph); expected it left out or set to false' },
+    expect(problemsOf('hidden: 3', 'export: [h1]', 'timeout: 100', 'async: false', 'realize: true')).toEqual([
+      { line: 6, message: 'meta.hidden is a number (3); expected a boolean (true or false) (keep the resource in the graph but never run it)' },
       { line: 7, message: 'meta.export is not supported by rxmgmt (in mgmt it exports to named hosts; rxmgmt exports resources named @@name); expected it left out or set to []' },
       { line: 8, message: 'meta.timeout is not supported by rxmgmt (in mgmt it times out a CheckApply); expected it left out or set to 0' },
       { line: 9, message: 'meta.async is not supported by rxmgmt (in mgmt it lets a CheckApply run on through a graph swap); expected it left out' },
-      { line: 10, message: 'meta.realize is not supported by rxmgmt (in mgmt it makes a graph swap wait until the resource has run); expected it left out or set to false' },
+      { line: 10, message: 'meta.realize is not supported by rxmgmt (in mgmt it would make a graph swap wait until the resource has run once, but mgmt does not implement it either); expected it left out or set to false' },
     ]);
   });
 

@@ -28,6 +28,7 @@ const rules: { [K in keyof MetaParams]: MetaRule<MetaParams[K]> } = {
   sema: { read: readSemaphores, doc: 'semaphores as id or id:N' },
   rewatch: boolean('restart a watch that completed'),
   reverse: boolean('undo the resource when the graph no longer has it'),
+  hidden: boolean('keep the resource in the graph but never run it'),
 };
 
 /**
@@ -38,8 +39,8 @@ const rules: { [K in keyof MetaParams]: MetaRule<MetaParams[K]> } = {
 const mgmtOnly: Record<string, { read(node: YNode): Read<unknown>; harmless(v: unknown): boolean; harmlessValue?: string; what: string }> = {
   retryreset: { read: readBoolean, harmless: (v) => v === false, harmlessValue: 'false', what: 'resets the retry count after a success' },
   reset: { read: readBoolean, harmless: (v) => v === false, harmlessValue: 'false', what: 'resets retry state when the resource changes' },
-  realize: { read: readBoolean, harmless: (v) => v === false, harmlessValue: 'false', what: 'makes a graph swap wait until the resource has run' },
-  hidden: { read: readBoolean, harmless: (v) => v === false, harmlessValue: 'false', what: 'keeps the resource out of the local graph' },
+  // mgmt documents it but does not implement it either: accepting true would promise what no one does.
+  realize: { read: readBoolean, harmless: (v) => v === false, harmlessValue: 'false', what: 'would make a graph swap wait until the resource has run once, but mgmt does not implement it either' },
   timeout: { read: (n) => readNumber(n, { integer: true, min: 0 }), harmless: (v) => v === 0, harmlessValue: '0', what: 'times out a CheckApply' },
   export: { read: readStringList, harmless: (v) => (v as string[]).length === 0, harmlessValue: '[]', what: 'exports to named hosts; rxmgmt exports resources named @@name' },
   async: { read: readBoolean, harmless: () => false, what: 'lets a CheckApply run on through a graph swap' },
