@@ -2,7 +2,7 @@
 // running graph, and a broken version is reported while the running graph keeps running.
 import { readFile, unlink, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { lines, readIfExists, replaceAtomically, startCli, useSandbox } from './helpers/cli.js';
+import { lineOf, lines, readIfExists, replaceAtomically, startCli, useSandbox } from './helpers/cli.js';
 
 const box = useSandbox();
 
@@ -57,6 +57,19 @@ describe('yaml-change: the graph file is live', () => {
     // ... and it still repairs drift with the graph it kept.
     await unlink(target);
     await mgmt.waitFor(contentIs('C'), 'target to come back (with "C") while the graph file is broken');
+
+    // A file whose aliases would expand to billions of nodes: refused at its line, the engine
+    // keeps running (unbounded, this swap exhausted the heap and killed the process).
+    const laughs = [`l0: &l0 [${Array(9).fill('"lol"').join(', ')}]`];
+    for (let i = 1; i <= 9; i++) laughs.push(`l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);
+    const bomb = graph(box.dir, 'X') + lines(...laughs);
+    const laughsBefore = mgmt.stderr.split('\n').filter((l) => l.includes('YAML aliases expand')).length;
+    await replaceAtomically(yaml, bomb);
+    await mgmt.waitFor(() => mgmt.stderr.split('\n').filter((l) => l.includes('YAML aliases expand')).length > laughsBefore, 'the alias bomb to be refused');
+    expect(mgmt.stderr).toContain(`${yaml}:${lineOf(bomb, 'l5: &l5')}: YAML aliases expand the document beyond`);
+    expect(mgmt.alive, mgmt.describe()).toBe(true);
+    await unlink(target);
+    await mgmt.waitFor(contentIs('C'), 'target to come back (with "C") after the alias bomb was refused');
 
     // A valid version again -> applied.
     await replaceAtomically(yaml, graph(box.dir, 'D'));

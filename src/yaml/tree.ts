@@ -59,6 +59,8 @@ export function parseTree(text: string, source: string): TreeResult {
   }
   const plain = plainTree(events, text);
   if (plain !== BAIL) return { ok: true, root: plain };
+  const tooMuch = aliasProblem(events, text);
+  if (tooMuch) return { ok: false, ...tooMuch };
   let docs: unknown[];
   try {
     docs = constructFromEvents(events, { source: text, filename: source });
@@ -71,6 +73,52 @@ export function parseTree(text: string, source: string): TreeResult {
   }
   if (docs.length === 0) return { ok: true, root: undefined };
   return { ok: true, root: docs[0] === null ? undefined : walk.document(0, docs[0]) };
+}
+
+/** At most this many aliases (`*name`) in one file. */
+export const MAX_ALIASES = 50_000;
+/** Aliases may add at most this many nodes to the tree, all aliases of the file together. */
+export const MAX_ALIAS_NODES = 500_000;
+
+/**
+ * Why the aliases of `events` would expand too far, before anything is expanded: the tree built
+ * beside the constructed values copies each alias's node, so a few hundred bytes of nested
+ * aliases ("billion laughs") would otherwise become billions of nodes. One pass: `nodes` counts
+ * the nodes of the expanded tree so far; a node's expanded size is the count at its end minus the
+ * count at its start, recorded for its anchor; an alias adds its anchor's size.
+ */
+function aliasProblem(events: Event[], text: string): { line: number; message: string } | undefined {
+  const sizes = new Map<string, number>();
+  const open: Array<{ anchor: string | undefined; start: number }> = [];
+  const lines = new Lines(text);
+  let nodes = 0;
+  let added = 0;
+  let aliases = 0;
+  for (const e of events) {
+    if (e.type === EVENT_ID.ALIAS) {
+      const size = sizes.get(text.slice(e.anchorStart, e.anchorEnd)) ?? 1; // unknown: the constructor says so
+      aliases++;
+      nodes += size;
+      added += size;
+      const line = lines.at(e.anchorStart) ?? 1;
+      if (aliases > MAX_ALIASES) return { line, message: `too many YAML aliases (more than ${MAX_ALIASES}); expected a graph that spells out what it repeats` };
+      if (added > MAX_ALIAS_NODES) {
+        return { line, message: `YAML aliases expand the document beyond ${MAX_ALIAS_NODES} nodes (an alias of an alias of ...); expected a graph that spells out what it repeats` };
+      }
+    } else if (e.type === EVENT_ID.SCALAR) {
+      nodes++;
+      if (e.anchorStart !== -1) sizes.set(text.slice(e.anchorStart, e.anchorEnd), 1);
+    } else if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
+      open.push({ anchor: e.anchorStart !== -1 ? text.slice(e.anchorStart, e.anchorEnd) : undefined, start: nodes });
+      nodes++;
+    } else if (e.type === EVENT_ID.DOCUMENT) {
+      open.push({ anchor: undefined, start: nodes });
+    } else if (e.type === EVENT_ID.POP) {
+      const node = open.pop();
+      if (node?.anchor !== undefined) sizes.set(node.anchor, nodes - node.start);
+    }
+  }
+  return undefined;
 }
 
 function describeYamlError(err: unknown): { line: number; message: string } {
