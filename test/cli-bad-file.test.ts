@@ -61,6 +61,12 @@ const cases: Case[] = [
     mentions: ['YAML'],
   },
   {
+    title: 'two resources managing one thing (a service by two of its names)',
+    text: (dir) => withValidResource(dir, '  svc:', '    - name: web', '      state: running', '    - name: web.service', '      state: stopped'),
+    marker: 'name: web.service',
+    mentions: ['svc[web.service]: manages svc:web.service, as does svc[web] (', 'expected one resource per thing managed'],
+  },
+  {
     title: 'YAML aliases that expand without bound ("billion laughs")',
     text: (dir) => withValidResource(dir, ...laughs()),
     marker: 'l5: &l5',
