@@ -2,7 +2,7 @@
 // each undoing the other on every event: that is a load error, found with Resource.manages().
 import type { Resource } from '../model/resource.js';
 import { type ResourceSpec, type SourcePos, refKey } from '../model/spec.js';
-import type { Logger } from '../util/logger.js';
+import { type Logger, escapeControl } from '../util/logger.js';
 
 /** Where a collected resource's spec says it came from (see loader/collected.ts): `world:HOST`. */
 const COLLECTED = 'world:';
@@ -25,8 +25,9 @@ export interface Conflict {
   second: Claim;
 }
 
+/** One line; control characters in names escaped. */
 export const formatConflict = ({ thing, first, second }: Conflict): string =>
-  `${second.pos.file}:${second.pos.line}: ${second.key}: manages ${thing}, as does ${first.key} (${first.pos.file}:${first.pos.line}); expected one resource per thing managed`;
+  escapeControl(`${second.pos.file}:${second.pos.line}: ${second.key}: manages ${thing}, as does ${first.key} (${first.pos.file}:${first.pos.line}); expected one resource per thing managed`);
 
 export interface ConflictResult {
   /** Conflicts between resources of the graph file: the graph must not be built. */

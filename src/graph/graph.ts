@@ -8,11 +8,13 @@ import { type Conflict, findConflicts, formatConflict, warnRefused } from './con
 import { type GraphSpec, type SourcePos, refKey } from '../model/spec.js';
 import { toposort } from './toposort.js';
 import { pushTo } from '../util/multimap.js';
+import { escapeControl } from '../util/logger.js';
 
 /** A graph that cannot be built: a resource refused its params, or the edges form a cycle. */
 export class GraphBuildError extends Error {
   constructor(message: string, readonly pos?: SourcePos) {
-    super(pos ? `${pos.file}:${pos.line}: ${message}` : message);
+    // Names in the message are user data: their control characters are escaped, lines kept.
+    super(escapeControl(pos ? `${pos.file}:${pos.line}: ${message}` : message, true));
     this.name = 'GraphBuildError';
   }
 }

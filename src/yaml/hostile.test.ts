@@ -2,7 +2,7 @@
 // and without exhausting memory, and never in a crash.
 import { describe, expect, it } from 'vitest';
 import { noopKind } from '../resources/noop.js';
-import { GraphFileError, parseGraph } from './parse.js';
+import { GraphFileError, loadGraphFile, parseGraph } from './parse.js';
 import type { KindLookup, Problem } from './parse.js';
 import { MAX_ALIAS_NODES, MAX_ALIASES } from './tree.js';
 
@@ -84,7 +84,65 @@ describe('the corpus of malformed graph files', () => {
   it.each(Object.entries(corpus))('%s: a GraphFileError with a line', (_name, text) => {
     const problems = problemsOf(text);
     expect(problems.length).toBeGreaterThan(0);
-    for (const p of problems) expect(p, p.message).toMatchObject({ file: 'g.yaml', line: expect.any(Number) });
-    expect(problems.filter((p) => p.line < 1)).toEqual([]);
+    expect(problems.filter((p) => p.file !== 'g.yaml' || !Number.isInteger(p.line) || p.line < 1)).toEqual([]);
+  });
+});
+
+describe('an unterminated quote', () => {
+  it('is reported at the line where the quote opens, not where the parser gave up', () => {
+    expect(problemsOf(yaml('graph: g', 'comment: "never closed', 'resources:', '  noop:', '  - name: a'))).toEqual([
+      { file: 'g.yaml', line: 2, message: expect.stringMatching(/^invalid YAML: the quoted string that starts here is never closed \(the parser stopped at line 3: .*\); expected a closing "$/) },
+    ]);
+    expect(problemsOf(yaml('graph: g', 'resources:', '  noop:', "  - name: 'a", '  - name: b'))[0]).toMatchObject({ line: 4, message: expect.stringContaining("expected a closing '") });
+    expect(problemsOf('graph: g\ncomment: "to the end\n')[0]).toMatchObject({ line: 2 });
+  });
+
+  it('leaves quoted strings that span lines, escaped quotes and other errors alone', () => {
+    const g = parseGraph(yaml('graph: g', 'comment: "two', '  lines \\" and \'one\'"', 'resources:', '  noop:', "  - name: 'it''s'"), 'g.yaml', registry);
+    expect([g.comment, g.resources[0]!.name]).toEqual(['two lines " and \'one\'', "it's"]);
+    expect(problemsOf(yaml('graph: "g"', 'comment: c', 'graph: h'))).toEqual([{ file: 'g.yaml', line: 3, message: 'invalid YAML: duplicated mapping key' }]);
+  });
+});
+
+describe('names and text that cannot be used', () => {
+  it('refuses a NUL character in a name, saying where', () => {
+    expect(problemsOf(yaml('graph: g', 'resources:', '  noop:', '  - name: "a\\0b"'))).toEqual([
+      { file: 'g.yaml', line: 4, resource: 'noop[#1]', message: 'name contains a NUL character (at character 2); expected a name without NUL' },
+    ]);
+    expect(problemsOf(yaml('graph: "g\\0"'))[0]).toMatchObject({ line: 1, message: expect.stringContaining('"graph" contains a NUL character') });
+  });
+
+  it('escapes control characters of names in the message, one line per problem', () => {
+    let message = '';
+    try {
+      parseGraph(yaml('graph: g', 'resources:', '  noop:', '  - name: "a\\nb\\e[2J"', '    bogus: 1'), 'g.yaml', registry);
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message.split('\n')).toEqual([expect.stringMatching(/^g\.yaml:5: noop\[a\\x0ab\\x1b\[2J\]: field "bogus" is not a noop field/)]);
+  });
+});
+
+describe('a graph file that is not UTF-8', () => {
+  it('is refused at the line and byte offset of the first bad byte, never read with U+FFFD', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'rxmgmt-utf8-'));
+    try {
+      const path = join(dir, 'latin1.yaml');
+      // "café" in Latin-1 (0xe9), then an overlong "/" (0xc0 0xaf) that must not pass either.
+      await writeFile(path, Buffer.concat([Buffer.from('graph: g\ncomment: caf'), Buffer.from([0xe9]), Buffer.from('\nx: \xc0\xaf\n', 'latin1')]));
+      await expect(loadGraphFile(path, registry)).rejects.toMatchObject({
+        problems: [{ file: path, line: 2, message: 'the file is not valid UTF-8: byte offset 21 (column 13) starts "e9 0a 78 3a"; expected UTF-8 text (convert it with iconv -t UTF-8)' }],
+      });
+      await writeFile(path, Buffer.from('graph: g\nx: "\xc0\xaf"\n', 'latin1'));
+      await expect(loadGraphFile(path, registry)).rejects.toMatchObject({ problems: [{ line: 2, message: expect.stringContaining('byte offset 13 ') }] });
+      // Valid UTF-8, including a real U+FFFD and 4-byte characters, is read as is.
+      await writeFile(path, 'graph: g\ncomment: "caf\u00e9 \ufffd \u{1f600}"\n');
+      expect((await loadGraphFile(path, registry)).comment).toBe('caf\u00e9 \ufffd \u{1f600}');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

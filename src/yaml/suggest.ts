@@ -21,6 +21,12 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
+/** Whether one edit at the start (change, drop, add or swap the first letters) makes `a` into `b`. */
+function firstLetterEdit(a: string, b: string): boolean {
+  const swapped = a.length > 1 && a[0] === b[1] && a[1] === b[0] && a.slice(2) === b.slice(2);
+  return a.slice(1) === b.slice(1) || a.slice(1) === b || a === b.slice(1) || swapped;
+}
+
 /** ` (did you mean "mode"?)` when one candidate is close enough to be a likely typo, else ''. */
 export function didYouMean(word: string, candidates: Iterable<string>): string {
   const lower = word.toLowerCase();
@@ -30,9 +36,10 @@ export function didYouMean(word: string, candidates: Iterable<string>): string {
     const other = c.toLowerCase();
     // The distance is at least the difference in length: a long word needs no table.
     if (Math.abs(other.length - lower.length) > bestDistance) continue;
-    const d = distance(lower, other);
-    // Beyond one edit, a different first letter makes it a different word (source/force).
-    if (d > 1 && lower[0] !== other[0]) continue;
+    // Beyond one edit, a different first letter makes it a different word (source/force); and
+    // one edit that changes the first letter leaves the rest as it was, which needs no table.
+    const d = lower[0] === other[0] ? distance(lower, other) : firstLetterEdit(lower, other) ? 1 : Infinity;
+    if (d === Infinity) continue;
     if (d <= bestDistance && (best === undefined || d < bestDistance)) {
       best = c;
       bestDistance = d;

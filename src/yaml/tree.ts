@@ -55,7 +55,7 @@ export function parseTree(text: string, source: string): TreeResult {
   try {
     events = parseEvents(text, { filename: source });
   } catch (err) {
-    return { ok: false, ...describeYamlError(err) };
+    return { ok: false, ...describeYamlError(err, text) };
   }
   const plain = plainTree(events, text);
   if (plain !== BAIL) return { ok: true, root: plain };
@@ -65,7 +65,7 @@ export function parseTree(text: string, source: string): TreeResult {
   try {
     docs = constructFromEvents(events, { source: text, filename: source });
   } catch (err) {
-    return { ok: false, ...describeYamlError(err) };
+    return { ok: false, ...describeYamlError(err, text) };
   }
   const walk = new Walk(events, text);
   if (docs.length > 1) {
@@ -121,11 +121,51 @@ function aliasProblem(events: Event[], text: string): { line: number; message: s
   return undefined;
 }
 
-function describeYamlError(err: unknown): { line: number; message: string } {
-  const e = err as { reason?: unknown; mark?: { line?: unknown }; message?: unknown };
+function describeYamlError(err: unknown, text: string): { line: number; message: string } {
+  const e = err as { reason?: unknown; mark?: { line?: unknown; position?: unknown }; message?: unknown };
   const line = typeof e?.mark?.line === 'number' ? e.mark.line + 1 : 1;
   const reason = typeof e?.reason === 'string' ? e.reason : String(e?.message ?? err);
+  const at = typeof e?.mark?.position === 'number' ? e.mark.position : -1;
+  // What the parser says when a quoted scalar ran on too far, at the line it gave up on.
+  const ranOn = /quoted scalar|indentation|end of the stream|implicit mapping pair/.test(reason);
+  const open = ranOn && at >= 0 ? unclosedQuote(text, at) : undefined;
+  if (open !== undefined) {
+    const openLine = new Lines(text).at(open)!;
+    if (openLine < line) return { line: openLine, message: `invalid YAML: the quoted string that starts here is never closed (the parser stopped at line ${line}: ${reason}); expected a closing ${text[open]}` };
+  }
   return { line, message: `invalid YAML: ${reason}` };
+}
+
+/**
+ * The offset of the quote that opens the quoted scalar the parser was inside of at `at`, if any:
+ * the nearest quote before `at` that starts a scalar (after `: `, `- `, `[`, `{`, `,` or at a
+ * line's start) and is not closed before `at`. A quoted scalar may span lines, so the parser only
+ * notices a missing closing quote lines later, where the next key does not fit in it.
+ */
+function unclosedQuote(text: string, at: number): number | undefined {
+  for (let q = Math.min(at, text.length - 1); q >= 0; q--) {
+    const c = text[q];
+    if (c !== '"' && c !== "'") continue;
+    let b = q - 1;
+    while (b >= 0 && (text[b] === ' ' || text[b] === '\t')) b--;
+    const before = b < 0 ? '\n' : text[b]!;
+    if (!':-[{,\n'.includes(before)) continue;
+    if (!closes(text, q, at)) return q;
+  }
+  return undefined;
+}
+
+/** Whether the quoted scalar opened at `q` is closed before `at`. */
+function closes(text: string, q: number, at: number): boolean {
+  const quote = text[q];
+  for (let i = q + 1; i < at && i < text.length; i++) {
+    if (quote === '"' && text[i] === '\\') i++;
+    else if (text[i] === quote) {
+      if (quote === "'" && text[i + 1] === "'") i++;
+      else return true;
+    }
+  }
+  return false;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => {
