@@ -17,11 +17,16 @@ import {
   switchMap,
   timer,
 } from 'rxjs';
-import type { GraphSpec } from '../model/spec.js';
+import { hostname } from 'node:os';
+import { buildGraph } from '../graph/graph.js';
+import type { Graph } from '../model/graph.js';
+import type { ResourceEnv } from '../model/resource.js';
+import { type GraphSpec, refKey } from '../model/spec.js';
 import type { Registry } from '../model/registry.js';
+import { createLogger, escapeControl, stderrSink } from '../util/logger.js';
 import { watchPath } from '../watch/index.js';
 import { loadGraphFile } from '../yaml/parse.js';
-import type { SpecEvent } from './assemble.js';
+import { type SpecEvent, splitExports } from './assemble.js';
 
 /**
  * How long a graph file must stay unchanged before it is read: an editor or a script that
@@ -83,4 +88,49 @@ function fileDrift(path: string): Observable<void> {
   // A new target is a change in itself (the link was repointed), so is every change to it.
   const target$ = resolved$.pipe(switchMap((target) => (target === path ? EMPTY : watchPath(target))));
   return merge(entry$, target$);
+}
+
+export type CheckResult = { ok: true; spec: GraphSpec; graph: Graph; summary: string } | { ok: false; message: string; error: Error };
+
+/**
+ * Validates a graph file as `run` does before applying it, touching nothing: read, parse,
+ * split off the exports, build (autoedges, autogroup, cycles, conflicts) the local graph, and
+ * build the exported resources on their own so that their params are checked too. The kinds'
+ * `prepare` (a look-up on the machine) is not run: pkg autoedges fall back to their guesses.
+ */
+export async function checkGraphFile(path: string, registry: Registry, env: ResourceEnv = quietEnv()): Promise<CheckResult> {
+  try {
+    const spec = await loadGraphFile(path, registry);
+    return { ok: true, ...checkSpec(spec, registry, env) };
+  } catch (e) {
+    return { ok: false, message: (e as Error).message, error: e as Error };
+  }
+}
+
+/** The graph `run` would start from `spec` (without collected resources), and its summary; throws what `run` reports. */
+export function checkSpec(spec: GraphSpec, registry: Registry, env: ResourceEnv): { spec: GraphSpec; graph: Graph; summary: string } {
+  const { local, exported } = splitExports(spec);
+  const names = new Set(local.map(refKey));
+  const edges = spec.edges.filter((e) => names.has(refKey(e.from)) && names.has(refKey(e.to)));
+  const graph = buildGraph({ ...spec, resources: local, edges }, registry, env);
+  if (exported.length > 0) buildGraph({ ...spec, resources: exported, edges: [] }, registry, env);
+  return { spec, graph, summary: summarize(graph, exported.length) };
+}
+
+/** `graph "web": 12 resources (3 file, 9 pkg), 9 edges (4 automatic)`, plus the exports. */
+export function summarize(graph: Graph, exported = 0): string {
+  const byKind = new Map<string, number>();
+  for (const r of graph.vertices.values()) byKind.set(r.kind, (byKind.get(r.kind) ?? 0) + 1);
+  const kinds = [...byKind].sort(([a], [b]) => a.localeCompare(b)).map(([k, n]) => `${n} ${k}`);
+  const auto = graph.edges.filter((e) => e.auto).length;
+  const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+  return (
+    `graph "${escapeControl(graph.name)}": ${plural(graph.vertices.size, 'resource')}${kinds.length ? ` (${kinds.join(', ')})` : ''}, ` +
+    `${plural(graph.edges.length, 'edge')} (${auto} automatic)${exported ? `, ${exported} exported` : ''}`
+  );
+}
+
+/** Nothing to say while checking: resources get a logger that drops lines below warnings. */
+function quietEnv(): ResourceEnv {
+  return { hostname: hostname(), log: createLogger(stderrSink, 'warn'), scheduler: asyncScheduler };
 }
