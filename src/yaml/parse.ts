@@ -1,5 +1,6 @@
 // mgmt-compatible YAML graph files -> GraphSpec. Every problem in a file is collected and
 // thrown together as one GraphFileError; nothing from a bad file gets through.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { GraphSpec } from '../model/spec.js';
 import { readCollect } from './collect.js';
@@ -73,10 +74,25 @@ export async function loadGraphFile(path: string, registry: KindLookup): Promise
   try {
     bytes = await readFile(path);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new GraphFileError([{ file: path, line: 0, message: `cannot read the graph file: ${reason}; expected a readable YAML file` }]);
+    throw unreadable(path, err);
   }
   return parseGraph(decodeUtf8(bytes, path), path, registry);
+}
+
+/** loadGraphFile, synchronously (for `rxmgmt/testing`, whose marble tests cannot wait). */
+export function loadGraphFileSync(path: string, registry: KindLookup): GraphSpec {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw unreadable(path, err);
+  }
+  return parseGraph(decodeUtf8(bytes, path), path, registry);
+}
+
+function unreadable(path: string, err: unknown): GraphFileError {
+  const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+  return new GraphFileError([{ file: path, line: 0, message: `cannot read the graph file: ${reason}; expected a readable YAML file` }]);
 }
 
 /** The text of a graph file; bytes that are not UTF-8 are a GraphFileError at their line and byte offset. */
