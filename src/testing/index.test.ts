@@ -68,4 +68,33 @@ describe('testGraph', () => {
       );
     });
   });
+
+  it('a broken swap is reported and the running graph kept; noop reports would-change; a stop drains', () => {
+    const ts = fresh();
+    ts.run(({ expectObservable }) => {
+      const t = testGraph({
+        scheduler: ts,
+        yaml: chain,
+        noop: true,
+        swaps: [{ at: 10, yaml: 'graph: g\nresources: [\n' }],
+        stopAt: 30,
+        standIns: { 'exec[b]': { runs: ['c'], watch: '20ms x' } },
+      });
+      expectObservable(t.results('exec[b]')).toBe('w 19ms w');
+      expectObservable(t.exit$).toBe('30ms (x|)', { x: { reason: 'signal', failed: [], wouldChange: ['exec[b]'], code: 0 } });
+      ts.flush();
+      expect(t.log.filter((l) => l.includes('<swap at 10>:'))).toEqual([expect.stringMatching(/^error <swap at 10>:\d+: invalid YAML: .*\nkeeping the running graph$/s)]);
+    });
+  });
+
+  it('a swap adds and removes resources; stand-ins may name keys only a later version has', () => {
+    const ts = fresh();
+    ts.run(({ expectObservable }) => {
+      const v2 = chain.replace('  - name: a\n', '  - name: a\n  - name: z\n');
+      const t = testGraph({ scheduler: ts, yaml: chain, convergedTimeout: 0.02, swaps: [{ at: 10, yaml: v2 }], standIns: { 'noop[z]': { runs: ['5ms o'] } } });
+      expectObservable(t.checks('noop[z]')).toBe('10ms c');
+      expectObservable(t.checks('noop[a]')).toBe('c');
+      expectObservable(t.exit$).toBe('35ms (x|)', { x: { reason: 'converged', failed: [], wouldChange: [], code: 0 } });
+    });
+  });
 });

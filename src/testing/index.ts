@@ -167,8 +167,8 @@ export function testGraph(opts: GraphTestOptions): GraphTest {
       },
       ...(real.autoEdges ? { autoEdges: () => real.autoEdges!() } : {}),
       ...(real.manages ? { manages: () => real.manages!() } : {}),
-      // Undoing a stand-in must not touch the machine either: it is "ok, instant".
-      ...(real.reversed ? { reversed: () => ({ ...standIn(`${key}`, real), reversed: undefined, checkApply: () => of(true) }) } : {}),
+      // Undoing a stand-in must not touch the machine either: its reversal is "ok, instant".
+      ...(real.reversed ? { reversed: (): Resource => ({ kind: real.kind, name: real.name, meta: real.meta, fingerprint: `${real.fingerprint} reversed`, watch: () => NEVER, checkApply: () => of(true) }) } : {}),
     };
   };
   const withStandIns = (g: Graph): Graph => ({ ...g, vertices: new Map([...g.vertices].map(([k, r]) => [k, standIn(k, r)])) });
