@@ -61,6 +61,12 @@ const cases: Case[] = [
     mentions: ['YAML'],
   },
   {
+    title: 'an unterminated quote (reported where it opens, not where the parser gave up)',
+    text: (dir) => withValidResource(dir, '    - name: quoted', `      path: ${dir}/quoted`, '      content: "never closed', '  noop:', '    - name: after'),
+    marker: 'content: "never closed',
+    mentions: ['the quoted string that starts here is never closed'],
+  },
+  {
     title: 'two resources managing one thing (a service by two of its names)',
     text: (dir) => withValidResource(dir, '  svc:', '    - name: web', '      state: running', '    - name: web.service', '      state: stopped'),
     marker: 'name: web.service',
