@@ -1,5 +1,7 @@
-// A graph file as a stream of specs: read and validated now, and again on every change.
+// A graph file as a stream of specs, read again once each change has settled; and the check
+// of one graph file as `run` would start it (`rxmgmt check`, `rxmgmt/testing`).
 import { realpath } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import {
   EMPTY,
   type Observable,
@@ -17,7 +19,6 @@ import {
   switchMap,
   timer,
 } from 'rxjs';
-import { hostname } from 'node:os';
 import { buildGraph } from '../graph/graph.js';
 import type { Graph } from '../model/graph.js';
 import type { ResourceEnv } from '../model/resource.js';
@@ -62,9 +63,8 @@ export function graphFileChanges(path: string, registry: Registry, opts: GraphFi
  * under way.
  *
  * ```
- * changes$  a--b---------c------
- * settle 5  ------|           (b restarted the wait)
- * result    L--L-----(S)--L-----(S)
+ * changes$  a--b---------c-----
+ * result    L--L----S----L----S     (settle 5: b restarted a's wait)
  * ```
  */
 export function settledLoads(changes$: Observable<unknown>, load: () => Observable<SpecEvent>, settleMs: number, scheduler: SchedulerLike): Observable<SpecEvent> {
