@@ -60,7 +60,32 @@ const cases: Case[] = [
     marker: `/a: b`,
     mentions: ['YAML'],
   },
+  {
+    title: 'an unterminated quote (reported where it opens, not where the parser gave up)',
+    text: (dir) => withValidResource(dir, '    - name: quoted', `      path: ${dir}/quoted`, '      content: "never closed', '  noop:', '    - name: after'),
+    marker: 'content: "never closed',
+    mentions: ['the quoted string that starts here is never closed'],
+  },
+  {
+    title: 'two resources managing one thing (a service by two of its names)',
+    text: (dir) => withValidResource(dir, '  svc:', '    - name: web', '      state: running', '    - name: web.service', '      state: stopped'),
+    marker: 'name: web.service',
+    mentions: ['svc[web.service]: manages svc:web.service, as does svc[web] (', 'expected one resource per thing managed'],
+  },
+  {
+    title: 'YAML aliases that expand without bound ("billion laughs")',
+    text: (dir) => withValidResource(dir, ...laughs()),
+    marker: 'l5: &l5',
+    mentions: ['YAML aliases expand the document beyond'],
+  },
 ];
+
+/** A few hundred bytes whose aliases expand to 9^10 nodes; the l5 line takes them past the bound. */
+function laughs(): string[] {
+  const out = [`l0: &l0 [${Array(9).fill('"lol"').join(', ')}]`];
+  for (let i = 1; i <= 9; i++) out.push(`l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);
+  return out;
+}
 
 describe('a bad graph file at start-up', () => {
   for (const c of cases) {

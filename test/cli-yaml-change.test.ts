@@ -1,8 +1,9 @@
 // mgmt's shell test yaml-change1: the graph file is watched; saving a new version swaps the
 // running graph, and a broken version is reported while the running graph keeps running.
 import { readFile, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { lines, readIfExists, replaceAtomically, startCli, useSandbox } from './helpers/cli.js';
+import { lineOf, lines, readIfExists, replaceAtomically, startCli, useSandbox } from './helpers/cli.js';
 
 const box = useSandbox();
 
@@ -58,6 +59,19 @@ describe('yaml-change: the graph file is live', () => {
     await unlink(target);
     await mgmt.waitFor(contentIs('C'), 'target to come back (with "C") while the graph file is broken');
 
+    // A file whose aliases would expand to billions of nodes: refused at its line, the engine
+    // keeps running (unbounded, this swap exhausted the heap and killed the process).
+    const laughs = [`l0: &l0 [${Array(9).fill('"lol"').join(', ')}]`];
+    for (let i = 1; i <= 9; i++) laughs.push(`l${i}: &l${i} [${Array(9).fill(`*l${i - 1}`).join(', ')}]`);
+    const bomb = graph(box.dir, 'X') + lines(...laughs);
+    const laughsBefore = mgmt.stderr.split('\n').filter((l) => l.includes('YAML aliases expand')).length;
+    await replaceAtomically(yaml, bomb);
+    await mgmt.waitFor(() => mgmt.stderr.split('\n').filter((l) => l.includes('YAML aliases expand')).length > laughsBefore, 'the alias bomb to be refused');
+    expect(mgmt.stderr).toContain(`${yaml}:${lineOf(bomb, 'l5: &l5')}: YAML aliases expand the document beyond`);
+    expect(mgmt.alive, mgmt.describe()).toBe(true);
+    await unlink(target);
+    await mgmt.waitFor(contentIs('C'), 'target to come back (with "C") after the alias bomb was refused');
+
     // A valid version again -> applied.
     await replaceAtomically(yaml, graph(box.dir, 'D'));
     await mgmt.waitFor(contentIs('D'), 'target to hold "D" once the graph file is valid again');
@@ -70,6 +84,43 @@ describe('yaml-change: the graph file is live', () => {
     const res = await mgmt.waitForExit();
     expect(res.code, res.stderr).toBe(0);
     expect(await readFile(target, 'utf8')).toBe('D');
+  });
+
+  it('a graph file that is a symlink: reloaded when its target changes and when the link is repointed', { timeout: 60_000 }, async () => {
+    const { mkdir, rename, symlink } = await import('node:fs/promises');
+    const conf = box.path('conf');
+    await mkdir(conf);
+    const link = box.path('graph.yaml');
+    const target = box.path('target');
+    await writeFile(join(conf, 'a.yaml'), graph(box.dir, 'A'));
+    await writeFile(join(conf, 'b.yaml'), graph(box.dir, 'B'));
+    await symlink(join(conf, 'a.yaml'), link);
+    const contentIs = (want: string) => async () => (await readIfExists(target)) === want;
+
+    const mgmt = startCli(['run', '-f', link]);
+    await mgmt.waitFor(contentIs('A'), 'target to hold "A"');
+    await mgmt.waitForLog('file[bystander]: changed');
+
+    // The file the link points to, written in place in its own directory. Its watch is set up
+    // once the link is resolved, just after start: until a write is seen, write again every
+    // second (leaving the file time to settle).
+    let polls = 0;
+    await mgmt.waitFor(async () => {
+      if (polls++ % 50 === 0) await writeFile(join(conf, 'a.yaml'), graph(box.dir, 'A2'));
+      return contentIs('A2')();
+    }, 'target to hold "A2" after the link\'s target changed');
+
+    // The link repointed (atomically, as `ln -sfn` with a rename would).
+    await symlink(join(conf, 'b.yaml'), box.path('graph.yaml.new'));
+    await rename(box.path('graph.yaml.new'), link);
+    await mgmt.waitFor(contentIs('B'), 'target to hold "B" after the link was repointed');
+
+    // ... and the new target is followed from then on.
+    await writeFile(join(conf, 'b.yaml'), graph(box.dir, 'B2'));
+    await mgmt.waitFor(contentIs('B2'), 'target to hold "B2" after the new target changed');
+
+    mgmt.signal('SIGINT');
+    expect((await mgmt.waitForExit()).code).toBe(0);
   });
 
   it('a resource removed from the graph file is no longer managed', { timeout: 60_000 }, async () => {

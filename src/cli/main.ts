@@ -6,12 +6,14 @@
 import { readFileSync } from 'node:fs';
 import { Builtins, Cli } from 'clipanion';
 import { joinNegativeValues } from './argv.js';
+import { CheckCommand } from './check.js';
 import { RunCommand } from './run.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const cli = new Cli({ binaryName: 'rxmgmt', binaryLabel: 'rxmgmt', binaryVersion: pkg.version });
 cli.register(RunCommand);
+cli.register(CheckCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 

@@ -4,19 +4,35 @@ import type { Resource, ResourceEnv } from '../model/resource.js';
 import type { Graph, GraphEdge } from '../model/graph.js';
 import { autoEdges } from './autoedges.js';
 import { autoGroup } from './autogroup.js';
+import { type Conflict, findConflicts, formatConflict, warnRefused } from './conflicts.js';
 import { hidden } from './hidden.js';
 import { type GraphSpec, type SourcePos, refKey } from '../model/spec.js';
 import { toposort } from './toposort.js';
 import { pushTo } from '../util/multimap.js';
+import { escapeControl } from '../util/logger.js';
 
 /** A graph that cannot be built: a resource refused its params, or the edges form a cycle. */
 export class GraphBuildError extends Error {
   constructor(message: string, readonly pos?: SourcePos) {
-    super(pos ? `${pos.file}:${pos.line}: ${message}` : message);
+    // Names in the message are user data: their control characters are escaped, lines kept.
+    super(escapeControl(pos ? `${pos.file}:${pos.line}: ${message}` : message, true));
     this.name = 'GraphBuildError';
   }
 }
 
+/** Resources of the graph file that manage the same thing; `conflicts` says which and where. */
+export class GraphConflictError extends GraphBuildError {
+  constructor(readonly conflicts: readonly Conflict[]) {
+    super(conflicts.map(formatConflict).join('\n'));
+    this.name = 'GraphConflictError';
+  }
+}
+
+/**
+ * Builds the graph of `spec`: creates each resource, refuses conflicts (two resources of the file
+ * managing one thing: GraphConflictError; a collected resource managing what another one does:
+ * left out with a warning on env.log), adds automatic edges, groups, and orders it.
+ */
 export function buildGraph(spec: GraphSpec, registry: Registry, env: ResourceEnv): Graph {
   const resources = new Map<string, Resource>();
   for (const r of spec.resources) {
@@ -32,6 +48,13 @@ export function buildGraph(spec: GraphSpec, registry: Registry, env: ResourceEnv
       throw new GraphBuildError(`${refKey(r)}: meta reverse is true, but a ${r.kind} resource cannot be undone (reversible kinds implement reversed())`, r.pos);
     }
     resources.set(refKey(r), r.meta.hidden ? hidden(resource) : resource);
+  }
+  const { conflicts, refused, kept } = findConflicts(spec.resources, resources);
+  if (conflicts.length > 0) throw new GraphConflictError(conflicts);
+  for (const c of refused) warnRefused(env.log, c);
+  if (refused.length > 0) {
+    resources.clear();
+    for (const [k, v] of kept) resources.set(k, v);
   }
   const explicit: GraphEdge[] = spec.edges.map((e) => ({
     from: refKey(e.from),

@@ -112,6 +112,11 @@ export class PkgResource implements Resource {
     );
   }
 
+  /** Each package by name (a group: all of its members'). */
+  manages(): string[] {
+    return this.wants.map((w) => `pkg:${w.name}`);
+  }
+
   /**
    * Autogroup: same kind of transaction (install, remove, newest), same allow* flags and the
    * same meta params (a noop package must never be applied with the others).

@@ -84,6 +84,11 @@ export class SvcResource implements Resource {
     return this.withManager((m) => this.run(m, apply, refresh)).pipe(take(1));
   }
 
+  /** The unit, as systemd names it (`nginx` and `nginx.service` are one), per bus. */
+  manages(): string[] {
+    return [`${this.want.session ? 'svc-session' : 'svc'}:${this.want.unit}`];
+  }
+
   autoEdges(): AutoEdges {
     // Each place a unit file may come from is its own group: a file resource writing the unit
     // into /etc and a pkg shipping it under /lib both come first.

@@ -41,13 +41,35 @@ class SinkLogger implements Logger {
     return new SinkLogger(this.sink, this.min, this.subject ? `${this.subject}: ${subject}` : subject);
   }
 
+  /** Subject and message are escaped here, so that no sink prints user data raw. */
   private at(level: Level, msg: string): void {
-    if (rank[level] >= this.min) this.sink(level, this.subject, msg);
+    if (rank[level] >= this.min) this.sink(level, escapeControl(this.subject), escapeControl(msg, true));
   }
 }
 
 export function createLogger(sink: LogSink, min: Level = 'info', subject = ''): Logger {
   return new SinkLogger(sink, rank[min], subject);
+}
+
+/**
+ * C0 and C1 control characters, DEL, and the Unicode marks that reorder or break lines (bidi
+ * overrides and isolates, line and paragraph separators): in a log line taken from user data
+ * (a resource name, a path) they could move the cursor, recolour the terminal or forge lines.
+ */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+const escapeOne = (c: string): string => {
+  const code = c.charCodeAt(0);
+  return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+};
+
+/**
+ * `s` with control characters written as `\xNN` / `\uNNNN` escapes, newlines too unless
+ * `keepNewlines` (a message of several lines, each of them escaped).
+ */
+export function escapeControl(s: string, keepNewlines = false): string {
+  return s.replace(keepNewlines ? CONTROL_BUT_NEWLINE : CONTROL, escapeOne);
 }
 
 /** Writes `level subject: message` lines to stderr, leaving stdout to the user's pipes. */

@@ -1,4 +1,5 @@
 // Problems found in a graph file, and the one error that carries all of them.
+import { escapeControl } from '../util/logger.js';
 
 /** One thing wrong with a graph file. */
 export interface Problem {
@@ -11,9 +12,12 @@ export interface Problem {
   message: string;
 }
 
-/** `FILE:LINE: kind[name]: message`, leaving out the parts that do not apply. */
+/**
+ * `FILE:LINE: kind[name]: message`, leaving out the parts that do not apply; one line, with the
+ * control characters of names and values (a newline in a name, a terminal escape) escaped.
+ */
 export const formatProblem = (p: Problem): string =>
-  `${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.resource ? `${p.resource}: ` : ''}${p.message}`;
+  escapeControl(`${p.file}${p.line > 0 ? `:${p.line}` : ''}: ${p.resource ? `${p.resource}: ` : ''}${p.message}`);
 
 /** Thrown for any problem in a graph file; nothing from such a file may be applied. */
 export class GraphFileError extends Error {

@@ -1,5 +1,6 @@
 // mgmt-compatible YAML graph files -> GraphSpec. Every problem in a file is collected and
 // thrown together as one GraphFileError; nothing from a bad file gets through.
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { GraphSpec } from '../model/spec.js';
 import { readCollect } from './collect.js';
@@ -9,6 +10,7 @@ import { readResources } from './resources.js';
 import type { KindLookup } from './resources.js';
 import { didYouMean, oneOf } from './suggest.js';
 import { parseTree } from './tree.js';
+import { firstInvalidUtf8, linePosition } from './utf8.js';
 import { describe, entryOf, isAbsent, readNonEmptyString, readString } from './values.js';
 
 export { GraphFileError } from './errors.js';
@@ -68,12 +70,40 @@ export function parseGraph(text: string, source: string, registry: KindLookup): 
 
 /** Reads and parses a graph file; an unreadable file is a GraphFileError too. */
 export async function loadGraphFile(path: string, registry: KindLookup): Promise<GraphSpec> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new GraphFileError([{ file: path, line: 0, message: `cannot read the graph file: ${reason}; expected a readable YAML file` }]);
+    throw unreadable(path, err);
   }
-  return parseGraph(text, path, registry);
+  return parseGraph(decodeUtf8(bytes, path), path, registry);
+}
+
+/** loadGraphFile, synchronously (for `rxmgmt/testing`, whose marble tests cannot wait). */
+export function loadGraphFileSync(path: string, registry: KindLookup): GraphSpec {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw unreadable(path, err);
+  }
+  return parseGraph(decodeUtf8(bytes, path), path, registry);
+}
+
+function unreadable(path: string, err: unknown): GraphFileError {
+  const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+  return new GraphFileError([{ file: path, line: 0, message: `cannot read the graph file: ${reason}; expected a readable YAML file` }]);
+}
+
+/** The text of a graph file; bytes that are not UTF-8 are a GraphFileError at their line and byte offset. */
+export function decodeUtf8(bytes: Buffer, source: string): string {
+  const bad = firstInvalidUtf8(bytes);
+  if (bad >= 0) {
+    const { line, column } = linePosition(bytes, bad);
+    const hex = bytes.subarray(bad, bad + 4).toString('hex').replace(/(..)(?!$)/g, '$1 ');
+    throw new GraphFileError([
+      { file: source, line, message: `the file is not valid UTF-8: byte offset ${bad} (column ${column}) starts "${hex}"; expected UTF-8 text (convert it with iconv -t UTF-8)` },
+    ]);
+  }
+  return bytes.toString('utf8');
 }

@@ -55,15 +55,17 @@ export function parseTree(text: string, source: string): TreeResult {
   try {
     events = parseEvents(text, { filename: source });
   } catch (err) {
-    return { ok: false, ...describeYamlError(err) };
+    return { ok: false, ...describeYamlError(err, text) };
   }
   const plain = plainTree(events, text);
   if (plain !== BAIL) return { ok: true, root: plain };
+  const tooMuch = aliasProblem(events, text);
+  if (tooMuch) return { ok: false, ...tooMuch };
   let docs: unknown[];
   try {
     docs = constructFromEvents(events, { source: text, filename: source });
   } catch (err) {
-    return { ok: false, ...describeYamlError(err) };
+    return { ok: false, ...describeYamlError(err, text) };
   }
   const walk = new Walk(events, text);
   if (docs.length > 1) {
@@ -73,11 +75,97 @@ export function parseTree(text: string, source: string): TreeResult {
   return { ok: true, root: docs[0] === null ? undefined : walk.document(0, docs[0]) };
 }
 
-function describeYamlError(err: unknown): { line: number; message: string } {
-  const e = err as { reason?: unknown; mark?: { line?: unknown }; message?: unknown };
+/** At most this many aliases (`*name`) in one file. */
+export const MAX_ALIASES = 50_000;
+/** Aliases may add at most this many nodes to the tree, all aliases of the file together. */
+export const MAX_ALIAS_NODES = 500_000;
+
+/**
+ * Why the aliases of `events` would expand too far, before anything is expanded: the tree built
+ * beside the constructed values copies each alias's node, so a few hundred bytes of nested
+ * aliases ("billion laughs") would otherwise become billions of nodes. One pass: `nodes` counts
+ * the nodes of the expanded tree so far; a node's expanded size is the count at its end minus the
+ * count at its start, recorded for its anchor; an alias adds its anchor's size.
+ */
+function aliasProblem(events: Event[], text: string): { line: number; message: string } | undefined {
+  const sizes = new Map<string, number>();
+  const open: Array<{ anchor: string | undefined; start: number }> = [];
+  const lines = new Lines(text);
+  let nodes = 0;
+  let added = 0;
+  let aliases = 0;
+  for (const e of events) {
+    if (e.type === EVENT_ID.ALIAS) {
+      const size = sizes.get(text.slice(e.anchorStart, e.anchorEnd)) ?? 1; // unknown: the constructor says so
+      aliases++;
+      nodes += size;
+      added += size;
+      const line = lines.at(e.anchorStart) ?? 1;
+      if (aliases > MAX_ALIASES) return { line, message: `too many YAML aliases (more than ${MAX_ALIASES}); expected a graph that spells out what it repeats` };
+      if (added > MAX_ALIAS_NODES) {
+        return { line, message: `YAML aliases expand the document beyond ${MAX_ALIAS_NODES} nodes (an alias of an alias of ...); expected a graph that spells out what it repeats` };
+      }
+    } else if (e.type === EVENT_ID.SCALAR) {
+      nodes++;
+      if (e.anchorStart !== -1) sizes.set(text.slice(e.anchorStart, e.anchorEnd), 1);
+    } else if (e.type === EVENT_ID.MAPPING || e.type === EVENT_ID.SEQUENCE) {
+      open.push({ anchor: e.anchorStart !== -1 ? text.slice(e.anchorStart, e.anchorEnd) : undefined, start: nodes });
+      nodes++;
+    } else if (e.type === EVENT_ID.DOCUMENT) {
+      open.push({ anchor: undefined, start: nodes });
+    } else if (e.type === EVENT_ID.POP) {
+      const node = open.pop();
+      if (node?.anchor !== undefined) sizes.set(node.anchor, nodes - node.start);
+    }
+  }
+  return undefined;
+}
+
+function describeYamlError(err: unknown, text: string): { line: number; message: string } {
+  const e = err as { reason?: unknown; mark?: { line?: unknown; position?: unknown }; message?: unknown };
   const line = typeof e?.mark?.line === 'number' ? e.mark.line + 1 : 1;
   const reason = typeof e?.reason === 'string' ? e.reason : String(e?.message ?? err);
+  const at = typeof e?.mark?.position === 'number' ? e.mark.position : -1;
+  // What the parser says when a quoted scalar ran on too far, at the line it gave up on.
+  const ranOn = /quoted scalar|indentation|end of the stream|implicit mapping pair/.test(reason);
+  const open = ranOn && at >= 0 ? unclosedQuote(text, at) : undefined;
+  if (open !== undefined) {
+    const openLine = new Lines(text).at(open)!;
+    if (openLine < line) return { line: openLine, message: `invalid YAML: the quoted string that starts here is never closed (the parser stopped at line ${line}: ${reason}); expected a closing ${text[open]}` };
+  }
   return { line, message: `invalid YAML: ${reason}` };
+}
+
+/**
+ * The offset of the quote that opens the quoted scalar the parser was inside of at `at`, if any:
+ * the nearest quote before `at` that starts a scalar (after `: `, `- `, `[`, `{`, `,` or at a
+ * line's start) and is not closed before `at`. A quoted scalar may span lines, so the parser only
+ * notices a missing closing quote lines later, where the next key does not fit in it.
+ */
+function unclosedQuote(text: string, at: number): number | undefined {
+  for (let q = Math.min(at, text.length - 1); q >= 0; q--) {
+    const c = text[q];
+    if (c !== '"' && c !== "'") continue;
+    let b = q - 1;
+    while (b >= 0 && (text[b] === ' ' || text[b] === '\t')) b--;
+    const before = b < 0 ? '\n' : text[b]!;
+    if (!':-[{,\n'.includes(before)) continue;
+    if (!closes(text, q, at)) return q;
+  }
+  return undefined;
+}
+
+/** Whether the quoted scalar opened at `q` is closed before `at`. */
+function closes(text: string, q: number, at: number): boolean {
+  const quote = text[q];
+  for (let i = q + 1; i < at && i < text.length; i++) {
+    if (quote === '"' && text[i] === '\\') i++;
+    else if (text[i] === quote) {
+      if (quote === "'" && text[i + 1] === "'") i++;
+      else return true;
+    }
+  }
+  return false;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => {

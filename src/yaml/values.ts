@@ -41,9 +41,12 @@ export function readString(node: YNode): Read<string> {
   return wrong(node, 'a string');
 }
 
+/** A non-empty string without NUL characters: names of graphs, resources, edges and kinds. */
 export function readNonEmptyString(node: YNode): Read<string> {
   const r = readString(node);
   if (r.ok && r.value === '') return { ok: false, problem: 'is an empty string; expected a non-empty string' };
+  // A name ends up in paths, unit names, D-Bus calls and C strings, where a NUL cuts it short.
+  if (r.ok && r.value.includes('\0')) return { ok: false, problem: `contains a NUL character (at character ${r.value.indexOf('\0') + 1}); expected a name without NUL` };
   return r.ok ? r : wrong(node, 'a non-empty string');
 }
 
