@@ -1,9 +1,9 @@
 // The worked examples of docs/testing.md, run as a user would: in a fresh project where rxmgmt
 // is installed from its `npm pack` tarball, with a plain `vitest run`. Offline: the project's
 // other dependencies are links to this repository's node_modules. Needs a built dist/ (as the
-// CLI tests do) and the `./testing` entry in package.json's exports.
+// CLI tests do).
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,12 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { repoRoot } from './helpers/cli.js';
 
 const run = promisify(execFile);
-const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { exports: Record<string, string> };
-const exported = pkg.exports['./testing'] !== undefined;
-if (!exported) console.warn('testing-fresh-project: package.json has no exports["./testing"] yet; skipped');
 
 describe('rxmgmt/testing in a fresh project', () => {
-  it.skipIf(!exported)('runs the shipped examples with a plain vitest', { timeout: 180_000 }, async () => {
+  it('runs the shipped examples with a plain vitest', { timeout: 180_000 }, async () => {
     const tmp = await mkdtemp(join(tmpdir(), 'rxmgmt-fresh-'));
     try {
       const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', tmp], { cwd: repoRoot });
