@@ -18,7 +18,7 @@ describe('converged', () => {
   });
 
   it('with timeout 0 emits in the frame everything turns idle', () => {
-    fresh().run(({ hot, cold, expectObservable }) => {
+    fresh().run(({ cold, expectObservable }) => {
       // The stream is there at subscription (of), so the empty start never counts as idle.
       const a = cold('f--t', b);
       expectObservable(of(a).pipe(converged(0))).toBe('---(0|)', { 0: true });
@@ -32,14 +32,14 @@ describe('converged', () => {
   });
 
   it('never converges while a stream flaps faster than the timeout', () => {
-    fresh().run(({ hot, cold, expectObservable }) => {
+    fresh().run(({ cold, expectObservable }) => {
       const a = cold('f-t-f-t-f-t-f-t-f-t-f-t-f-t-f', b);
       expectObservable(cold('a', { a }).pipe(converged(3))).toBe('-');
     });
   });
 
   it('a stream joining busy during the countdown restarts it', () => {
-    fresh().run(({ hot, cold, expectObservable }) => {
+    fresh().run(({ cold, expectObservable }) => {
       const a = cold('t', b);
       // joins at frame 2 and says busy at once, idle at frame 4: the countdown runs 4 + 3.
       const late = cold('f-t', b);
@@ -48,14 +48,14 @@ describe('converged', () => {
   });
 
   it('a busy stream that completes releases its hold', () => {
-    fresh().run(({ hot, cold, expectObservable }) => {
+    fresh().run(({ cold, expectObservable }) => {
       const a = cold('f---|', b);
       expectObservable(cold('a', { a }).pipe(converged(2))).toBe('------(0|)', { 0: true });
     });
   });
 
   it('fires exactly once although everything stays idle for ten timeouts', () => {
-    fresh().run(({ hot, cold, expectObservable }) => {
+    fresh().run(({ cold, expectObservable }) => {
       const a = cold('t', b);
       const out = cold('a', { a }).pipe(converged(2));
       expectObservable(out, '^ 20ms !').toBe('--(0|)', { 0: true });
@@ -63,7 +63,7 @@ describe('converged', () => {
   });
 
   it('costs O(1) per change: a repeat of the same state is ignored', () => {
-    fresh().run(({ hot, cold, expectObservable }) => {
+    fresh().run(({ cold, expectObservable }) => {
       const a = cold('f-f-f-t-t-t', b);
       expectObservable(cold('a', { a }).pipe(converged(2))).toBe('--------(0|)', { 0: true });
     });
@@ -90,7 +90,7 @@ describe('converged', () => {
   });
 
   it('passes on an error of an idle stream or of the stream of streams', () => {
-    fresh().run(({ cold, expectObservable, expectSubscriptions }) => {
+    fresh().run(({ cold, expectObservable }) => {
       const a = cold('t-#', b);
       expectObservable(cold('a', { a }).pipe(converged(5))).toBe('--#');
     });

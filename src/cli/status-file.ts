@@ -23,7 +23,7 @@ export class StatusFile {
     try {
       await writeFileAtomic(path, 'false\n');
     } catch (e) {
-      throw new Error(`${flag}: cannot write ${path}: ${(e as Error).message}`);
+      throw new Error(`${flag}: cannot write ${path}: ${(e as Error).message}`, { cause: e });
     }
     return new StatusFile(path, log);
   }

@@ -2,7 +2,7 @@
 // test/helpers/mgmt-examples.ts says where they are looked for and what happens without them).
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { ResourceKind } from '../model/resource.js';
 import { noopKind } from '../resources/noop.js';
 import { GraphFileError, parseGraph } from './parse.js';
@@ -63,7 +63,7 @@ describe("mgmt's example graphs", () => {
       try {
         parseGraph(readFileSync(file, 'utf8'), file, registry);
       } catch (err) {
-        if (!(err instanceof GraphFileError)) throw new Error(`${file}: ${String(err)}`);
+        if (!(err instanceof GraphFileError)) throw new Error(`${file}: ${String(err)}`, { cause: err });
         for (const p of err.problems) expect(p.line, `${file}: ${err.message}`).toBeGreaterThan(0);
       }
     }
@@ -131,7 +131,7 @@ describe("mgmt's example graphs", () => {
         try {
           return parseGraph(readFileSync(file, 'utf8'), file, registry);
         } catch (err) {
-          throw new Error(`${name}: ${(err as Error).message}`);
+          throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
         }
       })();
       const files = graph.resources.filter((r) => r.kind === 'file');
