@@ -1,4 +1,4 @@
-import { BehaviorSubject, EMPTY, NEVER, concat, from, of } from 'rxjs';
+import { BehaviorSubject, EMPTY, NEVER, type Observable, concat, from, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { allTrue } from '../operators/all-true.js';
@@ -42,6 +42,48 @@ describe('allTrue', () => {
       // No stream at subscription: true; a joins (false) and speaks (true) in frame 0.
       const late = cold('--t', b);
       expectObservable(cold('a-----l', { a, l: late }).pipe(allTrue())).toBe('(tft)-f-t', b);
+    });
+  });
+
+  // `of(...)` hands the streams over synchronously at subscription, so no join glitch shows.
+  it('completes once the outer stream and every inner have completed', () => {
+    fresh().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('t---|', b);
+      const c = cold('-t|', b);
+      expectObservable(of(a, c).pipe(allTrue())).toBe('ft--|', b);
+      expectSubscriptions(a.subscriptions).toBe('^---!');
+      expectSubscriptions(c.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('passes on an inner error, unsubscribing the other streams', () => {
+    fresh().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('-t-----', b);
+      const c = cold('-t-#', b);
+      expectObservable(of(a, c).pipe(allTrue())).toBe('ft-#', b);
+      expectSubscriptions(a.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('passes on an outer error, unsubscribing every stream', () => {
+    fresh().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('-t-----', b);
+      const outer = cold<Observable<boolean>>('---#');
+      expectObservable(concat(of(a), outer).pipe(allTrue())).toBe('ft-#', b);
+      expectSubscriptions(a.subscriptions).toBe('^--!');
+      expectSubscriptions(outer.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('unsubscribes the outer stream and every inner when unsubscribed', () => {
+    fresh().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const a = cold('-t-----', b);
+      const c = cold('f-t---', b);
+      const later = cold('--c---', { c });
+      expectObservable(concat(of(a), later).pipe(allTrue()), '^----!').toBe('ftf-t', b);
+      expectSubscriptions(later.subscriptions).toBe('^----!');
+      expectSubscriptions(a.subscriptions).toBe('^----!');
+      expectSubscriptions(c.subscriptions).toBe('--^--!');
     });
   });
 });

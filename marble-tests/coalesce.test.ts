@@ -56,4 +56,51 @@ describe('coalesce', () => {
       );
     });
   });
+
+  it('passes on a source error, unsubscribing the running inner', () => {
+    fresh().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const inner = cold('----x|');
+      const source = cold('a-#');
+      expectObservable(source.pipe(coalesce(() => inner))).toBe('--#');
+      expectSubscriptions(source.subscriptions).toBe('^-!');
+      expectSubscriptions(inner.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('sends what project throws to the error channel and unsubscribes the source', () => {
+    fresh().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const source = cold('-a-b-|');
+      const out = source.pipe(
+        coalesce((v: string) => {
+          if (v === 'b') throw new Error('bad project');
+          return cold('v|', { v });
+        }),
+      );
+      expectObservable(out).toBe('-a-#', undefined, new Error('bad project'));
+      expectSubscriptions(source.subscriptions).toBe('^--!');
+    });
+  });
+
+  it('sends what fold throws to the error channel and unsubscribes everything', () => {
+    fresh().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const inner = cold('---x|');
+      const source = cold('abc|');
+      const fold = () => {
+        throw new Error('bad fold');
+      };
+      expectObservable(source.pipe(coalesce(() => inner, fold))).toBe('--#', undefined, new Error('bad fold'));
+      expectSubscriptions(source.subscriptions).toBe('^-!');
+      expectSubscriptions(inner.subscriptions).toBe('^-!');
+    });
+  });
+
+  it('unsubscribes the source and the running inner when unsubscribed', () => {
+    fresh().run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const inner = cold('------x|');
+      const source = hot('-a-b-----');
+      expectObservable(source.pipe(coalesce(() => inner)), '^---!').toBe('-----');
+      expectSubscriptions(source.subscriptions).toBe('^---!');
+      expectSubscriptions(inner.subscriptions).toBe('-^--!');
+    });
+  });
 });

@@ -3,6 +3,10 @@ import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { rateLimit } from '../operators/rate-limit.js';
 
+// Made at module level on the default scheduler, long before any TestScheduler runs: its
+// clock must be read at first use, or its bucket would date from the wall clock's now.
+const moduleLevel = rateLimit<string>(100, 1);
+
 const fresh = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
 describe('rateLimit', () => {
@@ -40,5 +44,40 @@ describe('rateLimit', () => {
 
   it('refuses a limit that is not positive', () => {
     expect(() => rateLimit(0, 1)).toThrow(/limit must be > 0/);
+  });
+
+  it('reads the clock at first use: a limiter made at module level works under a TestScheduler', () => {
+    fresh().run(({ cold, expectObservable }) => {
+      const job = (v: string) => cold('v|', { v }).pipe(moduleLevel);
+      expectObservable(merge(job('a'), job('b'))).toBe('a---------b|');
+    });
+  });
+
+  it('subscribes the source only once it has a token, and never when unsubscribed first', () => {
+    const ts = fresh();
+    ts.run(({ cold, expectObservable, expectSubscriptions }) => {
+      const limited = rateLimit<string>(100, 1, ts);
+      const a = cold('a|');
+      const b = cold('b|');
+      const c = cold('c|');
+      expectObservable(merge(a.pipe(limited), b.pipe(limited))).toBe('a---------b|');
+      expectSubscriptions(a.subscriptions).toBe('^!');
+      expectSubscriptions(b.subscriptions).toBe('----------^!');
+      expectObservable(c.pipe(limited), '^--!').toBe('---');
+      expectSubscriptions(c.subscriptions).toBe([]);
+    });
+  });
+
+  it('passes on an error of the source', () => {
+    const ts = fresh();
+    ts.run(({ cold, expectObservable }) => {
+      const limited = rateLimit<string>(100, 1, ts);
+      expectObservable(cold('-#').pipe(limited)).toBe('-#');
+    });
+  });
+
+  it('refuses a negative or missing burst', () => {
+    expect(() => rateLimit(1, -1)).toThrow(/burst must be >= 0, got -1/);
+    expect(() => rateLimit(1, Number.NaN)).toThrow(/burst must be >= 0, got NaN/);
   });
 });

@@ -53,4 +53,16 @@ describe('semaphore', () => {
   it('refuses a non-positive number of permits', () => {
     expect(() => semaphore(0)).toThrow(/positive integer/);
   });
+
+  it('passes on errors and completion, and unsubscribes the source when unsubscribed', () => {
+    fresh().run(({ cold, expectObservable, expectSubscriptions }) => {
+      const lock = semaphore<string>(1);
+      const failing = cold('-a#');
+      const held = cold('---b---');
+      expectObservable(failing.pipe(lock)).toBe('-a#');
+      expectObservable(held.pipe(lock), '^-------!').toBe('-----b--');
+      expectSubscriptions(failing.subscriptions).toBe('^-!');
+      expectSubscriptions(held.subscriptions).toBe('--^-----!');
+    });
+  });
 });

@@ -15,11 +15,16 @@ import { Observable, type OperatorFunction, type Subscription } from 'rxjs';
  * allTrue:  f-t-f-------t-
  * ```
  *
+ * It completes when the stream of streams and every stream in it have completed. An error of
+ * any of them is passed on, and everything is unsubscribed.
+ *
  * It is both the engine's dependency gate (are all parents OK?) and the heart of the
  * converger (is everything idle?).
  *
  * @example
+ * // Streams handed over synchronously (from, of) are all there for the first answer.
  * const parentsOk$ = from(parents.map((p) => p.ok$)).pipe(allTrue());
+ * parentsOk$.subscribe((ok) => log.debug(ok ? 'every parent is OK' : 'waiting for a parent'));
  */
 export function allTrue(): OperatorFunction<Observable<boolean>, boolean> {
   return (streams) =>

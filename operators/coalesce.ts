@@ -13,8 +13,10 @@ import { Observable, type ObservableInput, type OperatorFunction, from } from 'r
  * result:   ----a---x------e-|      x = fold(fold(b, c), d), run once after a
  * ```
  *
- * The result completes when the source has completed and no inner is active or pending. An
- * inner error is passed on.
+ * The result completes when the source has completed and no inner is active or pending.
+ * Errors of the source and of an inner are passed on, and so is anything `project` or `fold`
+ * throws: it goes to the error channel (never up the caller's stack), and everything is
+ * unsubscribed.
  *
  * @example
  * events$.pipe(
@@ -40,8 +42,15 @@ export function coalesce<T, R>(
           pending = undefined;
           running = true;
           let sync = true;
+          let inner: Observable<R>;
+          try {
+            inner = from(project(value));
+          } catch (err) {
+            subscriber.error(err);
+            return;
+          }
           subscriber.add(
-            from(project(value)).subscribe({
+            inner.subscribe({
               next: (r) => subscriber.next(r),
               error: (e) => subscriber.error(e),
               complete: () => {
@@ -59,7 +68,12 @@ export function coalesce<T, R>(
       subscriber.add(
         source.subscribe({
           next: (value) => {
-            pending = pending ? { value: fold(pending.value, value) } : { value };
+            try {
+              pending = pending ? { value: fold(pending.value, value) } : { value };
+            } catch (err) {
+              subscriber.error(err);
+              return;
+            }
             if (!running) runPending();
           },
           error: (e) => subscriber.error(e),

@@ -1,5 +1,6 @@
-import { type Observable, type OperatorFunction, type SchedulerLike, asyncScheduler, distinctUntilChanged, map, of, startWith, switchMap, timer } from 'rxjs';
+import { type Observable, type OperatorFunction, type SchedulerLike, asyncScheduler, distinctUntilChanged, map, of, startWith, switchMap } from 'rxjs';
 import { allTrue } from './all-true.js';
+import { longTimer } from './long-timer.js';
 
 /**
  * The converged state as a stream: `false` while anything is busy or has been idle for less
@@ -13,7 +14,9 @@ import { allTrue } from './all-true.js';
  *
  * Only the NUMBER of busy streams is kept (`allTrue`), so each state change costs O(1)
  * whatever the size of the graph: nothing scans all vertices. When the count reaches zero a
- * countdown starts on `scheduler`; a stream turning busy cancels it.
+ * countdown starts on `scheduler`; a stream turning busy cancels it. The countdown is a
+ * `longTimer`, so a timeout of any length works (RxJS's timer overflows past 2^31-1 ms).
+ * An error of any idle stream is passed on.
  *
  * ```text
  * idle a:   t-f---t--------------
@@ -29,10 +32,11 @@ import { allTrue } from './all-true.js';
  * idleStreams$.pipe(convergedState(5000)).subscribe((c) => statusFile.write(c ? 'converged' : 'busy'));
  */
 export function convergedState(timeout: number, scheduler: SchedulerLike = asyncScheduler): OperatorFunction<Observable<boolean>, boolean> {
+  if (!(timeout >= 0)) throw new RangeError(`convergedState: timeout must be >= 0 ms, got ${timeout}`);
   return (idleStreams) =>
     idleStreams.pipe(
       allTrue(),
-      switchMap((allIdle) => (allIdle ? timer(timeout, scheduler).pipe(map(() => true), startWith(false)) : of(false))),
+      switchMap((allIdle) => (allIdle ? longTimer(timeout, scheduler).pipe(map(() => true), startWith(false)) : of(false))),
       distinctUntilChanged(),
     );
 }

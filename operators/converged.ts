@@ -10,8 +10,8 @@ import { convergedState } from './converged-state.js';
  * vertex never holds the converger). Streams may join at any time.
  *
  * It is `convergedState` (see there: O(1) per state change, a stream is busy until it first
- * reports, the countdown runs on `scheduler`) cut at its first `true`: firing twice is
- * impossible by construction.
+ * reports, the countdown is a `longTimer` on `scheduler`, so any timeout works) cut at its
+ * first `true`: firing twice is impossible by construction.
  *
  * ```text
  * idle a:   t-f---t--------------
@@ -32,9 +32,10 @@ export function converged(
   timeout: number,
   scheduler: SchedulerLike = asyncScheduler,
 ): OperatorFunction<Observable<boolean>, true> {
+  const state = convergedState(timeout, scheduler); // checks `timeout` now, not at subscription
   return (idleStreams) =>
     idleStreams.pipe(
-      convergedState(timeout, scheduler),
+      state,
       filter((c): c is true => c),
       take(1),
     );

@@ -16,6 +16,11 @@ import { Observable, type OperatorFunction } from 'rxjs';
  *
  * The result completes when the source has completed and nothing is held.
  *
+ * When `open$` completes, its last word stands for good: open, values keep passing; closed (or
+ * it never spoke), nothing can ever be released, so what is held (and whatever comes later) is
+ * dropped and the result completes as soon as the source does, instead of never. Errors of
+ * either stream, and anything `fold` throws, go to the error channel.
+ *
  * @example
  * const parentsOk$ = combineLatest(parents.map((p) => p.ok$)).pipe(map((oks) => oks.every(Boolean)));
  * triggers$.pipe(gate(parentsOk$, (a, b) => ({ refresh: a.refresh || b.refresh })));
@@ -27,6 +32,7 @@ export function gate<T>(
   return (source) =>
     new Observable<T>((subscriber) => {
       let open = false;
+      let openDone = false; // open$ completed: `open` is final
       let sourceDone = false;
       let held: { value: T } | undefined;
 
@@ -47,13 +53,24 @@ export function gate<T>(
             if (open) release();
           },
           error: (e) => subscriber.error(e),
+          complete: () => {
+            openDone = true;
+            if (open) return;
+            held = undefined; // can never be released
+            if (sourceDone) subscriber.complete();
+          },
         }),
       );
       subscriber.add(
         source.subscribe({
           next: (value) => {
-            if (open) subscriber.next(value);
-            else held = held ? { value: fold(held.value, value) } : { value };
+            if (open) return subscriber.next(value);
+            if (openDone) return; // closed for good
+            try {
+              held = held ? { value: fold(held.value, value) } : { value };
+            } catch (err) {
+              subscriber.error(err);
+            }
           },
           error: (e) => subscriber.error(e),
           complete: () => {

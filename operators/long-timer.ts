@@ -17,6 +17,6 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * longTimer(30 * 24 * 3600 * 1000, scheduler).subscribe(() => runMonthlyJob());
  */
 export function longTimer(ms: number, scheduler: SchedulerLike = asyncScheduler): Observable<0> {
-  if (!(ms > MAX_TIMER_MS)) return timer(Math.max(0, ms), scheduler) as Observable<0>;
+  if (!(ms > MAX_TIMER_MS)) return timer(Math.max(0, ms), scheduler);
   return timer(MAX_TIMER_MS, scheduler).pipe(concatMap(() => longTimer(ms - MAX_TIMER_MS, scheduler)));
 }

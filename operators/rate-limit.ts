@@ -14,6 +14,10 @@ import { type MonoTypeOperatorFunction, type SchedulerLike, asyncScheduler, defe
  *   runs:  (ab)------c---------d
  * ```
  *
+ * The bucket starts full when the first Observable is subscribed: the clock is read then, not
+ * when `rateLimit` is called, so a limiter made ahead of time (at module level, before a
+ * TestScheduler runs) starts from the time it is first used.
+ *
  * Callers are expected to use one application at a time (a vertex never runs two
  * CheckApply at once); concurrent ones each wait for their own token.
  *
@@ -23,14 +27,15 @@ import { type MonoTypeOperatorFunction, type SchedulerLike, asyncScheduler, defe
  */
 export function rateLimit<T = unknown>(limit: number, burst: number, scheduler: SchedulerLike = asyncScheduler): MonoTypeOperatorFunction<T> {
   if (!(limit > 0)) throw new RangeError(`rateLimit: limit must be > 0 per second, got ${limit}`);
+  if (!(burst >= 0)) throw new RangeError(`rateLimit: burst must be >= 0, got ${burst}`);
   const capacity = Math.max(1, burst);
   let tokens = capacity;
-  let last = scheduler.now();
+  let last: number | undefined; // the clock's reading at the last take; none before the first
 
   /** Milliseconds until a token is free, after taking it (tokens may go negative: a debt). */
   const take = (): number => {
     const now = scheduler.now();
-    tokens = Math.min(capacity, tokens + ((now - last) * limit) / 1000);
+    tokens = Math.min(capacity, tokens + ((now - (last ?? now)) * limit) / 1000);
     last = now;
     tokens -= 1;
     return tokens >= 0 ? 0 : (-tokens * 1000) / limit;

@@ -31,7 +31,7 @@ export function semaphore<T = unknown>(permits: number): MonoTypeOperatorFunctio
 
   const release = (): void => {
     while (head < waiting.length) {
-      const next = waiting[head++]!;
+      const next = waiting[head++];
       if (!next.gone) return next.start();
     }
     waiting = [];

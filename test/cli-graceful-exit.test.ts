@@ -1,9 +1,8 @@
 // Exit drains: on SIGTERM/SIGINT no new events are taken, but a CheckApply already started
 // finishes before the process exits 0; a second SIGINT aborts at once (exit code 130).
 //
-// Only file and noop resources exist so far, and their CheckApply takes well under a
-// millisecond, so the test holds one in flight from outside: the child runs with a single libuv
-// worker thread (UV_THREADPOOL_SIZE=1), and the graph file is replaced by a FIFO. The graph
+// A file resource's CheckApply takes well under a millisecond, so the test holds one in flight
+// from outside: the child runs with a single libuv worker thread (UV_THREADPOOL_SIZE=1), and the graph file is replaced by a FIFO. The graph
 // reload then blocks that one thread in open() until someone opens the FIFO for writing, so
 // every fs call of a CheckApply started afterwards waits in the queue: the engine is busy for
 // as long as the test wants. Linux's /proc tells when each step has happened.

@@ -1,12 +1,12 @@
 // pkg against a REAL PackageKit: packagekitd is D-Bus activated inside the systemd sandbox
-// (../shared/tools/systemd-sandbox.sh), so every install lands on the sandbox's overlay, never on
+// (test/helpers/systemd-sandbox.sh), so every install lands on the sandbox's overlay, never on
 // the host. The sandbox has no network: packages come from a local apt repository of .deb files
 // downloaded on the host (`apt-get download`, or copied from $RXMGMT_DEB_DIR), plus two versions
 // of a tiny package built here (for upgrades), indexed with dpkg-scanpackages. The resources are driven from the host over the sandbox's system bus.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asyncScheduler, filter, firstValueFrom, of, type Subscription } from 'rxjs';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMeta, type GraphSpec, type MetaParams, type ResourceSpec } from '../src/model/spec.js';
@@ -23,6 +23,7 @@ import { toDot } from '../src/graph/graphviz.js';
 import { type SpecEvent, assembleGraphs } from '../src/loader/assemble.js';
 import { describeSandbox, Sandbox } from './helpers/sandbox.js';
 import { repoRoot, waitFor } from './helpers/cli.js';
+import { itWithMgmtExamples, mgmtExample } from './helpers/mgmt-examples.js';
 
 /** Small packages with no dependencies beyond what every Debian system has. */
 const DEBS = ['hello', 'figlet', 'sl', 'tree'];
@@ -191,7 +192,7 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
     const registry = new Registry([pkgKind, fileKind, svcKind]);
     const graph = buildGraph(graphOf(['hello', 'figlet', 'sl'].map((n) => spec(n, LOCAL))), registry, env);
     expect([...graph.vertices.keys()]).toEqual(['pkg[hello,figlet,sl]']);
-    expect(log.lines.some((l) => l.includes('autogroup: pkg[hello], pkg[figlet], pkg[sl] -> pkg[hello,figlet,sl]'))).toBe(true);
+    expect(log.lines).toContainEqual(expect.stringContaining('autogroup: pkg[hello], pkg[figlet], pkg[sl] -> pkg[hello,figlet,sl]'));
     expect(toDot(graph)).toContain('hello,figlet,sl');
     const group = graph.vertices.get('pkg[hello,figlet,sl]') as PkgResource;
     expect(await check(group)).toBe(false);
@@ -290,7 +291,7 @@ describe('pkg without a daemon', () => {
       const quiet: ResourceEnv = { ...env, log: warn };
       const specs = [spec('hello', LOCAL, 'pkg', { autogroup: false }), spec('note', { path: '/usr/share/doc/hello/note', content: 'hi\n' }, 'file')];
       await pkgKind.prepare!(specs.filter((s) => s.kind === 'pkg'), quiet);
-      expect(warn.lines.some((l) => l.includes('cannot ask PackageKit which files hello own (no file autoedges for them)'))).toBe(true);
+      expect(warn.lines).toContainEqual(expect.stringContaining('cannot ask PackageKit which files hello own (no file autoedges for them)'));
       const graph = buildGraph(graphOf(specs), new Registry([pkgKind, fileKind]), quiet);
       expect(graph.edges.map((e) => `${e.from} -> ${e.to}`)).toEqual(['pkg[hello] -> file[note]']);
     } finally {
@@ -304,9 +305,8 @@ describe('pkg without a daemon', () => {
     expect(() => mk('ok', { state: 'a;b' })).toThrow(/`state` must be installed, uninstalled, newest or a version/);
   });
 
-  it("loads examples/pkg.yaml and mgmt's pkg graphs", async () => {
-    for (const file of [join(repoRoot, 'examples/pkg.yaml'), join(repoRoot, '../shared/mgmt-examples/latest/autogroup1.yaml')]) {
-      if (!existsSync(file)) continue;
+  itWithMgmtExamples("loads examples/pkg.yaml and mgmt's pkg graphs", async () => {
+    for (const file of [join(repoRoot, 'examples/pkg.yaml'), mgmtExample('latest/autogroup1.yaml')]) {
       const g = await loadGraphFile(file, defaultRegistry());
       expect(g.resources.filter((r) => r.kind === 'pkg').length).toBeGreaterThanOrEqual(3);
     }

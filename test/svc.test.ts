@@ -1,4 +1,4 @@
-// svc against a REAL systemd, booted in the shared sandbox (../shared/tools/systemd-sandbox.sh),
+// svc against a REAL systemd, booted in the project's sandbox (test/helpers/systemd-sandbox.sh),
 // driven from the host over the sandbox's system bus (DBUS_SYSTEM_BUS_ADDRESS).
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { asyncScheduler, firstValueFrom, type Subscription } from 'rxjs';
@@ -15,6 +15,7 @@ import { defaultRegistry } from '../src/resources/registry.js';
 import { loadGraphFile } from '../src/yaml/parse.js';
 import { describeSandbox, requireReal, Sandbox } from './helpers/sandbox.js';
 import { repoRoot, waitFor } from './helpers/cli.js';
+import { itWithMgmtExamples, mgmtExample } from './helpers/mgmt-examples.js';
 
 // Real daemons on a possibly busy 2-core machine: generous per-test deadlines (never asserted).
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -60,7 +61,7 @@ describeSandbox('svc on a real systemd', {}, () => {
     const r = svc('rx-sleep', { state: 'running' });
     expect(await check(r, false)).toBe(false);
     expect(await systemctl('is-active', 'rx-sleep')).toBe('inactive');
-    expect(log.lines.some((l) => /noop, would start rx-sleep\.service/.test(l))).toBe(true);
+    expect(log.lines).toContainEqual(expect.stringMatching(/noop, would start rx-sleep\.service/));
     expect(await check(r)).toBe(false);
     expect(await systemctl('is-active', 'rx-sleep')).toBe('active');
     expect(await check(r)).toBe(true);
@@ -211,11 +212,10 @@ describe('svc without a daemon', () => {
     expect(() => svc('../etc/passwd', {})).toThrow(/svc\[\.\.\/etc\/passwd\]: .* is not a valid service name/);
   });
 
-  it('loads examples/svc.yaml and mgmt\'s svc graphs', async () => {
-    for (const file of [join(repoRoot, 'examples/svc.yaml'), join(repoRoot, '../shared/mgmt-examples/latest/svc1.yaml')]) {
-      if (!existsSync(file)) continue;
+  itWithMgmtExamples('loads examples/svc.yaml and mgmt\'s svc graphs', async () => {
+    for (const file of [join(repoRoot, 'examples/svc.yaml'), mgmtExample('latest/svc1.yaml')]) {
       const g = await loadGraphFile(file, defaultRegistry());
-      expect(g.resources.some((r) => r.kind === 'svc' && r.params.state === 'running')).toBe(true);
+      expect(g.resources.map((r) => [r.kind, r.params.state]), file).toContainEqual(['svc', 'running']);
     }
   });
 });

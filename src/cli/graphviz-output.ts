@@ -5,6 +5,8 @@ import { toDot } from '../graph/graphviz.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
 import { Serial } from '../util/serial.js';
+import { checkOutputDir } from './output-dir.js';
+import { UsageError, parseChoice } from './options.js';
 
 export const graphvizFilters = ['dot', 'neato', 'twopi', 'circo', 'fdp'] as const;
 export type GraphvizFilter = (typeof graphvizFilters)[number];
@@ -14,6 +16,18 @@ export interface GraphvizWriter {
   write(graph: Graph): void;
   /** Resolves when everything queued is written and rendered: await it before exiting. */
   flushed(): Promise<void>;
+}
+
+/** `--graphviz-filter`'s value, checked: a filter renders the DOT file, so it needs `--graphviz`. */
+export function parseGraphvizFilter(graphviz: string | undefined, filter: string | undefined): GraphvizFilter | undefined {
+  if (filter === undefined) return undefined;
+  if (graphviz === undefined) throw new UsageError('--graphviz-filter renders the DOT file of --graphviz FILE: give --graphviz too');
+  return parseChoice('--graphviz-filter', filter, graphvizFilters);
+}
+
+/** Rejects, naming the flag, when the DOT file (and its PNG beside it) could not be written. */
+export function checkGraphvizTarget(file: string): Promise<void> {
+  return checkOutputDir('--graphviz', file);
 }
 
 export function graphvizWriter(file: string, filter: GraphvizFilter | undefined, log: Logger): GraphvizWriter {

@@ -13,7 +13,7 @@ import { memoryWorld } from '../world/memory.js';
 import type { World } from '../world/world.js';
 import { loadGraphFile } from '../yaml/parse.js';
 import { fleetVerdict } from './fleet.js';
-import { type GraphvizFilter, graphvizWriter } from './graphviz-output.js';
+import { type GraphvizFilter, checkGraphvizTarget, graphvizWriter } from './graphviz-output.js';
 import { installStopSignals } from './signals.js';
 import { StatusFile } from './status-file.js';
 
@@ -43,6 +43,16 @@ export async function runMain(opts: MainOptions): Promise<number> {
   const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: asyncScheduler };
   const build = memoLast((spec: GraphSpec) => buildGraph(spec, registry, env));
 
+  // Output files first: a directory that is not there fails the start, before anything is applied.
+  let statusFile: StatusFile | undefined;
+  try {
+    if (opts.graphviz) await checkGraphvizTarget(opts.graphviz);
+    if (opts.convergedStatusFile) statusFile = await StatusFile.open(opts.convergedStatusFile, log);
+  } catch (e) {
+    process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
+    return 1;
+  }
+
   let specs$: Observable<SpecEvent> = EMPTY;
   if (opts.file) {
     const first = await checkedSpec(opts.file, { registry, build, log, env });
@@ -67,7 +77,6 @@ export async function runMain(opts: MainOptions): Promise<number> {
     process.exit(130);
   });
   const graphviz = opts.graphviz ? graphvizWriter(opts.graphviz, opts.graphvizFilter, log) : undefined;
-  const statusFile = opts.convergedStatusFile ? new StatusFile(opts.convergedStatusFile, log) : undefined;
   try {
     const report = await lastValueFrom(
       runGraphs(assembleGraphs(specs$, { registry, build, log, env, world }), signals.stop$, {

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { type Level, createLogger, stderrSink } from '../util/logger.js';
-import { graphvizFilters } from './graphviz-output.js';
+import { graphvizFilters, parseGraphvizFilter } from './graphviz-output.js';
 import { UsageError, parseChoice, parseCount, parseSeconds, parseSeeds } from './options.js';
 
 export class RunCommand extends Command {
@@ -65,10 +65,10 @@ export class RunCommand extends Command {
         seeds: parseSeeds(this.seeds),
         maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
         sema: parseCount('--sema', this.sema),
-        hostname: this.hostname ?? hostname(),
+        hostname: this.hostname === undefined ? hostname() : parseHostname(this.hostname),
         noop: this.noop,
         graphviz: this.graphviz,
-        graphvizFilter: this.graphvizFilter === undefined ? undefined : parseChoice('--graphviz-filter', this.graphvizFilter, graphvizFilters),
+        graphvizFilter: parseGraphvizFilter(this.graphviz, this.graphvizFilter),
         log: createLogger(stderrSink, parseChoice<Level>('--log-level', this.logLevel, ['debug', 'info', 'warn', 'error'])),
       });
     } catch (e) {
@@ -77,4 +77,12 @@ export class RunCommand extends Command {
       return 2;
     }
   }
+}
+
+/** `--hostname`: this host's name in the World (its etcd keys, its exports), so never empty or a path. */
+function parseHostname(value: string): string {
+  if (value.trim() === '' || /[\s/]/.test(value)) {
+    throw new UsageError(`--hostname: expected a host name (no spaces or "/"), got "${value}"`);
+  }
+  return value;
 }

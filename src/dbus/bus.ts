@@ -93,6 +93,12 @@ export class BusConnection {
   private readonly pending = new Set<(err: Error) => void>();
   private closedError: Error | undefined;
   private readonly closeListeners = new Set<(err: Error) => void>();
+  /**
+   * Every signal stream's listener, fed by the connection's ONE 'message' listener: one
+   * EventEmitter listener per stream would pass Node's limit of 10 with a handful of svc and
+   * pkg resources and print a MaxListenersExceededWarning on every run.
+   */
+  private readonly signalListeners = new Set<(msg: Message) => void>();
 
   constructor(
     readonly kind: BusKind,
@@ -100,10 +106,14 @@ export class BusConnection {
     private readonly bus: MessageBus,
   ) {
     bus.on('message', (msg: Message) => {
-      if (msg.type === SIGNAL && msg.path === DBUS.path && msg.member === 'NameOwnerChanged' && msg.sender === DBUS.name) {
+      if (msg.type !== SIGNAL) return;
+      if (msg.path === DBUS.path && msg.member === 'NameOwnerChanged' && msg.sender === DBUS.name) {
         const [name, , owner] = msg.body as string[];
         if (this.owners.has(name)) this.owners.set(name, owner);
       }
+      // A copy, as EventEmitter does: a stream that subscribes while handling this signal
+      // starts with the next one.
+      for (const listener of [...this.signalListeners]) listener(msg);
     });
   }
 
@@ -185,14 +195,14 @@ export class BusConnection {
       };
       const onClose = (err: Error) => sub.error(err);
       this.closeListeners.add(onClose);
-      this.bus.on('message', listener);
+      this.signalListeners.add(listener);
       let active = true;
       this.addMatch(rule, m.sender)
         .then(() => active && sub.next('ready'))
         .catch((err: Error) => active && sub.error(err));
       return () => {
         active = false;
-        this.bus.removeListener('message', listener);
+        this.signalListeners.delete(listener);
         this.closeListeners.delete(onClose);
         this.removeMatch(rule);
       };

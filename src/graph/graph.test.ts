@@ -115,7 +115,7 @@ describe('buildGraph', () => {
       ]),
     );
     expect(g.edges).toHaveLength(2);
-    expect(e.log.lines.some((l) => l.includes('autogroup: thing[p1], thing[p2], thing[p3] -> thing[p1,p2,p3]'))).toBe(true);
+    expect(e.log.lines).toContainEqual(expect.stringContaining('autogroup: thing[p1], thing[p2], thing[p3] -> thing[p1,p2,p3]'));
   });
 
   it('does not group two resources with a path between them (it would be a cycle)', () => {

@@ -7,7 +7,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type SchedulerLike } from 'rxjs';
 import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
@@ -17,6 +16,8 @@ import { argvFor, shellSyntaxHint, splitFields } from './exec/argv.js';
 import { Tail } from './exec/tail.js';
 import { defaultRegistry } from './registry.js';
 import type { Resource } from '../model/resource.js';
+import { itWithMgmtExamples, mgmtExample } from '../../test/helpers/mgmt-examples.js';
+import { waitFor } from '../../test/helpers/cli.js';
 
 let tmp: string;
 beforeEach(async () => {
@@ -41,7 +42,6 @@ function exec(params: Record<string, unknown>, log: Log = memoryLogger(), schedu
 const apply = (r: Resource, refresh = false) => firstValueFrom(r.checkApply(true, refresh));
 const check = (r: Resource, refresh = false) => firstValueFrom(r.checkApply(false, refresh));
 const lines = (path: string): string[] => (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A process is gone when /proc has no entry for it, or only a zombie waiting to be reaped. */
 function alive(pid: number): boolean {
@@ -53,26 +53,17 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Waits (bounded) for `cond`; returns whether it became true. Not a timing assertion. */
-async function eventually(cond: () => boolean, tries = 200): Promise<boolean> {
-  for (let i = 0; i < tries; i++) {
-    if (cond()) return true;
-    await sleep(25);
-  }
-  return cond();
-}
 
 const isRoot = process.getuid?.() === 0;
 
 describe('exec: fields', () => {
   const v = (params: Record<string, unknown>) => execKind.validate!(params);
 
-  it("accepts every exec graph of mgmt's examples", () => {
-    const dir = fileURLToPath(new URL('../../../shared/mgmt-examples/', import.meta.url));
+  itWithMgmtExamples("accepts every exec graph of mgmt's examples", () => {
     const files = ['latest/exec1.yaml', 'latest/exec1b.yaml', 'latest/exec1c.yaml', 'latest/exec2.yaml', 'latest/exec3-sema.yaml', 'latest/retry1.yaml', 'seed-2016/exec1d.yaml', 'shell-tests-0.0.10/t5.yaml'];
-    for (const f of files.filter((f) => existsSync(join(dir, f)))) {
-      const g = parseGraph(readFileSync(join(dir, f), 'utf8'), f, defaultRegistry());
-      expect(g.resources.some((r) => r.kind === 'exec')).toBe(true);
+    for (const f of files) {
+      const g = parseGraph(readFileSync(mgmtExample(f), 'utf8'), f, defaultRegistry());
+      expect(g.resources.map((r) => r.kind), f).toContain('exec');
     }
   });
 
@@ -134,7 +125,7 @@ describe('exec: running commands', () => {
     const log = memoryLogger();
     expect(await apply(exec({ cmd: 'echo $HOME *' }, log))).toBe(false);
     expect(log.lines).toContain('info exec[e]: stdout| $HOME *');
-    expect(log.lines.some((l) => /warn exec\[e\]: cmd .* contains "\$" but no shell is set/.test(l))).toBe(true);
+    expect(log.lines).toContainEqual(expect.stringMatching(/warn exec\[e\]: cmd .* contains "\$" but no shell is set/));
   });
 
   it('runs through the shell with pipes and redirections', async () => {
@@ -158,23 +149,23 @@ describe('exec: running commands', () => {
     await expect(apply(r)).rejects.toThrow(/timed out after 1 s; its process group was killed/);
     const grandchild = Number(readFileSync(pidFile, 'utf8'));
     expect(grandchild).toBeGreaterThan(1);
-    expect(await eventually(() => !alive(grandchild))).toBe(true);
+    await waitFor(() => !alive(grandchild), `the grandchild ${grandchild} to be killed`);
   });
 
   it('kills with SIGKILL what ignores SIGTERM after the timeout', async () => {
     const pidFile = join(tmp, 'stubborn');
     const r = exec({ cmd: `trap '' TERM; echo $$ > ${pidFile}; while :; do sleep 1; done`, shell: '/bin/sh', timeout: 1 });
     await expect(apply(r)).rejects.toThrow(/timed out/);
-    expect(await eventually(() => !alive(Number(readFileSync(pidFile, 'utf8'))))).toBe(true);
+    await waitFor(() => !alive(Number(readFileSync(pidFile, 'utf8'))), 'the process that ignores SIGTERM to be killed');
   });
 
   it('kills the process group when the engine unsubscribes mid-run', async () => {
     const pidFile = join(tmp, 'pid');
     const r = exec({ cmd: `sleep 100 & echo $! > ${pidFile}; sleep 100`, shell: '/bin/sh' });
     const sub = r.checkApply(true, false).subscribe({ error: () => undefined });
-    expect(await eventually(() => lines(pidFile).length > 0)).toBe(true);
+    await waitFor(() => lines(pidFile).length > 0, 'cmd to have started (its pid file)');
     sub.unsubscribe();
-    expect(await eventually(() => !alive(Number(readFileSync(pidFile, 'utf8'))))).toBe(true);
+    await waitFor(() => !alive(Number(readFileSync(pidFile, 'utf8'))), 'the process group to be killed');
   });
 
   it('uses cwd and env (added to the inherited environment)', async () => {
@@ -190,11 +181,11 @@ describe('exec: running commands', () => {
   it('keeps a bounded tail of the output and says how much it dropped', async () => {
     const log = memoryLogger();
     await apply(exec({ cmd: 'head -c 100000 /dev/zero | tr "\\0" x; echo; echo END', shell: '/bin/sh' }, log));
-    expect(log.lines.some((l) => /stdout: first 93\.7 KiB dropped, last 4\.0 KiB follow/.test(l))).toBe(true);
+    expect(log.lines).toContainEqual(expect.stringMatching(/stdout: first 93\.7 KiB dropped, last 4\.0 KiB follow/));
     expect(log.lines).toContain('info exec[e]: stdout| END');
     const kept = log.lines.filter((l) => l.includes('stdout| ')).join('').length;
     expect(kept).toBeLessThan(4096 + 200);
-    expect(log.lines.some((l) => /exited 0 after .* \(stdout 97\.7 KiB, stderr 0 B\)/.test(l))).toBe(true);
+    expect(log.lines).toContainEqual(expect.stringMatching(/exited 0 after .* \(stdout 97\.7 KiB, stderr 0 B\)/));
   });
 
   it.skipIf(!isRoot)('runs as another user when root', async () => {
@@ -270,12 +261,12 @@ describe('exec: when cmd runs', () => {
     expect(await check(r)).toBe(false);
     expect(lines(ifRan)).toEqual(['yes']);
     expect(existsSync(cmdRan)).toBe(false);
-    expect(log.lines.some((l) => /info exec\[e\]: noop: would run `touch .*` \(ifcmd `echo yes .*` exited 0\)/.test(l))).toBe(true);
+    expect(log.lines).toContainEqual(expect.stringMatching(/info exec\[e\]: noop: would run `touch .*` \(ifcmd `echo yes .*` exited 0\)/));
 
     const log2 = memoryLogger();
     const ok = exec({ cmd: `touch ${cmdRan}`, ifcmd: 'false' }, log2);
     expect(await check(ok)).toBe(true);
-    expect(log2.lines.some((l) => /info exec\[e\]: noop: ran ifcmd \(read-only\): ifcmd `false` exited 1: state OK/.test(l))).toBe(true);
+    expect(log2.lines).toContainEqual(expect.stringMatching(/info exec\[e\]: noop: ran ifcmd \(read-only\): ifcmd `false` exited 1: state OK/));
     expect(existsSync(cmdRan)).toBe(false);
   });
 
@@ -311,7 +302,7 @@ describe('exec: watchcmd', () => {
     const events: number[] = [];
     const sub = r.watch().subscribe(() => events.push(1));
     try {
-      expect(await eventually(() => events.length === 1)).toBe(true);
+      await waitFor(() => events.length === 1, 'the watch line');
       expect(await apply(r)).toBe(false);
       expect(lines(count)).toHaveLength(2);
       expect(await apply(r)).toBe(true);
@@ -337,7 +328,7 @@ describe('exec: watchcmd', () => {
     const sub = r.watch().subscribe(() => events.push(1));
     try {
       const first = apply(r);
-      expect(await eventually(() => events.length === 1)).toBe(true);
+      await waitFor(() => events.length === 1, 'the watch line');
       writeFileSync(go, '');
       expect(await first).toBe(false);
       expect(await apply(r)).toBe(false); // the event came after the first run had started
@@ -353,7 +344,7 @@ describe('exec: watchcmd', () => {
     const r = exec({ cmd: 'true', watchcmd: `echo $$ > ${pidFile}; echo ready; sleep 100`, watchshell: '/bin/sh' });
     await firstValueFrom(r.watch()); // subscribes, takes the first line, unsubscribes
     const pid = Number(readFileSync(pidFile, 'utf8'));
-    expect(await eventually(() => !alive(pid))).toBe(true);
+    await waitFor(() => !alive(pid), `the watch command ${pid} to be killed`);
   });
 });
 

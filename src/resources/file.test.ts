@@ -9,6 +9,7 @@ import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
 import { FILE_CHECKS_IN_FLIGHT, fileKind } from './file.js';
 import type { Resource } from '../model/resource.js';
+import { waitFor } from '../../test/helpers/cli.js';
 
 // Every readFile of the file resource, and how many run at once: the verified cache must skip
 // reads (and only when sound), and the kind bounds its checks in flight.
@@ -271,10 +272,14 @@ describe('file: checkApply on a file', () => {
 
 describe('file: the verified cache', () => {
   const readsOf = (p: string) => io.reads.filter((r) => r === p).length;
-  /** Waits until a change to `p` is older than the cache's margin (100 ms; 3 s if its times have no sub-second digits). */
+  /**
+   * Waits until the clock says a change to `p` is older than the cache's margin (100 ms; 3 s if
+   * its times have no sub-second digits): the condition itself, since ctime is wall-clock time.
+   */
   const settle = (p: string) => {
-    const coarse = fs.statSync(p, { bigint: true }).ctimeNs % 1_000_000_000n === 0n;
-    return new Promise((resolve) => setTimeout(resolve, coarse ? 3_100 : 150));
+    const { ctimeNs } = fs.statSync(p, { bigint: true });
+    const marginNs = ctimeNs % 1_000_000_000n === 0n ? 3_000_000_000n : 100_000_000n;
+    return waitFor(() => BigInt(Date.now()) * 1_000_000n > ctimeNs + marginNs, `the change to ${p} to be older than the margin`, { timeoutMs: 10_000 });
   };
 
   beforeEach(() => {
@@ -387,7 +392,7 @@ describe('file: checks in flight', () => {
     for (const p of paths) fs.writeFileSync(p, `i am ${p}\n`);
     io.maxInFlight = 0;
     const results = await Promise.all(paths.map((p) => check(file({ path: p, content: `i am ${p}\n` }))));
-    expect(results.every(Boolean)).toBe(true);
+    expect(results).toEqual(paths.map(() => true));
     expect(io.maxInFlight).toBeGreaterThan(1);
     expect(io.maxInFlight).toBeLessThanOrEqual(FILE_CHECKS_IN_FLIGHT);
   });

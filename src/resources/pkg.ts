@@ -12,6 +12,7 @@ import { PackageKitClient, type PackageRow, type TransactionResult } from '../db
 import { Filter, TransactionFlag, bitfield, rowIsInstalled } from '../dbus/packagekit-enums.js';
 import { fileIdentities, forgetFilesOf, ownedFiles, prepareOwnedFiles } from '../dbus/packagekit-files.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
+import { didYouMean } from '../yaml/suggest.js';
 
 const fields: Record<string, FieldSchema> = {
   state: {
@@ -69,7 +70,27 @@ function validate(params: Record<string, unknown>, name?: string): string | unde
   if (state === '' || /[\s;,]/.test(state)) {
     return `\`state\` must be installed, uninstalled, newest or a version, got "${state}"`;
   }
+  const typo = stateTypo(state);
+  if (typo) return `\`state\` "${state}" is not a state (did you mean "${typo}"?); expected installed, uninstalled, newest or a version`;
   return undefined;
+}
+
+/** Words other tools use for our states: taken as a version they would fail much later, unclearly. */
+const stateSynonyms: Record<string, string> = {
+  latest: 'newest',
+  upgraded: 'newest',
+  present: 'installed',
+  absent: 'uninstalled',
+  removed: 'uninstalled',
+  purged: 'uninstalled',
+};
+
+/** The state a word that is no version (versions start with a digit) was probably meant to be. */
+function stateTypo(state: string): string | undefined {
+  if (/^[0-9]/.test(state) || stateClass(state) !== 'install' || state === 'installed') return undefined;
+  const synonym = stateSynonyms[state.toLowerCase()];
+  if (synonym) return synonym;
+  return /"(.*)"/.exec(didYouMean(state, ['installed', 'uninstalled', 'newest']))?.[1];
 }
 
 export class PkgResource implements Resource {

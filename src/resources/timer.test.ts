@@ -3,14 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { type SchedulerLike, firstValueFrom, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { Engine } from '../engine/engine.js';
 import type { Graph } from '../model/graph.js';
 import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
 import { parseGraph } from '../yaml/parse.js';
+import { itWithMgmtExamples, mgmtExample } from '../../test/helpers/mgmt-examples.js';
 import { defaultRegistry } from './registry.js';
 import type { Resource } from '../model/resource.js';
 import { timerKind } from './timer.js';
@@ -40,11 +39,10 @@ describe('timer: fields', () => {
     expect(() => timer(0, fresh())).toThrow(/timer\[t\]: `interval` must be/);
   });
 
-  it("reads mgmt's timer graphs", () => {
-    const dir = fileURLToPath(new URL('../../../shared/mgmt-examples/latest/', import.meta.url));
-    for (const f of ['timer1.yaml', 'timer2.yaml', 'msg1.yaml'].filter((f) => existsSync(join(dir, f)))) {
-      const g = parseGraph(readFileSync(join(dir, f), 'utf8'), f, defaultRegistry());
-      expect(g.resources.filter((r) => r.kind === 'timer').length).toBeGreaterThan(0);
+  itWithMgmtExamples("reads mgmt's timer graphs", () => {
+    for (const f of ['timer1.yaml', 'timer2.yaml', 'msg1.yaml']) {
+      const g = parseGraph(readFileSync(mgmtExample(`latest/${f}`), 'utf8'), f, defaultRegistry());
+      expect(g.resources.map((r) => r.kind), f).toContain('timer');
     }
   });
 

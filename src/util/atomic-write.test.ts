@@ -91,9 +91,8 @@ describe('writeFileAtomic', () => {
     expect(fs.readdirSync(tmp)).toEqual(['dir']);
   });
 
-  it('fails on a refused chown, unless the owner is only best effort', async () => {
-    // As an unprivileged user (nobody), giving a file away is refused with EPERM.
-    if (process.getuid?.() !== 0) return;
+  // As an unprivileged user (nobody), giving a file away is refused with EPERM: needs root to become nobody.
+  it.skipIf(process.getuid?.() !== 0)('fails on a refused chown, unless the owner is only best effort', async () => {
     const dir = join(tmp, 'nobody');
     fs.mkdirSync(dir, { mode: 0o777 });
     fs.chmodSync(dir, 0o777);

@@ -1,15 +1,13 @@
-// Compatibility with mgmt's own graphs (../shared/mgmt-examples, read in place, never copied).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+// Compatibility with mgmt's own graphs (../shared/mgmt-examples, read in place, never copied;
+// test/helpers/mgmt-examples.ts says where they are looked for and what happens without them).
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import type { ResourceKind } from '../model/resource.js';
 import { noopKind } from '../resources/noop.js';
 import { GraphFileError, parseGraph } from './parse.js';
 import type { KindLookup } from './parse.js';
-
-const examplesDir = fileURLToPath(new URL('../../../shared/mgmt-examples', import.meta.url));
-const haveExamples = existsSync(examplesDir);
+import { itWithMgmtExamples, mgmtExamplesDir as examplesDir } from '../../test/helpers/mgmt-examples.js';
 
 function yamlFilesUnder(dir: string): string[] {
   return readdirSync(dir)
@@ -26,8 +24,8 @@ const unused = (): never => {
 };
 const strings = (...names: string[]) => Object.fromEntries(names.map((n) => [n, { type: 'string' as const, doc: n }]));
 
-// Stand-ins with the fields the brief gives the file kind, and mgmt's exec fields, so the
-// parser is tested on real graphs whatever state the real kinds are in.
+// Stand-ins with mgmt's file and exec fields and no checks of their own, so that these tests
+// put the parser alone on trial (the real kinds' checks are tested beside them).
 const standInFile: ResourceKind = {
   kind: 'file',
   doc: 'stand-in',
@@ -54,25 +52,18 @@ const standIns: KindLookup = {
   names: () => ['exec', 'file', 'noop'],
 };
 
-/** The real registry once src/resources/file.ts exists (someone else writes it), else the stand-ins. */
-async function realOrStandIn(): Promise<KindLookup> {
-  if (!existsSync(fileURLToPath(new URL('../resources/file.ts', import.meta.url)))) return standIns;
-  const { defaultRegistry } = await import('../resources/registry.js');
-  return defaultRegistry();
-}
 
-const skipNote = haveExamples ? '' : ` (skipped: ${examplesDir} not found)`;
-
-describe(`mgmt's example graphs${skipNote}`, () => {
-  it.skipIf(!haveExamples)('each one parses, or fails with problems that all have a line', async () => {
-    const registry = await realOrStandIn();
+describe("mgmt's example graphs", () => {
+  itWithMgmtExamples('each one parses, or fails with problems that all have a line', async () => {
+    const { defaultRegistry } = await import('../resources/registry.js');
+    const registry = defaultRegistry();
     const files = yamlFilesUnder(examplesDir);
     expect(files.length).toBeGreaterThan(50);
     for (const file of files) {
       try {
         parseGraph(readFileSync(file, 'utf8'), file, registry);
       } catch (err) {
-        if (!(err instanceof GraphFileError)) throw new Error(`${file}: ${String(err)}`);
+        if (!(err instanceof GraphFileError)) throw new Error(`${file}: ${String(err)}`, { cause: err });
         for (const p of err.problems) expect(p.line, `${file}: ${err.message}`).toBeGreaterThan(0);
       }
     }
@@ -100,14 +91,14 @@ describe(`mgmt's example graphs${skipNote}`, () => {
     'shell-tests-0.0.10/file-owner.yaml',
     'shell-tests-0.0.10/yaml-change1a.yaml',
   ];
-  it.skipIf(!haveExamples)('the graphs of kinds we have parse without a problem', () => {
+  itWithMgmtExamples('the graphs of kinds we have parse without a problem', () => {
     for (const name of mustParse) {
       const file = join(examplesDir, name);
       expect(() => parseGraph(readFileSync(file, 'utf8'), file, standIns), name).not.toThrow();
     }
   });
 
-  it.skipIf(!haveExamples)('keeps modes and owners as written', () => {
+  itWithMgmtExamples('keeps modes and owners as written', () => {
     const parse = (name: string) => parseGraph(readFileSync(join(examplesDir, name), 'utf8'), name, standIns);
     expect(parse('shell-tests-0.0.10/file-mode.yaml').resources.map((r) => r.params.mode)).toEqual([undefined, '0741', '0614']);
     expect(parse('shell-tests-0.0.10/file-owner.yaml').resources.map((r) => [r.params.owner, r.params.group])).toEqual([
@@ -119,8 +110,7 @@ describe(`mgmt's example graphs${skipNote}`, () => {
   });
 
   // The file kind's fields that these use: source, recurse (file2, autoedges3) and content on a
-  // directory (the autoedges ones), which mgmt ignores. They load with the real registry; kinds
-  // it does not have yet (pkg, svc) are stood in for, so that only the file kind is on trial.
+  // directory (the autoedges ones), which mgmt ignores. They load with the real registry.
   const fileCompat = [
     'latest/file2.yaml',
     'latest/autoedges2.yaml',
@@ -129,16 +119,10 @@ describe(`mgmt's example graphs${skipNote}`, () => {
     'seed-2016/autoedges2.yaml',
     'seed-2016/autoedges3.yaml',
   ];
-  it.skipIf(!haveExamples)('the graphs with source, recurse or content on a directory load with the real file kind', async () => {
+  itWithMgmtExamples('the graphs with source, recurse or content on a directory load with the real file kind', async () => {
     const { defaultRegistry } = await import('../resources/registry.js');
     const real = defaultRegistry();
-    const missing: ResourceKind[] = ['pkg', 'svc']
-      .filter((k) => !real.get(k))
-      .map((kind) => ({ kind, doc: 'stand-in', fields: strings('state', 'startup'), create: unused }));
-    const registry: KindLookup = {
-      get: (k) => real.get(k) ?? missing.find((x) => x.kind === k),
-      names: () => [...real.names(), ...missing.map((k) => k.kind)].sort(),
-    };
+    const registry: KindLookup = real;
     const { memoryLogger } = await import('../util/logger.js');
     const { asyncScheduler } = await import('rxjs');
     for (const name of fileCompat) {
@@ -147,7 +131,7 @@ describe(`mgmt's example graphs${skipNote}`, () => {
         try {
           return parseGraph(readFileSync(file, 'utf8'), file, registry);
         } catch (err) {
-          throw new Error(`${name}: ${(err as Error).message}`);
+          throw new Error(`${name}: ${(err as Error).message}`, { cause: err });
         }
       })();
       const files = graph.resources.filter((r) => r.kind === 'file');
@@ -167,7 +151,7 @@ describe(`mgmt's example graphs${skipNote}`, () => {
     });
   });
 
-  it.skipIf(!haveExamples)('refuses what rxmgmt does not do, clearly', () => {
+  itWithMgmtExamples('refuses what rxmgmt does not do, clearly', () => {
     const problems = (name: string) => {
       try {
         parseGraph(readFileSync(join(examplesDir, name), 'utf8'), name, standIns);

@@ -1,7 +1,7 @@
 // A real systemd (and, through D-Bus activation, PackageKit) for tests, booted ONLY through the
-// shared script ../shared/tools/systemd-sandbox.sh, which keeps the host safe: private
-// namespaces, an overlay of / with a tmpfs upper layer, private /tmp, /run and /dev, and its
-// own cgroup. Never boot systemd any other way.
+// project's script test/helpers/systemd-sandbox.sh, which keeps the host safe: its own cgroup,
+// private namespaces, an overlay of / with a tmpfs upper layer, private /tmp, /run and /dev
+// (its head says why each rule is there). Never boot systemd any other way.
 //
 // Each Sandbox has its own state dir (SYSD_STATE, so its own cgroup name too) and its own bind
 // dir (SYSD_BIND), both fresh temp dirs removed by stop(), which also powers the sandbox off.
@@ -23,10 +23,10 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const requireReal = process.env.RXMGMT_REQUIRE_REAL === '1';
 
 /**
- * The shared script, beside the repository (CI clones the repo with shared/ next to it), or
- * $RXMGMT_SANDBOX_SCRIPT (a copy that keeps all its safety rules).
+ * The project's own script (test/helpers/systemd-sandbox.sh), or $RXMGMT_SANDBOX_SCRIPT (another
+ * one that keeps all its safety rules).
  */
-export const sandboxScript = process.env.RXMGMT_SANDBOX_SCRIPT || join(repoRoot, '..', 'shared', 'tools', 'systemd-sandbox.sh');
+export const sandboxScript = process.env.RXMGMT_SANDBOX_SCRIPT || join(repoRoot, 'test', 'helpers', 'systemd-sandbox.sh');
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((d) => {
@@ -48,7 +48,7 @@ export interface SandboxNeeds {
 export function sandboxProblem(needs: SandboxNeeds = {}): string | undefined {
   if (process.platform !== 'linux') return 'the systemd sandbox needs Linux';
   if (process.getuid?.() !== 0) return 'the systemd sandbox needs root (private namespaces, overlay and cgroup mounts)';
-  if (!existsSync(sandboxScript)) return `${sandboxScript} is missing (shared/ must sit beside the repository)`;
+  if (!existsSync(sandboxScript)) return `${sandboxScript} is missing`;
   for (const cmd of ['unshare', 'nsenter', 'setpriv', 'busctl', 'bash']) {
     if (!onPath(cmd)) return `\`${cmd}\` is not installed (util-linux / systemd)`;
   }
