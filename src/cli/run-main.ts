@@ -25,6 +25,8 @@ export interface MainOptions {
   convergedStatusFile?: string;
   maxRuntime: number;
   sema: number;
+  /** `--backoff-max`, seconds. */
+  backoffMax?: number;
   hostname: string;
   seeds: string[];
   noop: boolean;
@@ -77,6 +79,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
         convergedTimeout: opts.convergedTimeout,
         maxRuntime: opts.maxRuntime,
         sema: opts.sema,
+        backoffMax: opts.backoffMax,
         onGraph: graphviz ? (g) => graphviz.write(g) : undefined,
         holds: [world.status().pipe(map((s) => s !== 'connecting'))],
         fleet: fleetVerdict(world, log),

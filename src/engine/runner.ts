@@ -48,6 +48,8 @@ export interface RunOptions {
   maxRuntime: number;
   /** `--sema N`: at most N CheckApply at once (0: no bound). */
   sema?: number;
+  /** `--backoff-max`: the longest wait before re-running a failed resource, seconds (default 30). */
+  backoffMax?: number;
   /** Called with each graph before it is applied (graphviz output, say). */
   onGraph?: (graph: Graph, engine: Engine) => void;
   /** More things that hold the converger while they say false (the World connection). */
@@ -72,7 +74,14 @@ export interface RunOptions {
  */
 export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unknown>, opts: RunOptions): Observable<RunReport> {
   return defer(() => {
-    const engine = new Engine({ scheduler: opts.scheduler, log: opts.log, noop: opts.noop, sema: opts.sema, events: opts.events });
+    const engine = new Engine({
+      scheduler: opts.scheduler,
+      log: opts.log,
+      noop: opts.noop,
+      sema: opts.sema,
+      events: opts.events,
+      backoffMaxMs: opts.backoffMax === undefined ? undefined : opts.backoffMax * 1000,
+    });
     // The loader holds the converger while a graph is being read, and until the first arrives.
     const loaderIdle$ = new BehaviorSubject(false);
     engine.track(loaderIdle$);

@@ -1,33 +1,39 @@
-// One resource at run time: its triggers (own watch + parents' changes) gated on its parents
-// and coalesced into one CheckApply at a time.
+// One resource at run time, as one composition: its triggers (start, own watch, parents'
+// changes), each carrying its cause, wait behind one gate (parents OK, watch ready, no failure
+// backoff) and are coalesced into one CheckApply at a time.
 import {
   BehaviorSubject,
+  EMPTY,
   type MonoTypeOperatorFunction,
   Observable,
   type SchedulerLike,
   Subject,
   type Subscription,
+  catchError,
+  combineLatest,
   concatMap,
   defer,
   distinctUntilChanged,
   first,
   from,
-  interval,
   map,
+  merge,
   of,
   race,
   repeat,
   retry,
+  switchMap,
+  take,
+  takeUntil,
   tap,
   throwError,
-  timer,
 } from 'rxjs';
 import { allTrue } from '../../operators/all-true.js';
-import { coalesce } from '../../operators/coalesce.js';
-import { gate } from '../../operators/gate.js';
+import { coalesceWhen } from '../../operators/coalesce-when.js';
+import { longTimer } from '../../operators/long-timer.js';
 import { rateLimit } from '../../operators/rate-limit.js';
 import type { Change, ChangeSink, EngineEvent, RunResult, VertexState } from '../model/events.js';
-import type { Resource } from '../model/resource.js';
+import { type Resource, WATCH_READY } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { SemaphoreTable } from './semaphores.js';
 
@@ -37,13 +43,16 @@ import type { SemaphoreTable } from './semaphores.js';
  * - running: CheckApply in progress
  * - retrying: CheckApply failed, waiting `meta.delay` before the next attempt
  * - ok: succeeded since its latest event
- * - failed: failed and out of retries; waits for its next event
+ * - failed: failed and out of retries (or its watch is); its next event runs it after the
+ *   failure backoff, and until that run starts it stays failed (idle for the converger)
  */
 export type { VertexState };
 
-/** Why a vertex should run; triggers that meet while one is held are OR-ed together. */
+/** Why a vertex should run; triggers that meet while one waits are folded into one. */
 export interface Trigger {
   refresh: boolean;
+  /** In words, for the debug log and `RunEvent.cause`: `start`, `watch`, `parent file[x] changed`... */
+  cause: string;
 }
 
 export interface InEdge {
@@ -60,22 +69,42 @@ export interface VertexContext {
   semaphores: SemaphoreTable;
   /** Told every state change and every finished CheckApply (absent: nobody listens). */
   events?: (e: EngineEvent) => void;
+  /** The longest failure backoff, ms (`--backoff-max`); default `DEFAULT_BACKOFF_MAX_MS`. */
+  backoffMaxMs?: number;
 }
 
-/** The two triggers there are, shared: triggers carry no other data. */
-const PLAIN: Trigger = { refresh: false };
-const REFRESH: Trigger = { refresh: true };
-const foldTriggers = (a: Trigger, b: Trigger): Trigger => (a.refresh || b.refresh ? REFRESH : PLAIN);
+/** The failure backoff starts at `meta.delay`, or this when the delay is 0 (ms). */
+export const BACKOFF_START_MS = 100;
+/** The failure backoff doubles up to this by default (ms). */
+export const DEFAULT_BACKOFF_MAX_MS = 30_000;
+
+/** The triggers without a parent are shared: most triggers carry no other data. */
+const START: Trigger = { refresh: false, cause: 'start' };
+const WATCH: Trigger = { refresh: false, cause: 'watch' };
+const POLL: Trigger = { refresh: false, cause: 'poll' };
+/** A watch back after a failure: changes while it was down were not seen. */
+const RETRY: Trigger = { refresh: false, cause: 'retry' };
+
+/** Refresh if either asks for one; the causes listed once each, in the order they came. */
+export function foldTriggers(a: Trigger, b: Trigger): Trigger {
+  if (a === b) return a;
+  const cause = `, ${a.cause}, `.includes(`, ${b.cause}, `) ? a.cause : `${a.cause}, ${b.cause}`;
+  return cause === a.cause && a.refresh === (a.refresh || b.refresh) ? a : { refresh: a.refresh || b.refresh, cause };
+}
+
+/** What a parent's change means for this vertex. */
+const edgeTrigger = (e: InEdge): Trigger => ({ refresh: e.notify, cause: e.notify ? `refresh from ${e.from.key}` : `parent ${e.from.key} changed` });
+
+/** OK, failed (and backing off), or held behind a parent that is not OK. */
+const isIdle = (s: VertexState, parentsOk: boolean): boolean => s === 'ok' || s === 'failed' || (s === 'pending' && !parentsOk);
 
 export class Vertex {
   readonly key: string;
   readonly state$ = new BehaviorSubject<VertexState>('pending');
   /** Emits after a run that changed something: the children's cue to re-run. */
   readonly changed$ = new Subject<void>();
-  /** True when every parent has succeeded since its latest event. */
+  /** True when every parent has succeeded since its latest event (derived from `parents`). */
   readonly ready$ = new BehaviorSubject<boolean>(true);
-  /** Idle for the converger: OK, out of retries, or held behind a parent that is not OK. */
-  readonly idle$ = new BehaviorSubject<boolean>(false);
 
   /** CheckApply calls started (not counting retries). */
   runs = 0;
@@ -85,29 +114,31 @@ export class Vertex {
   wouldChange = false;
 
   private readonly log: Logger;
-  /**
-   * Every stream is made only when it is needed and subscribed once with a plain observer:
-   * a graph of 10 000 vertices pays per vertex for what each one actually uses.
-   */
+  /** Streams are made when first needed: 10 000 vertices pay only for what each one uses. */
   private okStream?: Observable<boolean>;
-  private stop$?: Subject<void>;
+  private idleStream?: Observable<boolean>;
+  /** The incoming edges; the pipeline follows them. */
+  private readonly edges$ = new BehaviorSubject<readonly InEdge[]>([]);
+  /** The watch is installed (or stopped, or replaced by poll): checks may run. */
+  private readonly watchReady$ = new BehaviorSubject<boolean>(false);
+  /** No failure backoff is running. */
+  private readonly calm$ = new BehaviorSubject<boolean>(true);
+  /** `start()`; `stopWatching()`. */
+  private readonly started$ = new Subject<void>();
+  private readonly stopped$ = new Subject<void>();
   private stopped = false;
-  private edges: readonly InEdge[] = [];
-  /** Follows the parents: their state feeds `ready$`, their changes poke this vertex. */
-  private parentLinks?: Subscription;
-  /** The resource's watch, until stopWatching. */
-  private watching?: Subscription;
-  /** The run pipeline: triggers, gated on the parents, coalesced into runs. */
+  /** The whole composition; unsubscribing it ends the watch and any CheckApply in flight. */
   private pipeline?: Subscription;
-  /** Feeds the run pipeline once started; before that, triggers fold into `early`. */
-  private emit?: (t: Trigger) => void;
-  private early: Trigger = PLAIN;
   /** Triggers seen so far; a run that started before the latest one cannot make us OK. */
   private triggers = 0;
   /** A refresh whose run failed is kept for the next run. */
   private owedRefresh = false;
-  /** The watch failed and is being retried: the next one to start reports a change. */
+  /** The watch failed and is being retried: once back, it asks for a check. */
   private watchFailed = false;
+  /** The watch failed for good: the vertex stays failed whatever its checks say. */
+  private watchError?: string;
+  /** Failures in a row, for the backoff. */
+  private failures = 0;
   /** Semaphores then rate limit, innermost first, shared by every attempt of this vertex. */
   private readonly guards: readonly MonoTypeOperatorFunction<boolean>[];
 
@@ -130,66 +161,41 @@ export class Vertex {
     ));
   }
 
-  /** The incoming edges. */
-  get parents(): readonly InEdge[] {
-    return this.edges;
+  /** Idle for the converger (see `isIdle`); completes when the vertex is retired. */
+  get idle$(): Observable<boolean> {
+    return (this.idleStream ??= combineLatest([this.state$, this.ready$]).pipe(
+      map(([s, r]) => isIdle(s, r)),
+      distinctUntilChanged(),
+    ));
   }
 
-  /**
-   * Rewires the incoming edges (at start and on a graph swap): `ready$` follows the new
-   * parents' state at once, and only the new parents' changes poke this vertex.
-   */
+  /** The incoming edges. */
+  get parents(): readonly InEdge[] {
+    return this.edges$.value;
+  }
+
+  /** Rewires the incoming edges (at start and on a graph swap); only the new parents count. */
   setParents(edges: readonly InEdge[]): void {
-    this.edges = edges;
-    this.parentLinks?.unsubscribe();
-    this.parentLinks = undefined;
-    if (edges.length === 0) {
-      this.setReady(true);
-      return;
-    }
-    const links = from(edges.map((e) => e.from.ok$))
-      .pipe(allTrue())
-      .subscribe((ready) => this.setReady(ready));
-    for (const e of edges) {
-      const t = e.notify ? REFRESH : PLAIN;
-      links.add(e.from.changed$.subscribe(() => this.trigger(t)));
-    }
-    this.parentLinks = links;
+    this.edges$.next(edges);
+    this.compose();
   }
 
   get state(): VertexState {
     return this.state$.value;
   }
 
-  /** Starts watching and runs the first check. */
+  /** Starts watching; the first check runs once the watch is ready. */
   start(): void {
-    if (this.pipeline) return;
-    const triggers$ = new Observable<Trigger>((subscriber) => {
-      this.emit = (t) => subscriber.next(t);
-      return () => (this.emit = undefined);
-    });
-    this.pipeline = triggers$
-      .pipe(
-        // Triggers held behind the parents fold into one; `run` gates again because a trailing
-        // run queued by `coalesce` must also wait if a parent got a new event meanwhile.
-        gate(this.ready$, foldTriggers),
-        coalesce((t) => this.run(t), foldTriggers),
-      )
-      .subscribe();
-    // Watch first, then check: a change made between the two is then seen by one or the other.
-    if (!this.stopped) this.watching = this.watchResource();
-    // The first check, carrying any notify that arrived before the start.
-    const first = this.early;
-    this.early = PLAIN;
-    this.trigger(first);
+    this.compose();
+    this.started$.next();
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
   stopWatching(): void {
+    if (this.stopped) return;
     this.stopped = true;
-    this.watching?.unsubscribe();
-    this.watching = undefined;
-    this.stop$?.next();
+    this.stopped$.next();
+    this.setWatchReady();
   }
 
   /**
@@ -202,101 +208,148 @@ export class Vertex {
       first((s) => s !== 'running'),
       tap(() => {
         this.dispose();
-        for (const s of [this.changed$, this.state$, this.ready$, this.idle$]) s.complete();
+        for (const s of [this.changed$, this.state$, this.ready$]) s.complete();
       }),
       map(() => undefined),
     );
   }
 
-  /** Stops everything at once, completing nothing: for the end of the whole engine. */
+  /** Stops everything at once (the watch, a CheckApply in flight), completing nothing. */
   dispose(): void {
     this.stopWatching();
-    this.parentLinks?.unsubscribe();
     this.pipeline?.unsubscribe();
   }
 
+  /**
+   * The composition, made once (at `setParents` or `start`, whichever comes first, so that a
+   * parent's change before the start is kept): readiness from the parents, triggers from the
+   * parents and from the own watch, one gate and one coalescing for the runs.
+   */
+  private compose(): void {
+    if (this.pipeline) return;
+    const parentsOk$ = this.edges$.pipe(switchMap((edges) => (edges.length === 0 ? of(true) : from(edges.map((e) => e.from.ok$)).pipe(allTrue()))));
+    const parentTriggers$ = this.edges$.pipe(
+      switchMap((edges) =>
+        merge(
+          ...edges.map((e) => {
+            const t = edgeTrigger(e);
+            return e.from.changed$.pipe(map(() => t));
+          }),
+        ),
+      ),
+    );
+    // The first check and the watch, from the start; the watch ends with stopWatching.
+    const own$ = this.started$.pipe(
+      take(1),
+      switchMap(() => (this.stopped ? of(START) : merge(of(START), this.watchTriggers().pipe(takeUntil(this.stopped$))))),
+    );
+    const open$ = from([this.ready$, this.watchReady$, this.calm$]).pipe(allTrue());
+    this.pipeline = parentsOk$.subscribe((ok) => this.setReady(ok));
+    this.pipeline.add(
+      merge(parentTriggers$, own$)
+        .pipe(
+          tap(() => this.triggered()),
+          coalesceWhen(open$, (t) => this.run(t), foldTriggers),
+        )
+        .subscribe(),
+    );
+  }
+
   private setState(state: VertexState): void {
+    if (this.state$.closed) return;
     this.state$.next(state);
     const { events } = this.ctx;
     if (events) events({ type: 'state', key: this.key, kind: this.resource.kind, name: this.resource.name, state, at: this.ctx.scheduler.now() });
-    this.updateIdle();
   }
 
   /** Tells the observers (if any) how a CheckApply ended. */
-  private report(result: RunResult, startedAt: number, changes: Change[], error?: string): void {
+  private report(result: RunResult, startedAt: number, changes: Change[], cause: string, error?: string): void {
     const { events, scheduler } = this.ctx;
     if (!events) return;
     const { kind, name, meta } = this.resource;
     const apply = !(meta.noop || this.ctx.noop);
-    events({ type: 'run', key: this.key, kind, name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error });
+    events({ type: 'run', key: this.key, kind, name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error, cause });
   }
 
   private setReady(ready: boolean): void {
     if (ready !== this.ready$.value && !this.ready$.closed) this.ready$.next(ready);
-    this.updateIdle();
   }
 
-  private updateIdle(): void {
-    const s = this.state;
-    const idle = s === 'ok' || s === 'failed' || (s === 'pending' && !this.ready$.value);
-    if (idle !== this.idle$.value && !this.idle$.closed) this.idle$.next(idle);
+  private setWatchReady(): void {
+    if (!this.watchReady$.value) this.watchReady$.next(true);
   }
 
-  /** An event for this vertex: its watch, a parent's change, or the start. */
-  private trigger(t: Trigger): void {
-    if (!this.emit) {
-      this.early = foldTriggers(this.early, t);
-      return;
-    }
+  /** An event for this vertex: it is pending, unless it is failed and backing off (idle). */
+  private triggered(): void {
     this.triggers++;
-    if (this.state === 'ok' || this.state === 'failed') this.setState('pending');
-    this.emit(t);
+    const s = this.state;
+    if (s === 'ok' || (s === 'failed' && this.calm$.value)) this.setState('pending');
   }
 
   /** `stopWatching` as a stream, for waits that must end when the vertex stops. */
   private stopWatching$(): Observable<void> {
-    return this.stopped ? of(undefined) : (this.stop$ ??= new Subject<void>());
+    return this.stopped ? of(undefined) : this.stopped$;
   }
 
-  /** Subscribes to the resource's watch (or the poll timer), with its meta params. */
-  private watchResource(): Subscription {
+  /** The resource's watch (or the poll timer) as triggers, with its meta params. */
+  private watchTriggers(): Observable<Trigger> {
     const { poll, retry: count, delay, rewatch } = this.resource.meta;
-    let watch$: Observable<unknown> = poll > 0 ? interval(poll * 1000, this.ctx.scheduler) : this.watchSource();
+    const { scheduler } = this.ctx;
+    let watch$: Observable<Trigger> =
+      poll > 0
+        ? defer(() => {
+            this.setWatchReady();
+            return longTimer(poll * 1000, scheduler).pipe(repeat());
+          }).pipe(map(() => POLL))
+        : this.watchSource();
     // A watch that ends has nothing more to say, unless rewatch asks for it to be restarted.
-    if (rewatch) watch$ = watch$.pipe(repeat({ delay: () => timer(delay, this.ctx.scheduler) }));
+    if (rewatch) watch$ = watch$.pipe(repeat({ delay: () => longTimer(delay, scheduler) }));
     if (count !== 0) {
       watch$ = watch$.pipe(retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('watch', e, n, delay) }));
     }
-    return watch$.subscribe({
-      next: () => this.trigger(PLAIN),
-      error: (e: Error) => {
-        this.lastError = `watch: ${e.message}`;
-        this.log.error(`watch failed, no longer watching: ${e.message}`);
-      },
-    });
+    return watch$.pipe(
+      catchError((e: Error) => {
+        this.watchBroke(e);
+        return EMPTY;
+      }),
+    );
   }
 
   /**
-   * The resource's watch, subscribed anew by each retry. A watch started again after a failure
-   * may have missed changes while it was down: it reports one, once it is in place.
+   * The resource's watch, subscribed anew by each retry, as triggers. It is ready at
+   * subscription, or when it says `WATCH_READY`; a watch back after a failure then asks for a
+   * check, since it may have missed changes while it was down.
    */
-  private watchSource(): Observable<unknown> {
-    return new Observable<unknown>((subscriber) => {
-      const inner = this.resource.watch().subscribe(subscriber);
-      if (this.watchFailed) {
-        this.watchFailed = false;
-        subscriber.next(undefined);
-      }
+  private watchSource(): Observable<Trigger> {
+    return new Observable<Trigger>((subscriber) => {
+      const retried = this.watchFailed;
+      this.watchFailed = false;
+      const ready = (): void => {
+        this.setWatchReady();
+        if (retried) subscriber.next(RETRY);
+      };
+      const inner = this.resource.watch().subscribe({
+        next: (v) => (v === WATCH_READY ? ready() : subscriber.next(WATCH)),
+        error: (e) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      });
+      if (!this.resource.watchAnnouncesReady) ready();
       return inner;
     });
   }
 
-  /** One run: wait for the parents (if a parent got an event meanwhile), then CheckApply. Never errors. */
-  private run(t: Trigger): Observable<void> {
-    return this.ready$.value ? this.runNow(t) : this.ready$.pipe(first(Boolean), concatMap(() => this.runNow(t)));
+  /** A watch out of retries: the vertex is failed (and says why) until a swap replaces it. */
+  private watchBroke(e: Error): void {
+    this.watchError = `watch: ${e.message}`;
+    this.lastError = this.watchError;
+    this.log.error(`watch failed, no longer watching: ${e.message}`);
+    // A watch that never became ready must not hold the first check back forever.
+    this.setWatchReady();
+    if (this.state !== 'running' && this.state !== 'retrying') this.setState('failed');
   }
 
-  private runNow(t: Trigger): Observable<void> {
+  /** One run: CheckApply with its retries, then the state it leaves. Never errors. */
+  private run(t: Trigger): Observable<void> {
     return new Observable<void>((subscriber) => {
       const seq = this.triggers;
       const refresh = t.refresh || this.owedRefresh;
@@ -304,16 +357,17 @@ export class Vertex {
       // Changes are collected only when someone listens; a retry starts its list afresh.
       let changes: Change[] = [];
       this.runs++;
+      this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
       this.setState('running');
       return this.checkApply(refresh, this.ctx.events ? (c) => changes.push(c) : undefined, () => (changes = [])).subscribe({
         next: (ok) => {
           const apply = !(this.resource.meta.noop || this.ctx.noop);
-          this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', startedAt, changes);
+          this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', startedAt, changes, t.cause);
           this.succeeded(ok, seq);
         },
         error: (e: Error) => {
-          this.report('failed', startedAt, changes, e.message);
-          this.failed(e, refresh, seq);
+          this.report('failed', startedAt, changes, t.cause, e.message);
+          this.failed(e, refresh);
           subscriber.complete();
         },
         complete: () => subscriber.complete(),
@@ -344,7 +398,7 @@ export class Vertex {
     if (what === 'checkApply') this.setState('retrying');
     else this.watchFailed = true;
     return race(
-      timer(ms, this.ctx.scheduler).pipe(tap(() => what === 'checkApply' && this.setState('running'))),
+      longTimer(ms, this.ctx.scheduler).pipe(tap(() => what === 'checkApply' && this.setState('running'))),
       this.stopWatching$().pipe(concatMap(() => throwError(() => e))),
     );
   }
@@ -352,7 +406,8 @@ export class Vertex {
   private succeeded(ok: boolean, seq: number): void {
     const apply = !(this.resource.meta.noop || this.ctx.noop);
     this.owedRefresh = false;
-    this.lastError = undefined;
+    this.failures = 0;
+    this.lastError = this.watchError;
     this.wouldChange = !ok && !apply;
     if (!ok && apply) {
       this.log.info('changed');
@@ -360,13 +415,28 @@ export class Vertex {
     } else if (!ok) {
       this.log.info('would change (noop)');
     }
-    this.setState(this.triggers === seq ? 'ok' : 'pending');
+    this.setState(this.watchError ? 'failed' : this.triggers === seq ? 'ok' : 'pending');
   }
 
-  private failed(e: Error, refresh: boolean, seq: number): void {
+  /**
+   * Out of retries: failed, and the next run (whatever triggers it) waits a backoff that
+   * starts at `meta.delay` (or BACKOFF_START_MS) and doubles with each failure in a row, up to
+   * the engine's maximum; a success resets it. A vertex failing on each of its own events
+   * thus runs at the backoff times, not on every event.
+   */
+  private failed(e: Error, refresh: boolean): void {
     this.owedRefresh = refresh;
     this.lastError = e.message;
-    this.log.error(`failed: ${e.message}`);
-    this.setState(this.triggers === seq ? 'failed' : 'pending');
+    const wait = this.backoffMs(++this.failures);
+    this.log.error(`failed: ${e.message} (next run no sooner than ${wait} ms from now)`);
+    this.calm$.next(false);
+    this.setState('failed');
+    this.pipeline?.add(longTimer(wait, this.ctx.scheduler).subscribe(() => this.calm$.next(true)));
+  }
+
+  private backoffMs(failures: number): number {
+    const start = this.resource.meta.delay > 0 ? this.resource.meta.delay : BACKOFF_START_MS;
+    const max = Math.max(start, this.ctx.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
+    return Math.min(max, start * 2 ** Math.min(failures - 1, 60));
   }
 }

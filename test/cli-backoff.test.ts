@@ -1,0 +1,55 @@
+// A resource that always fails, with real processes: `-t` still exits (code 1, naming it), and
+// a failure that causes its own next event is re-run at the backoff times, not in a tight loop.
+import { readFile, writeFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { lines, readIfExists, runCli, useSandbox } from './helpers/cli.js';
+
+const box = useSandbox();
+
+const runsIn = async (file: string): Promise<number> => ((await readIfExists(file)) ?? '').split('\n').filter(Boolean).length;
+
+describe('failure backoff', () => {
+  it('-t 0 exits 1 naming the failed exec (`false`), after running it once', async () => {
+    const yaml = box.path('false.yaml');
+    const count = box.path('runs');
+    await writeFile(
+      yaml,
+      lines('graph: failing', 'resources:', '  exec:', '    - name: doomed', `      cmd: echo run >> ${count}; false`, '      shell: /bin/sh'),
+    );
+    const res = await runCli(['run', '-f', yaml, '-t', '0']);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toMatch(/failed: exec\[doomed\]: /);
+    expect(await runsIn(count)).toBe(1);
+  });
+
+  it('a failing exec with an event every 50 ms runs at the backoff times, and -t 1 exits 1', async () => {
+    // The watchcmd prints a line every 50 ms (a unit that keeps crashing, a file being fought
+    // over): each line is an event for the exec, which always fails. Without a backoff it runs on
+    // every event, 20 times a second, and is never idle for 1 s; with it the runs are 0, 0.1,
+    // 0.3, 0.7, 1.5, 3.1 s... and the converger (a failed exec backing off is idle) exits once
+    // a gap exceeds 1 s.
+    const yaml = box.path('loop.yaml');
+    const count = box.path('runs');
+    await writeFile(
+      yaml,
+      lines(
+        'graph: self-triggering',
+        'resources:',
+        '  exec:',
+        '    - name: flapping',
+        `      cmd: echo run >> ${count}; exit 7`,
+        '      shell: /bin/sh',
+        '      watchcmd: "while :; do echo tick; sleep 0.05; done"',
+        '      watchshell: /bin/sh',
+      ),
+    );
+    const res = await runCli(['run', '-f', yaml, '-t', '1'], { timeoutMs: 60_000 });
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toMatch(/failed: exec\[flapping\]: /);
+    const runs = await runsIn(count);
+    // About 6; a few more on a slow machine, nowhere near the 20 a second of no backoff.
+    expect(runs, await readFile(count, 'utf8')).toBeGreaterThanOrEqual(4);
+    expect(runs, `ran ${runs} times: not backing off`).toBeLessThan(15);
+    expect(res.stderr).toMatch(/next run no sooner than 400 ms/);
+  });
+});
