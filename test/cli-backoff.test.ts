@@ -53,3 +53,11 @@ describe('failure backoff', () => {
     expect(res.stderr).toMatch(/next run no sooner than 400 ms/);
   });
 });
+
+describe('duration flags', () => {
+  it('refuses a duration longer than 10 years, naming the flag, and applies nothing', async () => {
+    const res = await runCli(['run', '-t', '315576001']);
+    expect(res.code, res.stderr).toBe(2);
+    expect(res.stderr).toContain('--converged-timeout: 315576001 s is longer than the longest duration rxmgmt waits, 315576000 s (10 years)');
+  });
+});

@@ -4,6 +4,7 @@ import { EMPTY, type Observable, asyncScheduler, concat, filter, firstValueFrom,
 import { type SpecEvent, assembleGraphs } from '../loader/assemble.js';
 import { graphFileChanges } from '../loader/graph-file.js';
 import { type RunReport, runGraphs } from '../engine/runner.js';
+import { longDelays } from '../../operators/long-delays.js';
 import { buildGraph } from '../graph/graph.js';
 import type { GraphSpec } from '../model/spec.js';
 import { defaultRegistry } from '../resources/registry.js';
@@ -42,7 +43,8 @@ const WORLD_STARTUP_MS = 10_000;
 export async function runMain(opts: MainOptions): Promise<number> {
   const { log } = opts;
   const registry = defaultRegistry();
-  const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: asyncScheduler };
+  // Resources wait on it (timer ticks, exec and svc timeouts): any length up to the load-time bound.
+  const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: longDelays(asyncScheduler) };
   const build = memoLast((spec: GraphSpec) => buildGraph(spec, registry, env));
 
   let specs$: Observable<SpecEvent> = EMPTY;

@@ -1,6 +1,7 @@
 // The graph runtime: starts vertices, rewires them on a graph swap, and drains on exit.
 import { type Observable, Subject, concat, defer, finalize, from, map } from 'rxjs';
 import { converged } from '../../operators/converged.js';
+import { longDelays } from '../../operators/long-delays.js';
 import { convergedState } from '../../operators/converged-state.js';
 import type { Graph, GraphEdge } from '../model/graph.js';
 import { SemaphoreTable } from './semaphores.js';
@@ -21,7 +22,8 @@ export class Engine {
   private readonly ctx: VertexContext;
 
   constructor(opts: EngineOptions) {
-    this.ctx = { ...opts, semaphores: new SemaphoreTable(opts.sema ?? 0) };
+    // Every wait of the engine, and of the operators it uses, honours any duration.
+    this.ctx = { ...opts, scheduler: longDelays(opts.scheduler), semaphores: new SemaphoreTable(opts.sema ?? 0) };
   }
 
   /** Every idle stream, present and future: vertices and anything else that holds the converger. */

@@ -15,11 +15,11 @@ import {
   race,
   switchMap,
   take,
-  timer,
 } from 'rxjs';
 import type { Graph } from '../model/graph.js';
 import type { EngineEvent } from '../model/events.js';
 import type { Logger } from '../util/logger.js';
+import { longTimer } from '../../operators/long-timer.js';
 import { Engine } from './engine.js';
 
 /** What the graph source says: a new graph is being read, a graph, or a graph that failed. */
@@ -109,7 +109,7 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
     for (const hold of opts.holds ?? []) engine.track(hold);
     const converged$ = opts.convergedTimeout >= 0 ? convergedExit(engine, opts) : NEVER;
     const maxRuntime$ =
-      opts.maxRuntime > 0 ? timer(opts.maxRuntime * 1000, opts.scheduler).pipe(map((): StopReason => 'max-runtime')) : NEVER;
+      opts.maxRuntime > 0 ? longTimer(opts.maxRuntime * 1000, opts.scheduler).pipe(map((): StopReason => 'max-runtime')) : NEVER;
     const stopped$ = stop$.pipe(map((): StopReason => 'signal'));
 
     return race(converged$, maxRuntime$, stopped$).pipe(
