@@ -60,7 +60,8 @@ describe('failure backoff', () => {
     const ts = fresh();
     ts.run(({ cold }) => {
       // limit 2/s, burst 1: a token every 500 ms.
-      const a = fake('a', ts, { runs: [() => cold('-#', undefined, boom)], watch: interval(1, ts), meta: { limit: 2, burst: 1 } });
+      // (Events every 5 ms: a TestScheduler nests each reschedule of an interval in the previous.)
+      const a = fake('a', ts, { runs: [() => cold('-#', undefined, boom)], watch: interval(5, ts), meta: { limit: 2, burst: 1 } });
       const engine = new Engine({ scheduler: ts, log: memoryLogger(), noop: false });
       engine.apply(graphOf([a]));
       ts.schedule(() => engine.dispose(), 2400);
