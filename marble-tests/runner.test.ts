@@ -2,7 +2,7 @@
 import { EMPTY, NEVER, type Observable, combineLatest, interval, map, of, shareReplay, startWith } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { type GraphEvent, type RunReport, runGraphs } from '../src/engine/runner.js';
+import { type GraphEvent, type RunReport, describeSwap, runGraphs } from '../src/engine/runner.js';
 import type { Graph } from '../src/model/graph.js';
 import { memoryLogger } from '../src/util/logger.js';
 import { fake, frames, graphOf } from './fake.js';
@@ -158,6 +158,30 @@ describe('graph swap', () => {
       expect(frames(c)).toEqual([1]);
       expect(frames(b2)).toEqual([3]);
     });
+  });
+
+  it('logs what a swap changed: +added -removed ~changed', () => {
+    const ts = fresh();
+    let log: ReturnType<typeof memoryLogger> | undefined;
+    ts.run(({ cold }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)] });
+      const b1 = fake('b', ts, { runs: [() => cold('(t|)', ok)], fingerprint: 'b1' });
+      const b2 = fake('b', ts, { runs: [() => cold('(t|)', ok)], fingerprint: 'b2' });
+      const c = fake('c', ts, { runs: [() => cold('(t|)', ok)] });
+      const d = fake('d', ts, { runs: [() => cold('(t|)', ok)] });
+      const graphs$ = cold('-g-h', { g: graph(graphOf([b2, c, d])), h: graph(graphOf([b2, c, d])) }).pipe(startWith(graph(graphOf([a, b1, d]))));
+      const r = run(ts, graphs$, 10);
+      log = r.log;
+      r.report$.subscribe();
+    });
+    expect(log!.lines.filter((l) => l.includes('graph swap'))).toEqual(['info graph swap: +fake[c] -fake[a] ~fake[b]', 'info graph swap: nothing changed']);
+  });
+
+  it('a swap log names at most 20 vertices of each sign', () => {
+    const keys = Array.from({ length: 23 }, (_, i) => `file[f${i}]`);
+    const text = describeSwap({ added: keys, removed: ['svc[x]'], changed: [] });
+    expect(text).toContain('+file[f19] (and 3 more +) -svc[x]');
+    expect(text).not.toContain('file[f20]');
   });
 
   it('a graph that fails to load is reported and the running graph keeps running', () => {

@@ -12,6 +12,14 @@ export interface EngineOptions extends Omit<VertexContext, 'semaphores'> {
   sema?: number;
 }
 
+/** What `Engine.apply` changed, by vertex key (`kind[name]`). */
+export interface SwapSummary {
+  added: string[];
+  removed: string[];
+  /** Same key, new definition: restarted after its run in flight. */
+  changed: string[];
+}
+
 export class Engine {
   private vertices = new Map<string, Vertex>();
   private readonly idleStreams = new Set<Observable<boolean>>();
@@ -64,10 +72,11 @@ export class Engine {
    * Swaps in `graph`: vertices whose resource is unchanged (same key and fingerprint) keep
    * running untouched, removed ones stop after their in-flight run, new ones start, and every
    * vertex whose incoming edges changed is rewired. A changed resource is a new vertex that
-   * starts once the old one has finished its in-flight run.
+   * starts once the old one has finished its in-flight run. Returns what it changed.
    */
-  apply(graph: Graph): void {
-    if (this.draining) return;
+  apply(graph: Graph): SwapSummary {
+    const summary: SwapSummary = { added: [], removed: [], changed: [] };
+    if (this.draining) return summary;
     const previous = this.vertices;
     const next = new Map<string, Vertex>();
     const started: Array<[Vertex, Vertex | undefined]> = [];
@@ -79,19 +88,23 @@ export class Engine {
         const v = new Vertex(resource, this.ctx);
         next.set(key, v);
         started.push([v, old]);
+        (old ? summary.changed : summary.added).push(key);
       }
     }
     this.rewire(next, graph.edges);
     this.vertices = next;
 
     for (const [key, old] of previous) {
-      if (!next.has(key)) this.retire(old).subscribe();
+      if (next.has(key)) continue;
+      summary.removed.push(key);
+      this.retire(old).subscribe();
     }
     for (const [v, old] of started) {
       this.untrack.set(v, this.track(v.idle$));
       if (old) this.retire(old).subscribe({ complete: () => v.start() });
       else v.start();
     }
+    return summary;
   }
 
   private retire(v: Vertex): Observable<void> {

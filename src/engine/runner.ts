@@ -20,7 +20,7 @@ import type { Graph } from '../model/graph.js';
 import type { EngineEvent } from '../model/events.js';
 import type { Logger } from '../util/logger.js';
 import { longTimer } from '../../operators/long-timer.js';
-import { Engine } from './engine.js';
+import { Engine, type SwapSummary } from './engine.js';
 
 /** What the graph source says: a new graph is being read, a graph, or a graph that failed. */
 export type GraphEvent =
@@ -86,13 +86,16 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
     const loaderIdle$ = new BehaviorSubject(false);
     engine.track(loaderIdle$);
 
+    let first = true;
     const graphsSub = graphs$.subscribe({
       next: (ev) => {
         if (ev.kind === 'loading') return loaderIdle$.next(false);
         if (ev.kind === 'graph') {
           opts.log.info(`graph "${ev.graph.name}": ${ev.graph.vertices.size} resources, ${ev.graph.edges.length} edges`);
           opts.onGraph?.(ev.graph, engine);
-          engine.apply(ev.graph);
+          const swap = engine.apply(ev.graph);
+          if (!first) opts.log.info(`graph swap: ${describeSwap(swap)}`);
+          first = false;
         } else {
           opts.log.error(`${ev.error.message}\nkeeping the running graph`);
         }
@@ -137,6 +140,16 @@ function convergedExit(engine: Engine, opts: RunOptions): Observable<StopReason>
   const verdict$ = opts.fleet ? opts.fleet(local$) : local$;
   const exit$ = verdict$.pipe(first(Boolean), map((): StopReason => 'converged'));
   return opts.noExit ? local$.pipe(ignoreElements()) : exit$;
+}
+
+/** `+added -removed ~changed` by name, at most `max` names of each (then "and N more"). */
+export function describeSwap(s: SwapSummary, max = 20): string {
+  const part = (sign: string, keys: string[]): string[] => {
+    const shown = keys.slice(0, max).map((k) => sign + k);
+    return keys.length > max ? [...shown, `(and ${keys.length - max} more ${sign})`] : shown;
+  };
+  const parts = [...part('+', s.added), ...part('-', s.removed), ...part('~', s.changed)];
+  return parts.length === 0 ? 'nothing changed' : parts.join(' ');
 }
 
 function report(reason: StopReason, engine: Engine): RunReport {
