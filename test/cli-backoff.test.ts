@@ -61,3 +61,24 @@ describe('duration flags', () => {
     expect(res.stderr).toContain('--converged-timeout: 315576001 s is longer than the longest duration rxmgmt waits, 315576000 s (10 years)');
   });
 });
+
+describe('a watch out of retries', () => {
+  it('a watchcmd that fails makes its exec failed: -t exits 1 naming it', async () => {
+    const yaml = box.path('watch.yaml');
+    await writeFile(
+      yaml,
+      lines(
+        'graph: broken-watch',
+        'resources:',
+        '  exec:',
+        '    - name: watched',
+        '      cmd: "true"',
+        '      watchcmd: "echo nope >&2; exit 3"',
+        '      watchshell: /bin/sh',
+      ),
+    );
+    const res = await runCli(['run', '-f', yaml, '-t', '1']);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toMatch(/failed: exec\[watched\]: watch: .*exited with code 3/);
+  });
+});
