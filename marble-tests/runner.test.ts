@@ -139,6 +139,50 @@ describe('exit drains', () => {
   });
 });
 
+describe('bounded drain', () => {
+  it('waits at most drainTimeout, then reports what was still running and unsubscribes its CheckApply', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const slow = cold('100ms (t|)', ok);
+      const a = fake('a', ts, { runs: [() => slow] });
+      const b = fake('b', ts, { runs: [() => cold('(t|)', ok)] });
+      const report$ = runGraphs(of(graph(graphOf([a, b]))), hot('-----s'), {
+        scheduler: ts,
+        log: memoryLogger(),
+        noop: false,
+        convergedTimeout: -1,
+        maxRuntime: 0,
+        drainTimeout: 0.02,
+      });
+      const r: RunReport = { reason: 'signal', failed: [], wouldChange: [], drainTimedOut: ['fake[a] (running)'] };
+      // Stop at 5, drain until 25: a's run (0..100) is cut off there.
+      expectObservable(report$).toBe('-------------------------(r|)', { r });
+      expectSubscriptions(slow.subscriptions).toBe('^------------------------!');
+    });
+  });
+
+  it('a drain that finishes in time reports no timeout', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('----(t|)', ok)] });
+      const report$ = runGraphs(of(graph(graphOf([a]))), hot('-s'), { scheduler: ts, log: memoryLogger(), noop: false, convergedTimeout: -1, maxRuntime: 0, drainTimeout: 0.02 });
+      expectObservable(report$).toBe('----(r|)', { r: clean('signal') });
+    });
+  });
+
+  it('a hold that does not replay its state keeps the drain waiting until the timeout (the documented contract)', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)] });
+      // Says true once, at 1; a new subscriber (the drain's) hears nothing.
+      const hold = hot('-t', ok);
+      const report$ = runGraphs(of(graph(graphOf([a]))), hot('---s'), { scheduler: ts, log: memoryLogger(), noop: false, convergedTimeout: -1, maxRuntime: 0, holds: [hold], drainTimeout: 0.01 });
+      const r: RunReport = { reason: 'signal', failed: [], wouldChange: [], drainTimedOut: [] };
+      expectObservable(report$).toBe('-------------(r|)', { r });
+    });
+  });
+});
+
 describe('graph swap', () => {
   it('stops removed vertices, restarts changed ones after their run, and rewires edges', () => {
     const ts = fresh();

@@ -2,7 +2,7 @@
 // a failure that causes its own next event is re-run at the backoff times, not in a tight loop.
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { lines, readIfExists, runCli, useSandbox } from './helpers/cli.js';
+import { lines, readIfExists, runCli, startCli, useSandbox, waitFor } from './helpers/cli.js';
 
 const box = useSandbox();
 
@@ -82,3 +82,32 @@ describe('a watch out of retries', () => {
     expect(res.stderr).toMatch(/failed: exec\[watched\]: watch: .*exited with code 3/);
   });
 });
+
+describe('bounded drain', () => {
+  it('SIGTERM with a CheckApply that does not end: waits --drain-timeout, names it, stops it and exits 1', async () => {
+    const yaml = box.path('slow.yaml');
+    const pidFile = box.path('slow.pid');
+    await writeFile(
+      yaml,
+      lines('graph: slow', 'resources:', '  exec:', '    - name: slow', `      cmd: echo $$ > ${pidFile}; exec sleep 300`, '      shell: /bin/sh'),
+    );
+    const mgmt = startCli(['run', '-f', yaml, '--drain-timeout', '1']);
+    await waitFor(async () => ((await readIfExists(pidFile)) ?? '').trim() !== '', 'the exec to start its command', { context: () => mgmt.describe() });
+    const pid = Number((await readFile(pidFile, 'utf8')).trim());
+    mgmt.signal('SIGTERM');
+    const res = await mgmt.waitForExit();
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toMatch(/the drain timed out; stopped while still running: exec\[slow\] \(running\)/);
+    // Its process is ended with it (exec kills its process group when its run is unsubscribed).
+    await waitFor(() => !alive(pid), `the command's process ${pid} to be ended`);
+  });
+});
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -28,6 +28,8 @@ export interface MainOptions {
   sema: number;
   /** `--backoff-max`, seconds. */
   backoffMax?: number;
+  /** `--drain-timeout`, seconds. */
+  drainTimeout?: number;
   hostname: string;
   seeds: string[];
   noop: boolean;
@@ -82,6 +84,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
         maxRuntime: opts.maxRuntime,
         sema: opts.sema,
         backoffMax: opts.backoffMax,
+        drainTimeout: opts.drainTimeout,
         onGraph: graphviz ? (g) => graphviz.write(g) : undefined,
         holds: [world.status().pipe(map((s) => s !== 'connecting'))],
         fleet: fleetVerdict(world, log),
@@ -142,5 +145,6 @@ function exitCode(report: RunReport, log: Logger): number {
   if (report.wouldChange.length > 0) log.info(`noop: would change ${report.wouldChange.join(', ')}`);
   else if (report.reason === 'converged') log.info('converged: everything is in its desired state');
   for (const f of report.failed) log.error(`failed: ${f}`);
-  return report.failed.length > 0 ? 1 : 0;
+  if (report.drainTimedOut) log.error(`the drain timed out; stopped while still running: ${report.drainTimedOut.join(', ') || '(nothing: a hold was busy)'}`);
+  return report.failed.length > 0 || report.drainTimedOut ? 1 : 0;
 }

@@ -36,7 +36,15 @@ export interface RunReport {
   failed: string[];
   /** Vertices whose check found the state wrong in noop mode. */
   wouldChange: string[];
+  /**
+   * Set when the drain ran out of `drainTimeout`: the vertices still busy then (`kind[name]`);
+   * their CheckApply was unsubscribed (an exec's process group killed).
+   */
+  drainTimedOut?: string[];
 }
+
+/** `--drain-timeout` by default, seconds. */
+export const DEFAULT_DRAIN_TIMEOUT = 30;
 
 export interface RunOptions {
   scheduler: SchedulerLike;
@@ -52,8 +60,21 @@ export interface RunOptions {
   backoffMax?: number;
   /** Called with each graph before it is applied (graphviz output, say). */
   onGraph?: (graph: Graph, engine: Engine) => void;
-  /** More things that hold the converger while they say false (the World connection). */
+  /**
+   * More things that hold the converger while they say false (the World connection).
+   *
+   * The drain's contract: the drain subscribes each hold again (it waits for `converged(0)`
+   * over every idle stream), so a hold must REPLAY its current state to a new subscriber (a
+   * BehaviorSubject, `shareReplay(1)`, or a cold stream that starts with it). A hold that only
+   * says something on a change counts as busy from its subscription until it speaks, which
+   * would keep the drain waiting until `drainTimeout`.
+   */
   holds?: Observable<boolean>[];
+  /**
+   * Seconds the drain may take (runs in flight finishing, their pokes and refreshes); then the
+   * run ends anyway, reporting in `drainTimedOut` what was still busy. Default 30.
+   */
+  drainTimeout?: number;
   /**
    * The fleet's verdict: given this host's converged state, emits true when every live host
    * is converged (distributed mode). Absent: this host decides alone.
@@ -121,7 +142,9 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
         opts.log.info(`${reason}: draining`);
         graphsSub.unsubscribe();
         loaderIdle$.next(true);
-        return engine.drain().pipe(map(() => report(reason, engine)));
+        const drainMs = (opts.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT) * 1000;
+        const late$ = longTimer(drainMs, opts.scheduler).pipe(map(() => ({ ...report(reason, engine), drainTimedOut: busy(engine) })));
+        return race(engine.drain().pipe(map(() => report(reason, engine))), late$).pipe(take(1));
       }),
       finalize(() => {
         graphsSub.unsubscribe();
@@ -150,6 +173,11 @@ export function describeSwap(s: SwapSummary, max = 20): string {
   };
   const parts = [...part('+', s.added), ...part('-', s.removed), ...part('~', s.changed)];
   return parts.length === 0 ? 'nothing changed' : parts.join(' ');
+}
+
+/** The vertices that hold the converger: neither ok, nor failed, nor waiting behind a parent. */
+function busy(engine: Engine): string[] {
+  return engine.list().filter((v) => v.state === 'running' || v.state === 'retrying' || (v.state === 'pending' && v.ready$.value)).map((v) => `${v.key} (${v.state})`);
 }
 
 function report(reason: StopReason, engine: Engine): RunReport {
