@@ -64,7 +64,8 @@ describe('engine', () => {
     ts.run(({ cold, hot }) => {
       const a = fake('a', ts, {
         runs: [() => cold('-#', undefined, new Error('disk full')), () => cold('--(f|)', ok)],
-        watch: hot('----------x'),
+        // After the failure backoff (100 ms from the failure at 1).
+        watch: hot('150ms x'),
       });
       const b = fake('b', ts, { runs: [() => cold('-(t|)', ok)] });
       const engine = engineOn(ts);
@@ -75,8 +76,8 @@ describe('engine', () => {
         expect(frames(b)).toEqual([]);
       }, 5);
       ts.flush();
-      expect(frames(a)).toEqual([0, 10]);
-      expect(frames(b)).toEqual([12]);
+      expect(frames(a)).toEqual([0, 150]);
+      expect(frames(b)).toEqual([152]);
     });
   });
 

@@ -1,5 +1,5 @@
 // The engine's events in virtual time: what a recap, a report or a metrics page is built on.
-import { type Observable, of } from 'rxjs';
+import { type Observable, defer, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
@@ -80,5 +80,47 @@ describe('engine events', () => {
       ts.flush();
     });
     expect(sink).toBeUndefined();
+  });
+
+  it('says why each CheckApply ran: start, watch, a parent, a refresh, a retried watch', () => {
+    const ts = fresh();
+    const log = memoryLogger();
+    const events: EngineEvent[] = [];
+    ts.run(({ cold, hot }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok), () => cold('(f|)', ok)], watch: hot('-----x') });
+      const b = fake('b', ts, { runs: [() => cold('(t|)', ok)] });
+      const c = fake('c', ts, { runs: [() => cold('(t|)', ok)] });
+      let watches = 0;
+      const d = fake('d', ts, { runs: [() => cold('(t|)', ok)], watch: defer(() => (++watches === 1 ? cold('--#') : cold('-'))), meta: { retry: 1, delay: 5 } });
+      new Engine({ scheduler: ts, log, noop: false, events: (e) => events.push(e) }).apply(graphOf([a, b, c, d], [['a', 'b'], ['a', 'c', true]]));
+      ts.flush();
+    });
+    const causes = events.flatMap((e) => (e.type === 'run' ? [`${e.startedAt} ${e.key}: ${e.cause}`] : []));
+    expect(causes.sort()).toEqual([
+      '0 fake[a]: start',
+      '0 fake[b]: start',
+      '0 fake[c]: start',
+      '0 fake[d]: start',
+      '5 fake[a]: watch',
+      '5 fake[b]: parent fake[a] changed',
+      '5 fake[c]: refresh from fake[a]',
+      '7 fake[d]: retry',
+    ]);
+    expect(log.lines).toContain('debug fake[c]: CheckApply: refresh from fake[a] (refresh)');
+    expect(log.lines).toContain('debug fake[a]: CheckApply: watch');
+  });
+
+  it('triggers that meet while a run waits are one run listing each cause once', () => {
+    const ts = fresh();
+    const events: EngineEvent[] = [];
+    ts.run(({ cold, hot }) => {
+      const p = fake('p', ts, { runs: [() => cold('(t|)', ok), () => cold('(f|)', ok)], watch: hot('--x') });
+      const q = fake('q', ts, { runs: [() => cold('----(t|)', ok)], watch: hot('-x-x') });
+      new Engine({ scheduler: ts, log: memoryLogger(), noop: false, events: (e) => events.push(e) }).apply(graphOf([p, q], [['p', 'q', true]]));
+      ts.flush();
+    });
+    const qRuns = events.flatMap((e) => (e.type === 'run' && e.key === 'fake[q]' ? [`${e.startedAt}: ${e.cause}`] : []));
+    // q's start waits for p (ok at 0) and runs 0..4; meanwhile its watch (1, 3) and p's change (2).
+    expect(qRuns).toEqual(['0: start', '4: watch, refresh from fake[p]']);
   });
 });

@@ -1,8 +1,9 @@
 // Meta params in virtual time: sema, --sema, limit/burst, rewatch.
-import { defer } from 'rxjs';
+import { NEVER, defer, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
+import { type RunReport, runGraphs } from '../src/engine/runner.js';
 import { memoryLogger } from '../src/util/logger.js';
 import { fake, frames, graphOf } from './fake.js';
 
@@ -88,6 +89,25 @@ describe('meta params', () => {
       ts.flush();
       // Start at 0; the watch fails at 2 and is back at 7 (check), then reports x at 13.
       expect(frames(a)).toEqual([0, 7, 13]);
+    });
+  });
+
+  it('a watch that fails out of retries makes its vertex failed, named in the exit report', () => {
+    const ts = fresh();
+    ts.run(({ cold, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)], watch: cold('--#', undefined, new Error('watchcmd exited with code 3')), meta: { retry: 1, delay: 3 } });
+      const b = fake('b', ts, { runs: [() => cold('(t|)', ok)] });
+      const report$ = runGraphs(of({ kind: 'graph', graph: graphOf([a, b], [['a', 'b']]) }), NEVER, {
+        scheduler: ts,
+        log: memoryLogger(),
+        noop: false,
+        convergedTimeout: 0.01,
+        maxRuntime: 0,
+      });
+      // Both ok at 0; the watch fails at 2, is back at 5 (one check, cause "retry": the countdown
+      // restarts) and fails for good at 7: a is failed, which is idle, when -t ends at 15.
+      const r: RunReport = { reason: 'converged', failed: ['fake[a]: watch: watchcmd exited with code 3'], wouldChange: [] };
+      expectObservable(report$).toBe('---------------(r|)', { r });
     });
   });
 });

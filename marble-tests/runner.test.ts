@@ -2,7 +2,7 @@
 import { EMPTY, NEVER, type Observable, combineLatest, interval, map, of, shareReplay, startWith } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { type GraphEvent, type RunReport, runGraphs } from '../src/engine/runner.js';
+import { type GraphEvent, type RunReport, describeSwap, runGraphs } from '../src/engine/runner.js';
 import type { Graph } from '../src/model/graph.js';
 import { memoryLogger } from '../src/util/logger.js';
 import { fake, frames, graphOf } from './fake.js';
@@ -139,6 +139,50 @@ describe('exit drains', () => {
   });
 });
 
+describe('bounded drain', () => {
+  it('waits at most drainTimeout, then reports what was still running and unsubscribes its CheckApply', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable, expectSubscriptions }) => {
+      const slow = cold('100ms (t|)', ok);
+      const a = fake('a', ts, { runs: [() => slow] });
+      const b = fake('b', ts, { runs: [() => cold('(t|)', ok)] });
+      const report$ = runGraphs(of(graph(graphOf([a, b]))), hot('-----s'), {
+        scheduler: ts,
+        log: memoryLogger(),
+        noop: false,
+        convergedTimeout: -1,
+        maxRuntime: 0,
+        drainTimeout: 0.02,
+      });
+      const r: RunReport = { reason: 'signal', failed: [], wouldChange: [], drainTimedOut: ['fake[a] (running)'] };
+      // Stop at 5, drain until 25: a's run (0..100) is cut off there.
+      expectObservable(report$).toBe('-------------------------(r|)', { r });
+      expectSubscriptions(slow.subscriptions).toBe('^------------------------!');
+    });
+  });
+
+  it('a drain that finishes in time reports no timeout', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('----(t|)', ok)] });
+      const report$ = runGraphs(of(graph(graphOf([a]))), hot('-s'), { scheduler: ts, log: memoryLogger(), noop: false, convergedTimeout: -1, maxRuntime: 0, drainTimeout: 0.02 });
+      expectObservable(report$).toBe('----(r|)', { r: clean('signal') });
+    });
+  });
+
+  it('a hold that does not replay its state keeps the drain waiting until the timeout (the documented contract)', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)] });
+      // Says true once, at 1; a new subscriber (the drain's) hears nothing.
+      const hold = hot('-t', ok);
+      const report$ = runGraphs(of(graph(graphOf([a]))), hot('---s'), { scheduler: ts, log: memoryLogger(), noop: false, convergedTimeout: -1, maxRuntime: 0, holds: [hold], drainTimeout: 0.01 });
+      const r: RunReport = { reason: 'signal', failed: [], wouldChange: [], drainTimedOut: [] };
+      expectObservable(report$).toBe('-------------(r|)', { r });
+    });
+  });
+});
+
 describe('graph swap', () => {
   it('stops removed vertices, restarts changed ones after their run, and rewires edges', () => {
     const ts = fresh();
@@ -158,6 +202,30 @@ describe('graph swap', () => {
       expect(frames(c)).toEqual([1]);
       expect(frames(b2)).toEqual([3]);
     });
+  });
+
+  it('logs what a swap changed: +added -removed ~changed', () => {
+    const ts = fresh();
+    let log: ReturnType<typeof memoryLogger> | undefined;
+    ts.run(({ cold }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)] });
+      const b1 = fake('b', ts, { runs: [() => cold('(t|)', ok)], fingerprint: 'b1' });
+      const b2 = fake('b', ts, { runs: [() => cold('(t|)', ok)], fingerprint: 'b2' });
+      const c = fake('c', ts, { runs: [() => cold('(t|)', ok)] });
+      const d = fake('d', ts, { runs: [() => cold('(t|)', ok)] });
+      const graphs$ = cold('-g-h', { g: graph(graphOf([b2, c, d])), h: graph(graphOf([b2, c, d])) }).pipe(startWith(graph(graphOf([a, b1, d]))));
+      const r = run(ts, graphs$, 10);
+      log = r.log;
+      r.report$.subscribe();
+    });
+    expect(log!.lines.filter((l) => l.includes('graph swap'))).toEqual(['info graph swap: +fake[c] -fake[a] ~fake[b]', 'info graph swap: nothing changed']);
+  });
+
+  it('a swap log names at most 20 vertices of each sign', () => {
+    const keys = Array.from({ length: 23 }, (_, i) => `file[f${i}]`);
+    const text = describeSwap({ added: keys, removed: ['svc[x]'], changed: [] });
+    expect(text).toContain('+file[f19] (and 3 more +) -svc[x]');
+    expect(text).not.toContain('file[f20]');
   });
 
   it('a graph that fails to load is reported and the running graph keeps running', () => {

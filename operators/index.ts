@@ -7,3 +7,5 @@ export { semaphore } from './semaphore.js';
 export { convergedState } from './converged-state.js';
 export { allTrue } from './all-true.js';
 export { longTimer, MAX_TIMER_MS } from './long-timer.js';
+export { coalesceWhen } from './coalesce-when.js';
+export { longDelays } from './long-delays.js';

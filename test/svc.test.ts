@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { defaultMeta, type ResourceSpec } from '../src/model/spec.js';
 import { memoryLogger } from '../src/util/logger.js';
 import { svcKind } from '../src/resources/svc.js';
-import type { Resource, ResourceEnv } from '../src/model/resource.js';
+import { type Resource, type ResourceEnv, WATCH_READY } from '../src/model/resource.js';
 import { Engine } from '../src/engine/engine.js';
 import { buildGraph } from '../src/graph/graph.js';
 import { Registry } from '../src/model/registry.js';
@@ -175,11 +175,31 @@ describeSandbox('svc on a real systemd', {}, () => {
     }
   });
 
+  it('says WATCH_READY once its D-Bus matches and Subscribe are in place: a change right after it is seen', async () => {
+    writeUnit('rx-ready.service', '[Service]\nExecStart=/bin/sleep infinity\n');
+    await sb.sh('systemctl daemon-reload');
+    const r = svc('rx-ready', { state: 'stopped' });
+    expect(r.watchAnnouncesReady).toBe(true);
+    const seen: string[] = [];
+    const sub = r.watch().subscribe({ next: (e) => seen.push(e === WATCH_READY ? 'ready' : 'change') });
+    try {
+      await waitFor(() => seen.includes('ready'), 'the watch to say it is ready', WAIT);
+      expect(seen).toEqual(['ready']);
+      // One change, made once right after readiness, never repeated: it must be reported.
+      await systemctl('start', 'rx-ready');
+      await waitFor(() => seen.includes('change'), 'the watch to report a start made right after it was ready', WAIT);
+      expect(seen[0]).toBe('ready');
+    } finally {
+      sub.unsubscribe();
+      await systemctl('stop', 'rx-ready');
+    }
+  });
+
   it('watches a unit that does not exist yet until it appears', async () => {
     const r = svc('rx-later', { state: 'running', startup: 'enabled' });
     await expect(check(r)).rejects.toThrow(/rx-later\.service does not exist/);
     let events = 0;
-    subs.push(r.watch().subscribe({ next: () => events++ }));
+    subs.push(r.watch().subscribe({ next: (e) => e !== WATCH_READY && events++ }));
     writeUnit('rx-later.service', '[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n');
     // The watch's match rules may still be on their way to the bus: reload until it reports.
     await waitFor(

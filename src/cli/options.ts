@@ -1,13 +1,16 @@
 // Parsing of numeric command-line values, with errors that name the flag.
 
+import { MAX_DURATION_SECONDS, maxDurationText } from '../model/durations.js';
+
 export class UsageError extends Error {}
 
-/** Seconds as given to a flag: an integer >= min. */
+/** Seconds as given to a flag: an integer >= min, and at most 10 years (waits that long work). */
 export function parseSeconds(flag: string, value: string, min: number): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < min) {
     throw new UsageError(`${flag}: expected a whole number of seconds >= ${min}, got "${value}"`);
   }
+  if (n > MAX_DURATION_SECONDS) throw new UsageError(`${flag}: ${n} s is longer than the longest duration rxmgmt waits, ${maxDurationText}`);
   return n;
 }
 

@@ -4,6 +4,7 @@ import { EMPTY, type Observable, asyncScheduler, concat, filter, firstValueFrom,
 import { type SpecEvent, assembleGraphs } from '../loader/assemble.js';
 import { graphFileChanges } from '../loader/graph-file.js';
 import { type RunReport, runGraphs } from '../engine/runner.js';
+import { longDelays } from '../../operators/long-delays.js';
 import { buildGraph } from '../graph/graph.js';
 import type { GraphSpec } from '../model/spec.js';
 import { defaultRegistry } from '../resources/registry.js';
@@ -25,6 +26,10 @@ export interface MainOptions {
   convergedStatusFile?: string;
   maxRuntime: number;
   sema: number;
+  /** `--backoff-max`, seconds. */
+  backoffMax?: number;
+  /** `--drain-timeout`, seconds. */
+  drainTimeout?: number;
   hostname: string;
   seeds: string[];
   noop: boolean;
@@ -40,7 +45,8 @@ const WORLD_STARTUP_MS = 10_000;
 export async function runMain(opts: MainOptions): Promise<number> {
   const { log } = opts;
   const registry = defaultRegistry();
-  const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: asyncScheduler };
+  // Resources wait on it (timer ticks, exec and svc timeouts): any length up to the load-time bound.
+  const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: longDelays(asyncScheduler) };
   const build = memoLast((spec: GraphSpec) => buildGraph(spec, registry, env));
 
   // Output files first: a directory that is not there fails the start, before anything is applied.
@@ -86,6 +92,8 @@ export async function runMain(opts: MainOptions): Promise<number> {
         convergedTimeout: opts.convergedTimeout,
         maxRuntime: opts.maxRuntime,
         sema: opts.sema,
+        backoffMax: opts.backoffMax,
+        drainTimeout: opts.drainTimeout,
         onGraph: graphviz ? (g) => graphviz.write(g) : undefined,
         holds: [world.status().pipe(map((s) => s !== 'connecting'))],
         fleet: fleetVerdict(world, log),
@@ -146,5 +154,6 @@ function exitCode(report: RunReport, log: Logger): number {
   if (report.wouldChange.length > 0) log.info(`noop: would change ${report.wouldChange.join(', ')}`);
   else if (report.reason === 'converged') log.info('converged: everything is in its desired state');
   for (const f of report.failed) log.error(`failed: ${f}`);
-  return report.failed.length > 0 ? 1 : 0;
+  if (report.drainTimedOut) log.error(`the drain timed out; stopped while still running: ${report.drainTimedOut.join(', ') || '(nothing: a hold was busy)'}`);
+  return report.failed.length > 0 || report.drainTimedOut ? 1 : 0;
 }

@@ -51,6 +51,8 @@ export class RunCommand extends Command {
     description: `render the DOT file to FILE.png with this graphviz program (${graphvizFilters.join('|')})`,
   });
   sema = Option.String('--sema', '0', { description: 'at most N CheckApply at once across the graph (0: no bound; 1: serial)' });
+  backoffMax = Option.String('--backoff-max', '30', { description: 'longest wait, in seconds, before a failed resource runs again on its next event' });
+  drainTimeout = Option.String('--drain-timeout', '30', { description: 'seconds the exit may wait for runs in flight; then they are stopped and rxmgmt exits 1' });
   logLevel = Option.String('--log-level', 'info', { description: 'debug|info|warn|error' });
 
   async execute(): Promise<number> {
@@ -65,6 +67,8 @@ export class RunCommand extends Command {
         seeds: parseSeeds(this.seeds),
         maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
         sema: parseCount('--sema', this.sema),
+        backoffMax: parseSeconds('--backoff-max', this.backoffMax, 0),
+        drainTimeout: parseSeconds('--drain-timeout', this.drainTimeout, 0),
         hostname: this.hostname === undefined ? hostname() : parseHostname(this.hostname),
         noop: this.noop,
         graphviz: this.graphviz,

@@ -4,9 +4,9 @@
 //
 // systemd only broadcasts its signals while some client is subscribed (Manager.Subscribe), so
 // every Observable here that needs signals holds a (refcounted) subscription while it runs.
-import { Observable, filter, map, merge, share } from 'rxjs';
+import { Observable, defer, filter, map, merge, share } from 'rxjs';
 import type { Message } from 'dbus-next';
-import { BusCallError, type BusConnection } from './bus.js';
+import { BusCallError, type BusConnection, type SignalMatch } from './bus.js';
 import { unitObjectPath } from './systemd-names.js';
 
 export const SYSTEMD = {
@@ -44,6 +44,9 @@ export interface JobOutcome {
 
 /** Manager.Subscribe is per connection: count our users, subscribe once, unsubscribe last. */
 const subscriptions = new WeakMap<BusConnection, Observable<never>>();
+
+/** A match rule (or the Ping) is in place; counted by `unitEventsReady`. */
+const INSTALLED = '\0installed';
 
 /** Unit properties that mean "the state may have drifted" when they change. */
 const WATCHED_PROPS = new Set(['ActiveState', 'LoadState', 'UnitFileState', 'NeedDaemonReload']);
@@ -172,26 +175,42 @@ export class SystemdManager {
    * disabled (UnitFilesChanged) or systemd reloaded (Reloading). Holds a Subscribe meanwhile.
    */
   unitEvents(unit: string): Observable<string> {
+    return this.unitEventsReady(unit).pipe(filter((e) => e !== 'ready'));
+  }
+
+  /**
+   * `unitEvents`, first emitting 'ready' once every match rule is installed (AddMatch
+   * acknowledged) and systemd has taken our Subscribe (a Ping sent after it has come back: one
+   * connection's calls to systemd are handled in order): from then on no change is missed.
+   */
+  unitEventsReady(unit: string): Observable<string> {
     const path = unitObjectPath(unit);
     const sd = { sender: SYSTEMD.name };
     const mgr = { ...sd, path: SYSTEMD.path, interface: SYSTEMD.manager };
-    const props$ = this.conn
-      .signals({ ...sd, path, interface: 'org.freedesktop.DBus.Properties', member: 'PropertiesChanged' })
-      .pipe(
-        filter((msg) => {
-          const [iface, changed, invalidated] = msg.body as [string, Record<string, unknown>, string[]];
-          if (iface !== SYSTEMD.unit) return false;
-          return Object.keys(changed ?? {}).some((k) => WATCHED_PROPS.has(k)) || (invalidated ?? []).some((k) => WATCHED_PROPS.has(k));
-        }),
-        map(() => 'properties changed'),
+    /** One match rule's signals, its own 'ready' as INSTALLED, the rest as `what(msg)` (or dropped). */
+    const signals = (m: SignalMatch, what: (msg: Message) => string | undefined) =>
+      this.conn.signalsReady(m).pipe(
+        map((x) => (x === 'ready' ? INSTALLED : what(x))),
+        filter((x): x is string => x !== undefined),
       );
-    const named$ = (member: string) => this.conn.signals({ ...mgr, member, arg0: unit }).pipe(map(() => member));
-    const reload$ = this.conn.signals({ ...mgr, member: 'Reloading' }).pipe(
-      filter((msg) => msg.body[0] === false),
-      map(() => 'reloaded'),
-    );
-    const files$ = this.conn.signals({ ...mgr, member: 'UnitFilesChanged' }).pipe(map(() => 'unit files changed'));
-    return merge(this.subscribed(), props$, named$('UnitNew'), named$('UnitRemoved'), reload$, files$);
+    const props$ = signals({ ...sd, path, interface: 'org.freedesktop.DBus.Properties', member: 'PropertiesChanged' }, (msg) => {
+      const [iface, changed, invalidated] = msg.body as [string, Record<string, unknown>, string[]];
+      if (iface !== SYSTEMD.unit) return undefined;
+      const watched = Object.keys(changed ?? {}).some((k) => WATCHED_PROPS.has(k)) || (invalidated ?? []).some((k) => WATCHED_PROPS.has(k));
+      return watched ? 'properties changed' : undefined;
+    });
+    const named$ = (member: string) => signals({ ...mgr, member, arg0: unit }, () => member);
+    const reload$ = signals({ ...mgr, member: 'Reloading' }, (msg) => (msg.body[0] === false ? 'reloaded' : undefined));
+    const files$ = signals({ ...mgr, member: 'UnitFilesChanged' }, () => 'unit files changed');
+    // Subscribed after the Subscribe (merge subscribes in order), so its answer comes after it.
+    const pinged$ = defer(() => this.conn.call(SYSTEMD.name, SYSTEMD.path, 'org.freedesktop.DBus.Peer', 'Ping')).pipe(map(() => INSTALLED));
+    return defer(() => {
+      let waiting = 6; // five match rules and the Ping
+      return merge(this.subscribed(), props$, named$('UnitNew'), named$('UnitRemoved'), reload$, files$, pinged$).pipe(
+        filter((e) => e !== INSTALLED || --waiting === 0),
+        map((e) => (e === INSTALLED ? 'ready' : e)),
+      );
+    });
   }
 
   /**

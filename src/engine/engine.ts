@@ -1,8 +1,11 @@
 // The graph runtime: starts vertices, rewires them on a graph swap, and drains on exit.
-import { type Observable, Subject, concat, defer, finalize, from, map } from 'rxjs';
+import { BehaviorSubject, type Observable, Subject, type Subscription, concat, defer, finalize, from, map, take } from 'rxjs';
 import { converged } from '../../operators/converged.js';
+import { longDelays } from '../../operators/long-delays.js';
 import { convergedState } from '../../operators/converged-state.js';
 import type { Graph, GraphEdge } from '../model/graph.js';
+import type { Change } from '../model/events.js';
+import type { Resource } from '../model/resource.js';
 import { SemaphoreTable } from './semaphores.js';
 import { type InEdge, Vertex, type VertexContext } from './vertex.js';
 
@@ -11,17 +14,28 @@ export interface EngineOptions extends Omit<VertexContext, 'semaphores'> {
   sema?: number;
 }
 
+/** What `Engine.apply` changed, by vertex key (`kind[name]`). */
+export interface SwapSummary {
+  added: string[];
+  removed: string[];
+  /** Same key, new definition: restarted after its run in flight. */
+  changed: string[];
+}
+
 export class Engine {
   private vertices = new Map<string, Vertex>();
   private readonly idleStreams = new Set<Observable<boolean>>();
   private readonly joined$ = new Subject<Observable<boolean>>();
   private readonly untrack = new Map<Vertex, () => void>();
   private draining = false;
+  /** Reversals (meta reverse) in flight, ended by dispose. */
+  private readonly reversals = new Set<Subscription>();
 
   private readonly ctx: VertexContext;
 
   constructor(opts: EngineOptions) {
-    this.ctx = { ...opts, semaphores: new SemaphoreTable(opts.sema ?? 0) };
+    // Every wait of the engine, and of the operators it uses, honours any duration.
+    this.ctx = { ...opts, scheduler: longDelays(opts.scheduler), semaphores: new SemaphoreTable(opts.sema ?? 0) };
   }
 
   /** Every idle stream, present and future: vertices and anything else that holds the converger. */
@@ -62,10 +76,11 @@ export class Engine {
    * Swaps in `graph`: vertices whose resource is unchanged (same key and fingerprint) keep
    * running untouched, removed ones stop after their in-flight run, new ones start, and every
    * vertex whose incoming edges changed is rewired. A changed resource is a new vertex that
-   * starts once the old one has finished its in-flight run.
+   * starts once the old one has finished its in-flight run. Returns what it changed.
    */
-  apply(graph: Graph): void {
-    if (this.draining) return;
+  apply(graph: Graph): SwapSummary {
+    const summary: SwapSummary = { added: [], removed: [], changed: [] };
+    if (this.draining) return summary;
     const previous = this.vertices;
     const next = new Map<string, Vertex>();
     const started: Array<[Vertex, Vertex | undefined]> = [];
@@ -77,19 +92,64 @@ export class Engine {
         const v = new Vertex(resource, this.ctx);
         next.set(key, v);
         started.push([v, old]);
+        (old ? summary.changed : summary.added).push(key);
       }
     }
     this.rewire(next, graph.edges);
     this.vertices = next;
 
     for (const [key, old] of previous) {
-      if (!next.has(key)) this.retire(old).subscribe();
+      if (next.has(key)) continue;
+      summary.removed.push(key);
+      const reversal = old.resource.meta.reverse ? old.resource.reversed?.() : undefined;
+      if (!reversal) {
+        this.retire(old).subscribe();
+        continue;
+      }
+      // The reversal holds the converger from now until it has run, after the old run in flight.
+      const idle$ = new BehaviorSubject(false);
+      const untrack = this.track(idle$);
+      this.retire(old).subscribe({ complete: () => this.reverse(old.key, old.resource, reversal, () => (idle$.complete(), untrack())) });
     }
     for (const [v, old] of started) {
       this.untrack.set(v, this.track(v.idle$));
       if (old) this.retire(old).subscribe({ complete: () => v.start() });
       else v.start();
     }
+    return summary;
+  }
+
+  /**
+   * meta reverse: applies (or, under noop, checks) the resource that undoes a removed one, once,
+   * logging what it did; `release` (the converger) is called when it is done.
+   */
+  private reverse(key: string, removed: Resource, reversal: Resource, release: () => void): void {
+    const log = this.ctx.log.child(key);
+    const apply = !(removed.meta.noop || reversal.meta.noop || this.ctx.noop);
+    const { events, scheduler } = this.ctx;
+    const startedAt = scheduler.now();
+    const changes: Change[] = [];
+    const tell = (result: 'ok' | 'changed' | 'would-change' | 'failed', error?: string) =>
+      events?.({ type: 'run', key: `${reversal.kind}[${reversal.name}]`, kind: reversal.kind, name: reversal.name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error, cause: `reverse ${key}` });
+    log.info(apply ? 'removed from the graph with meta reverse: undoing it' : 'removed from the graph with meta reverse: checking what undoing it would change (noop)');
+    let sub: Subscription | undefined = undefined;
+    const done = (): void => {
+      if (sub) this.reversals.delete(sub);
+      release();
+    };
+    sub = defer(() => reversal.checkApply(apply, false, events ? (c) => changes.push(c) : undefined))
+      .pipe(take(1), finalize(done))
+      .subscribe({
+        next: (ok) => {
+          log.info(ok ? 'reversal: already undone' : apply ? 'reversal: undone' : 'reversal: would undo (noop)');
+          tell(ok ? 'ok' : apply ? 'changed' : 'would-change');
+        },
+        error: (e: Error) => {
+          log.error(`reversal failed: ${e.message}`);
+          tell('failed', e.message);
+        },
+      });
+    if (!sub.closed) this.reversals.add(sub);
   }
 
   private retire(v: Vertex): Observable<void> {
@@ -109,6 +169,8 @@ export class Engine {
   }
 
   dispose(): void {
+    for (const r of this.reversals) r.unsubscribe();
+    this.reversals.clear();
     for (const v of this.vertices.values()) v.dispose();
     this.vertices.clear();
     this.joined$.complete();

@@ -15,12 +15,12 @@ import {
   race,
   switchMap,
   take,
-  timer,
 } from 'rxjs';
 import type { Graph } from '../model/graph.js';
 import type { EngineEvent } from '../model/events.js';
 import type { Logger } from '../util/logger.js';
-import { Engine } from './engine.js';
+import { longTimer } from '../../operators/long-timer.js';
+import { Engine, type SwapSummary } from './engine.js';
 
 /** What the graph source says: a new graph is being read, a graph, or a graph that failed. */
 export type GraphEvent =
@@ -36,7 +36,15 @@ export interface RunReport {
   failed: string[];
   /** Vertices whose check found the state wrong in noop mode. */
   wouldChange: string[];
+  /**
+   * Set when the drain ran out of `drainTimeout`: the vertices still busy then (`kind[name]`);
+   * their CheckApply was unsubscribed (an exec's process group killed).
+   */
+  drainTimedOut?: string[];
 }
+
+/** `--drain-timeout` by default, seconds. */
+export const DEFAULT_DRAIN_TIMEOUT = 30;
 
 export interface RunOptions {
   scheduler: SchedulerLike;
@@ -48,10 +56,25 @@ export interface RunOptions {
   maxRuntime: number;
   /** `--sema N`: at most N CheckApply at once (0: no bound). */
   sema?: number;
+  /** `--backoff-max`: the longest wait before re-running a failed resource, seconds (default 30). */
+  backoffMax?: number;
   /** Called with each graph before it is applied (graphviz output, say). */
   onGraph?: (graph: Graph, engine: Engine) => void;
-  /** More things that hold the converger while they say false (the World connection). */
+  /**
+   * More things that hold the converger while they say false (the World connection).
+   *
+   * The drain's contract: the drain subscribes each hold again (it waits for `converged(0)`
+   * over every idle stream), so a hold must REPLAY its current state to a new subscriber (a
+   * BehaviorSubject, `shareReplay(1)`, or a cold stream that starts with it). A hold that only
+   * says something on a change counts as busy from its subscription until it speaks, which
+   * would keep the drain waiting until `drainTimeout`.
+   */
   holds?: Observable<boolean>[];
+  /**
+   * Seconds the drain may take (runs in flight finishing, their pokes and refreshes); then the
+   * run ends anyway, reporting in `drainTimedOut` what was still busy. Default 30.
+   */
+  drainTimeout?: number;
   /**
    * The fleet's verdict: given this host's converged state, emits true when every live host
    * is converged (distributed mode). Absent: this host decides alone.
@@ -72,18 +95,28 @@ export interface RunOptions {
  */
 export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unknown>, opts: RunOptions): Observable<RunReport> {
   return defer(() => {
-    const engine = new Engine({ scheduler: opts.scheduler, log: opts.log, noop: opts.noop, sema: opts.sema, events: opts.events });
+    const engine = new Engine({
+      scheduler: opts.scheduler,
+      log: opts.log,
+      noop: opts.noop,
+      sema: opts.sema,
+      events: opts.events,
+      backoffMaxMs: opts.backoffMax === undefined ? undefined : opts.backoffMax * 1000,
+    });
     // The loader holds the converger while a graph is being read, and until the first arrives.
     const loaderIdle$ = new BehaviorSubject(false);
     engine.track(loaderIdle$);
 
+    let first = true;
     const graphsSub = graphs$.subscribe({
       next: (ev) => {
         if (ev.kind === 'loading') return loaderIdle$.next(false);
         if (ev.kind === 'graph') {
           opts.log.info(`graph "${ev.graph.name}": ${ev.graph.vertices.size} resources, ${ev.graph.edges.length} edges`);
           opts.onGraph?.(ev.graph, engine);
-          engine.apply(ev.graph);
+          const swap = engine.apply(ev.graph);
+          if (!first) opts.log.info(`graph swap: ${describeSwap(swap)}`);
+          first = false;
         } else {
           opts.log.error(`${ev.error.message}\nkeeping the running graph`);
         }
@@ -100,7 +133,7 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
     for (const hold of opts.holds ?? []) engine.track(hold);
     const converged$ = opts.convergedTimeout >= 0 ? convergedExit(engine, opts) : NEVER;
     const maxRuntime$ =
-      opts.maxRuntime > 0 ? timer(opts.maxRuntime * 1000, opts.scheduler).pipe(map((): StopReason => 'max-runtime')) : NEVER;
+      opts.maxRuntime > 0 ? longTimer(opts.maxRuntime * 1000, opts.scheduler).pipe(map((): StopReason => 'max-runtime')) : NEVER;
     const stopped$ = stop$.pipe(map((): StopReason => 'signal'));
 
     return race(converged$, maxRuntime$, stopped$).pipe(
@@ -109,7 +142,9 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
         opts.log.info(`${reason}: draining`);
         graphsSub.unsubscribe();
         loaderIdle$.next(true);
-        return engine.drain().pipe(map(() => report(reason, engine)));
+        const drainMs = (opts.drainTimeout ?? DEFAULT_DRAIN_TIMEOUT) * 1000;
+        const late$ = longTimer(drainMs, opts.scheduler).pipe(map(() => ({ ...report(reason, engine), drainTimedOut: busy(engine) })));
+        return race(engine.drain().pipe(map(() => report(reason, engine))), late$).pipe(take(1));
       }),
       finalize(() => {
         graphsSub.unsubscribe();
@@ -128,6 +163,21 @@ function convergedExit(engine: Engine, opts: RunOptions): Observable<StopReason>
   const verdict$ = opts.fleet ? opts.fleet(local$) : local$;
   const exit$ = verdict$.pipe(first(Boolean), map((): StopReason => 'converged'));
   return opts.noExit ? local$.pipe(ignoreElements()) : exit$;
+}
+
+/** `+added -removed ~changed` by name, at most `max` names of each (then "and N more"). */
+export function describeSwap(s: SwapSummary, max = 20): string {
+  const part = (sign: string, keys: string[]): string[] => {
+    const shown = keys.slice(0, max).map((k) => sign + k);
+    return keys.length > max ? [...shown, `(and ${keys.length - max} more ${sign})`] : shown;
+  };
+  const parts = [...part('+', s.added), ...part('-', s.removed), ...part('~', s.changed)];
+  return parts.length === 0 ? 'nothing changed' : parts.join(' ');
+}
+
+/** The vertices that hold the converger: neither ok, nor failed, nor waiting behind a parent. */
+function busy(engine: Engine): string[] {
+  return engine.list().filter((v) => v.state === 'running' || v.state === 'retrying' || (v.state === 'pending' && v.ready$.value)).map((v) => `${v.key} (${v.state})`);
 }
 
 function report(reason: StopReason, engine: Engine): RunReport {

@@ -1,5 +1,6 @@
-// One resource at run time: its triggers (own watch + parents' changes) gated on its parents
-// and coalesced into one CheckApply at a time.
+// One resource at run time, as one composition: its triggers (start, own watch, parents'
+// changes), each carrying its cause, wait behind one gate (parents OK, watch ready, no failure
+// backoff) and are coalesced into one CheckApply at a time.
 import {
   BehaviorSubject,
   type MonoTypeOperatorFunction,
@@ -12,7 +13,6 @@ import {
   distinctUntilChanged,
   first,
   from,
-  interval,
   map,
   of,
   race,
@@ -20,14 +20,13 @@ import {
   retry,
   tap,
   throwError,
-  timer,
 } from 'rxjs';
 import { allTrue } from '../../operators/all-true.js';
-import { coalesce } from '../../operators/coalesce.js';
-import { gate } from '../../operators/gate.js';
+import { coalesceWhen } from '../../operators/coalesce-when.js';
+import { longTimer } from '../../operators/long-timer.js';
 import { rateLimit } from '../../operators/rate-limit.js';
 import type { Change, ChangeSink, EngineEvent, RunResult, VertexState } from '../model/events.js';
-import type { Resource } from '../model/resource.js';
+import { type Resource, WATCH_READY } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { SemaphoreTable } from './semaphores.js';
 
@@ -37,13 +36,16 @@ import type { SemaphoreTable } from './semaphores.js';
  * - running: CheckApply in progress
  * - retrying: CheckApply failed, waiting `meta.delay` before the next attempt
  * - ok: succeeded since its latest event
- * - failed: failed and out of retries; waits for its next event
+ * - failed: failed and out of retries (or its watch is); its next event runs it after the
+ *   failure backoff, and until that run starts it stays failed (idle for the converger)
  */
 export type { VertexState };
 
-/** Why a vertex should run; triggers that meet while one is held are OR-ed together. */
+/** Why a vertex should run; triggers that meet while one waits are folded into one. */
 export interface Trigger {
   refresh: boolean;
+  /** In words, for the debug log and `RunEvent.cause`: `start`, `watch`, `parent file[x] changed`... */
+  cause: string;
 }
 
 export interface InEdge {
@@ -60,21 +62,50 @@ export interface VertexContext {
   semaphores: SemaphoreTable;
   /** Told every state change and every finished CheckApply (absent: nobody listens). */
   events?: (e: EngineEvent) => void;
+  /** The longest failure backoff, ms (`--backoff-max`); default `DEFAULT_BACKOFF_MAX_MS`. */
+  backoffMaxMs?: number;
 }
 
-/** The two triggers there are, shared: triggers carry no other data. */
-const PLAIN: Trigger = { refresh: false };
-const REFRESH: Trigger = { refresh: true };
-const foldTriggers = (a: Trigger, b: Trigger): Trigger => (a.refresh || b.refresh ? REFRESH : PLAIN);
+/** The failure backoff starts at `meta.delay`, or this when the delay is 0 (ms). */
+export const BACKOFF_START_MS = 100;
+/** The failure backoff doubles up to this by default (ms). */
+export const DEFAULT_BACKOFF_MAX_MS = 30_000;
+
+/** The triggers without a parent are shared: most triggers carry no other data. */
+const START: Trigger = { refresh: false, cause: 'start' };
+const WATCH: Trigger = { refresh: false, cause: 'watch' };
+const POLL: Trigger = { refresh: false, cause: 'poll' };
+/** A watch back after a failure: changes while it was down were not seen. */
+const RETRY: Trigger = { refresh: false, cause: 'retry' };
+
+const toWatchTrigger = (): Trigger => WATCH;
+
+/** Refresh if either asks for one; the causes listed once each, in the order they came. */
+export function foldTriggers(a: Trigger, b: Trigger): Trigger {
+  if (a === b) return a;
+  const cause = `, ${a.cause}, `.includes(`, ${b.cause}, `) ? a.cause : `${a.cause}, ${b.cause}`;
+  return cause === a.cause && a.refresh === (a.refresh || b.refresh) ? a : { refresh: a.refresh || b.refresh, cause };
+}
+
+/** What a parent's change means for this vertex. */
+const edgeTrigger = (e: InEdge): Trigger => ({ refresh: e.notify, cause: e.notify ? `refresh from ${e.from.key}` : `parent ${e.from.key} changed` });
+
+/** OK, failed (and backing off), or held behind a parent that is not OK. */
+const isIdle = (s: VertexState, parentsOk: boolean): boolean => s === 'ok' || s === 'failed' || (s === 'pending' && !parentsOk);
 
 export class Vertex {
   readonly key: string;
   readonly state$ = new BehaviorSubject<VertexState>('pending');
   /** Emits after a run that changed something: the children's cue to re-run. */
   readonly changed$ = new Subject<void>();
-  /** True when every parent has succeeded since its latest event. */
+  /** True when every parent has succeeded since its latest event (derived from `parents`). */
   readonly ready$ = new BehaviorSubject<boolean>(true);
-  /** Idle for the converger: OK, out of retries, or held behind a parent that is not OK. */
+  /**
+   * Idle for the converger: `isIdle(state, ready)`, pushed on each change of either (the
+   * converger holds one subscription per vertex for the whole run: a derived `combineLatest`
+   * or even a hand-written two-source Observable costs ~0.7 KB more per vertex than this).
+   * Completes when the vertex is retired.
+   */
   readonly idle$ = new BehaviorSubject<boolean>(false);
 
   /** CheckApply calls started (not counting retries). */
@@ -85,29 +116,38 @@ export class Vertex {
   wouldChange = false;
 
   private readonly log: Logger;
-  /**
-   * Every stream is made only when it is needed and subscribed once with a plain observer:
-   * a graph of 10 000 vertices pays per vertex for what each one actually uses.
-   */
+  /** Streams are made when first needed: 10 000 vertices pay only for what each one uses. */
   private okStream?: Observable<boolean>;
-  private stop$?: Subject<void>;
-  private stopped = false;
+  /** The incoming edges. */
   private edges: readonly InEdge[] = [];
-  /** Follows the parents: their state feeds `ready$`, their changes poke this vertex. */
+  /** Follows the parents: their state feeds `ready$`, their changes are triggers. */
   private parentLinks?: Subscription;
   /** The resource's watch, until stopWatching. */
   private watching?: Subscription;
-  /** The run pipeline: triggers, gated on the parents, coalesced into runs. */
-  private pipeline?: Subscription;
-  /** Feeds the run pipeline once started; before that, triggers fold into `early`. */
+  /** Feeds the pipeline's triggers (see `compose`). */
   private emit?: (t: Trigger) => void;
-  private early: Trigger = PLAIN;
+  /** The watch is installed (or stopped, or replaced by poll): checks may run. */
+  private watchReady = false;
+  /** No failure backoff is running. */
+  private calm = true;
+  /** The one gate of the runs: parents OK, watch ready, no backoff (see `updateGate`). */
+  private readonly open$ = new BehaviorSubject<boolean>(false);
+  private started = false;
+  private stopped = false;
+  /** `stopWatching` as an event, made only when a retry wait needs it. */
+  private stop$?: Subject<void>;
+  /** The whole composition; unsubscribing it ends the watch and any CheckApply in flight. */
+  private pipeline?: Subscription;
   /** Triggers seen so far; a run that started before the latest one cannot make us OK. */
   private triggers = 0;
   /** A refresh whose run failed is kept for the next run. */
   private owedRefresh = false;
-  /** The watch failed and is being retried: the next one to start reports a change. */
+  /** The watch failed and is being retried: once back, it asks for a check. */
   private watchFailed = false;
+  /** The watch failed for good: the vertex stays failed whatever its checks say. */
+  private watchError?: string;
+  /** Failures in a row, for the backoff. */
+  private failures = 0;
   /** Semaphores then rate limit, innermost first, shared by every attempt of this vertex. */
   private readonly guards: readonly MonoTypeOperatorFunction<boolean>[];
 
@@ -130,6 +170,7 @@ export class Vertex {
     ));
   }
 
+
   /** The incoming edges. */
   get parents(): readonly InEdge[] {
     return this.edges;
@@ -137,22 +178,21 @@ export class Vertex {
 
   /**
    * Rewires the incoming edges (at start and on a graph swap): `ready$` follows the new
-   * parents' state at once, and only the new parents' changes poke this vertex.
+   * parents' `ok$` at once (`allTrue`), and only the new parents' changes are triggers, each
+   * carrying its cause (`parent file[x] changed`, `refresh from file[x]` along a notify edge).
    */
   setParents(edges: readonly InEdge[]): void {
+    this.compose();
     this.edges = edges;
     this.parentLinks?.unsubscribe();
     this.parentLinks = undefined;
-    if (edges.length === 0) {
-      this.setReady(true);
-      return;
-    }
+    if (edges.length === 0) return this.setReady(true);
     const links = from(edges.map((e) => e.from.ok$))
       .pipe(allTrue())
-      .subscribe((ready) => this.setReady(ready));
+      .subscribe((ok) => this.setReady(ok));
     for (const e of edges) {
-      const t = e.notify ? REFRESH : PLAIN;
-      links.add(e.from.changed$.subscribe(() => this.trigger(t)));
+      const t = edgeTrigger(e);
+      links.add(e.from.changed$.subscribe(() => this.emit?.(t)));
     }
     this.parentLinks = links;
   }
@@ -161,35 +201,23 @@ export class Vertex {
     return this.state$.value;
   }
 
-  /** Starts watching and runs the first check. */
+  /** Starts watching and asks for the first check, which runs once the watch is ready. */
   start(): void {
-    if (this.pipeline) return;
-    const triggers$ = new Observable<Trigger>((subscriber) => {
-      this.emit = (t) => subscriber.next(t);
-      return () => (this.emit = undefined);
-    });
-    this.pipeline = triggers$
-      .pipe(
-        // Triggers held behind the parents fold into one; `run` gates again because a trailing
-        // run queued by `coalesce` must also wait if a parent got a new event meanwhile.
-        gate(this.ready$, foldTriggers),
-        coalesce((t) => this.run(t), foldTriggers),
-      )
-      .subscribe();
-    // Watch first, then check: a change made between the two is then seen by one or the other.
-    if (!this.stopped) this.watching = this.watchResource();
-    // The first check, carrying any notify that arrived before the start.
-    const first = this.early;
-    this.early = PLAIN;
-    this.trigger(first);
+    if (this.started) return;
+    this.started = true;
+    this.compose();
+    this.emit?.(START);
+    if (!this.stopped) this.watching = this.watchTriggers().subscribe({ next: (t) => this.emit?.(t), error: (e: Error) => this.watchBroke(e) });
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
   stopWatching(): void {
+    if (this.stopped) return;
     this.stopped = true;
     this.watching?.unsubscribe();
     this.watching = undefined;
     this.stop$?.next();
+    this.setWatchReady();
   }
 
   /**
@@ -208,49 +236,83 @@ export class Vertex {
     );
   }
 
-  /** Stops everything at once, completing nothing: for the end of the whole engine. */
+  /** Stops everything at once (the watch, a CheckApply in flight), completing nothing. */
   dispose(): void {
     this.stopWatching();
     this.parentLinks?.unsubscribe();
     this.pipeline?.unsubscribe();
   }
 
+  /**
+   * The run pipeline, made once (at `setParents` or `start`, whichever comes first, so that a
+   * parent's change before the start is kept):
+   *
+   *   triggers (start, watch, parents' changes; each with its cause)
+   *     -> coalesceWhen(open$: parents OK && watch ready && no backoff, run, foldTriggers)
+   *
+   * The triggers are one plain source fed by the subscriptions above rather than a `merge` of
+   * per-source pipes: a vertex of a 10 000-file graph would pay ~1.5 KB for each merge.
+   */
+  private compose(): void {
+    if (this.pipeline) return;
+    const triggers$ = new Observable<Trigger>((subscriber) => {
+      this.emit = (t) => {
+        this.triggered();
+        subscriber.next(t);
+      };
+      return () => (this.emit = undefined);
+    });
+    this.pipeline = triggers$.pipe(coalesceWhen(this.open$, (t) => this.run(t), foldTriggers)).subscribe();
+  }
+
   private setState(state: VertexState): void {
+    if (this.state$.closed) return;
     this.state$.next(state);
     const { events } = this.ctx;
     if (events) events({ type: 'state', key: this.key, kind: this.resource.kind, name: this.resource.name, state, at: this.ctx.scheduler.now() });
     this.updateIdle();
   }
 
+  private updateIdle(): void {
+    const idle = isIdle(this.state$.value, this.ready$.value);
+    if (idle !== this.idle$.value && !this.idle$.closed) this.idle$.next(idle);
+  }
+
   /** Tells the observers (if any) how a CheckApply ended. */
-  private report(result: RunResult, startedAt: number, changes: Change[], error?: string): void {
+  private report(result: RunResult, startedAt: number, changes: Change[], cause: string, error?: string): void {
     const { events, scheduler } = this.ctx;
     if (!events) return;
     const { kind, name, meta } = this.resource;
     const apply = !(meta.noop || this.ctx.noop);
-    events({ type: 'run', key: this.key, kind, name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error });
+    events({ type: 'run', key: this.key, kind, name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error, cause });
   }
 
   private setReady(ready: boolean): void {
     if (ready !== this.ready$.value && !this.ready$.closed) this.ready$.next(ready);
     this.updateIdle();
+    this.updateGate();
   }
 
-  private updateIdle(): void {
-    const s = this.state;
-    const idle = s === 'ok' || s === 'failed' || (s === 'pending' && !this.ready$.value);
-    if (idle !== this.idle$.value && !this.idle$.closed) this.idle$.next(idle);
+  private setWatchReady(): void {
+    this.watchReady = true;
+    this.updateGate();
   }
 
-  /** An event for this vertex: its watch, a parent's change, or the start. */
-  private trigger(t: Trigger): void {
-    if (!this.emit) {
-      this.early = foldTriggers(this.early, t);
-      return;
-    }
+  private setCalm(calm: boolean): void {
+    this.calm = calm;
+    this.updateGate();
+  }
+
+  private updateGate(): void {
+    const open = this.ready$.value && this.watchReady && this.calm;
+    if (open !== this.open$.value) this.open$.next(open);
+  }
+
+  /** An event for this vertex: it is pending, unless it is failed and backing off (idle). */
+  private triggered(): void {
     this.triggers++;
-    if (this.state === 'ok' || this.state === 'failed') this.setState('pending');
-    this.emit(t);
+    const s = this.state;
+    if (s === 'ok' || (s === 'failed' && this.calm)) this.setState('pending');
   }
 
   /** `stopWatching` as a stream, for waits that must end when the vertex stops. */
@@ -258,45 +320,65 @@ export class Vertex {
     return this.stopped ? of(undefined) : (this.stop$ ??= new Subject<void>());
   }
 
-  /** Subscribes to the resource's watch (or the poll timer), with its meta params. */
-  private watchResource(): Subscription {
+  /** The resource's watch (or the poll timer) as triggers, with its meta params. */
+  private watchTriggers(): Observable<Trigger> {
     const { poll, retry: count, delay, rewatch } = this.resource.meta;
-    let watch$: Observable<unknown> = poll > 0 ? interval(poll * 1000, this.ctx.scheduler) : this.watchSource();
+    const { scheduler } = this.ctx;
+    let watch$: Observable<Trigger> =
+      poll > 0
+        ? defer(() => {
+            this.setWatchReady();
+            return longTimer(poll * 1000, scheduler).pipe(repeat(), map(() => POLL));
+          })
+        : this.watchSource();
     // A watch that ends has nothing more to say, unless rewatch asks for it to be restarted.
-    if (rewatch) watch$ = watch$.pipe(repeat({ delay: () => timer(delay, this.ctx.scheduler) }));
+    if (rewatch) watch$ = watch$.pipe(repeat({ delay: () => longTimer(delay, scheduler) }));
     if (count !== 0) {
       watch$ = watch$.pipe(retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('watch', e, n, delay) }));
     }
-    return watch$.subscribe({
-      next: () => this.trigger(PLAIN),
-      error: (e: Error) => {
-        this.lastError = `watch: ${e.message}`;
-        this.log.error(`watch failed, no longer watching: ${e.message}`);
-      },
-    });
+    return watch$;
   }
 
   /**
-   * The resource's watch, subscribed anew by each retry. A watch started again after a failure
-   * may have missed changes while it was down: it reports one, once it is in place.
+   * The resource's watch, subscribed anew by each retry, as triggers. It is ready at
+   * subscription, or when it says `WATCH_READY`; a watch back after a failure then asks for a
+   * check, since it may have missed changes while it was down.
    */
-  private watchSource(): Observable<unknown> {
-    return new Observable<unknown>((subscriber) => {
-      const inner = this.resource.watch().subscribe(subscriber);
-      if (this.watchFailed) {
-        this.watchFailed = false;
-        subscriber.next(undefined);
+  private watchSource(): Observable<Trigger> {
+    return new Observable<Trigger>((subscriber) => {
+      let retried = this.watchFailed;
+      this.watchFailed = false;
+      const ready = (): void => {
+        this.setWatchReady();
+        if (retried) subscriber.next(RETRY);
+        retried = false;
+      };
+      if (!this.resource.watchAnnouncesReady) {
+        // Ready at subscription: the plain subscriber is the observer (no closures kept).
+        const inner = this.resource.watch().pipe(map(toWatchTrigger)).subscribe(subscriber);
+        ready();
+        return inner;
       }
-      return inner;
+      return this.resource.watch().subscribe({
+        next: (v) => (v === WATCH_READY ? ready() : subscriber.next(WATCH)),
+        error: (e) => subscriber.error(e),
+        complete: () => subscriber.complete(),
+      });
     });
   }
 
-  /** One run: wait for the parents (if a parent got an event meanwhile), then CheckApply. Never errors. */
-  private run(t: Trigger): Observable<void> {
-    return this.ready$.value ? this.runNow(t) : this.ready$.pipe(first(Boolean), concatMap(() => this.runNow(t)));
+  /** A watch out of retries: the vertex is failed (and says why) until a swap replaces it. */
+  private watchBroke(e: Error): void {
+    this.watchError = `watch: ${e.message}`;
+    this.lastError = this.watchError;
+    this.log.error(`watch failed, no longer watching: ${e.message}`);
+    // A watch that never became ready must not hold the first check back forever.
+    this.setWatchReady();
+    if (this.state !== 'running' && this.state !== 'retrying') this.setState('failed');
   }
 
-  private runNow(t: Trigger): Observable<void> {
+  /** One run: CheckApply with its retries, then the state it leaves. Never errors. */
+  private run(t: Trigger): Observable<void> {
     return new Observable<void>((subscriber) => {
       const seq = this.triggers;
       const refresh = t.refresh || this.owedRefresh;
@@ -304,16 +386,17 @@ export class Vertex {
       // Changes are collected only when someone listens; a retry starts its list afresh.
       let changes: Change[] = [];
       this.runs++;
+      this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
       this.setState('running');
       return this.checkApply(refresh, this.ctx.events ? (c) => changes.push(c) : undefined, () => (changes = [])).subscribe({
         next: (ok) => {
           const apply = !(this.resource.meta.noop || this.ctx.noop);
-          this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', startedAt, changes);
+          this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', startedAt, changes, t.cause);
           this.succeeded(ok, seq);
         },
         error: (e: Error) => {
-          this.report('failed', startedAt, changes, e.message);
-          this.failed(e, refresh, seq);
+          this.report('failed', startedAt, changes, t.cause, e.message);
+          this.failed(e, refresh);
           subscriber.complete();
         },
         complete: () => subscriber.complete(),
@@ -344,7 +427,7 @@ export class Vertex {
     if (what === 'checkApply') this.setState('retrying');
     else this.watchFailed = true;
     return race(
-      timer(ms, this.ctx.scheduler).pipe(tap(() => what === 'checkApply' && this.setState('running'))),
+      longTimer(ms, this.ctx.scheduler).pipe(tap(() => what === 'checkApply' && this.setState('running'))),
       this.stopWatching$().pipe(concatMap(() => throwError(() => e))),
     );
   }
@@ -352,7 +435,8 @@ export class Vertex {
   private succeeded(ok: boolean, seq: number): void {
     const apply = !(this.resource.meta.noop || this.ctx.noop);
     this.owedRefresh = false;
-    this.lastError = undefined;
+    this.failures = 0;
+    this.lastError = this.watchError;
     this.wouldChange = !ok && !apply;
     if (!ok && apply) {
       this.log.info('changed');
@@ -360,13 +444,28 @@ export class Vertex {
     } else if (!ok) {
       this.log.info('would change (noop)');
     }
-    this.setState(this.triggers === seq ? 'ok' : 'pending');
+    this.setState(this.watchError ? 'failed' : this.triggers === seq ? 'ok' : 'pending');
   }
 
-  private failed(e: Error, refresh: boolean, seq: number): void {
+  /**
+   * Out of retries: failed, and the next run (whatever triggers it) waits a backoff that
+   * starts at `meta.delay` (or BACKOFF_START_MS) and doubles with each failure in a row, up to
+   * the engine's maximum; a success resets it. A vertex failing on each of its own events
+   * thus runs at the backoff times, not on every event.
+   */
+  private failed(e: Error, refresh: boolean): void {
     this.owedRefresh = refresh;
     this.lastError = e.message;
-    this.log.error(`failed: ${e.message}`);
-    this.setState(this.triggers === seq ? 'failed' : 'pending');
+    const wait = this.backoffMs(++this.failures);
+    this.log.error(`failed: ${e.message} (next run no sooner than ${wait} ms from now)`);
+    this.setCalm(false);
+    this.setState('failed');
+    this.pipeline?.add(longTimer(wait, this.ctx.scheduler).subscribe(() => this.setCalm(true)));
+  }
+
+  private backoffMs(failures: number): number {
+    const start = this.resource.meta.delay > 0 ? this.resource.meta.delay : BACKOFF_START_MS;
+    const max = Math.max(start, this.ctx.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
+    return Math.min(max, start * 2 ** Math.min(failures - 1, 60));
   }
 }

@@ -4,6 +4,9 @@ import type { MetaParams, ResourceSpec } from './spec.js';
 import type { Logger } from '../util/logger.js';
 import type { ChangeSink } from './events.js';
 
+/** What a watch with `watchAnnouncesReady` emits once it is installed (see `Resource.watch`). */
+export const WATCH_READY = 'ready' as const;
+
 /** One field of a kind's YAML schema. */
 export type FieldType = 'string' | 'integer' | 'number' | 'boolean' | 'string[]' | 'map';
 
@@ -50,9 +53,20 @@ export interface Resource {
   /**
    * Emits whenever the real state may have drifted from the desired one. It does not need to
    * emit at subscription: the engine always checks once at start. An error is a watch failure
-   * (retried per the meta params); completion means the resource has nothing more to watch.
+   * (retried per the meta params, then the vertex is failed); completion means the resource has
+   * nothing more to watch.
+   *
+   * Readiness (mgmt's rule: check only once the watch is in place, so that no change can fall
+   * between the check and the watch): a watch that is installed synchronously, during
+   * subscription, is ready at once and needs nothing more. A watch installed asynchronously
+   * (a D-Bus AddMatch, a remote subscription) sets `watchAnnouncesReady` and emits
+   * `WATCH_READY` once, when it is installed; the engine runs no CheckApply for the resource
+   * before that (changes it sees earlier are kept and run after it). A retried watch announces
+   * readiness again; the engine then checks once, since changes while it was down were missed.
    */
-  watch(): Observable<void>;
+  watch(): Observable<void | typeof WATCH_READY>;
+  /** The watch emits `WATCH_READY` once installed; absent or false: ready at subscription. */
+  readonly watchAnnouncesReady?: boolean;
   /**
    * Resolves `true` when the state was already correct, `false` when it was not (and, when
    * `apply` is true, has now been fixed). Errors on failure. With `apply` false it changes

@@ -7,7 +7,7 @@ import { watchPath } from '../watch/index.js';
 import { type BusKind, useBus } from '../dbus/bus.js';
 import { SystemdManager, type UnitStatus } from '../dbus/systemd.js';
 import { describeJobResult, enablement, isTransient, serviceUnitName } from '../dbus/systemd-names.js';
-import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
+import { type AutoEdges, type FieldSchema, type Resource, type ResourceEnv, type ResourceKind, WATCH_READY } from '../model/resource.js';
 
 const fields: Record<string, FieldSchema> = {
   state: { type: 'string', enum: ['running', 'stopped'], doc: 'whether the service must be running or stopped; absent leaves it alone' },
@@ -73,11 +73,17 @@ export class SvcResource implements Resource {
    * loaded or removed, unit files were enabled or disabled, systemd reloaded, or (system units)
    * one of its unit files changed on this host. A unit that does not exist yet is covered: its
    * object path is known in advance and UnitNew/Reloading announce its arrival.
+   *
+   * The D-Bus match rules and systemd's Subscribe are installed asynchronously: the watch says
+   * WATCH_READY once they are (the file watches are in place at subscription), and the engine
+   * runs the first check only then, so a change in between cannot be missed.
    */
-  watch(): Observable<void> {
-    const events$ = this.withManager((m) => m.unitEvents(this.want.unit));
+  readonly watchAnnouncesReady = true;
+
+  watch(): Observable<void | typeof WATCH_READY> {
+    const events$ = this.withManager((m) => m.unitEventsReady(this.want.unit));
     const files$ = this.want.session ? EMPTY : merge(...SYSTEM_UNIT_DIRS.map((d) => watchPath(`${d}/${this.want.unit}`)));
-    return merge(events$, files$).pipe(map(() => undefined));
+    return merge(files$, events$).pipe(map((e) => (e === 'ready' ? WATCH_READY : undefined)));
   }
 
   checkApply(apply: boolean, refresh: boolean): Observable<boolean> {

@@ -1,13 +1,15 @@
 // timer: a clock in the graph. Its watch ticks every `interval` seconds on the engine's
 // scheduler; the CheckApply after a tick reports a change, so its children run (with a refresh
 // along notify edges). A refresh delivered to the timer restarts its period, as in mgmt.
-import { type Observable, Subject, defer, interval, map, of, startWith, switchMap, tap } from 'rxjs';
+import { type Observable, Subject, defer, map, of, repeat, startWith, switchMap, tap } from 'rxjs';
+import { longTimer } from '../../operators/long-timer.js';
+import { MAX_DURATION_SECONDS, maxDurationText } from '../model/durations.js';
 import type { ResourceSpec } from '../model/spec.js';
 import type { Logger } from '../util/logger.js';
 import type { FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
 const fields: Record<string, FieldSchema> = {
-  interval: { type: 'integer', required: true, doc: 'seconds between ticks, an integer >= 1' },
+  interval: { type: 'integer', required: true, doc: 'seconds between ticks, an integer >= 1 and at most 10 years' },
 };
 
 function validate(params: Record<string, unknown>): string | undefined {
@@ -15,6 +17,7 @@ function validate(params: Record<string, unknown>): string | undefined {
   if (!(typeof v === 'number' && Number.isInteger(v) && v >= 1)) {
     return `\`interval\` must be an integer >= 1 (seconds), got ${JSON.stringify(v)}`;
   }
+  if (v > MAX_DURATION_SECONDS) return `\`interval\` is ${v} s, longer than the longest duration rxmgmt waits, ${maxDurationText}`;
   return undefined;
 }
 
@@ -40,7 +43,8 @@ class TimerResource implements Resource {
   watch(): Observable<void> {
     return this.restart$.pipe(
       startWith(undefined),
-      switchMap(() => interval(this.seconds * 1000, this.env.scheduler)),
+      // An interval made of long timers: a period past 2^31-1 ms (~24.8 days) is waited in full.
+      switchMap(() => longTimer(this.seconds * 1000, this.env.scheduler).pipe(repeat())),
       tap(() => {
         this.ticks++;
         this.log.debug(`tick ${this.ticks}`);

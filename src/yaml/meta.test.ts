@@ -65,6 +65,15 @@ describe('meta params', () => {
     ]);
   });
 
+  it('refuses durations longer than 10 years (and rates that slow), and accepts 10 years', () => {
+    expect(problemsOf('delay: 315576000001', 'poll: 315576001', 'limit: 0.000000001', 'burst: 1')).toEqual([
+      { line: 6, message: 'meta.delay is 315576000001 ms, longer than the longest duration rxmgmt waits, 315576000000 ms (10 years) (milliseconds between retries)' },
+      { line: 7, message: 'meta.poll is 315576001 s, longer than the longest duration rxmgmt waits, 315576000 s (10 years) (seconds between polls; 0 watches for events)' },
+      { line: 8, message: 'meta.limit is 1e-9 per second, one run every 1000000000 s, longer than the longest duration rxmgmt waits, 315576000 s (10 years) (CheckApply runs per second; 0 or .inf for no limit)' },
+    ]);
+    expect(metaOf('delay: 315576000000', 'poll: 315576000')).toMatchObject({ delay: 315576000000, poll: 315576000 });
+  });
+
   it('refuses a rate limit with no burst, which could never run', () => {
     expect(problemsOf('limit: 0.2', 'burst: 0')).toEqual([
       { line: 6, message: 'meta.limit is 0.2 with meta.burst 0, so the resource could never run; expected meta.burst >= 1 (or meta.limit 0 or .inf for no limit)' },

@@ -1,4 +1,5 @@
 // A resource's `meta:` mapping -> MetaParams, defaults filled in from defaultMeta.
+import { MAX_DURATION_SECONDS, maxDurationText } from '../model/durations.js';
 import { defaultMeta } from '../model/spec.js';
 import type { MetaParams } from '../model/spec.js';
 import type { Report } from './errors.js';
@@ -20,10 +21,10 @@ const rules: { [K in keyof MetaParams]: MetaRule<MetaParams[K]> } = {
   autogroup: boolean('allow merging this resource with compatible ones'),
   noop: boolean('check only, change nothing'),
   retry: { read: (n) => readNumber(n, { integer: true, min: -1 }), doc: 'retries after a failure; -1 retries forever' },
-  delay: { read: (n) => readNumber(n, { integer: true, min: 0 }), doc: 'milliseconds between retries' },
-  poll: { read: readPoll, doc: 'seconds between polls; 0 watches for events' },
+  delay: { read: (n) => atMost(readNumber(n, { integer: true, min: 0 }), MAX_DURATION_SECONDS * 1000, 'ms'), doc: 'milliseconds between retries' },
+  poll: { read: (n) => atMost(readPoll(n), MAX_DURATION_SECONDS, 's'), doc: 'seconds between polls; 0 watches for events' },
   // mgmt writes "no limit" as .inf; rxmgmt spells it 0.
-  limit: { read: (n) => mapRead(readNumber(n, { min: 0, infinity: true }), (v) => (v === Infinity ? 0 : v)), doc: 'CheckApply runs per second; 0 or .inf for no limit' },
+  limit: { read: (n) => slowestRate(mapRead(readNumber(n, { min: 0, infinity: true }), (v) => (v === Infinity ? 0 : v))), doc: 'CheckApply runs per second; 0 or .inf for no limit' },
   burst: { read: (n) => readNumber(n, { integer: true, min: 0 }), doc: 'runs allowed at once under meta.limit' },
   sema: { read: readSemaphores, doc: 'semaphores as id or id:N' },
   rewatch: boolean('restart a watch that completed'),
@@ -82,6 +83,18 @@ export function readMeta(entry: YEntry | undefined, report: Report): MetaParams 
   }
   checkRateLimit(meta, entry.value.entries, report);
   return meta;
+}
+
+/** A duration past the longest rxmgmt waits is refused, not turned into "at once" or "never". */
+function atMost(r: Read<number>, max: number, unit: 's' | 'ms'): Read<number> {
+  if (!r.ok || r.value <= max) return r;
+  return { ok: false, problem: `is ${r.value} ${unit}, longer than the longest duration rxmgmt waits, ${unit === 's' ? maxDurationText : `${max} ms (10 years)`}` };
+}
+
+/** A rate so low that one run waits longer than the longest duration is refused too. */
+function slowestRate(r: Read<number>): Read<number> {
+  if (!r.ok || r.value === 0 || 1 / r.value <= MAX_DURATION_SECONDS) return r;
+  return { ok: false, problem: `is ${r.value} per second, one run every ${Math.round(1 / r.value)} s, longer than the longest duration rxmgmt waits, ${maxDurationText}` };
 }
 
 function mapRead<T, U>(r: Read<T>, f: (v: T) => U): Read<U> {
