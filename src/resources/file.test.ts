@@ -15,17 +15,16 @@ import type { Resource } from '../model/resource.js';
 const io = vi.hoisted(() => ({ reads: [] as string[], inFlight: 0, maxInFlight: 0 }));
 vi.mock('./file/fs-steps.js', async (importOriginal) => {
   const steps = await importOriginal<typeof import('./file/fs-steps.js')>();
-  const original = steps.readFile as (...args: unknown[]) => Promise<unknown>;
-  const readFile = async (...args: unknown[]): Promise<unknown> => {
+  const counted = (original: (...args: never[]) => Promise<unknown>) => async (...args: unknown[]): Promise<unknown> => {
     io.reads.push(String(args[0]));
     io.maxInFlight = Math.max(io.maxInFlight, ++io.inFlight);
     try {
-      return await original(...args);
+      return await (original as (...a: unknown[]) => Promise<unknown>)(...args);
     } finally {
       io.inFlight--;
     }
   };
-  return { ...steps, readFile };
+  return { ...steps, readFile: counted(steps.readFile), readFileNoFollow: counted(steps.readFileNoFollow) };
 });
 
 /** Log lines without the `file[name]: ` subject, which every line of one resource shares. */

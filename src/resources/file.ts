@@ -10,7 +10,7 @@ import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.j
 import { normalizePath } from '../util/paths.js';
 import type { Logger } from '../util/logger.js';
 import { OwnRenames, watchPath } from '../watch/index.js';
-import { chmod, chown, copiedMode, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, stat, step, unlink } from './file/fs-steps.js';
+import { copiedMode, readFileNoFollow, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
 import { mirrorTree } from './file/mirror-tree.js';
 import { type Verified, sameIdentity, settled } from './file/verified.js';
 import { watchTree } from './file/watch-tree.js';
@@ -355,9 +355,9 @@ class FileResource implements Resource {
       await step(this.shown, 'create directory', async () => {
         // recursive: a directory someone else created meanwhile is fine; a file there is not.
         await mkdir(path, { recursive: true });
-        if (source && this.want.mode === undefined) await chmod(path, copiedMode(source));
+        if (source && this.want.mode === undefined) await setMetadataNoFollow(path, true, { mode: copiedMode(source) });
       });
-      await this.setMetadata(ids);
+      await this.setMetadata(ids, true);
     };
     if (!st) return this.change(apply, 'create directory', create);
     if (st.isDirectory()) return this.ensureMetadata(st, ids, apply);
@@ -388,7 +388,7 @@ class FileResource implements Resource {
     }
     if (content && !this.isVerified(st, content)) {
       this.verified = undefined;
-      if (!(st.size === BigInt(content.length) && (await step(this.shown, 'read it', () => readFile(path))).equals(content))) {
+      if (!(st.size === BigInt(content.length) && (await step(this.shown, 'read it', () => readFileNoFollow(path))).equals(content))) {
         const action = source ? `write content of ${this.want.sourceText}` : 'write content';
         return this.change(apply, action, () => this.write(ids, st, content, undefined));
       }
@@ -440,19 +440,22 @@ class FileResource implements Resource {
       ownerWrong ? `chown ${this.want.owner ?? ''}:${this.want.group ?? ''}` : '',
       modeWrong ? `chmod ${octal(mode!)}` : '',
     ];
-    return this.change(apply, actions.filter(Boolean).join(', '), () => this.setMetadata(ownerWrong ? ids : {}));
+    return this.change(apply, actions.filter(Boolean).join(', '), () =>
+      this.setMetadata(ownerWrong ? ids : {}, st.isDirectory(), st),
+    );
   }
 
   /**
    * chown when `ids` names anyone, then chmod when a mode is wanted: chown may clear the setuid
    * and setgid bits, and a fresh mkdir's mode was narrowed by the umask.
    */
-  private async setMetadata(ids: Ids): Promise<void> {
+  private async setMetadata(ids: Ids, dir: boolean, inspected?: BigIntStats): Promise<void> {
     const { path, mode } = this.want;
-    if (ids.uid !== undefined || ids.gid !== undefined) {
-      await step(this.shown, 'change owner', () => chown(path, ids.uid ?? -1, ids.gid ?? -1));
-    }
-    if (mode !== undefined) await step(this.shown, `change mode to ${octal(mode)}`, () => chmod(path, mode));
+    const owner = ids.uid !== undefined || ids.gid !== undefined;
+    const what = owner && mode !== undefined ? `change owner and mode to ${octal(mode)}` : owner ? 'change owner' : `change mode to ${octal(mode ?? 0)}`;
+    await step(this.shown, what, () =>
+      setMetadataNoFollow(path, dir, { uid: ids.uid, gid: ids.gid, mode }, inspected),
+    );
   }
 
   /** Resolves owner and group once; an unknown name fails this run and is retried next time. */

@@ -12,7 +12,7 @@
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { symlinkAtomic, writeFileAtomic } from '../../util/atomic-write.js';
-import { chmod, copiedMode, errCode, kindOf, lstatOrMissing, mkdir, readdir, readFile, readlink, rm, step, unlink } from './fs-steps.js';
+import { copiedMode, readFileNoFollow, setMetadataNoFollow, errCode, kindOf, lstatOrMissing, mkdir, readdir, readFile, readlink, rm, step, unlink } from './fs-steps.js';
 
 export interface MirrorContext {
   /** The resource's display path, for errors. */
@@ -84,7 +84,7 @@ class Mirror {
     const create = () =>
       step(shown, `create directory ${rel}/`, async () => {
         await mkdir(dst);
-        await chmod(dst, copiedMode(s)); // mkdir's mode was narrowed by the umask
+        await setMetadataNoFollow(dst, true, { mode: copiedMode(s) }); // mkdir's mode was narrowed by the umask
       });
     if (d?.isDirectory()) return this.dir(src, dst, rel + '/', true);
     if (!d) await this.ctx.change(`create directory ${rel}/`, create);
@@ -107,7 +107,7 @@ class Mirror {
       step(shown, `copy ${rel}`, () => writeFileAtomic(dst, data, opts));
     if (!d) return this.ctx.change(`copy ${rel}`, () => write({ mode: copiedMode(s) }));
     if (d.isFile()) {
-      if (d.size === data.length && (await step(shown, `read ${rel}`, () => readFile(dst))).equals(data)) return true;
+      if (d.size === data.length && (await step(shown, `read ${rel}`, () => readFileNoFollow(dst))).equals(data)) return true;
       return this.ctx.change(`rewrite ${rel}`, () =>
         write({ mode: d.mode & 0o7777, uid: d.uid, gid: d.gid, ownerBestEffort: true }),
       );
