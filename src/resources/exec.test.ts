@@ -12,7 +12,7 @@ import { type SchedulerLike } from 'rxjs';
 import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
 import { parseGraph } from '../yaml/parse.js';
-import { execKind } from './exec.js';
+import { MAX_SECONDS, execKind } from './exec.js';
 import { argvFor, shellSyntaxHint, splitFields } from './exec/argv.js';
 import { Tail } from './exec/tail.js';
 import { defaultRegistry } from './registry.js';
@@ -366,5 +366,29 @@ describe('exec: pollint in virtual time', () => {
       const quiet = exec({ cmd: 'true' }, memoryLogger(), ts);
       expectObservable(quiet.watch(), '^ 7s !').toBe('');
     });
+  });
+
+  it('honours a pollint past 2^31-1 ms (30 days): no tick before, one at each 30 days', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const days30 = 30 * 24 * 3600;
+    ts.run(({ expectObservable }) => {
+      const polled = exec({ cmd: 'true', ifcmd: 'true', pollint: days30 }, memoryLogger(), ts);
+      const ms = days30 * 1000;
+      expectObservable(polled.watch(), `^ ${2 * ms + 1}ms !`).toBe(`${ms}ms a ${ms - 1}ms a`, { a: undefined });
+    });
+  });
+});
+
+describe('exec: durations', () => {
+  it('refuses a timeout or pollint of more than 10 years at load, naming the field', () => {
+    const v = (params: Record<string, unknown>) => execKind.validate!({ cmd: 'true', ...params });
+    expect(v({ timeout: MAX_SECONDS })).toBeUndefined();
+    expect(v({ timeout: MAX_SECONDS + 1 })).toBe(`\`timeout\` must be at most ${MAX_SECONDS} seconds (10 years), got ${MAX_SECONDS + 1}`);
+    expect(v({ pollint: MAX_SECONDS + 1, ifcmd: 'true' })).toBe(`\`pollint\` must be at most ${MAX_SECONDS} seconds (10 years), got ${MAX_SECONDS + 1}`);
+  });
+
+  it('a timeout past 2^31-1 ms does not fire at once (a plain timer would, after 1 ms)', async () => {
+    const r = exec({ cmd: 'sleep 0.3', timeout: 30 * 24 * 3600 });
+    await expect(apply(r)).resolves.toBe(false); // ran, and was not killed
   });
 });

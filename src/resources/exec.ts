@@ -3,7 +3,8 @@
 // and otherwise by what happened since the last run (the graph started, a `watchcmd` line, a
 // refresh through a notify edge). Each command runs in its own process group, which a timeout
 // or an abandoned run kills as a whole.
-import { EMPTY, NEVER, type Observable, concatMap, defer, interval, map, merge, of, tap } from 'rxjs';
+import { EMPTY, NEVER, type Observable, concatMap, defer, map, merge, of, repeat, tap } from 'rxjs';
+import { longTimer } from '../../operators/long-timer.js';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ResourceSpec } from '../model/spec.js';
@@ -33,6 +34,9 @@ const fields: Record<string, FieldSchema> = {
   creates: { type: 'string', doc: 'absolute path: when it exists, state is OK and cmd does not run' },
 };
 
+/** The longest timeout or pollint taken: 10 years (waits that long are chained: longTimer). */
+export const MAX_SECONDS = 10 * 366 * 24 * 3600;
+
 const present = (v: unknown): boolean => v !== undefined && v !== null;
 const text = (v: unknown): string => (present(v) ? String(v) : '');
 
@@ -42,6 +46,9 @@ function validate(params: Record<string, unknown>): string | undefined {
     const v = params[key];
     if (present(v) && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
       return `\`${key}\` must be an integer >= 0 (seconds), got ${JSON.stringify(v)}`;
+    }
+    if (typeof v === 'number' && v > MAX_SECONDS) {
+      return `\`${key}\` must be at most ${MAX_SECONDS} seconds (10 years), got ${v}`;
     }
   }
   if (Number(params.pollint ?? 0) > 0 && text(params.ifcmd).trim() === '') {
@@ -161,7 +168,7 @@ class ExecResource implements Resource {
         )
       : EMPTY;
     // pollint only re-runs the check: ifcmd decides, the tick itself is not an event for cmd.
-    const polls$ = pollint > 0 && ifcmd ? interval(pollint * 1000, this.env.scheduler) : EMPTY;
+    const polls$ = pollint > 0 && ifcmd ? defer(() => longTimer(pollint * 1000, this.env.scheduler)).pipe(repeat()) : EMPTY;
     if (!watchcmd && !(pollint > 0 && ifcmd)) return NEVER; // nothing can drift on its own
     return merge(lines$, polls$).pipe(map(() => undefined));
   }
