@@ -983,3 +983,40 @@ describe('file: watch of a mirrored tree', () => {
     }
   }, 15_000);
 });
+
+describe('file: temporary files left by a killed run', () => {
+  /** A temp file named as writeFileAtomic names them, by pid `pid`, last changed `agoMs` before this process started. */
+  function leftOver(name: string, pid: number, agoMs = 60_000): string {
+    const p = join(tmp, `.${name}.rxmgmt-${pid}-7`);
+    fs.writeFileSync(p, 'half');
+    const t = new Date(Date.now() - process.uptime() * 1000 - agoMs);
+    fs.utimesSync(p, t, t);
+    return p;
+  }
+
+  it("removes the file's own left-overs from another process, older than this one, and nothing else", async () => {
+    const stale = leftOver('f', 999_999);
+    const staleLink = join(tmp, '.f.rxmgmt-999998-1');
+    fs.symlinkSync('/etc/passwd', staleLink);
+    const t = new Date(Date.now() - process.uptime() * 1000 - 60_000);
+    fs.lutimesSync(staleLink, t, t);
+    leftOver('g', 999_999); // another file's: not this resource's to remove
+    fs.writeFileSync(join(tmp, '.f.rxmgmt-999997-1'), 'in flight'); // changed after this process started
+    leftOver('f', process.pid); // this process's own: a write in flight
+    fs.writeFileSync(join(tmp, '.f.rxmgmt-x-1'), 'not ours'); // not the pattern
+    fs.mkdirSync(join(tmp, '.f.rxmgmt-999996-1')); // a directory is never one of ours
+    const log = memoryLogger();
+    await apply(file({ path: join(tmp, 'f'), content: 'x\n' }, log));
+    const left = fs.readdirSync(tmp).sort();
+    expect(left).toEqual(['.f.rxmgmt-999996-1', '.f.rxmgmt-999997-1', '.f.rxmgmt-x-1', `.f.rxmgmt-${process.pid}-7`, '.g.rxmgmt-999999-7', 'f'].sort());
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.readFileSync('/etc/passwd', 'utf8').length).toBeGreaterThan(0); // the link removed, not its target
+    expect(messages(log)).toContain(`info ${join(tmp, 'f')}: removed .f.rxmgmt-999999-7, a temporary file left by a killed run`);
+  });
+
+  it('leaves them alone in noop', async () => {
+    const stale = leftOver('f', 999_999);
+    await check(file({ path: join(tmp, 'f'), content: 'x\n' }));
+    expect(fs.existsSync(stale)).toBe(true);
+  });
+});

@@ -12,6 +12,7 @@ import type { Logger } from '../util/logger.js';
 import { OwnRenames, watchPath } from '../watch/index.js';
 import { copiedMode, readFileNoFollow, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
 import { mirrorTree } from './file/mirror-tree.js';
+import { removeStaleTemps } from './file/stale-temps.js';
 import { type Verified, sameIdentity, settled } from './file/verified.js';
 import { watchTree } from './file/watch-tree.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
@@ -190,6 +191,8 @@ class FileResource implements Resource {
   private ids?: Ids;
   /** See Verified. */
   private verified?: Verified;
+  /** Stale temp files of a killed run are looked for once (see stale-temps.ts). */
+  private sweptTemps = false;
   /** Our own writes, so that the watch does not report them back (a check per write saved). */
   private readonly ownRenames: OwnRenames;
 
@@ -263,6 +266,10 @@ class FileResource implements Resource {
     const observedAt = Date.now(); // before the lstat: see Verified
     const st = await step(this.shown, 'inspect it', () => lstatBigOrMissing(path));
     if (!st?.isFile()) this.verified = undefined;
+    if (apply && !isDir && !this.sweptTemps) {
+      this.sweptTemps = true;
+      for (const name of await removeStaleTemps(path)) this.log.info(`${this.shown}: removed ${name}, a temporary file left by a killed run`);
+    }
     if (this.want.state === 'absent') return this.ensureAbsent(st, apply);
     const ids = await this.resolveIds();
     if (!isDir) return this.ensureFile(st, ids, apply, fromSource, observedAt);
