@@ -379,6 +379,26 @@ describe('exec: pollint in virtual time', () => {
   });
 });
 
+describe('exec: validation at load', () => {
+  const v = (params: Record<string, unknown>) => execKind.validate!({ cmd: 'true', ...params });
+  it('refuses NUL bytes in commands, paths, names and env values', () => {
+    expect(v({ cmd: 'echo a\0b' })).toBe('`cmd` contains a NUL byte, which no command, path or name can hold: "echo a\\x00b"');
+    expect(v({ cwd: '/tmp/\0' })).toMatch(/^`cwd` contains a NUL byte/);
+    expect(v({ env: { A: 'x\0' } })).toBe('`env` A contains a NUL byte, which no environment variable can hold');
+  });
+  it('refuses impossible users and groups', () => {
+    expect(v({ user: '-5' })).toBe('`user`: "-5" is not a possible user id: an id is a whole number from 0 to 4294967294');
+    expect(v({ group: '99999999999' })).toBe('`group`: "99999999999" is not a possible group id: ids go from 0 to 4294967294');
+    expect(v({ user: 'no body' })).toMatch(/^`user`: "no body" is neither a numeric id nor a possible user name/);
+    expect(v({ user: 'nobody', group: '65534' })).toBeUndefined();
+  });
+  it('escapes control characters in the command it logs', async () => {
+    const log = memoryLogger();
+    await check(exec({ cmd: 'true \x1b[2Jhidden' }, log));
+    expect(log.lines.join('\n')).toContain('noop: would run `true \\x1b[2Jhidden`');
+  });
+});
+
 describe('exec: durations', () => {
   it('refuses a timeout or pollint of more than 10 years at load, naming the field', () => {
     const v = (params: Record<string, unknown>) => execKind.validate!({ cmd: 'true', ...params });

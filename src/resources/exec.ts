@@ -8,6 +8,8 @@ import { longTimer } from '../../operators/long-timer.js';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ResourceSpec } from '../model/spec.js';
+import { accountProblem } from '../util/accounts.js';
+import { escapeControl, quoted } from '../util/paths.js';
 import type { Logger } from '../util/logger.js';
 import { argvFor, shellSyntaxHint, shown } from './exec/argv.js';
 import { type Credentials, resolveCredentials } from './exec/ids.js';
@@ -42,6 +44,10 @@ const text = (v: unknown): string => (present(v) ? String(v) : '');
 
 function validate(params: Record<string, unknown>): string | undefined {
   if (text(params.cmd).trim() === '') return '`cmd` must not be empty';
+  const texts = ['cmd', 'shell', 'watchcmd', 'watchshell', 'ifcmd', 'ifshell', 'cwd', 'ifcwd', 'watchcwd', 'user', 'group', 'creates'] as const;
+  for (const key of texts) {
+    if (text(params[key]).includes('\0')) return `\`${key}\` contains a NUL byte, which no command, path or name can hold: ${quoted(text(params[key]))}`;
+  }
   for (const key of ['timeout', 'pollint'] as const) {
     const v = params[key];
     if (present(v) && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
@@ -55,19 +61,22 @@ function validate(params: Record<string, unknown>): string | undefined {
     return '`pollint` is how often `ifcmd` is re-checked, so it needs `ifcmd`';
   }
   const state = params.state ?? 'present';
-  if (state !== 'present' && state !== '') return `\`state\` must be "present" (an exec has no other state), got ${JSON.stringify(state)}`;
+  if (state !== 'present' && state !== '') return `\`state\` must be "present" (an exec has no other state), got ${quoted(String(state))}`;
   for (const key of ['cwd', 'ifcwd', 'watchcwd', 'creates'] as const) {
     const v = params[key];
-    if (present(v) && !posix.isAbsolute(String(v))) return `\`${key}\` must be an absolute path, got ${JSON.stringify(v)}`;
+    if (present(v) && !posix.isAbsolute(String(v))) return `\`${key}\` must be an absolute path, got ${quoted(String(v))}`;
   }
   for (const key of ['user', 'group'] as const) {
     if (present(params[key]) && text(params[key]).trim() === '') return `\`${key}\` must not be empty`;
+    const problem = present(params[key]) ? accountProblem(text(params[key]), key) : undefined;
+    if (problem) return `\`${key}\`: ${problem}`;
   }
   const env = params.env;
   if (present(env)) {
     if (typeof env !== 'object' || Array.isArray(env)) return '`env` must be a mapping of names to strings';
-    for (const name of Object.keys(env as object)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `\`env\` name ${JSON.stringify(name)} is not a valid variable name`;
+    for (const [name, value] of Object.entries(env as object)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `\`env\` name ${quoted(name)} is not a valid variable name`;
+      if (String(value).includes('\0')) return `\`env\` ${name} contains a NUL byte, which no environment variable can hold`;
     }
   }
   return undefined;
@@ -321,8 +330,8 @@ export const execKind: ResourceKind = {
   validate,
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
     const problem = validate(spec.params);
-    if (problem) throw new Error(`exec[${spec.name}]: ${problem}`);
-    return new ExecResource(spec.name, spec.meta, canonical(spec.params), configFrom(spec.params), env, env.log.child(`exec[${spec.name}]`));
+    if (problem) throw new Error(`exec[${escapeControl(spec.name)}]: ${problem}`);
+    return new ExecResource(spec.name, spec.meta, canonical(spec.params), configFrom(spec.params), env, env.log.child(`exec[${escapeControl(spec.name)}]`));
   },
 };
 

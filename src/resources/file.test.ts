@@ -128,6 +128,32 @@ describe('file: validate', () => {
     expect(v({ path: '/a', mode: 'rw-r--r--' })).toMatch(/octal digits/);
   });
 
+  it('refuses NUL bytes in paths and names, showing them escaped', () => {
+    expect(v({ path: '/etc/mo\0td' })).toBe('`path` contains a NUL byte, which no path or name can hold: "/etc/mo\\x00td"');
+    expect(v({ dirname: '/etc/', basename: 'a\0' })).toMatch(/^`basename` contains a NUL byte/);
+    expect(v({ path: '/etc/motd', source: '/srv/\0' })).toMatch(/^`source` contains a NUL byte/);
+    expect(v({ path: '/etc/motd', owner: 'ro\0ot' })).toMatch(/^`owner` contains a NUL byte/);
+  });
+
+  it('refuses impossible owners and groups: negative, past 2^32-2, or neither an id nor a name', () => {
+    expect(v({ path: '/x', owner: '-1' })).toBe('`owner`: "-1" is not a possible user id: an id is a whole number from 0 to 4294967294');
+    expect(v({ path: '/x', owner: '4294967295' })).toBe('`owner`: "4294967295" is not a possible user id: ids go from 0 to 4294967294');
+    expect(v({ path: '/x', group: '1.5' })).toBe('`group`: "1.5" is not a possible group id: an id is a whole number from 0 to 4294967294');
+    expect(v({ path: '/x', owner: 'bad name' })).toBe('`owner`: "bad name" is neither a numeric id nor a possible user name (letters, digits, "_", ".", "-", "@")');
+    expect(v({ path: '/x', group: 'a:b' })).toMatch(/^`group`: "a:b" is neither a numeric id nor a possible group name/);
+    expect(v({ path: '/x', owner: '4294967294', group: 'www-data' })).toBeUndefined();
+    expect(v({ path: '/x', owner: 'svc$', group: '0' })).toBeUndefined();
+  });
+
+  it('escapes control characters of the path in its messages and log lines', async () => {
+    const log = memoryLogger();
+    const p = join(tmp, 'a\nfake line\x1b[31m');
+    await apply(file({ path: p, content: 'x' }, log));
+    expect(fs.readFileSync(p, 'utf8')).toBe('x');
+    expect(messages(log)).toEqual([`info ${tmp}/a\\nfake line\\x1b[31m: create file`]);
+    expect(v({ path: 'rel\x1b[2J' })).toBe('`path` must be absolute, got "rel\\x1b[2J"');
+  });
+
   it('rejects an unknown state', () => {
     expect(v({ path: '/a', state: 'present' })).toMatch(/"exists" or "absent"/);
   });

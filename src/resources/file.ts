@@ -5,9 +5,9 @@ import type { BigIntStats, Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { semaphore } from '../../operators/semaphore.js';
 import type { ResourceSpec } from '../model/spec.js';
-import { resolveGid, resolveUid } from '../util/accounts.js';
+import { accountProblem, resolveGid, resolveUid } from '../util/accounts.js';
 import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js';
-import { normalizePath } from '../util/paths.js';
+import { escapeControl, normalizePath, quoted } from '../util/paths.js';
 import type { Logger } from '../util/logger.js';
 import { OwnRenames, watchPath } from '../watch/index.js';
 import { copiedMode, readFileNoFollow, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
@@ -93,40 +93,46 @@ function validate(params: Record<string, unknown>): string | undefined {
       ? '`dirname` and `basename` go together: both are needed'
       : 'needs `path` (or `dirname` with `basename`)';
   }
+  for (const key of ['path', 'dirname', 'basename', 'source', 'owner', 'group', 'mode'] as const) {
+    if (present(params[key]) && String(params[key]).includes('\0')) return `\`${key}\` contains a NUL byte, which no path or name can hold: ${quoted(String(params[key]))}`;
+  }
   const raw = rawPath(params);
   if (!posix.isAbsolute(raw)) {
-    return hasPath ? `\`path\` must be absolute, got "${raw}"` : `\`dirname\` must be absolute, got "${String(params.dirname)}"`;
+    return hasPath ? `\`path\` must be absolute, got ${quoted(raw)}` : `\`dirname\` must be absolute, got ${quoted(String(params.dirname))}`;
   }
   const isDir = raw.endsWith('/');
   const source = asText(params.source);
   if (source !== undefined) {
-    if (!posix.isAbsolute(source)) return `\`source\` must be an absolute path, got "${source}"`;
+    if (!posix.isAbsolute(source)) return `\`source\` must be an absolute path, got ${quoted(source)}`;
     if (!isDir) {
       if (present(params.content)) return 'give either `content` or `source`, not both: each one sets the content of the file';
       if (source.endsWith('/')) {
-        return `\`source\` "${source}" ends in "/" and so names a directory, but "${raw}" names a file; end the path in "/" too (with recurse: true) to mirror a directory`;
+        return `\`source\` ${quoted(source)} ends in "/" and so names a directory, but ${quoted(raw)} names a file; end the path in "/" too (with recurse: true) to mirror a directory`;
       }
-      if (normalizePath(source) === normalizePath(raw)) return `\`source\` is the file itself ("${source}")`;
+      if (normalizePath(source) === normalizePath(raw)) return `\`source\` is the file itself (${quoted(source)})`;
     }
   }
   if (params.recurse === true) {
-    if (!isDir) return `\`recurse\` is for directories (with \`source\`), but "${raw}" names a file; remove recurse or end the path in "/"`;
+    if (!isDir) return `\`recurse\` is for directories (with \`source\`), but ${quoted(raw)} names a file; remove recurse or end the path in "/"`;
     if (source !== undefined && normalizePath(source) !== EMPTY_SOURCE) {
       const [s, p] = [normalizePath(source), normalizePath(raw)];
       if (within(s, p) || within(p, s)) {
-        return `\`source\` "${source}" and \`path\` "${raw}" overlap: a directory cannot mirror itself, its parent or its child`;
+        return `\`source\` ${quoted(source)} and \`path\` ${quoted(raw)} overlap: a directory cannot mirror itself, its parent or its child`;
       }
     }
   }
   const mode = asText(params.mode);
   if (mode !== undefined && !/^[0-7]{3,4}$/.test(mode)) {
-    return `\`mode\` must be 3 or 4 octal digits like "0644", got "${mode}"`;
+    return `\`mode\` must be 3 or 4 octal digits like "0644", got ${quoted(mode)}`;
   }
   for (const key of ['owner', 'group'] as const) {
-    if (asText(params[key]) === '') return `\`${key}\` must not be empty`;
+    const v = asText(params[key]);
+    if (v === '') return `\`${key}\` must not be empty`;
+    const problem = v === undefined ? undefined : accountProblem(v, key === 'owner' ? 'user' : 'group');
+    if (problem) return `\`${key}\`: ${problem}`;
   }
   const state = params.state ?? 'exists';
-  if (state !== 'exists' && state !== 'absent') return `\`state\` must be "exists" or "absent", got "${String(state)}"`;
+  if (state !== 'exists' && state !== 'absent') return `\`state\` must be "exists" or "absent", got ${quoted(String(state))}`;
   if (state === 'absent' && posix.normalize(raw) === '/') return 'refusing to make "/" absent';
   return undefined;
 }
@@ -158,6 +164,7 @@ function desiredFrom(params: Record<string, unknown>): Desired {
   };
 }
 
+/** The path as identities use it: a directory ends in "/". */
 const displayPath = (d: Desired): string => (d.isDir && d.path !== '/' ? d.path + '/' : d.path);
 
 interface Ids {
@@ -186,8 +193,10 @@ const fileChecks = semaphore<boolean>(FILE_CHECKS_IN_FLIGHT);
 
 class FileResource implements Resource {
   readonly kind = 'file';
-  /** The path as errors and logs show it: directories end in "/". */
+  /** The path as errors and logs show it: directories end in "/", control characters escaped. */
   private readonly shown: string;
+  /** The path as identities (autoedges, manages) and the fingerprint use it: directories end in "/". */
+  private readonly id: string;
   private ids?: Ids;
   /** See Verified. */
   private verified?: Verified;
@@ -206,14 +215,15 @@ class FileResource implements Resource {
     private readonly warnings: string[] = [],
   ) {
     this.ownRenames = new OwnRenames(() => scheduler.now());
-    this.shown = displayPath(want);
+    this.id = displayPath(want);
+    this.shown = escapeControl(this.id);
   }
 
   /** Made when first asked for (a graph swap compares them); most resources never are. */
   get fingerprint(): string {
     const { want } = this;
     return JSON.stringify({
-      path: this.shown,
+      path: this.id,
       state: want.state,
       content: want.contentText ?? null,
       source: want.source ?? null,
@@ -251,10 +261,10 @@ class FileResource implements Resource {
       parents.push(`file:${dir === '/' ? '/' : dir + '/'}`);
     }
     // Its own path first, on its own: what installs it (a pkg shipping it) comes before it.
-    const wants = [[`file:${this.shown}`], ...(parents.length ? [parents] : [])];
+    const wants = [[`file:${this.id}`], ...(parents.length ? [parents] : [])];
     const { source, isDir } = this.want;
     if (source !== undefined && source !== EMPTY_SOURCE) wants.push([`file:${isDir && source !== '/' ? source + '/' : source}`]);
-    return { provides: [`file:${this.shown}`], wants };
+    return { provides: [`file:${this.id}`], wants };
   }
 
   private async run(apply: boolean): Promise<boolean> {
@@ -268,7 +278,7 @@ class FileResource implements Resource {
     if (!st?.isFile()) this.verified = undefined;
     if (apply && !isDir && !this.sweptTemps) {
       this.sweptTemps = true;
-      for (const name of await removeStaleTemps(path)) this.log.info(`${this.shown}: removed ${name}, a temporary file left by a killed run`);
+      for (const name of await removeStaleTemps(path)) this.log.info(`${this.shown}: removed ${escapeControl(name)}, a temporary file left by a killed run`);
     }
     if (this.want.state === 'absent') return this.ensureAbsent(st, apply);
     const ids = await this.resolveIds();
@@ -332,7 +342,7 @@ class FileResource implements Resource {
    */
   private async change(apply: boolean, action: string, op: () => Promise<void>): Promise<false> {
     if (apply) await op();
-    this.log.info(`${this.shown}: ${apply ? '' : 'noop, would '}${action}`);
+    this.log.info(`${this.shown}: ${apply ? '' : 'noop, would '}${escapeControl(action)}`);
     return false;
   }
 
@@ -504,16 +514,16 @@ export const fileKind: ResourceKind = {
   },
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
     const problem = validate(spec.params);
-    if (problem) throw new Error(`file[${spec.name}]: ${problem}`);
+    if (problem) throw new Error(`file[${escapeControl(spec.name)}]: ${problem}`);
     const want = desiredFrom(spec.params);
     const { params } = spec;
-    const shown = displayPath(want);
+    const shown = escapeControl(displayPath(want));
     const warnings: string[] = [];
     if (want.isDir && present(params.content)) warnings.push(`${shown}: content is ignored on a directory (as mgmt does)`);
     if (want.isDir && want.recurse && !present(params.source)) {
       const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
       warnings.push(`${shown}: recurse has no effect without source${hint}`);
     }
-    return new FileResource(spec.name, spec.meta, want, env.log.child(`file[${spec.name}]`), env.scheduler, warnings);
+    return new FileResource(spec.name, spec.meta, want, env.log.child(`file[${escapeControl(spec.name)}]`), env.scheduler, warnings);
   },
 };

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import type { BigIntStats, Stats } from 'node:fs';
 import { promisify } from 'node:util';
+import { escapeControl } from '../../util/paths.js';
 
 // The callback API, promisified: on 10 000 small files fs/promises' readFile (FileHandle based,
 // several thread-pool round trips per file) took 3 to 5 times as long as fs.readFile.
@@ -23,7 +24,7 @@ export async function step<T>(shown: string, what: string, op: () => Promise<T>)
   try {
     return await op();
   } catch (err) {
-    throw new Error(`file ${shown}: cannot ${what}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`file ${shown}: cannot ${escapeControl(what)}: ${escapeControl((err as Error).message)}`, { cause: err });
   }
 }
 

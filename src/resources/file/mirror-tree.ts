@@ -12,6 +12,7 @@
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { symlinkAtomic, writeFileAtomic } from '../../util/atomic-write.js';
+import { escapeControl } from '../../util/paths.js';
 import { copiedMode, readFileNoFollow, setMetadataNoFollow, errCode, kindOf, lstatOrMissing, mkdir, readdir, readFile, readlink, rm, step, unlink } from './fs-steps.js';
 
 export interface MirrorContext {
@@ -39,7 +40,7 @@ class Mirror {
   constructor(private readonly ctx: MirrorContext) {}
 
   private fail(message: string): never {
-    throw new Error(`file ${this.ctx.shown}: ${message}`);
+    throw new Error(`file ${this.ctx.shown}: ${escapeControl(message)}`);
   }
 
   private wrongType(rel: string, found: Stats, wanted: string): never {
