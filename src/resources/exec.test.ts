@@ -399,6 +399,27 @@ describe('exec: validation at load', () => {
   });
 });
 
+describe('exec: changes told to the sink', () => {
+  it('reports that it ran cmd (or would), and nothing when it did not run', async () => {
+    const told: unknown[] = [];
+    const r = exec({ cmd: 'true' });
+    await firstValueFrom(r.checkApply(false, false, (c) => told.push(c)));
+    await firstValueFrom(r.checkApply(true, false, (c) => told.push(c)));
+    await firstValueFrom(r.checkApply(true, false, (c) => told.push(c))); // ran once already: nothing to do
+    expect(told).toEqual([{ field: 'cmd', to: 'true' }, { field: 'cmd', to: 'true' }]);
+  });
+
+  it('sensitive: the field only, and neither the command nor its output is logged', async () => {
+    const told: unknown[] = [];
+    const log = memoryLogger();
+    const r = exec({ cmd: 'echo s3cret-token', sensitive: true }, log);
+    await firstValueFrom(r.checkApply(true, false, (c) => told.push(c)));
+    expect(told).toEqual([{ field: 'cmd' }]);
+    expect(log.lines.join('\n')).not.toContain('s3cret');
+    expect(log.lines.join('\n')).toContain('running (sensitive)');
+  });
+});
+
 describe('exec: durations', () => {
   it('refuses a timeout or pollint of more than 10 years at load, naming the field', () => {
     const v = (params: Record<string, unknown>) => execKind.validate!({ cmd: 'true', ...params });

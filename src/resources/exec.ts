@@ -16,6 +16,7 @@ import { type Credentials, resolveCredentials } from './exec/ids.js';
 import { type ProcessResult, type ProcessSpec, defaults, runProcess, watchLines } from './exec/process.js';
 import type { Tail } from './exec/tail.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
+import type { ChangeSink } from '../model/events.js';
 
 const fields: Record<string, FieldSchema> = {
   cmd: { type: 'string', required: true, doc: 'the command to run' },
@@ -34,6 +35,11 @@ const fields: Record<string, FieldSchema> = {
   user: { type: 'string', doc: 'run the commands as this user (name or uid; needs root)' },
   group: { type: 'string', doc: 'run the commands with this group (name or gid; needs root); default: the user\'s group' },
   creates: { type: 'string', doc: 'absolute path: when it exists, state is OK and cmd does not run' },
+  sensitive: {
+    type: 'boolean',
+    default: false,
+    doc: 'the command or its output holds secrets: neither is logged, and changes name only the field',
+  },
 };
 
 /** The longest timeout or pollint taken: 10 years (waits that long are chained: longTimer). */
@@ -100,6 +106,7 @@ interface Config {
   user?: string;
   group?: string;
   creates?: string;
+  sensitive: boolean;
 }
 
 // As in mgmt, each command has its own working directory: cwd is for cmd only. (A watchcmd
@@ -117,6 +124,7 @@ function configFrom(p: Record<string, unknown>): Config {
     user: present(p.user) ? String(p.user) : undefined,
     group: present(p.group) ? String(p.group) : undefined,
     creates: present(p.creates) ? String(p.creates) : undefined,
+    sensitive: p.sensitive === true,
   };
 }
 
@@ -166,13 +174,13 @@ class ExecResource implements Resource {
           concatMap((spec) =>
             watchLines(spec, {
               scheduler: this.env.scheduler,
-              label: `watchcmd \`${shown(watchcmd.cmd)}\``,
-              onStderrLine: (l) => this.log.info(`watchcmd stderr: ${l}`),
+              label: `watchcmd ${this.label(watchcmd)}`,
+              onStderrLine: (l) => this.c.sensitive || this.log.info(`watchcmd stderr: ${escapeControl(l)}`),
             }),
           ),
           tap((line) => {
             this.events++;
-            this.log.debug(`watchcmd: ${line}`);
+            if (!this.c.sensitive) this.log.debug(`watchcmd: ${escapeControl(line)}`);
           }),
         )
       : EMPTY;
@@ -182,7 +190,7 @@ class ExecResource implements Resource {
     return merge(lines$, polls$).pipe(map(() => undefined));
   }
 
-  checkApply(apply: boolean, refresh: boolean): Observable<boolean> {
+  checkApply(apply: boolean, refresh: boolean, changes?: ChangeSink): Observable<boolean> {
     return defer(() => {
       const seen = this.events;
       if (!this.hinted) {
@@ -195,13 +203,16 @@ class ExecResource implements Resource {
       return this.decide(apply, refresh, seen).pipe(
         concatMap((v): Observable<boolean> => {
           if (!v.run) return of(true);
+          const ran = { field: 'cmd', ...(this.c.sensitive ? {} : { to: shown(this.c.cmd.cmd) }) };
           if (!apply) {
-            this.log.info(`noop: would run \`${shown(this.c.cmd.cmd)}\` (${v.why})`);
+            this.log.info(`noop: would run ${this.label(this.c.cmd)} (${v.why})`);
+            changes?.(ran);
             return of(false);
           }
-          this.log.info(`running \`${shown(this.c.cmd.cmd)}\` (${v.why})`);
+          this.log.info(`running ${this.label(this.c.cmd)} (${v.why})`);
           return this.execute(this.c.cmd).pipe(
             map(() => {
+              changes?.(ran);
               this.ranOnce = true;
               this.eventsHandled = Math.max(this.eventsHandled, seen);
               return false;
@@ -250,13 +261,18 @@ class ExecResource implements Resource {
     return this.execute(ifcmd, true).pipe(
       map((r): Verdict => {
         const noop = apply ? '' : 'noop: ran ifcmd (read-only): ';
-        if (r.code === 0) return { run: true, why: `ifcmd \`${shown(ifcmd.cmd)}\` exited 0` };
-        const msg = `${noop}ifcmd \`${shown(ifcmd.cmd)}\` exited ${r.code}: state OK, cmd not run`;
+        if (r.code === 0) return { run: true, why: `ifcmd ${this.label(ifcmd)} exited 0` };
+        const msg = `${noop}ifcmd ${this.label(ifcmd)} exited ${r.code}: state OK, cmd not run`;
         if (apply) this.log.debug(msg);
         else this.log.info(msg);
         return { run: false };
       }),
     );
+  }
+
+  /** How logs and errors name a command: the command itself, unless it is sensitive. */
+  private label(c: Command): string {
+    return this.c.sensitive ? '(sensitive)' : `\`${shown(c.cmd)}\``;
   }
 
   /** The process to start for `c`: argv, cwd (checked), environment and credentials. */
@@ -283,18 +299,19 @@ class ExecResource implements Resource {
    */
   private execute(c: Command, anyExit = false): Observable<ProcessResult> {
     const { scheduler } = this.env;
-    const label = `${c.role} \`${shown(c.cmd)}\``;
+    const label = `${c.role} ${this.label(c)}`;
     return defer(() => this.spec(c)).pipe(
       concatMap((spec) => {
         const started = scheduler.now();
         return runProcess(spec, { scheduler, timeoutMs: this.c.timeoutSec * 1000 }).pipe(
           tap((r) => this.logRun(label, r, scheduler.now() - started)),
           tap((r) => {
+            const tail = this.c.sensitive ? '' : stderrTail(r.stderr);
             if (r.timedOut) {
-              throw new Error(`${label} timed out after ${this.c.timeoutSec} s; its process group was killed${stderrTail(r.stderr)}`);
+              throw new Error(`${label} timed out after ${this.c.timeoutSec} s; its process group was killed${tail}`);
             }
-            if (r.code === null) throw new Error(`${label} was killed by ${r.signal ?? 'a signal'}${stderrTail(r.stderr)}`);
-            if (r.code !== 0 && !anyExit) throw new Error(`${label} exited with code ${r.code}${stderrTail(r.stderr)}`);
+            if (r.code === null) throw new Error(`${label} was killed by ${r.signal ?? 'a signal'}${tail}`);
+            if (r.code !== 0 && !anyExit) throw new Error(`${label} exited with code ${r.code}${tail}`);
           }),
         );
       }),
@@ -307,9 +324,10 @@ class ExecResource implements Resource {
     const loud = label.startsWith('cmd') || r.timedOut || r.code === null;
     const detail = (m: string): void => (loud ? this.log.info(m) : this.log.debug(m));
     detail(`${label} ${how} after ${(ms / 1000).toFixed(2)} s (stdout ${bytes(r.stdout.total)}, stderr ${bytes(r.stderr.total)})`);
+    if (this.c.sensitive) return; // its output may hold the secrets
     for (const [name, tail] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
       if (tail.dropped > 0) detail(`${name}: first ${bytes(tail.dropped)} dropped, last ${bytes(tail.max)} follow`);
-      for (const line of tail.lines()) detail(`${name}| ${line}`);
+      for (const line of tail.lines()) detail(`${name}| ${escapeControl(line)}`);
     }
     if (r.outputHeldOpen) this.log.debug(`${label}: a background process still holds its output open; no longer reading it`);
   }
@@ -317,7 +335,7 @@ class ExecResource implements Resource {
 
 function stderrTail(t: Tail): string {
   const last = t.lastLines(5).filter((l) => l.trim() !== '');
-  return last.length ? `; stderr: ${last.join(' | ')}` : '';
+  return last.length ? `; stderr: ${escapeControl(last.join(' | '))}` : '';
 }
 
 export const execKind: ResourceKind = {

@@ -9,6 +9,7 @@ import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
 import { FILE_CHECKS_IN_FLIGHT, fileKind } from './file.js';
 import type { Resource } from '../model/resource.js';
+import type { Change } from '../model/events.js';
 
 // Every readFile of the file resource, and how many run at once: the verified cache must skip
 // reads (and only when sound), and the kind bounds its checks in flight.
@@ -541,7 +542,7 @@ describe('file: identity', () => {
     const b = file({ dirname: '/tmp', basename: 'f', content: 'x', mode: '0644' });
     expect(a.fingerprint).toBe(b.fingerprint);
     expect(JSON.parse(a.fingerprint)).toEqual({
-      path: '/tmp/f', state: 'exists', content: 'x', source: null, recurse: false, mode: '0644', owner: null, group: null, force: false,
+      path: '/tmp/f', state: 'exists', content: 'x', source: null, recurse: false, mode: '0644', owner: null, group: null, force: false, sensitive: false,
     });
     expect(file({ path: '/tmp/f', content: 'y' }).fingerprint).not.toBe(a.fingerprint);
   });
@@ -1044,5 +1045,89 @@ describe('file: temporary files left by a killed run', () => {
     const stale = leftOver('f', 999_999);
     await check(file({ path: join(tmp, 'f'), content: 'x\n' }));
     expect(fs.existsSync(stale)).toBe(true);
+  });
+});
+
+describe('file: changes told to the sink (diffs)', () => {
+  /** Runs a CheckApply with a sink and returns what it was told. */
+  async function changesOf(r: Resource, doApply = true): Promise<Change[]> {
+    const told: Change[] = [];
+    await firstValueFrom(r.checkApply(doApply, false, (c) => told.push(c)));
+    return told;
+  }
+
+  it('a new file: state, a diff from /dev/null, and its mode', async () => {
+    const p = join(tmp, 'new');
+    const told = await changesOf(file({ path: p, content: 'one\ntwo\n', mode: '0640' }));
+    expect(told.map((c) => c.field)).toEqual(['state', 'content', 'mode']);
+    expect(told[0]).toEqual({ field: 'state', from: 'absent', to: 'exists' });
+    expect(told[1]!.diff).toContain(`--- /dev/null\n+++ ${p}\n@@ -0,0 +1,2 @@\n+one\n+two\n`);
+    expect(told[2]).toEqual({ field: 'mode', to: '0640' });
+  });
+
+  it('content rewritten: a unified diff of the old and new text, in noop too, without changing anything', async () => {
+    const p = join(tmp, 'conf');
+    fs.writeFileSync(p, 'a\nb\nc\n');
+    const r = file({ path: p, content: 'a\nB\nc\nd\n' });
+    const noop = await changesOf(r, false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('a\nb\nc\n');
+    expect(noop).toHaveLength(1);
+    expect(noop[0]!.field).toBe('content');
+    expect(noop[0]!.diff).toContain(`--- ${p}\n+++ ${p}\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n`);
+    expect(await changesOf(r)).toEqual(noop);
+    expect(await changesOf(r)).toEqual([]); // correct now: nothing to tell
+  });
+
+  it('binary content says so instead of a diff', async () => {
+    const p = join(tmp, 'bin');
+    fs.writeFileSync(p, Buffer.from([0, 1, 2, 255]));
+    expect(await changesOf(file({ path: p, content: 'text\n' }))).toEqual([{ field: 'content', diff: 'binary content differs' }]);
+  });
+
+  it('mode, owner and group old -> new', async () => {
+    const p = join(tmp, 'meta');
+    fs.writeFileSync(p, 'x');
+    fs.chmodSync(p, 0o600);
+    const told = await changesOf(file({ path: p, mode: '0644' }));
+    expect(told).toEqual([{ field: 'mode', from: '0600', to: '0644' }]);
+    if (process.getuid?.() === 0) {
+      fs.chownSync(p, 65534, 65534);
+      expect(await changesOf(file({ path: p, owner: 'root', group: '0' }))).toEqual([
+        { field: 'owner', from: '65534', to: 'root (0)' },
+        { field: 'group', from: '65534', to: '0' },
+      ]);
+    }
+  });
+
+  it('state exists -> absent, and a replaced symlink with its target', async () => {
+    const p = join(tmp, 'gone');
+    fs.writeFileSync(p, 'x');
+    expect(await changesOf(file({ path: p, state: 'absent' }))).toEqual([{ field: 'state', from: 'exists', to: 'absent' }]);
+    fs.symlinkSync('/etc/hostname', p);
+    const told = await changesOf(file({ path: p, content: 'mine\n', force: true }));
+    expect(told.slice(0, 2)).toEqual([
+      { field: 'type', from: 'symlink', to: 'file' },
+      { field: 'symlink', from: '/etc/hostname' },
+    ]);
+    expect(told[2]!.field).toBe('content');
+  });
+
+  it('sensitive: only the fields, never values nor a diff, and the log holds no content', async () => {
+    const p = join(tmp, 'secret');
+    fs.writeFileSync(p, 'old-password\n');
+    fs.chmodSync(p, 0o644);
+    const log = memoryLogger();
+    const told = await changesOf(file({ path: p, content: 'new-password\n', mode: '0600', sensitive: true }, log));
+    expect(told).toEqual([{ field: 'content' }, { field: 'mode' }]);
+    expect(log.lines.join('\n')).not.toMatch(/password/);
+    expect(fs.readFileSync(p, 'utf8')).toBe('new-password\n');
+  });
+
+  it('a failed change is not reported as made', async () => {
+    const told: Change[] = [];
+    fs.writeFileSync(join(tmp, 'file'), '');
+    const r = file({ path: join(tmp, 'file', 'below'), content: 'x' });
+    await expect(firstValueFrom(r.checkApply(true, false, (c) => told.push(c)))).rejects.toThrow(/cannot/);
+    expect(told).toEqual([]);
   });
 });

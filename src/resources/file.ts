@@ -10,12 +10,14 @@ import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.j
 import { escapeControl, normalizePath, quoted } from '../util/paths.js';
 import type { Logger } from '../util/logger.js';
 import { OwnRenames, watchPath } from '../watch/index.js';
-import { copiedMode, readFileNoFollow, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
+import { copiedMode, readFileNoFollow, readlink, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
+import { ChangeReporter, contentChange } from './file/changes.js';
 import { mirrorTree } from './file/mirror-tree.js';
 import { removeStaleTemps } from './file/stale-temps.js';
 import { type Verified, sameIdentity, settled } from './file/verified.js';
 import { watchTree } from './file/watch-tree.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
+import type { ChangeSink } from '../model/events.js';
 
 const fields: Record<string, FieldSchema> = {
   path: {
@@ -41,6 +43,11 @@ const fields: Record<string, FieldSchema> = {
   mode: { type: 'string', doc: 'permission bits as octal digits, like "0644" or "4755"; absent leaves them alone' },
   owner: { type: 'string', doc: 'owning user, a name from /etc/passwd or a numeric uid; absent leaves it alone' },
   group: { type: 'string', doc: 'owning group, a name from /etc/group or a numeric gid; absent leaves it alone' },
+  sensitive: {
+    type: 'boolean',
+    default: false,
+    doc: 'the content is secret: changes report only which field changed, never values or a diff',
+  },
   force: {
     type: 'boolean',
     default: false,
@@ -70,6 +77,7 @@ interface Desired {
   owner?: string;
   group?: string;
   force: boolean;
+  sensitive: boolean;
 }
 
 const present = (v: unknown): boolean => v !== undefined && v !== null;
@@ -161,10 +169,18 @@ function desiredFrom(params: Record<string, unknown>): Desired {
     owner: asText(params.owner),
     group: asText(params.group),
     force: params.force === true,
+    sensitive: params.sensitive === true,
   };
 }
 
 /** The path as identities use it: a directory ends in "/". */
+/** `root (0)`; a number given as such stays a number. */
+const account = (given: string, id: number): string => (given === String(id) ? given : `${escapeControl(given)} (${id})`);
+
+/** A file type, as changes name it. */
+const typeName = (st: Pick<Stats, 'isDirectory' | 'isSymbolicLink' | 'isFile'>): string =>
+  st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'special file';
+
 const displayPath = (d: Desired): string => (d.isDir && d.path !== '/' ? d.path + '/' : d.path);
 
 interface Ids {
@@ -232,6 +248,7 @@ class FileResource implements Resource {
       owner: want.owner ?? null,
       group: want.group ?? null,
       force: want.force,
+      sensitive: want.sensitive,
     });
   }
 
@@ -246,8 +263,8 @@ class FileResource implements Resource {
     return merge(watchTree(path), watchTree(source));
   }
 
-  checkApply(apply: boolean, _refresh: boolean): Observable<boolean> {
-    return defer(() => this.run(apply)).pipe(fileChecks);
+  checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
+    return defer(() => this.run(apply, new ChangeReporter(changes, this.want.sensitive))).pipe(fileChecks);
   }
 
   /**
@@ -267,7 +284,7 @@ class FileResource implements Resource {
     return { provides: [`file:${this.id}`], wants };
   }
 
-  private async run(apply: boolean): Promise<boolean> {
+  private async run(apply: boolean, out: ChangeReporter): Promise<boolean> {
     for (const warning of this.warnings.splice(0)) this.log.warn(warning);
     const { path, source, isDir } = this.want;
     // The source is read first: a missing one fails the run before anything is changed.
@@ -280,16 +297,16 @@ class FileResource implements Resource {
       this.sweptTemps = true;
       for (const name of await removeStaleTemps(path)) this.log.info(`${this.shown}: removed ${escapeControl(name)}, a temporary file left by a killed run`);
     }
-    if (this.want.state === 'absent') return this.ensureAbsent(st, apply);
+    if (this.want.state === 'absent') return this.ensureAbsent(st, apply, out);
     const ids = await this.resolveIds();
-    if (!isDir) return this.ensureFile(st, ids, apply, fromSource, observedAt);
-    const dirOk = await this.ensureDirectory(st, ids, apply, sourceDir?.stats);
+    if (!isDir) return this.ensureFile(st, ids, apply, out, fromSource, observedAt);
+    const dirOk = await this.ensureDirectory(st, ids, apply, out, sourceDir?.stats);
     if (!sourceDir) return dirOk;
     // In noop a directory still to be created (or replaced) is not there to look into.
     const treeOk = await mirrorTree(sourceDir.path, path, apply || st?.isDirectory() === true, {
       shown: this.shown,
       force: this.want.force,
-      change: (action, op) => this.change(apply, action, op),
+      change: (action, op) => this.change(apply, action, op, () => out.report({ field: 'tree', to: action })),
     });
     return dirOk && treeOk;
   }
@@ -340,17 +357,19 @@ class FileResource implements Resource {
    * The one way a run changes anything: in noop it only logs what it would do; otherwise it
    * does it, then logs it. Returns false, the answer of a run that found something wrong.
    */
-  private async change(apply: boolean, action: string, op: () => Promise<void>): Promise<false> {
+  private async change(apply: boolean, action: string, op: () => Promise<void>, report: () => void): Promise<false> {
     if (apply) await op();
+    report(); // after op: a change that failed was not made
     this.log.info(`${this.shown}: ${apply ? '' : 'noop, would '}${escapeControl(action)}`);
     return false;
   }
 
-  private async ensureAbsent(st: BigIntStats | undefined, apply: boolean): Promise<boolean> {
+  private async ensureAbsent(st: BigIntStats | undefined, apply: boolean, out: ChangeReporter): Promise<boolean> {
     if (!st) return true;
     const { path, force } = this.want;
+    const gone = () => out.report({ field: 'state', from: 'exists', to: 'absent' });
     if (!st.isDirectory()) {
-      return this.change(apply, `remove ${kindOf(st)}`, () => step(this.shown, 'remove it', () => unlink(path)));
+      return this.change(apply, `remove ${kindOf(st)}`, () => step(this.shown, 'remove it', () => unlink(path)), gone);
     }
     return this.change(apply, 'remove directory', () =>
       step(this.shown, 'remove directory', async () => {
@@ -362,11 +381,12 @@ class FileResource implements Resource {
           await rm(path, { recursive: true });
         }
       }),
+      gone,
     );
   }
 
   /** `source`: a mirrored tree's source directory, whose mode a new directory gets. */
-  private async ensureDirectory(st: BigIntStats | undefined, ids: Ids, apply: boolean, source?: Stats): Promise<boolean> {
+  private async ensureDirectory(st: BigIntStats | undefined, ids: Ids, apply: boolean, out: ChangeReporter, source?: Stats): Promise<boolean> {
     const { path, force } = this.want;
     const create = async () => {
       await step(this.shown, 'create directory', async () => {
@@ -376,12 +396,19 @@ class FileResource implements Resource {
       });
       await this.setMetadata(ids, true);
     };
-    if (!st) return this.change(apply, 'create directory', create);
-    if (st.isDirectory()) return this.ensureMetadata(st, ids, apply);
+    const created = () => {
+      out.report({ field: 'state', from: 'absent', to: 'exists' });
+      this.reportNewMetadata(ids, out);
+    };
+    if (!st) return this.change(apply, 'create directory', create, created);
+    if (st.isDirectory()) return this.ensureMetadata(st, ids, apply, out);
     if (!force) throw new Error(`file ${this.shown}: is ${kindOf(st)}, not a directory; set force: true to replace it`);
     return this.change(apply, `replace ${kindOf(st)} by a directory`, async () => {
       await step(this.shown, 'remove it', () => unlink(path));
       await create();
+    }, () => {
+      out.report({ field: 'type', from: typeName(st), to: 'directory' });
+      this.reportNewMetadata(ids, out);
     });
   }
 
@@ -389,31 +416,53 @@ class FileResource implements Resource {
     st: BigIntStats | undefined,
     ids: Ids,
     apply: boolean,
+    out: ChangeReporter,
     source: SourceData | undefined,
     observedAt: number,
   ): Promise<boolean> {
     const { path, force } = this.want;
     const content = this.want.content ?? source?.data;
-    if (!st) return this.change(apply, 'create file', () => this.write(ids, undefined, content, source));
+    const fresh = () => {
+      if (content) out.report(() => contentChange(path, undefined, content));
+      this.reportNewMetadata(ids, out, source);
+    };
+    if (!st) {
+      return this.change(apply, 'create file', () => this.write(ids, undefined, content, source), () => {
+        out.report({ field: 'state', from: 'absent', to: 'exists' });
+        fresh();
+      });
+    }
     if (!st.isFile()) {
       if (!force) throw new Error(`file ${this.shown}: is ${kindOf(st)}, not a regular file; set force: true to replace it`);
+      // A symlink's target is read for the report before it is replaced (never followed).
+      const target = st.isSymbolicLink() && out.listening ? await readlink(path).catch(() => undefined) : undefined;
       return this.change(apply, `replace ${kindOf(st)} by a file`, async () => {
         // rename() cannot replace a directory; anything else it replaces in one step.
         if (st.isDirectory()) await step(this.shown, 'remove directory', () => rm(path, { recursive: true }));
         await this.write(ids, undefined, content, source);
+      }, () => {
+        out.report({ field: 'type', from: typeName(st), to: 'file' });
+        if (target !== undefined) out.report({ field: 'symlink', from: target });
+        fresh();
       });
     }
     if (content && !this.isVerified(st, content)) {
       this.verified = undefined;
-      if (!(st.size === BigInt(content.length) && (await step(this.shown, 'read it', () => readFileNoFollow(path))).equals(content))) {
+      const sameSize = st.size === BigInt(content.length);
+      // The old content is read for a diff only when someone listens and the sizes differ.
+      const old = sameSize || out.listening ? await step(this.shown, 'read it', () => readFileNoFollow(path)) : undefined;
+      if (!(sameSize && old!.equals(content))) {
         const action = source ? `write content of ${this.want.sourceText}` : 'write content';
-        return this.change(apply, action, () => this.write(ids, st, content, undefined));
+        return this.change(apply, action, () => this.write(ids, st, content, undefined), () => {
+          out.report(() => contentChange(path, old, content));
+          this.reportMetadata(st, ids, out);
+        });
       }
       if (settled(st, observedAt)) {
         this.verified = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, content };
       }
     }
-    return this.ensureMetadata(st, ids, apply);
+    return this.ensureMetadata(st, ids, apply, out);
   }
 
   /** The file is as it was when its content was last found right, and that is still what we want. */
@@ -448,7 +497,7 @@ class FileResource implements Resource {
     });
   }
 
-  private async ensureMetadata(st: BigIntStats, ids: Ids, apply: boolean): Promise<boolean> {
+  private async ensureMetadata(st: BigIntStats, ids: Ids, apply: boolean, out: ChangeReporter): Promise<boolean> {
     const { mode } = this.want;
     const modeWrong = mode !== undefined && (Number(st.mode) & 0o7777) !== mode;
     const ownerWrong = (ids.uid !== undefined && Number(st.uid) !== ids.uid) || (ids.gid !== undefined && Number(st.gid) !== ids.gid);
@@ -457,9 +506,30 @@ class FileResource implements Resource {
       ownerWrong ? `chown ${this.want.owner ?? ''}:${this.want.group ?? ''}` : '',
       modeWrong ? `chmod ${octal(mode!)}` : '',
     ];
-    return this.change(apply, actions.filter(Boolean).join(', '), () =>
-      this.setMetadata(ownerWrong ? ids : {}, st.isDirectory(), st),
+    return this.change(
+      apply,
+      actions.filter(Boolean).join(', '),
+      () => this.setMetadata(ownerWrong ? ids : {}, st.isDirectory(), st),
+      () => this.reportMetadata(st, ids, out),
     );
+  }
+
+  /** mode, owner and group that differ between `st` and what is wanted, old -> new. */
+  private reportMetadata(st: BigIntStats, ids: Ids, out: ChangeReporter): void {
+    const { mode, owner, group } = this.want;
+    const oldMode = Number(st.mode) & 0o7777;
+    if (mode !== undefined && oldMode !== mode) out.report({ field: 'mode', from: octal(oldMode), to: octal(mode) });
+    if (ids.uid !== undefined && Number(st.uid) !== ids.uid) out.report({ field: 'owner', from: String(st.uid), to: account(owner!, ids.uid) });
+    if (ids.gid !== undefined && Number(st.gid) !== ids.gid) out.report({ field: 'group', from: String(st.gid), to: account(group!, ids.gid) });
+  }
+
+  /** What a new file or directory gets that is managed: mode (or a source's), owner, group. */
+  private reportNewMetadata(ids: Ids, out: ChangeReporter, source?: SourceData): void {
+    const { mode, owner, group } = this.want;
+    const newMode = mode ?? source?.mode;
+    if (newMode !== undefined) out.report({ field: 'mode', to: octal(newMode) });
+    if (ids.uid !== undefined) out.report({ field: 'owner', to: account(owner!, ids.uid) });
+    if (ids.gid !== undefined) out.report({ field: 'group', to: account(group!, ids.gid) });
   }
 
   /**
