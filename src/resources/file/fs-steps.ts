@@ -14,6 +14,7 @@ export const readdir = promisify(fs.readdir);
 export const readlink = promisify(fs.readlink);
 export const chmod = promisify(fs.chmod);
 export const chown = promisify(fs.chown);
+export const lchown = promisify(fs.lchown);
 export const mkdir = promisify(fs.mkdir);
 export const rmdir = promisify(fs.rmdir);
 export const rm = promisify(fs.rm);

@@ -24,6 +24,11 @@ export interface MirrorContext {
    * something was wrong.
    */
   change(action: string, op: () => Promise<void>): Promise<false>;
+  /**
+   * `purge`: what to do with an entry the source lacks (by its absolute path): keep it, go into
+   * it (a directory above something declared), or remove it. Absent: removed only with force.
+   */
+  purge?(path: string): 'keep' | 'descend' | 'remove';
 }
 
 /**
@@ -55,13 +60,23 @@ class Mirror {
     for (const name of names) {
       if (!(await this.entry(join(src!, name), join(dst, name), rel + name, dstExists))) ok = false;
     }
-    if (this.ctx.force && dstExists) {
+    const { purge, force } = this.ctx;
+    if ((force || purge) && dstExists) {
       const wanted = new Set(names);
       const extra = (await step(shown, `read directory ${dst}`, () => readdir(dst))).sort().filter((n) => !wanted.has(n));
       for (const name of extra) {
         const path = join(dst, name);
+        const decision = purge ? purge(path) : 'remove';
+        if (decision === 'keep') continue;
+        if (decision === 'descend') {
+          // Above something the graph declares: its other entries go, it stays. Not a link.
+          const st = await step(shown, `inspect ${rel + name}`, () => lstatOrMissing(path));
+          if (st?.isDirectory() && !(await this.dir(undefined, path, rel + name + '/', true))) ok = false;
+          continue;
+        }
         ok = false;
-        await this.ctx.change(`remove ${rel + name} (not in the source)`, () =>
+        const why = purge ? (src === undefined ? 'not declared in the graph' : 'not in the source nor declared in the graph') : 'not in the source';
+        await this.ctx.change(`remove ${rel + name} (${why})`, () =>
           step(shown, `remove ${rel + name}`, () => rm(path, { recursive: true, force: true })),
         );
       }
