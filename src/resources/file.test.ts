@@ -537,7 +537,13 @@ describe('file: identity', () => {
     });
   });
 
-  it('fingerprints the resolved desired state', () => {
+  it('manages its normalised path: /x, /x/, //x and dirname + basename are one thing', () => {
+    const all = [file({ path: '/srv/x' }), file({ path: '/srv/x/' }), file({ path: '//srv//x' }), file({ dirname: '/srv/', basename: 'x' }), file({ path: '/srv/./y/../x' })];
+    expect(all.map((r) => r.manages!())).toEqual(Array(5).fill(['file:/srv/x']));
+    expect(file({ path: '/' }).manages!()).toEqual(['file:/']);
+  });
+
+    it('fingerprints the resolved desired state', () => {
     const a = file({ path: '/tmp/x/../f', content: 'x', mode: '644' });
     const b = file({ dirname: '/tmp', basename: 'f', content: 'x', mode: '0644' });
     expect(a.fingerprint).toBe(b.fingerprint);

@@ -355,6 +355,14 @@ class FileResource implements Resource {
   }
 
   /**
+   * The path, one spelling whatever the form (`/x`, `/x/`, `//x`, dirname + basename): two file
+   * resources of one graph on one path are a load error, not an endless fight.
+   */
+  manages(): string[] {
+    return [`file:${this.want.path}`];
+  }
+
+  /**
    * Wants its nearest managed parent directory and, when it copies from a source, the resource
    * that manages the source (so a generated source is written first).
    */
