@@ -9,14 +9,13 @@ import { accountProblem, resolveGid, resolveUid } from '../util/accounts.js';
 import { symlinkAtomic, tempNamePid, writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js';
 import { escapeControl, normalizePath, quoted } from '../util/paths.js';
 import type { Logger } from '../util/logger.js';
-import { OwnRenames, watchPath } from '../watch/index.js';
+import { OwnRenames, watchPath, watchTree } from '../watch/index.js';
 import { copiedMode, lchown, readdir, readFileNoFollow, readlink, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
 import { ChangeReporter, contentChange } from './file/changes.js';
 import { mirrorTree } from './file/mirror-tree.js';
 import { type Declared, declaredOf, purgeDecision, recordDeclared } from './file/purge.js';
 import { removeStaleTemps } from './file/stale-temps.js';
 import { type Verified, sameIdentity, settled } from './file/verified.js';
-import { watchTree } from './file/watch-tree.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 import type { ChangeSink } from '../model/events.js';
 

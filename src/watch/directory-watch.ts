@@ -5,7 +5,7 @@
 // never reach its listeners), holds an unlink 100 ms to detect editor saves, throttles changes
 // for 50 ms and answers in 3-10 ms even with those off; raw fs.watch answers in well under 1 ms
 // and reports metadata changes. docs/resources/file.md has the figures.
-import { lstatSync, statSync, watch } from 'node:fs';
+import { lstatSync, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join } from 'node:path';
 import { type SchedulerAction, type SchedulerLike, asyncScheduler } from 'rxjs';
 import { escapeControl } from '../util/paths.js';
@@ -26,6 +26,14 @@ export interface EntryListener {
   /** The directory itself was removed, moved or replaced: this watch is closed for good. */
   lost(): void;
   /** The OS watch failed; it is closed. */
+  failed(error: Error): void;
+}
+
+/** What a directory watch tells someone who follows every entry of it (a tree watch). */
+export interface DirectoryListener {
+  /** `name` may have changed (null: anything in the directory may have). */
+  changed(event: EntryEvent, name: string | null): void;
+  lost(): void;
   failed(error: Error): void;
 }
 
@@ -107,6 +115,10 @@ export class DirectoryWatch {
    */
   private readonly listeners = new Map<string, EntryListener | Set<EntryListener>>();
   private listenerCount = 0;
+  /** Listeners to every entry (tree watches), beside the per-name ones. */
+  private readonly wholeListeners = new Set<DirectoryListener>();
+  /** While polling for whole listeners: the last signature of every entry. */
+  private polledAll?: Map<string, string>;
   private readonly ownName: string;
   private watcher!: { close(): void };
   /** While polling (inotify ran out): the last signature of each entry listened to. */
@@ -169,6 +181,14 @@ export class DirectoryWatch {
   /** One poll: the directory itself (replaced or gone: lost), then each entry listened to. */
   private pollOnce(): void {
     if (!this.isCurrent()) return;
+    if (this.polledAll) {
+      const before = this.polledAll;
+      const now = this.listing();
+      this.polledAll = now;
+      for (const name of new Set([...before.keys(), ...now.keys()])) {
+        if (before.get(name) !== now.get(name)) for (const l of [...this.wholeListeners]) l.changed('change', name);
+      }
+    }
     for (const name of [...this.listeners.keys()]) {
       const now = signature(join(this.dir, name));
       const before = this.polled!.get(name);
@@ -206,6 +226,34 @@ export class DirectoryWatch {
     this.listenerCount++;
   }
 
+  /** Follows every entry of the directory (see DirectoryListener). */
+  addWhole(listener: DirectoryListener): void {
+    if (this.wholeListeners.has(listener)) return;
+    if (this.polled && !this.polledAll) this.polledAll = this.listing();
+    this.wholeListeners.add(listener);
+    this.listenerCount++;
+  }
+
+  removeWhole(listener: DirectoryListener): void {
+    if (!this.wholeListeners.delete(listener)) return;
+    if (this.wholeListeners.size === 0) this.polledAll = undefined;
+    this.listenerCount--;
+    if (this.listenerCount === 0) this.end(undefined);
+  }
+
+  /** Every entry's signature, for polling whole listeners. */
+  private listing(): Map<string, string> {
+    const out = new Map<string, string>();
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      // gone or unreadable: isCurrent() retires the watch at the next poll
+    }
+    for (const name of names) out.set(name, signature(join(this.dir, name)));
+    return out;
+  }
+
   /** Removes a listener; the OS watch closes with the last one. */
   remove(name: string, listener: EntryListener): void {
     const held = this.listeners.get(name);
@@ -240,7 +288,9 @@ export class DirectoryWatch {
     if (this.closedFlag) return;
     if (name === null) {
       // No name given: anything in here may have changed.
-      if (this.isCurrent()) for (const l of this.allListeners()) l.changed('unknown');
+      if (!this.isCurrent()) return;
+      for (const l of this.allListeners()) l.changed('unknown');
+      for (const l of [...this.wholeListeners]) l.changed('unknown', null);
       return;
     }
     // inotify reports the directory's own deletion or move (then the watch is dead) under the
@@ -252,9 +302,10 @@ export class DirectoryWatch {
       return;
     }
     const held = this.listeners.get(name);
-    if (held === undefined) return;
     if (held instanceof Set) for (const l of [...held]) l.changed(event);
-    else held.changed(event);
+    else held?.changed(event);
+    // A poll's "as before" is news only to a listener that knows it wrote (see 'tick').
+    if (event !== 'tick') for (const l of this.wholeListeners.size ? [...this.wholeListeners] : []) l.changed(event, name);
   }
 
   private allListeners(): EntryListener[] {
@@ -268,8 +319,9 @@ export class DirectoryWatch {
     this.watcher.close();
     openWatches--;
     this.onClose(this);
-    const all = this.allListeners();
+    const all: Array<EntryListener | DirectoryListener> = [...this.allListeners(), ...this.wholeListeners];
     this.listeners.clear();
+    this.wholeListeners.clear();
     this.listenerCount = 0;
     for (const l of all) {
       if (reason === 'lost') l.lost();

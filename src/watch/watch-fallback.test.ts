@@ -21,7 +21,7 @@ vi.mock('node:fs', async (importOriginal) => {
   return { ...real, watch, default: { ...real, watch } };
 });
 
-const { watchPath, watchFallback, pollingWatchCount, OwnRenames } = await import('./index.js');
+const { watchPath, watchTree, watchFallback, pollingWatchCount, OwnRenames } = await import('./index.js');
 const { writeFileAtomic } = await import('../util/atomic-write.js');
 
 let tmp: string;
@@ -108,6 +108,28 @@ describe('watchPath when inotify watches run out', () => {
     fs.unlinkSync(join(dir, 'f'));
     expect(await until(() => events > 0), 'a check asked for after the next poll').toBe(true);
     sub.unsubscribe();
+  });
+
+  it('a tree whose directories cannot be watched is polled: new, changed and removed entries are seen', async () => {
+    const root = join(tmp, 'tree');
+    fs.mkdirSync(join(root, 'sub'), { recursive: true });
+    refuse.dirs.set(root, 'ENOSPC');
+    refuse.dirs.set(join(root, 'sub'), 'ENOSPC');
+    let events = 0;
+    const sub = watchTree(root).subscribe({ next: () => events++ });
+    for (const drift of [
+      () => fs.writeFileSync(join(root, 'new'), 'x'),
+      () => fs.writeFileSync(join(root, 'sub', 'deep'), 'y'),
+      () => fs.writeFileSync(join(root, 'sub', 'deep'), 'longer'),
+      () => fs.unlinkSync(join(root, 'new')),
+    ]) {
+      const before = events;
+      drift();
+      expect(await until(() => events > before), `an event after ${drift.toString()}`).toBe(true);
+    }
+    expect(pollingWatchCount()).toBe(2);
+    sub.unsubscribe();
+    expect(pollingWatchCount()).toBe(0);
   });
 
   it('a polled directory removed is lost like a watched one: the path follows its parent', async () => {
