@@ -11,7 +11,7 @@ import { type SchedulerLike } from 'rxjs';
 import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
 import { parseGraph } from '../yaml/parse.js';
-import { execKind } from './exec.js';
+import { MAX_SECONDS, execKind } from './exec.js';
 import { argvFor, shellSyntaxHint, splitFields } from './exec/argv.js';
 import { Tail } from './exec/tail.js';
 import { defaultRegistry } from './registry.js';
@@ -357,5 +357,70 @@ describe('exec: pollint in virtual time', () => {
       const quiet = exec({ cmd: 'true' }, memoryLogger(), ts);
       expectObservable(quiet.watch(), '^ 7s !').toBe('');
     });
+  });
+
+  it('honours a pollint past 2^31-1 ms (30 days): no tick before, one at each 30 days', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const days30 = 30 * 24 * 3600;
+    ts.run(({ expectObservable }) => {
+      const polled = exec({ cmd: 'true', ifcmd: 'true', pollint: days30 }, memoryLogger(), ts);
+      const ms = days30 * 1000;
+      expectObservable(polled.watch(), `^ ${2 * ms + 1}ms !`).toBe(`${ms}ms a ${ms - 1}ms a`, { a: undefined });
+    });
+  });
+});
+
+describe('exec: validation at load', () => {
+  const v = (params: Record<string, unknown>) => execKind.validate!({ cmd: 'true', ...params });
+  it('refuses NUL bytes in commands, paths, names and env values', () => {
+    expect(v({ cmd: 'echo a\0b' })).toBe('`cmd` contains a NUL byte, which no command, path or name can hold: "echo a\\x00b"');
+    expect(v({ cwd: '/tmp/\0' })).toMatch(/^`cwd` contains a NUL byte/);
+    expect(v({ env: { A: 'x\0' } })).toBe('`env` A contains a NUL byte, which no environment variable can hold');
+  });
+  it('refuses impossible users and groups', () => {
+    expect(v({ user: '-5' })).toBe('`user`: "-5" is not a possible user id: an id is a whole number from 0 to 4294967294');
+    expect(v({ group: '99999999999' })).toBe('`group`: "99999999999" is not a possible group id: ids go from 0 to 4294967294');
+    expect(v({ user: 'no body' })).toMatch(/^`user`: "no body" is neither a numeric id nor a possible user name/);
+    expect(v({ user: 'nobody', group: '65534' })).toBeUndefined();
+  });
+  it('escapes control characters in the command it logs', async () => {
+    const log = memoryLogger();
+    await check(exec({ cmd: 'true \x1b[2Jhidden' }, log));
+    expect(log.lines.join('\n')).toContain('noop: would run `true \\x1b[2Jhidden`');
+  });
+});
+
+describe('exec: changes told to the sink', () => {
+  it('reports that it ran cmd (or would), and nothing when it did not run', async () => {
+    const told: unknown[] = [];
+    const r = exec({ cmd: 'true' });
+    await firstValueFrom(r.checkApply(false, false, (c) => told.push(c)));
+    await firstValueFrom(r.checkApply(true, false, (c) => told.push(c)));
+    await firstValueFrom(r.checkApply(true, false, (c) => told.push(c))); // ran once already: nothing to do
+    expect(told).toEqual([{ field: 'cmd', to: 'true' }, { field: 'cmd', to: 'true' }]);
+  });
+
+  it('sensitive: the field only, and neither the command nor its output is logged', async () => {
+    const told: unknown[] = [];
+    const log = memoryLogger();
+    const r = exec({ cmd: 'echo s3cret-token', sensitive: true }, log);
+    await firstValueFrom(r.checkApply(true, false, (c) => told.push(c)));
+    expect(told).toEqual([{ field: 'cmd' }]);
+    expect(log.lines.join('\n')).not.toContain('s3cret');
+    expect(log.lines.join('\n')).toContain('running (sensitive)');
+  });
+});
+
+describe('exec: durations', () => {
+  it('refuses a timeout or pollint of more than 10 years at load, naming the field', () => {
+    const v = (params: Record<string, unknown>) => execKind.validate!({ cmd: 'true', ...params });
+    expect(v({ timeout: MAX_SECONDS })).toBeUndefined();
+    expect(v({ timeout: MAX_SECONDS + 1 })).toBe(`\`timeout\` must be at most ${MAX_SECONDS} seconds (10 years), got ${MAX_SECONDS + 1}`);
+    expect(v({ pollint: MAX_SECONDS + 1, ifcmd: 'true' })).toBe(`\`pollint\` must be at most ${MAX_SECONDS} seconds (10 years), got ${MAX_SECONDS + 1}`);
+  });
+
+  it('a timeout past 2^31-1 ms does not fire at once (a plain timer would, after 1 ms)', async () => {
+    const r = exec({ cmd: 'sleep 0.3', timeout: 30 * 24 * 3600 });
+    await expect(apply(r)).resolves.toBe(false); // ran, and was not killed
   });
 });

@@ -3,16 +3,20 @@
 // and otherwise by what happened since the last run (the graph started, a `watchcmd` line, a
 // refresh through a notify edge). Each command runs in its own process group, which a timeout
 // or an abandoned run kills as a whole.
-import { EMPTY, NEVER, type Observable, concatMap, defer, interval, map, merge, of, tap } from 'rxjs';
+import { EMPTY, NEVER, type Observable, concatMap, defer, map, merge, of, repeat, tap } from 'rxjs';
+import { longTimer } from '../../operators/long-timer.js';
 import { stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { ResourceSpec } from '../model/spec.js';
+import { accountProblem } from '../util/accounts.js';
+import { escapeControl, quoted } from '../util/paths.js';
 import type { Logger } from '../util/logger.js';
 import { argvFor, shellSyntaxHint, shown } from './exec/argv.js';
 import { type Credentials, resolveCredentials } from './exec/ids.js';
 import { type ProcessResult, type ProcessSpec, defaults, runProcess, watchLines } from './exec/process.js';
 import type { Tail } from './exec/tail.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
+import type { ChangeSink } from '../model/events.js';
 
 const fields: Record<string, FieldSchema> = {
   cmd: { type: 'string', required: true, doc: 'the command to run' },
@@ -31,36 +35,54 @@ const fields: Record<string, FieldSchema> = {
   user: { type: 'string', doc: 'run the commands as this user (name or uid; needs root)' },
   group: { type: 'string', doc: 'run the commands with this group (name or gid; needs root); default: the user\'s group' },
   creates: { type: 'string', doc: 'absolute path: when it exists, state is OK and cmd does not run' },
+  sensitive: {
+    type: 'boolean',
+    default: false,
+    doc: 'the command or its output holds secrets: neither is logged, and changes name only the field',
+  },
 };
+
+/** The longest timeout or pollint taken: 10 years (waits that long are chained: longTimer). */
+export const MAX_SECONDS = 10 * 366 * 24 * 3600;
 
 const present = (v: unknown): boolean => v !== undefined && v !== null;
 const text = (v: unknown): string => (present(v) ? String(v) : '');
 
 function validate(params: Record<string, unknown>): string | undefined {
   if (text(params.cmd).trim() === '') return '`cmd` must not be empty';
+  const texts = ['cmd', 'shell', 'watchcmd', 'watchshell', 'ifcmd', 'ifshell', 'cwd', 'ifcwd', 'watchcwd', 'user', 'group', 'creates'] as const;
+  for (const key of texts) {
+    if (text(params[key]).includes('\0')) return `\`${key}\` contains a NUL byte, which no command, path or name can hold: ${quoted(text(params[key]))}`;
+  }
   for (const key of ['timeout', 'pollint'] as const) {
     const v = params[key];
     if (present(v) && !(typeof v === 'number' && Number.isInteger(v) && v >= 0)) {
       return `\`${key}\` must be an integer >= 0 (seconds), got ${JSON.stringify(v)}`;
+    }
+    if (typeof v === 'number' && v > MAX_SECONDS) {
+      return `\`${key}\` must be at most ${MAX_SECONDS} seconds (10 years), got ${v}`;
     }
   }
   if (Number(params.pollint ?? 0) > 0 && text(params.ifcmd).trim() === '') {
     return '`pollint` is how often `ifcmd` is re-checked, so it needs `ifcmd`';
   }
   const state = params.state ?? 'present';
-  if (state !== 'present' && state !== '') return `\`state\` must be "present" (an exec has no other state), got ${JSON.stringify(state)}`;
+  if (state !== 'present' && state !== '') return `\`state\` must be "present" (an exec has no other state), got ${quoted(String(state))}`;
   for (const key of ['cwd', 'ifcwd', 'watchcwd', 'creates'] as const) {
     const v = params[key];
-    if (present(v) && !posix.isAbsolute(String(v))) return `\`${key}\` must be an absolute path, got ${JSON.stringify(v)}`;
+    if (present(v) && !posix.isAbsolute(String(v))) return `\`${key}\` must be an absolute path, got ${quoted(String(v))}`;
   }
   for (const key of ['user', 'group'] as const) {
     if (present(params[key]) && text(params[key]).trim() === '') return `\`${key}\` must not be empty`;
+    const problem = present(params[key]) ? accountProblem(text(params[key]), key) : undefined;
+    if (problem) return `\`${key}\`: ${problem}`;
   }
   const env = params.env;
   if (present(env)) {
     if (typeof env !== 'object' || Array.isArray(env)) return '`env` must be a mapping of names to strings';
-    for (const name of Object.keys(env as object)) {
-      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `\`env\` name ${JSON.stringify(name)} is not a valid variable name`;
+    for (const [name, value] of Object.entries(env as object)) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `\`env\` name ${quoted(name)} is not a valid variable name`;
+      if (String(value).includes('\0')) return `\`env\` ${name} contains a NUL byte, which no environment variable can hold`;
     }
   }
   return undefined;
@@ -84,6 +106,7 @@ interface Config {
   user?: string;
   group?: string;
   creates?: string;
+  sensitive: boolean;
 }
 
 // As in mgmt, each command has its own working directory: cwd is for cmd only. (A watchcmd
@@ -101,6 +124,7 @@ function configFrom(p: Record<string, unknown>): Config {
     user: present(p.user) ? String(p.user) : undefined,
     group: present(p.group) ? String(p.group) : undefined,
     creates: present(p.creates) ? String(p.creates) : undefined,
+    sensitive: p.sensitive === true,
   };
 }
 
@@ -150,23 +174,23 @@ class ExecResource implements Resource {
           concatMap((spec) =>
             watchLines(spec, {
               scheduler: this.env.scheduler,
-              label: `watchcmd \`${shown(watchcmd.cmd)}\``,
-              onStderrLine: (l) => this.log.info(`watchcmd stderr: ${l}`),
+              label: `watchcmd ${this.label(watchcmd)}`,
+              onStderrLine: (l) => this.c.sensitive || this.log.info(`watchcmd stderr: ${escapeControl(l)}`),
             }),
           ),
           tap((line) => {
             this.events++;
-            this.log.debug(`watchcmd: ${line}`);
+            if (!this.c.sensitive) this.log.debug(`watchcmd: ${escapeControl(line)}`);
           }),
         )
       : EMPTY;
     // pollint only re-runs the check: ifcmd decides, the tick itself is not an event for cmd.
-    const polls$ = pollint > 0 && ifcmd ? interval(pollint * 1000, this.env.scheduler) : EMPTY;
+    const polls$ = pollint > 0 && ifcmd ? defer(() => longTimer(pollint * 1000, this.env.scheduler)).pipe(repeat()) : EMPTY;
     if (!watchcmd && !(pollint > 0 && ifcmd)) return NEVER; // nothing can drift on its own
     return merge(lines$, polls$).pipe(map(() => undefined));
   }
 
-  checkApply(apply: boolean, refresh: boolean): Observable<boolean> {
+  checkApply(apply: boolean, refresh: boolean, changes?: ChangeSink): Observable<boolean> {
     return defer(() => {
       const seen = this.events;
       if (!this.hinted) {
@@ -179,13 +203,16 @@ class ExecResource implements Resource {
       return this.decide(apply, refresh, seen).pipe(
         concatMap((v): Observable<boolean> => {
           if (!v.run) return of(true);
+          const ran = { field: 'cmd', ...(this.c.sensitive ? {} : { to: shown(this.c.cmd.cmd) }) };
           if (!apply) {
-            this.log.info(`noop: would run \`${shown(this.c.cmd.cmd)}\` (${v.why})`);
+            this.log.info(`noop: would run ${this.label(this.c.cmd)} (${v.why})`);
+            changes?.(ran);
             return of(false);
           }
-          this.log.info(`running \`${shown(this.c.cmd.cmd)}\` (${v.why})`);
+          this.log.info(`running ${this.label(this.c.cmd)} (${v.why})`);
           return this.execute(this.c.cmd).pipe(
             map(() => {
+              changes?.(ran);
               this.ranOnce = true;
               this.eventsHandled = Math.max(this.eventsHandled, seen);
               return false;
@@ -234,13 +261,18 @@ class ExecResource implements Resource {
     return this.execute(ifcmd, true).pipe(
       map((r): Verdict => {
         const noop = apply ? '' : 'noop: ran ifcmd (read-only): ';
-        if (r.code === 0) return { run: true, why: `ifcmd \`${shown(ifcmd.cmd)}\` exited 0` };
-        const msg = `${noop}ifcmd \`${shown(ifcmd.cmd)}\` exited ${r.code}: state OK, cmd not run`;
+        if (r.code === 0) return { run: true, why: `ifcmd ${this.label(ifcmd)} exited 0` };
+        const msg = `${noop}ifcmd ${this.label(ifcmd)} exited ${r.code}: state OK, cmd not run`;
         if (apply) this.log.debug(msg);
         else this.log.info(msg);
         return { run: false };
       }),
     );
+  }
+
+  /** How logs and errors name a command: the command itself, unless it is sensitive. */
+  private label(c: Command): string {
+    return this.c.sensitive ? '(sensitive)' : `\`${shown(c.cmd)}\``;
   }
 
   /** The process to start for `c`: argv, cwd (checked), environment and credentials. */
@@ -267,18 +299,19 @@ class ExecResource implements Resource {
    */
   private execute(c: Command, anyExit = false): Observable<ProcessResult> {
     const { scheduler } = this.env;
-    const label = `${c.role} \`${shown(c.cmd)}\``;
+    const label = `${c.role} ${this.label(c)}`;
     return defer(() => this.spec(c)).pipe(
       concatMap((spec) => {
         const started = scheduler.now();
         return runProcess(spec, { scheduler, timeoutMs: this.c.timeoutSec * 1000 }).pipe(
           tap((r) => this.logRun(label, r, scheduler.now() - started)),
           tap((r) => {
+            const tail = this.c.sensitive ? '' : stderrTail(r.stderr);
             if (r.timedOut) {
-              throw new Error(`${label} timed out after ${this.c.timeoutSec} s; its process group was killed${stderrTail(r.stderr)}`);
+              throw new Error(`${label} timed out after ${this.c.timeoutSec} s; its process group was killed${tail}`);
             }
-            if (r.code === null) throw new Error(`${label} was killed by ${r.signal ?? 'a signal'}${stderrTail(r.stderr)}`);
-            if (r.code !== 0 && !anyExit) throw new Error(`${label} exited with code ${r.code}${stderrTail(r.stderr)}`);
+            if (r.code === null) throw new Error(`${label} was killed by ${r.signal ?? 'a signal'}${tail}`);
+            if (r.code !== 0 && !anyExit) throw new Error(`${label} exited with code ${r.code}${tail}`);
           }),
         );
       }),
@@ -291,9 +324,10 @@ class ExecResource implements Resource {
     const loud = label.startsWith('cmd') || r.timedOut || r.code === null;
     const detail = (m: string): void => (loud ? this.log.info(m) : this.log.debug(m));
     detail(`${label} ${how} after ${(ms / 1000).toFixed(2)} s (stdout ${bytes(r.stdout.total)}, stderr ${bytes(r.stderr.total)})`);
+    if (this.c.sensitive) return; // its output may hold the secrets
     for (const [name, tail] of [['stdout', r.stdout], ['stderr', r.stderr]] as const) {
       if (tail.dropped > 0) detail(`${name}: first ${bytes(tail.dropped)} dropped, last ${bytes(tail.max)} follow`);
-      for (const line of tail.lines()) detail(`${name}| ${line}`);
+      for (const line of tail.lines()) detail(`${name}| ${escapeControl(line)}`);
     }
     if (r.outputHeldOpen) this.log.debug(`${label}: a background process still holds its output open; no longer reading it`);
   }
@@ -301,7 +335,7 @@ class ExecResource implements Resource {
 
 function stderrTail(t: Tail): string {
   const last = t.lastLines(5).filter((l) => l.trim() !== '');
-  return last.length ? `; stderr: ${last.join(' | ')}` : '';
+  return last.length ? `; stderr: ${escapeControl(last.join(' | '))}` : '';
 }
 
 export const execKind: ResourceKind = {
@@ -314,8 +348,8 @@ export const execKind: ResourceKind = {
   validate,
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
     const problem = validate(spec.params);
-    if (problem) throw new Error(`exec[${spec.name}]: ${problem}`);
-    return new ExecResource(spec.name, spec.meta, canonical(spec.params), configFrom(spec.params), env, env.log.child(`exec[${spec.name}]`));
+    if (problem) throw new Error(`exec[${escapeControl(spec.name)}]: ${problem}`);
+    return new ExecResource(spec.name, spec.meta, canonical(spec.params), configFrom(spec.params), env, env.log.child(`exec[${escapeControl(spec.name)}]`));
   },
 };
 

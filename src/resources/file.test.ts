@@ -10,23 +10,23 @@ import { memoryLogger } from '../util/logger.js';
 import { FILE_CHECKS_IN_FLIGHT, fileKind } from './file.js';
 import type { Resource } from '../model/resource.js';
 import { waitFor } from '../../test/helpers/cli.js';
+import type { Change } from '../model/events.js';
 
 // Every readFile of the file resource, and how many run at once: the verified cache must skip
 // reads (and only when sound), and the kind bounds its checks in flight.
 const io = vi.hoisted(() => ({ reads: [] as string[], inFlight: 0, maxInFlight: 0 }));
 vi.mock('./file/fs-steps.js', async (importOriginal) => {
   const steps = await importOriginal<typeof import('./file/fs-steps.js')>();
-  const original = steps.readFile as (...args: unknown[]) => Promise<unknown>;
-  const readFile = async (...args: unknown[]): Promise<unknown> => {
+  const counted = (original: (...args: never[]) => Promise<unknown>) => async (...args: unknown[]): Promise<unknown> => {
     io.reads.push(String(args[0]));
     io.maxInFlight = Math.max(io.maxInFlight, ++io.inFlight);
     try {
-      return await original(...args);
+      return await (original as (...a: unknown[]) => Promise<unknown>)(...args);
     } finally {
       io.inFlight--;
     }
   };
-  return { ...steps, readFile };
+  return { ...steps, readFile: counted(steps.readFile), readFileNoFollow: counted(steps.readFileNoFollow) };
 });
 
 /** Log lines without the `file[name]: ` subject, which every line of one resource shares. */
@@ -128,6 +128,32 @@ describe('file: validate', () => {
     expect(v({ path: '/a', mode: '741' })).toBeUndefined();
     expect(v({ path: '/a', mode: '0648' })).toMatch(/octal digits/);
     expect(v({ path: '/a', mode: 'rw-r--r--' })).toMatch(/octal digits/);
+  });
+
+  it('refuses NUL bytes in paths and names, showing them escaped', () => {
+    expect(v({ path: '/etc/mo\0td' })).toBe('`path` contains a NUL byte, which no path or name can hold: "/etc/mo\\x00td"');
+    expect(v({ dirname: '/etc/', basename: 'a\0' })).toMatch(/^`basename` contains a NUL byte/);
+    expect(v({ path: '/etc/motd', source: '/srv/\0' })).toMatch(/^`source` contains a NUL byte/);
+    expect(v({ path: '/etc/motd', owner: 'ro\0ot' })).toMatch(/^`owner` contains a NUL byte/);
+  });
+
+  it('refuses impossible owners and groups: negative, past 2^32-2, or neither an id nor a name', () => {
+    expect(v({ path: '/x', owner: '-1' })).toBe('`owner`: "-1" is not a possible user id: an id is a whole number from 0 to 4294967294');
+    expect(v({ path: '/x', owner: '4294967295' })).toBe('`owner`: "4294967295" is not a possible user id: ids go from 0 to 4294967294');
+    expect(v({ path: '/x', group: '1.5' })).toBe('`group`: "1.5" is not a possible group id: an id is a whole number from 0 to 4294967294');
+    expect(v({ path: '/x', owner: 'bad name' })).toBe('`owner`: "bad name" is neither a numeric id nor a possible user name (letters, digits, "_", ".", "-", "@")');
+    expect(v({ path: '/x', group: 'a:b' })).toMatch(/^`group`: "a:b" is neither a numeric id nor a possible group name/);
+    expect(v({ path: '/x', owner: '4294967294', group: 'www-data' })).toBeUndefined();
+    expect(v({ path: '/x', owner: 'svc$', group: '0' })).toBeUndefined();
+  });
+
+  it('escapes control characters of the path in its messages and log lines', async () => {
+    const log = memoryLogger();
+    const p = join(tmp, 'a\nfake line\x1b[31m');
+    await apply(file({ path: p, content: 'x' }, log));
+    expect(fs.readFileSync(p, 'utf8')).toBe('x');
+    expect(messages(log)).toEqual([`info ${tmp}/a\\nfake line\\x1b[31m: create file`]);
+    expect(v({ path: 'rel\x1b[2J' })).toBe('`path` must be absolute, got "rel\\x1b[2J"');
   });
 
   it('rejects an unknown state', () => {
@@ -516,12 +542,18 @@ describe('file: identity', () => {
     });
   });
 
-  it('fingerprints the resolved desired state', () => {
+  it('manages its normalised path: /x, /x/, //x and dirname + basename are one thing', () => {
+    const all = [file({ path: '/srv/x' }), file({ path: '/srv/x/' }), file({ path: '//srv//x' }), file({ dirname: '/srv/', basename: 'x' }), file({ path: '/srv/./y/../x' })];
+    expect(all.map((r) => r.manages!())).toEqual(Array(5).fill(['file:/srv/x']));
+    expect(file({ path: '/' }).manages!()).toEqual(['file:/']);
+  });
+
+    it('fingerprints the resolved desired state', () => {
     const a = file({ path: '/tmp/x/../f', content: 'x', mode: '644' });
     const b = file({ dirname: '/tmp', basename: 'f', content: 'x', mode: '0644' });
     expect(a.fingerprint).toBe(b.fingerprint);
     expect(JSON.parse(a.fingerprint)).toEqual({
-      path: '/tmp/f', state: 'exists', content: 'x', source: null, recurse: false, mode: '0644', owner: null, group: null, force: false,
+      path: '/tmp/f', state: 'exists', content: 'x', source: null, recurse: false, mode: '0644', owner: null, group: null, force: false, sensitive: false,
     });
     expect(file({ path: '/tmp/f', content: 'y' }).fingerprint).not.toBe(a.fingerprint);
   });
@@ -988,4 +1020,125 @@ describe('file: watch of a mirrored tree', () => {
       w.stop();
     }
   }, 15_000);
+});
+
+describe('file: temporary files left by a killed run', () => {
+  /** A temp file named as writeFileAtomic names them, by pid `pid`, last changed `agoMs` before this process started. */
+  function leftOver(name: string, pid: number, agoMs = 60_000): string {
+    const p = join(tmp, `.${name}.rxmgmt-${pid}-7`);
+    fs.writeFileSync(p, 'half');
+    const t = new Date(Date.now() - process.uptime() * 1000 - agoMs);
+    fs.utimesSync(p, t, t);
+    return p;
+  }
+
+  it("removes the file's own left-overs from another process, older than this one, and nothing else", async () => {
+    const stale = leftOver('f', 999_999);
+    const staleLink = join(tmp, '.f.rxmgmt-999998-1');
+    fs.symlinkSync('/etc/passwd', staleLink);
+    const t = new Date(Date.now() - process.uptime() * 1000 - 60_000);
+    fs.lutimesSync(staleLink, t, t);
+    leftOver('g', 999_999); // another file's: not this resource's to remove
+    fs.writeFileSync(join(tmp, '.f.rxmgmt-999997-1'), 'in flight'); // changed after this process started
+    leftOver('f', process.pid); // this process's own: a write in flight
+    fs.writeFileSync(join(tmp, '.f.rxmgmt-x-1'), 'not ours'); // not the pattern
+    fs.mkdirSync(join(tmp, '.f.rxmgmt-999996-1')); // a directory is never one of ours
+    const log = memoryLogger();
+    await apply(file({ path: join(tmp, 'f'), content: 'x\n' }, log));
+    const left = fs.readdirSync(tmp).sort();
+    expect(left).toEqual(['.f.rxmgmt-999996-1', '.f.rxmgmt-999997-1', '.f.rxmgmt-x-1', `.f.rxmgmt-${process.pid}-7`, '.g.rxmgmt-999999-7', 'f'].sort());
+    expect(fs.existsSync(stale)).toBe(false);
+    expect(fs.readFileSync('/etc/passwd', 'utf8').length).toBeGreaterThan(0); // the link removed, not its target
+    expect(messages(log)).toContain(`info ${join(tmp, 'f')}: removed .f.rxmgmt-999999-7, a temporary file left by a killed run`);
+  });
+
+  it('leaves them alone in noop', async () => {
+    const stale = leftOver('f', 999_999);
+    await check(file({ path: join(tmp, 'f'), content: 'x\n' }));
+    expect(fs.existsSync(stale)).toBe(true);
+  });
+});
+
+describe('file: changes told to the sink (diffs)', () => {
+  /** Runs a CheckApply with a sink and returns what it was told. */
+  async function changesOf(r: Resource, doApply = true): Promise<Change[]> {
+    const told: Change[] = [];
+    await firstValueFrom(r.checkApply(doApply, false, (c) => told.push(c)));
+    return told;
+  }
+
+  it('a new file: state, a diff from /dev/null, and its mode', async () => {
+    const p = join(tmp, 'new');
+    const told = await changesOf(file({ path: p, content: 'one\ntwo\n', mode: '0640' }));
+    expect(told.map((c) => c.field)).toEqual(['state', 'content', 'mode']);
+    expect(told[0]).toEqual({ field: 'state', from: 'absent', to: 'exists' });
+    expect(told[1]!.diff).toContain(`--- /dev/null\n+++ ${p}\n@@ -0,0 +1,2 @@\n+one\n+two\n`);
+    expect(told[2]).toEqual({ field: 'mode', to: '0640' });
+  });
+
+  it('content rewritten: a unified diff of the old and new text, in noop too, without changing anything', async () => {
+    const p = join(tmp, 'conf');
+    fs.writeFileSync(p, 'a\nb\nc\n');
+    const r = file({ path: p, content: 'a\nB\nc\nd\n' });
+    const noop = await changesOf(r, false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('a\nb\nc\n');
+    expect(noop).toHaveLength(1);
+    expect(noop[0]!.field).toBe('content');
+    expect(noop[0]!.diff).toContain(`--- ${p}\n+++ ${p}\n@@ -1,3 +1,4 @@\n a\n-b\n+B\n c\n+d\n`);
+    expect(await changesOf(r)).toEqual(noop);
+    expect(await changesOf(r)).toEqual([]); // correct now: nothing to tell
+  });
+
+  it('binary content says so instead of a diff', async () => {
+    const p = join(tmp, 'bin');
+    fs.writeFileSync(p, Buffer.from([0, 1, 2, 255]));
+    expect(await changesOf(file({ path: p, content: 'text\n' }))).toEqual([{ field: 'content', diff: 'binary content differs' }]);
+  });
+
+  it('mode, owner and group old -> new', async () => {
+    const p = join(tmp, 'meta');
+    fs.writeFileSync(p, 'x');
+    fs.chmodSync(p, 0o600);
+    const told = await changesOf(file({ path: p, mode: '0644' }));
+    expect(told).toEqual([{ field: 'mode', from: '0600', to: '0644' }]);
+    if (process.getuid?.() === 0) {
+      fs.chownSync(p, 65534, 65534);
+      expect(await changesOf(file({ path: p, owner: 'root', group: '0' }))).toEqual([
+        { field: 'owner', from: '65534', to: 'root (0)' },
+        { field: 'group', from: '65534', to: '0' },
+      ]);
+    }
+  });
+
+  it('state exists -> absent, and a replaced symlink with its target', async () => {
+    const p = join(tmp, 'gone');
+    fs.writeFileSync(p, 'x');
+    expect(await changesOf(file({ path: p, state: 'absent' }))).toEqual([{ field: 'state', from: 'exists', to: 'absent' }]);
+    fs.symlinkSync('/etc/hostname', p);
+    const told = await changesOf(file({ path: p, content: 'mine\n', force: true }));
+    expect(told.slice(0, 2)).toEqual([
+      { field: 'type', from: 'symlink', to: 'file' },
+      { field: 'symlink', from: '/etc/hostname' },
+    ]);
+    expect(told[2]!.field).toBe('content');
+  });
+
+  it('sensitive: only the fields, never values nor a diff, and the log holds no content', async () => {
+    const p = join(tmp, 'secret');
+    fs.writeFileSync(p, 'old-password\n');
+    fs.chmodSync(p, 0o644);
+    const log = memoryLogger();
+    const told = await changesOf(file({ path: p, content: 'new-password\n', mode: '0600', sensitive: true }, log));
+    expect(told).toEqual([{ field: 'content' }, { field: 'mode' }]);
+    expect(log.lines.join('\n')).not.toMatch(/password/);
+    expect(fs.readFileSync(p, 'utf8')).toBe('new-password\n');
+  });
+
+  it('a failed change is not reported as made', async () => {
+    const told: Change[] = [];
+    fs.writeFileSync(join(tmp, 'file'), '');
+    const r = file({ path: join(tmp, 'file', 'below'), content: 'x' });
+    await expect(firstValueFrom(r.checkApply(true, false, (c) => told.push(c)))).rejects.toThrow(/cannot/);
+    expect(told).toEqual([]);
+  });
 });

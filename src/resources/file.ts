@@ -5,16 +5,19 @@ import type { BigIntStats, Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { semaphore } from '../../operators/semaphore.js';
 import type { ResourceSpec } from '../model/spec.js';
-import { resolveGid, resolveUid } from '../util/accounts.js';
-import { writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js';
-import { normalizePath } from '../util/paths.js';
+import { accountProblem, resolveGid, resolveUid } from '../util/accounts.js';
+import { symlinkAtomic, tempNamePid, writeFileAtomic, type AtomicWriteOptions } from '../util/atomic-write.js';
+import { escapeControl, normalizePath, quoted } from '../util/paths.js';
 import type { Logger } from '../util/logger.js';
-import { OwnRenames, watchPath } from '../watch/index.js';
-import { chmod, chown, copiedMode, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, stat, step, unlink } from './file/fs-steps.js';
+import { OwnRenames, watchPath, watchTree } from '../watch/index.js';
+import { copiedMode, lchown, readdir, readFileNoFollow, readlink, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
+import { ChangeReporter, contentChange } from './file/changes.js';
 import { mirrorTree } from './file/mirror-tree.js';
+import { type Declared, declaredOf, purgeDecision, recordDeclared } from './file/purge.js';
+import { removeStaleTemps } from './file/stale-temps.js';
 import { type Verified, sameIdentity, settled } from './file/verified.js';
-import { watchTree } from './file/watch-tree.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
+import type { ChangeSink } from '../model/events.js';
 
 const fields: Record<string, FieldSchema> = {
   path: {
@@ -40,6 +43,25 @@ const fields: Record<string, FieldSchema> = {
   mode: { type: 'string', doc: 'permission bits as octal digits, like "0644" or "4755"; absent leaves them alone' },
   owner: { type: 'string', doc: 'owning user, a name from /etc/passwd or a numeric uid; absent leaves it alone' },
   group: { type: 'string', doc: 'owning group, a name from /etc/group or a numeric gid; absent leaves it alone' },
+  symlink: {
+    type: 'boolean',
+    default: false,
+    doc: 'the path is a symbolic link to `source` (absolute or relative; it need not exist), never followed',
+  },
+  fragments: {
+    type: 'string[]',
+    doc: 'absolute paths whose contents, in order, make the file\'s content; a path ending in "/" is a directory whose files (one level, by name) are taken',
+  },
+  purge: {
+    type: 'boolean',
+    default: false,
+    doc: 'for a directory with recurse: remove every entry below it that no file resource of the graph declares (and, with source, that the source lacks)',
+  },
+  sensitive: {
+    type: 'boolean',
+    default: false,
+    doc: 'the content is secret: changes report only which field changed, never values or a diff',
+  },
   force: {
     type: 'boolean',
     default: false,
@@ -69,6 +91,12 @@ interface Desired {
   owner?: string;
   group?: string;
   force: boolean;
+  sensitive: boolean;
+  /** The path is a symlink to this target (the `source`, as written: never normalised). */
+  symlink?: string;
+  /** Normalised paths; a directory keeps its trailing "/". */
+  fragments?: string[];
+  purge: boolean;
 }
 
 const present = (v: unknown): boolean => v !== undefined && v !== null;
@@ -92,41 +120,80 @@ function validate(params: Record<string, unknown>): string | undefined {
       ? '`dirname` and `basename` go together: both are needed'
       : 'needs `path` (or `dirname` with `basename`)';
   }
+  for (const key of ['path', 'dirname', 'basename', 'source', 'owner', 'group', 'mode'] as const) {
+    if (present(params[key]) && String(params[key]).includes('\0')) return `\`${key}\` contains a NUL byte, which no path or name can hold: ${quoted(String(params[key]))}`;
+  }
   const raw = rawPath(params);
   if (!posix.isAbsolute(raw)) {
-    return hasPath ? `\`path\` must be absolute, got "${raw}"` : `\`dirname\` must be absolute, got "${String(params.dirname)}"`;
+    return hasPath ? `\`path\` must be absolute, got ${quoted(raw)}` : `\`dirname\` must be absolute, got ${quoted(String(params.dirname))}`;
   }
   const isDir = raw.endsWith('/');
   const source = asText(params.source);
-  if (source !== undefined) {
-    if (!posix.isAbsolute(source)) return `\`source\` must be an absolute path, got "${source}"`;
+  if (source !== undefined && params.symlink !== true) {
+    if (!posix.isAbsolute(source)) return `\`source\` must be an absolute path, got ${quoted(source)}`;
     if (!isDir) {
       if (present(params.content)) return 'give either `content` or `source`, not both: each one sets the content of the file';
       if (source.endsWith('/')) {
-        return `\`source\` "${source}" ends in "/" and so names a directory, but "${raw}" names a file; end the path in "/" too (with recurse: true) to mirror a directory`;
+        return `\`source\` ${quoted(source)} ends in "/" and so names a directory, but ${quoted(raw)} names a file; end the path in "/" too (with recurse: true) to mirror a directory`;
       }
-      if (normalizePath(source) === normalizePath(raw)) return `\`source\` is the file itself ("${source}")`;
+      if (normalizePath(source) === normalizePath(raw)) return `\`source\` is the file itself (${quoted(source)})`;
     }
   }
   if (params.recurse === true) {
-    if (!isDir) return `\`recurse\` is for directories (with \`source\`), but "${raw}" names a file; remove recurse or end the path in "/"`;
+    if (!isDir) return `\`recurse\` is for directories (with \`source\`), but ${quoted(raw)} names a file; remove recurse or end the path in "/"`;
     if (source !== undefined && normalizePath(source) !== EMPTY_SOURCE) {
       const [s, p] = [normalizePath(source), normalizePath(raw)];
       if (within(s, p) || within(p, s)) {
-        return `\`source\` "${source}" and \`path\` "${raw}" overlap: a directory cannot mirror itself, its parent or its child`;
+        return `\`source\` ${quoted(source)} and \`path\` ${quoted(raw)} overlap: a directory cannot mirror itself, its parent or its child`;
       }
     }
   }
+  const more = validateAdditions(params, raw, isDir);
+  if (more) return more;
   const mode = asText(params.mode);
   if (mode !== undefined && !/^[0-7]{3,4}$/.test(mode)) {
-    return `\`mode\` must be 3 or 4 octal digits like "0644", got "${mode}"`;
+    return `\`mode\` must be 3 or 4 octal digits like "0644", got ${quoted(mode)}`;
   }
   for (const key of ['owner', 'group'] as const) {
-    if (asText(params[key]) === '') return `\`${key}\` must not be empty`;
+    const v = asText(params[key]);
+    if (v === '') return `\`${key}\` must not be empty`;
+    const problem = v === undefined ? undefined : accountProblem(v, key === 'owner' ? 'user' : 'group');
+    if (problem) return `\`${key}\`: ${problem}`;
   }
   const state = params.state ?? 'exists';
-  if (state !== 'exists' && state !== 'absent') return `\`state\` must be "exists" or "absent", got "${String(state)}"`;
+  if (state !== 'exists' && state !== 'absent') return `\`state\` must be "exists" or "absent", got ${quoted(String(state))}`;
   if (state === 'absent' && posix.normalize(raw) === '/') return 'refusing to make "/" absent';
+  return undefined;
+}
+
+/** symlink, fragments and purge: what goes with what (mgmt's rules, same messages in spirit). */
+function validateAdditions(params: Record<string, unknown>, raw: string, isDir: boolean): string | undefined {
+  const state = params.state ?? 'exists';
+  const frags = params.fragments;
+  if (present(frags)) {
+    if (!Array.isArray(frags) || frags.some((f) => typeof f !== 'string')) return '`fragments` must be a list of absolute paths';
+    if (present(params.content) || present(params.source)) return 'give only one of `content`, `source` and `fragments`: each one sets the content of the file';
+    if (isDir) return `\`fragments\` build a file's content, but ${quoted(raw)} names a directory`;
+    if (state === 'absent') return '`fragments` set the content of a file that exists; with `state: absent` there is none';
+    for (const f of frags as string[]) {
+      if (f.includes('\0')) return `\`fragments\` entry contains a NUL byte: ${quoted(f)}`;
+      if (!posix.isAbsolute(f)) return `\`fragments\` entries must be absolute paths, got ${quoted(f)}`;
+      if (within(normalizePath(raw), normalizePath(f))) return `the file is inside its own fragment ${quoted(f)}: it would read itself`;
+    }
+  }
+  if (params.symlink === true) {
+    if (!present(params.source) && state !== 'absent') return '`symlink: true` makes the path a link to `source`, so it needs `source`';
+    if (present(params.content) || present(frags)) return '`symlink` cannot go with `content` or `fragments`: a link has no content of its own';
+    if (isDir) return `\`symlink\`: ${quoted(raw)} ends in "/" and so names a directory; a link is written without the "/"`;
+    if (params.recurse === true || params.purge === true) return '`symlink` cannot go with `recurse` or `purge`';
+    if (present(params.mode)) return '`symlink`: a link has no permission bits of its own (Linux ignores them); remove `mode`';
+    if (present(params.source) && String(params.source) === '') return '`source` (the link target) must not be empty';
+  }
+  if (params.purge === true) {
+    if (!isDir) return `\`purge\` empties a directory of what the graph does not declare, but ${quoted(raw)} names a file; end the path in "/"`;
+    if (params.recurse !== true) return '`purge` needs `recurse: true` (as in mgmt): it works on the whole tree below the directory';
+    if (state === 'absent') return '`purge` keeps a directory clean; with `state: absent` the directory goes anyway';
+  }
   return undefined;
 }
 
@@ -140,7 +207,7 @@ function desiredFrom(params: Record<string, unknown>): Desired {
   const recurse = isDir && params.recurse === true;
   const source = asText(params.source);
   // The source matters to an existing file, and to a directory that mirrors it.
-  const usesSource = source !== undefined && state === 'exists' && (!isDir || recurse);
+  const usesSource = source !== undefined && state === 'exists' && (!isDir || recurse) && params.symlink !== true;
   return {
     path,
     isDir,
@@ -154,8 +221,22 @@ function desiredFrom(params: Record<string, unknown>): Desired {
     owner: asText(params.owner),
     group: asText(params.group),
     force: params.force === true,
+    sensitive: params.sensitive === true,
+    symlink: params.symlink === true ? (source ?? '') : undefined,
+    fragments: Array.isArray(params.fragments)
+      ? (params.fragments as string[]).map((f) => normalizePath(f) + (f.endsWith('/') && normalizePath(f) !== '/' ? '/' : ''))
+      : undefined,
+    purge: params.purge === true,
   };
 }
+
+/** The path as identities use it: a directory ends in "/". */
+/** `root (0)`; a number given as such stays a number. */
+const account = (given: string, id: number): string => (given === String(id) ? given : `${escapeControl(given)} (${id})`);
+
+/** A file type, as changes name it. */
+const typeName = (st: Pick<Stats, 'isDirectory' | 'isSymbolicLink' | 'isFile'>): string =>
+  st.isDirectory() ? 'directory' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'special file';
 
 const displayPath = (d: Desired): string => (d.isDir && d.path !== '/' ? d.path + '/' : d.path);
 
@@ -164,10 +245,27 @@ interface Ids {
   gid?: number;
 }
 
+/** Old content kept for meta reverse, at most (a bigger file is left as it is on reverse). */
+const MAX_REVERSE_BYTES = 1 << 20;
+
+/** What the path was before a resource with meta reverse first applied. */
+type Before =
+  | { existed: false }
+  | { existed: true; kind: 'file'; mode: number; content?: Buffer }
+  | { existed: true; kind: 'symlink'; target: string }
+  | { existed: true; kind: 'directory'; mode: number }
+  | { existed: true; kind: 'other' };
+
+/** A desired state that manages only existence: the base of a reversal. */
+function plainDesired(path: string, isDir: boolean): Desired {
+  return { path, isDir, state: 'exists', recurse: false, force: false, sensitive: false, purge: false };
+}
+
 /** What a source gives a file: its bytes, and the mode a new copy gets. */
 interface SourceData {
   data: Buffer;
-  mode: number;
+  /** Absent for fragments: a new file gets the default mode. */
+  mode?: number;
 }
 
 /**
@@ -185,11 +283,17 @@ const fileChecks = semaphore<boolean>(FILE_CHECKS_IN_FLIGHT);
 
 class FileResource implements Resource {
   readonly kind = 'file';
-  /** The path as errors and logs show it: directories end in "/". */
+  /** The path as errors and logs show it: directories end in "/", control characters escaped. */
   private readonly shown: string;
+  /** The path as identities (autoedges, manages) and the fingerprint use it: directories end in "/". */
+  private readonly id: string;
   private ids?: Ids;
   /** See Verified. */
   private verified?: Verified;
+  /** meta reverse: what the path was before this resource first applied (in this process). */
+  private before?: Before;
+  /** Stale temp files of a killed run are looked for once (see stale-temps.ts). */
+  private sweptTemps = false;
   /** Our own writes, so that the watch does not report them back (a check per write saved). */
   private readonly ownRenames: OwnRenames;
 
@@ -198,19 +302,22 @@ class FileResource implements Resource {
     readonly meta: ResourceSpec['meta'],
     private readonly want: Desired,
     private readonly log: Logger,
-    scheduler: SchedulerLike,
+    private readonly scheduler: SchedulerLike,
     /** Said once, at the first run: a graph rebuilt (swap, collect) creates resources again. */
     private readonly warnings: string[] = [],
+    /** purge: what the rest of the graph declares (recorded by the kind's prepare). */
+    private readonly declared: () => Declared | undefined = () => undefined,
   ) {
     this.ownRenames = new OwnRenames(() => scheduler.now());
-    this.shown = displayPath(want);
+    this.id = displayPath(want);
+    this.shown = escapeControl(this.id);
   }
 
   /** Made when first asked for (a graph swap compares them); most resources never are. */
   get fingerprint(): string {
     const { want } = this;
     return JSON.stringify({
-      path: this.shown,
+      path: this.id,
       state: want.state,
       content: want.contentText ?? null,
       source: want.source ?? null,
@@ -219,6 +326,10 @@ class FileResource implements Resource {
       owner: want.owner ?? null,
       group: want.group ?? null,
       force: want.force,
+      sensitive: want.sensitive,
+      ...(want.symlink !== undefined ? { symlink: want.symlink } : {}),
+      ...(want.fragments ? { fragments: want.fragments } : {}),
+      ...(want.purge ? { purge: true } : {}),
     });
   }
 
@@ -227,14 +338,27 @@ class FileResource implements Resource {
    * per directory). An empty source (/dev/null) is not watched.
    */
   watch(): Observable<void> {
-    const { path, source, recurse } = this.want;
+    const { path, source, recurse, fragments, purge } = this.want;
+    if (fragments) {
+      const parts = fragments.map((f) => (f.endsWith('/') ? watchTree(f.slice(0, -1) || '/') : watchPath(f)));
+      return merge(watchPath(path, this.ownRenames), ...parts);
+    }
+    if (purge && (source === undefined || source === EMPTY_SOURCE)) return watchTree(path);
     if (source === undefined || source === EMPTY_SOURCE) return watchPath(path, this.ownRenames);
     if (!recurse) return merge(watchPath(path, this.ownRenames), watchPath(source));
     return merge(watchTree(path), watchTree(source));
   }
 
-  checkApply(apply: boolean, _refresh: boolean): Observable<boolean> {
-    return defer(() => this.run(apply)).pipe(fileChecks);
+  checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
+    return defer(() => this.run(apply, new ChangeReporter(changes, this.want.sensitive))).pipe(fileChecks);
+  }
+
+  /**
+   * The path, one spelling whatever the form (`/x`, `/x/`, `//x`, dirname + basename): two file
+   * resources of one graph on one path are a load error, not an endless fight.
+   */
+  manages(): string[] {
+    return [`file:${this.want.path}`];
   }
 
   /**
@@ -248,33 +372,190 @@ class FileResource implements Resource {
       parents.push(`file:${dir === '/' ? '/' : dir + '/'}`);
     }
     // Its own path first, on its own: what installs it (a pkg shipping it) comes before it.
-    const wants = [[`file:${this.shown}`], ...(parents.length ? [parents] : [])];
+    const wants = [[`file:${this.id}`], ...(parents.length ? [parents] : [])];
     const { source, isDir } = this.want;
     if (source !== undefined && source !== EMPTY_SOURCE) wants.push([`file:${isDir && source !== '/' ? source + '/' : source}`]);
-    return { provides: [`file:${this.shown}`], wants };
+    for (const f of this.want.fragments ?? []) wants.push([`file:${f}`]);
+    return { provides: [`file:${this.id}`], wants };
   }
 
-  private async run(apply: boolean): Promise<boolean> {
+  private async run(apply: boolean, out: ChangeReporter): Promise<boolean> {
     for (const warning of this.warnings.splice(0)) this.log.warn(warning);
     const { path, source, isDir } = this.want;
     // The source is read first: a missing one fails the run before anything is changed.
-    const fromSource = source !== undefined && !isDir ? await this.readSource(source) : undefined;
+    const fromSource = this.want.fragments
+      ? await this.readFragments(this.want.fragments)
+      : source !== undefined && !isDir
+        ? await this.readSource(source)
+        : undefined;
     const sourceDir = source !== undefined && isDir ? await this.sourceDirectory(source) : undefined;
     const observedAt = Date.now(); // before the lstat: see Verified
     const st = await step(this.shown, 'inspect it', () => lstatBigOrMissing(path));
     if (!st?.isFile()) this.verified = undefined;
-    if (this.want.state === 'absent') return this.ensureAbsent(st, apply);
+    if (apply && this.meta.reverse && !this.before) this.before = await this.observeBefore(st);
+    if (apply && !isDir && !this.sweptTemps) {
+      this.sweptTemps = true;
+      for (const name of await removeStaleTemps(path)) this.log.info(`${this.shown}: removed ${escapeControl(name)}, a temporary file left by a killed run`);
+    }
+    if (this.want.symlink !== undefined) return this.ensureSymlink(st, apply, out, this.want.symlink);
+    if (this.want.state === 'absent') return this.ensureAbsent(st, apply, out);
     const ids = await this.resolveIds();
-    if (!isDir) return this.ensureFile(st, ids, apply, fromSource, observedAt);
-    const dirOk = await this.ensureDirectory(st, ids, apply, sourceDir?.stats);
-    if (!sourceDir) return dirOk;
+    if (!isDir) return this.ensureFile(st, ids, apply, out, fromSource, observedAt);
+    const dirOk = await this.ensureDirectory(st, ids, apply, out, sourceDir?.stats);
+    if (!sourceDir && !this.want.purge) return dirOk;
+    const purge = this.purgeRule();
     // In noop a directory still to be created (or replaced) is not there to look into.
-    const treeOk = await mirrorTree(sourceDir.path, path, apply || st?.isDirectory() === true, {
+    const treeOk = await mirrorTree(sourceDir?.path, path, apply || st?.isDirectory() === true, {
       shown: this.shown,
       force: this.want.force,
-      change: (action, op) => this.change(apply, action, op),
+      purge,
+      change: (action, op) => this.change(apply, action, op, () => out.report({ field: 'tree', to: action })),
     });
     return dirOk && treeOk;
+  }
+
+  /** The path before this resource changes it, for reversed(): only with meta reverse. */
+  private async observeBefore(st: BigIntStats | undefined): Promise<Before> {
+    if (!st) return { existed: false };
+    const mode = Number(st.mode) & 0o7777;
+    if (st.isSymbolicLink()) return { existed: true, kind: 'symlink', target: await step(this.shown, 'read the link', () => readlink(this.want.path)) };
+    if (st.isDirectory()) return { existed: true, kind: 'directory', mode };
+    if (!st.isFile()) return { existed: true, kind: 'other' };
+    const content = st.size <= BigInt(MAX_REVERSE_BYTES) ? await step(this.shown, 'read it', () => readFileNoFollow(this.want.path)) : undefined;
+    return { existed: true, kind: 'file', mode, content };
+  }
+
+  /**
+   * meta reverse: the resource that undoes what this one did, from what the path was before its
+   * first apply in this process. Created by it: removed (a directory only if empty, a link only
+   * if it is still a link). Replaced or removed by it: a file is restored with its old content
+   * and mode (up to 1 MiB kept), a link relinked to its old target, a directory re-created.
+   * Undefined when nothing is to be undone, or it never applied in this process.
+   */
+  reversed(): Resource | undefined {
+    const b = this.before;
+    if (!b) return undefined;
+    const { path, isDir, state } = this.want;
+    const undo = (d: Partial<Desired>): Resource =>
+      new FileResource(this.name, { ...this.meta, reverse: false }, { ...plainDesired(path, isDir), sensitive: this.want.sensitive, ...d }, this.log, this.scheduler);
+    if (state === 'exists') {
+      if (!b.existed) return undo({ state: 'absent', symlink: this.want.symlink !== undefined ? '' : undefined });
+      if (b.kind === 'file' && !isDir && (this.manageContent() || this.want.mode !== undefined)) {
+        if (this.manageContent() && !b.content) {
+          this.log.warn(`${this.shown}: not restored on reverse: it was over ${MAX_REVERSE_BYTES} bytes, its old content was not kept`);
+          return undefined;
+        }
+        return undo({ content: this.manageContent() ? b.content : undefined, mode: this.want.mode !== undefined ? b.mode : undefined, force: this.want.force });
+      }
+      if (b.kind === 'symlink' && this.want.symlink !== undefined && b.target !== this.want.symlink) return undo({ symlink: b.target });
+      if (b.kind === 'directory' && this.want.mode !== undefined && b.mode !== this.want.mode) return undo({ mode: b.mode });
+      return undefined;
+    }
+    if (!b.existed) return undefined;
+    if (b.kind === 'file' && b.content) return undo({ content: b.content, mode: b.mode });
+    if (b.kind === 'symlink') return undo({ symlink: b.target });
+    if (b.kind === 'directory') return undo({ isDir: true, mode: b.mode });
+    return undefined;
+  }
+
+  private manageContent(): boolean {
+    return this.want.content !== undefined || this.want.fragments !== undefined || this.want.source !== undefined;
+  }
+
+  /** purge's rule, from what the graph declares; none known is an error: nothing is removed blind. */
+  private purgeRule(): ((path: string) => 'keep' | 'descend' | 'remove') | undefined {
+    if (!this.want.purge) return undefined;
+    const declared = this.declared();
+    if (!declared) {
+      throw new Error(`file ${this.shown}: purge needs to know the graph's other file resources, and this graph was built without the file kind's prepare(); nothing removed`);
+    }
+    return (p) => purgeDecision(declared, p);
+  }
+
+  /**
+   * `fragments`: the files, in order, and for a directory its files by name (one level;
+   * subdirectories skipped, as mgmt does). Fails naming the fragment that cannot be read.
+   */
+  private async readFragments(fragments: string[]): Promise<SourceData> {
+    const parts: Buffer[] = [];
+    const read = async (f: string, listed = false) => {
+      try {
+        const st = await stat(f).catch((err: unknown) => {
+          // Listed, then gone: removed meanwhile, and the watch says so.
+          if (listed && errCode(err) === 'ENOENT') return undefined;
+          throw err;
+        });
+        if (!st) return;
+        if (st.isDirectory()) return; // inside a fragment directory: skipped
+        if (!st.isFile()) throw new Error(`is ${kindOf(st)}, not a regular file`);
+        parts.push(await readFile(f));
+      } catch (err) {
+        const why = errCode(err) === 'ENOENT' || errCode(err) === 'ENOTDIR' ? 'does not exist' : (err as Error).message;
+        throw new Error(`file ${this.shown}: fragment ${escapeControl(f)} ${why}`, { cause: err });
+      }
+    };
+    for (const f of fragments) {
+      if (!f.endsWith('/')) {
+        await read(f);
+        continue;
+      }
+      const names = await step(this.shown, `read fragment directory ${f}`, () => readdir(f));
+      // An atomic write in flight there (ours or another rxmgmt's) is not a fragment.
+      for (const name of names.sort()) if (tempNamePid(name) === undefined) await read(f + name, true);
+    }
+    return { data: Buffer.concat(parts) };
+  }
+
+  /**
+   * `symlink`: the path is a link to `target` (state exists) or no link (absent). A wrong link
+   * is replaced atomically; anything else there is replaced (or, for absent, removed) only with
+   * force. Owner and group apply to the link itself (lchown); nothing is ever followed.
+   */
+  private async ensureSymlink(st: BigIntStats | undefined, apply: boolean, out: ChangeReporter, target: string): Promise<boolean> {
+    const { path, force, state } = this.want;
+    const now = st?.isSymbolicLink() ? await step(this.shown, 'read the link', () => readlink(path)) : undefined;
+    const removeOther = async () => {
+      if (st?.isDirectory()) await step(this.shown, 'remove directory', () => rm(path, { recursive: true }));
+    };
+    if (state === 'absent') {
+      if (!st) return true;
+      if (!st.isSymbolicLink() && !force) throw new Error(`file ${this.shown}: is ${kindOf(st)}, not a symlink; set force: true to remove it`);
+      return this.change(apply, `remove ${kindOf(st)}`, async () => {
+        await removeOther();
+        if (!st.isDirectory()) await step(this.shown, 'remove it', () => unlink(path));
+      }, () => out.report({ field: 'state', from: 'exists', to: 'absent' }));
+    }
+    const ids = await this.resolveIds();
+    const link = async () => {
+      await removeOther();
+      await step(this.shown, `link it to ${escapeControl(target)}`, () =>
+        symlinkAtomic(target, path, { uid: ids.uid, gid: ids.gid, announce: this.ownRenames }),
+      );
+    };
+    if (!st) {
+      return this.change(apply, `link to ${target}`, link, () => {
+        out.report({ field: 'state', from: 'absent', to: 'exists' });
+        out.report({ field: 'symlink', to: target });
+      });
+    }
+    if (!st.isSymbolicLink()) {
+      if (!force) throw new Error(`file ${this.shown}: is ${kindOf(st)}, not a symlink; set force: true to replace it`);
+      return this.change(apply, `replace ${kindOf(st)} by a link to ${target}`, link, () => {
+        out.report({ field: 'type', from: typeName(st), to: 'symlink' });
+        out.report({ field: 'symlink', to: target });
+      });
+    }
+    if (now !== target) {
+      return this.change(apply, `relink to ${target}`, link, () => out.report({ field: 'symlink', from: now, to: target }));
+    }
+    const ownerWrong = (ids.uid !== undefined && Number(st.uid) !== ids.uid) || (ids.gid !== undefined && Number(st.gid) !== ids.gid);
+    if (!ownerWrong) return true;
+    return this.change(
+      apply,
+      `chown the link ${this.want.owner ?? ''}:${this.want.group ?? ''}`,
+      () => step(this.shown, 'change the link\'s owner', () => lchown(path, ids.uid ?? -1, ids.gid ?? -1)),
+      () => this.reportMetadata(st, ids, out),
+    );
   }
 
   /** A file's source: its bytes and mode. Fails naming the source when it cannot be used. */
@@ -323,17 +604,19 @@ class FileResource implements Resource {
    * The one way a run changes anything: in noop it only logs what it would do; otherwise it
    * does it, then logs it. Returns false, the answer of a run that found something wrong.
    */
-  private async change(apply: boolean, action: string, op: () => Promise<void>): Promise<false> {
+  private async change(apply: boolean, action: string, op: () => Promise<void>, report: () => void): Promise<false> {
     if (apply) await op();
-    this.log.info(`${this.shown}: ${apply ? '' : 'noop, would '}${action}`);
+    report(); // after op: a change that failed was not made
+    this.log.info(`${this.shown}: ${apply ? '' : 'noop, would '}${escapeControl(action)}`);
     return false;
   }
 
-  private async ensureAbsent(st: BigIntStats | undefined, apply: boolean): Promise<boolean> {
+  private async ensureAbsent(st: BigIntStats | undefined, apply: boolean, out: ChangeReporter): Promise<boolean> {
     if (!st) return true;
     const { path, force } = this.want;
+    const gone = () => out.report({ field: 'state', from: 'exists', to: 'absent' });
     if (!st.isDirectory()) {
-      return this.change(apply, `remove ${kindOf(st)}`, () => step(this.shown, 'remove it', () => unlink(path)));
+      return this.change(apply, `remove ${kindOf(st)}`, () => step(this.shown, 'remove it', () => unlink(path)), gone);
     }
     return this.change(apply, 'remove directory', () =>
       step(this.shown, 'remove directory', async () => {
@@ -345,26 +628,34 @@ class FileResource implements Resource {
           await rm(path, { recursive: true });
         }
       }),
+      gone,
     );
   }
 
   /** `source`: a mirrored tree's source directory, whose mode a new directory gets. */
-  private async ensureDirectory(st: BigIntStats | undefined, ids: Ids, apply: boolean, source?: Stats): Promise<boolean> {
+  private async ensureDirectory(st: BigIntStats | undefined, ids: Ids, apply: boolean, out: ChangeReporter, source?: Stats): Promise<boolean> {
     const { path, force } = this.want;
     const create = async () => {
       await step(this.shown, 'create directory', async () => {
         // recursive: a directory someone else created meanwhile is fine; a file there is not.
         await mkdir(path, { recursive: true });
-        if (source && this.want.mode === undefined) await chmod(path, copiedMode(source));
+        if (source && this.want.mode === undefined) await setMetadataNoFollow(path, true, { mode: copiedMode(source) });
       });
-      await this.setMetadata(ids);
+      await this.setMetadata(ids, true);
     };
-    if (!st) return this.change(apply, 'create directory', create);
-    if (st.isDirectory()) return this.ensureMetadata(st, ids, apply);
+    const created = () => {
+      out.report({ field: 'state', from: 'absent', to: 'exists' });
+      this.reportNewMetadata(ids, out);
+    };
+    if (!st) return this.change(apply, 'create directory', create, created);
+    if (st.isDirectory()) return this.ensureMetadata(st, ids, apply, out);
     if (!force) throw new Error(`file ${this.shown}: is ${kindOf(st)}, not a directory; set force: true to replace it`);
     return this.change(apply, `replace ${kindOf(st)} by a directory`, async () => {
       await step(this.shown, 'remove it', () => unlink(path));
       await create();
+    }, () => {
+      out.report({ field: 'type', from: typeName(st), to: 'directory' });
+      this.reportNewMetadata(ids, out);
     });
   }
 
@@ -372,31 +663,53 @@ class FileResource implements Resource {
     st: BigIntStats | undefined,
     ids: Ids,
     apply: boolean,
+    out: ChangeReporter,
     source: SourceData | undefined,
     observedAt: number,
   ): Promise<boolean> {
     const { path, force } = this.want;
     const content = this.want.content ?? source?.data;
-    if (!st) return this.change(apply, 'create file', () => this.write(ids, undefined, content, source));
+    const fresh = () => {
+      if (content) out.report(() => contentChange(path, undefined, content));
+      this.reportNewMetadata(ids, out, source);
+    };
+    if (!st) {
+      return this.change(apply, 'create file', () => this.write(ids, undefined, content, source), () => {
+        out.report({ field: 'state', from: 'absent', to: 'exists' });
+        fresh();
+      });
+    }
     if (!st.isFile()) {
       if (!force) throw new Error(`file ${this.shown}: is ${kindOf(st)}, not a regular file; set force: true to replace it`);
+      // A symlink's target is read for the report before it is replaced (never followed).
+      const target = st.isSymbolicLink() && out.listening ? await readlink(path).catch(() => undefined) : undefined;
       return this.change(apply, `replace ${kindOf(st)} by a file`, async () => {
         // rename() cannot replace a directory; anything else it replaces in one step.
         if (st.isDirectory()) await step(this.shown, 'remove directory', () => rm(path, { recursive: true }));
         await this.write(ids, undefined, content, source);
+      }, () => {
+        out.report({ field: 'type', from: typeName(st), to: 'file' });
+        if (target !== undefined) out.report({ field: 'symlink', from: target });
+        fresh();
       });
     }
     if (content && !this.isVerified(st, content)) {
       this.verified = undefined;
-      if (!(st.size === BigInt(content.length) && (await step(this.shown, 'read it', () => readFile(path))).equals(content))) {
-        const action = source ? `write content of ${this.want.sourceText}` : 'write content';
-        return this.change(apply, action, () => this.write(ids, st, content, undefined));
+      const sameSize = st.size === BigInt(content.length);
+      // The old content is read for a diff only when someone listens and the sizes differ.
+      const old = sameSize || out.listening ? await step(this.shown, 'read it', () => readFileNoFollow(path)) : undefined;
+      if (!(sameSize && old!.equals(content))) {
+        const action = this.want.fragments ? 'write content from its fragments' : source ? `write content of ${this.want.sourceText}` : 'write content';
+        return this.change(apply, action, () => this.write(ids, st, content, undefined), () => {
+          out.report(() => contentChange(path, old, content));
+          this.reportMetadata(st, ids, out);
+        });
       }
       if (settled(st, observedAt)) {
         this.verified = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, content };
       }
     }
-    return this.ensureMetadata(st, ids, apply);
+    return this.ensureMetadata(st, ids, apply, out);
   }
 
   /** The file is as it was when its content was last found right, and that is still what we want. */
@@ -431,7 +744,7 @@ class FileResource implements Resource {
     });
   }
 
-  private async ensureMetadata(st: BigIntStats, ids: Ids, apply: boolean): Promise<boolean> {
+  private async ensureMetadata(st: BigIntStats, ids: Ids, apply: boolean, out: ChangeReporter): Promise<boolean> {
     const { mode } = this.want;
     const modeWrong = mode !== undefined && (Number(st.mode) & 0o7777) !== mode;
     const ownerWrong = (ids.uid !== undefined && Number(st.uid) !== ids.uid) || (ids.gid !== undefined && Number(st.gid) !== ids.gid);
@@ -440,19 +753,43 @@ class FileResource implements Resource {
       ownerWrong ? `chown ${this.want.owner ?? ''}:${this.want.group ?? ''}` : '',
       modeWrong ? `chmod ${octal(mode!)}` : '',
     ];
-    return this.change(apply, actions.filter(Boolean).join(', '), () => this.setMetadata(ownerWrong ? ids : {}));
+    return this.change(
+      apply,
+      actions.filter(Boolean).join(', '),
+      () => this.setMetadata(ownerWrong ? ids : {}, st.isDirectory(), st),
+      () => this.reportMetadata(st, ids, out),
+    );
+  }
+
+  /** mode, owner and group that differ between `st` and what is wanted, old -> new. */
+  private reportMetadata(st: BigIntStats, ids: Ids, out: ChangeReporter): void {
+    const { mode, owner, group } = this.want;
+    const oldMode = Number(st.mode) & 0o7777;
+    if (mode !== undefined && oldMode !== mode) out.report({ field: 'mode', from: octal(oldMode), to: octal(mode) });
+    if (ids.uid !== undefined && Number(st.uid) !== ids.uid) out.report({ field: 'owner', from: String(st.uid), to: account(owner!, ids.uid) });
+    if (ids.gid !== undefined && Number(st.gid) !== ids.gid) out.report({ field: 'group', from: String(st.gid), to: account(group!, ids.gid) });
+  }
+
+  /** What a new file or directory gets that is managed: mode (or a source's), owner, group. */
+  private reportNewMetadata(ids: Ids, out: ChangeReporter, source?: SourceData): void {
+    const { mode, owner, group } = this.want;
+    const newMode = mode ?? source?.mode;
+    if (newMode !== undefined) out.report({ field: 'mode', to: octal(newMode) });
+    if (ids.uid !== undefined) out.report({ field: 'owner', to: account(owner!, ids.uid) });
+    if (ids.gid !== undefined) out.report({ field: 'group', to: account(group!, ids.gid) });
   }
 
   /**
    * chown when `ids` names anyone, then chmod when a mode is wanted: chown may clear the setuid
    * and setgid bits, and a fresh mkdir's mode was narrowed by the umask.
    */
-  private async setMetadata(ids: Ids): Promise<void> {
+  private async setMetadata(ids: Ids, dir: boolean, inspected?: BigIntStats): Promise<void> {
     const { path, mode } = this.want;
-    if (ids.uid !== undefined || ids.gid !== undefined) {
-      await step(this.shown, 'change owner', () => chown(path, ids.uid ?? -1, ids.gid ?? -1));
-    }
-    if (mode !== undefined) await step(this.shown, `change mode to ${octal(mode)}`, () => chmod(path, mode));
+    const owner = ids.uid !== undefined || ids.gid !== undefined;
+    const what = owner && mode !== undefined ? `change owner and mode to ${octal(mode)}` : owner ? 'change owner' : `change mode to ${octal(mode ?? 0)}`;
+    await step(this.shown, what, () =>
+      setMetadataNoFollow(path, dir, { uid: ids.uid, gid: ids.gid, mode }, inspected),
+    );
   }
 
   /** Resolves owner and group once; an unknown name fails this run and is retried next time. */
@@ -492,18 +829,23 @@ export const fileKind: ResourceKind = {
     const base = posix.basename(raw);
     return { ...rest, path: posix.join(pattern, base) + (raw.endsWith('/') && base ? '/' : '') };
   },
+  /** Records, for each purging directory, what the rest of the graph declares (see purge.ts). */
+  prepare(specs: ResourceSpec[]): Promise<void> {
+    recordDeclared(specs);
+    return Promise.resolve();
+  },
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
     const problem = validate(spec.params);
-    if (problem) throw new Error(`file[${spec.name}]: ${problem}`);
+    if (problem) throw new Error(`file[${escapeControl(spec.name)}]: ${problem}`);
     const want = desiredFrom(spec.params);
     const { params } = spec;
-    const shown = displayPath(want);
+    const shown = escapeControl(displayPath(want));
     const warnings: string[] = [];
     if (want.isDir && present(params.content)) warnings.push(`${shown}: content is ignored on a directory (as mgmt does)`);
-    if (want.isDir && want.recurse && !present(params.source)) {
+    if (want.isDir && want.recurse && !present(params.source) && !want.purge) {
       const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
       warnings.push(`${shown}: recurse has no effect without source${hint}`);
     }
-    return new FileResource(spec.name, spec.meta, want, env.log.child(`file[${spec.name}]`), env.scheduler, warnings);
+    return new FileResource(spec.name, spec.meta, want, env.log.child(`file[${escapeControl(spec.name)}]`), env.scheduler, warnings, () => declaredOf(spec));
   },
 };

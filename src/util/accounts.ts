@@ -14,6 +14,7 @@
 // those accounts. A string of digits is always an id, never a name (as `chown 1000` does).
 import * as fs from 'node:fs';
 import { promisify } from 'node:util';
+import { escapeControl } from './paths.js';
 
 const stat = promisify(fs.stat);
 const readFile = promisify(fs.readFile);
@@ -190,3 +191,27 @@ export const resolveGid = (group: string): Promise<number> => systemAccounts.gid
 export const lookupUser = (nameOrUid: string): Promise<UserEntry | undefined> => systemAccounts.user(nameOrUid);
 /** The /etc/group entry of a group name or gid (with its members), or undefined. */
 export const lookupGroup = (nameOrGid: string): Promise<GroupEntry | undefined> => systemAccounts.group(nameOrGid);
+
+/** The largest uid or gid: 2^32-1 is (uid_t)-1, which chown(2) reads as "leave it". */
+export const MAX_ID = 2 ** 32 - 2;
+
+/**
+ * Why `value` cannot name a user (or group), or undefined when it can: a numeric id within
+ * 0..MAX_ID, or a name of the characters account tools accept (letters, digits, `_`, `.`,
+ * `-`, `@`, a final `$`; not starting with `-`). Whether the name exists is for the run to
+ * find: a graph may create it first.
+ */
+export function accountProblem(value: string, what: 'user' | 'group'): string | undefined {
+  if (isId(value)) {
+    return Number(value) > MAX_ID ? `${quotedValue(value)} is not a possible ${what} id: ids go from 0 to ${MAX_ID}` : undefined;
+  }
+  if (/^[-+]?[\d.eE+-]*\d[\d.eE+-]*$/.test(value)) {
+    return `${quotedValue(value)} is not a possible ${what} id: an id is a whole number from 0 to ${MAX_ID}`;
+  }
+  if (value.length > 256 || !/^[A-Za-z0-9_.@][A-Za-z0-9_.@-]*\$?$/.test(value)) {
+    return `${quotedValue(value)} is neither a numeric id nor a possible ${what} name (letters, digits, "_", ".", "-", "@")`;
+  }
+  return undefined;
+}
+
+const quotedValue = (v: string): string => `"${escapeControl(v.length > 64 ? v.slice(0, 61) + '...' : v)}"`;

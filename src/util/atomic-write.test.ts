@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { symlinkAtomic, tempPathFor, writeFileAtomic } from './atomic-write.js';
+import { symlinkAtomic, tempNamePid, tempPathFor, writeFileAtomic } from './atomic-write.js';
 
 let tmp: string;
 beforeEach(async () => {
@@ -131,5 +131,31 @@ describe('symlinkAtomic', () => {
     await symlinkAtomic('/etc/hostname', p, { uid: 65534, gid: 65534 });
     expect(fs.lstatSync(p)).toMatchObject({ uid: 65534, gid: 65534 });
     expect(fs.lstatSync(p).isSymbolicLink()).toBe(true);
+  });
+});
+
+describe('writeFileAtomic against a planted name', () => {
+  it('fails on a symlink planted at its temporary name, never writing or chmod-ing the target', async () => {
+    const target = join(tmp, 'target');
+    fs.writeFileSync(target, 'keep', { mode: 0o600 });
+    const p = join(tmp, 'f');
+    const probe = tempPathFor(p); // the next write takes the next number
+    const next = probe.replace(/-(\d+)$/, (_, n: string) => `-${Number(n) + 1}`);
+    fs.symlinkSync(target, next);
+    await expect(writeFileAtomic(p, 'evil', { mode: 0o666 })).rejects.toThrow(/EEXIST/);
+    expect(fs.readFileSync(target, 'utf8')).toBe('keep');
+    expect(modeOf(target)).toBe(0o600);
+    expect(fs.readlinkSync(next)).toBe(target); // someone else's name: left as it was
+    expect(fs.existsSync(p)).toBe(false);
+  });
+});
+
+describe('tempNamePid', () => {
+  it('reads the pid of our own temp names only', () => {
+    expect(tempNamePid('.motd.rxmgmt-812-3')).toBe(812);
+    expect(tempNamePid('.a.b.rxmgmt-1-1')).toBe(1);
+    expect(tempNamePid('motd.rxmgmt-812-3')).toBeUndefined();
+    expect(tempNamePid('.motd.rxmgmt-x-3')).toBeUndefined();
+    expect(tempNamePid('.motd.rxmgmt-812-3.moved')).toBeUndefined();
   });
 });

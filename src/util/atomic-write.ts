@@ -7,18 +7,34 @@
 // Readers see the old file or the new one, never a part of either; a crash leaves at worst a
 // stray `.<name>.rxmgmt-<pid>-<n>` file, never a truncated target. The rename gives the target
 // a new inode (a program holding the old file open keeps reading the old content). No fsync.
+//
+// Safe in a directory another user can write: the temporary file is created with
+// O_CREAT|O_EXCL|O_NOFOLLOW (a name planted there, link or not, fails the write), its owner and
+// mode are set through its descriptor (fchown, fchmod: what is changed is the inode we created,
+// whatever the name points to meanwhile), and just before the rename the name is checked to be
+// still that inode. Nothing is ever written or chmod-ed through a symlink; a swap after the
+// check at worst moves the other user's entry into place, which the next check sees.
 import * as fs from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 // The callback API, promisified: on 10 000 small files fs/promises (FileHandle based, several
 // thread-pool round trips per file) took 3 to 5 times as long.
-const writeFile = promisify(fs.writeFile);
+const open = promisify(fs.open);
+const write = promisify(fs.write);
+const fchmod = promisify(fs.fchmod);
+const fchown = promisify(fs.fchown);
+const fstat = promisify(fs.fstat);
+const close = promisify(fs.close);
+const lstat = promisify(fs.lstat);
 const rename = promisify(fs.rename);
-const chmod = promisify(fs.chmod);
 const lchown = promisify(fs.lchown);
 const symlink = promisify(fs.symlink);
 const rm = promisify(fs.rm);
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = fs.constants;
+/** A new file only: fails on any name already there, a symlink included (never followed). */
+const CREATE_NEW = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW;
 
 export interface AtomicWriteOptions {
   /**
@@ -52,6 +68,12 @@ export function tempPathFor(path: string): string {
   return join(dirname(path), `.${basename(path).slice(0, 200)}.rxmgmt-${process.pid}-${++counter}`);
 }
 
+/** The pid in a name made by tempPathFor, or undefined when the name is not one of ours. */
+export function tempNamePid(name: string): number | undefined {
+  const m = /^\..*\.rxmgmt-(\d+)-\d+$/s.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
 const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
 
 /**
@@ -62,14 +84,44 @@ const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoExcept
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   const temp = tempPathFor(path);
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  let fd: number | undefined;
+  let created: fs.Stats | undefined;
   try {
-    await writeFile(temp, data, { flag: 'wx', mode: opts.mode ?? 0o666 });
-    await setOwner(temp, opts);
-    if (opts.mode !== undefined) await chmod(temp, opts.mode); // the umask narrowed writeFile's mode
+    fd = await open(temp, CREATE_NEW, opts.mode ?? 0o666);
+    created = await fstat(fd);
+    for (let done = 0; done < bytes.length; ) done += (await write(fd, bytes, done, bytes.length - done)).bytesWritten;
+    if (opts.uid !== undefined || opts.gid !== undefined) {
+      await ownerStep(() => fchown(fd!, opts.uid ?? -1, opts.gid ?? -1), opts);
+    }
+    if (opts.mode !== undefined) await fchmod(fd, opts.mode); // the umask narrowed open's mode
+    await close(fd);
+    fd = undefined;
+    await ensureStillOurs(temp, created);
     await renameAnnounced(temp, path, opts);
   } catch (err) {
-    await rm(temp, { force: true }).catch(() => undefined);
+    if (fd !== undefined) await close(fd).catch(() => undefined);
+    // Only our own inode is removed: a name someone swapped in is theirs to keep.
+    if (created) await removeIfOurs(temp, created);
     throw err;
+  }
+}
+
+const sameInode = (a: fs.Stats, b: fs.Stats): boolean => a.dev === b.dev && a.ino === b.ino;
+
+/** The temporary name is still the regular file we created (nobody renamed it away or swapped it). */
+async function ensureStillOurs(temp: string, created: fs.Stats): Promise<void> {
+  const now = await lstat(temp);
+  if (!now.isFile() || !sameInode(now, created)) {
+    throw new Error(`temporary file ${temp} was replaced by someone else before it was renamed into place; nothing written`);
+  }
+}
+
+async function removeIfOurs(temp: string, created: fs.Stats): Promise<void> {
+  try {
+    if (sameInode(await lstat(temp), created)) await rm(temp, { force: true });
+  } catch {
+    // gone already
   }
 }
 
@@ -102,8 +154,12 @@ async function renameAnnounced(temp: string, path: string, opts: AtomicWriteOpti
 
 async function setOwner(temp: string, opts: AtomicWriteOptions): Promise<void> {
   if (opts.uid === undefined && opts.gid === undefined) return;
+  await ownerStep(() => lchown(temp, opts.uid ?? -1, opts.gid ?? -1), opts);
+}
+
+async function ownerStep(op: () => Promise<void>, opts: AtomicWriteOptions): Promise<void> {
   try {
-    await lchown(temp, opts.uid ?? -1, opts.gid ?? -1);
+    await op();
   } catch (err) {
     if (!(opts.ownerBestEffort && errCode(err) === 'EPERM')) throw err;
   }

@@ -1,6 +1,6 @@
 // The process-wide registry of directory watches: one OS watch per directory, shared by
 // reference count and closed when the last interest in it is released.
-import { DirectoryWatch, type EntryListener } from './directory-watch.js';
+import { type DirectoryListener, DirectoryWatch, type EntryListener } from './directory-watch.js';
 
 /** One listener's hold on one entry of a watched directory. */
 export interface EntryInterest {
@@ -30,6 +30,31 @@ export function watchEntry(dir: string, name: string, listener: EntryListener): 
   }
   w.add(name, listener);
   return new Interest(w, name, listener);
+}
+
+/**
+ * Registers `listener` for every entry of directory `dir` (absolute, normalized), sharing the
+ * OS watch with the per-entry listeners. Undefined when `dir` is not a directory; throws when
+ * it cannot be watched for another reason.
+ */
+export function watchDirectory(dir: string, listener: DirectoryListener): EntryInterest | undefined {
+  let w = watches.get(dir);
+  if (!w || w.closed) {
+    w = DirectoryWatch.open(dir, forget);
+    if (!w) return undefined;
+    watches.set(dir, w);
+  }
+  w.addWhole(listener);
+  const watch = w;
+  let held = true;
+  return {
+    isCurrent: () => held && watch.isCurrent(),
+    release: () => {
+      if (!held) return;
+      held = false;
+      watch.removeWhole(listener);
+    },
+  };
 }
 
 /** A class rather than closures: there is one per watched path. */

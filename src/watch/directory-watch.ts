@@ -5,15 +5,19 @@
 // never reach its listeners), holds an unlink 100 ms to detect editor saves, throttles changes
 // for 50 ms and answers in 3-10 ms even with those off; raw fs.watch answers in well under 1 ms
 // and reports metadata changes. docs/resources/file.md has the figures.
-import { type FSWatcher, lstatSync, statSync, watch } from 'node:fs';
+import { lstatSync, readdirSync, statSync, watch } from 'node:fs';
 import { basename, join } from 'node:path';
+import { type SchedulerAction, type SchedulerLike, asyncScheduler } from 'rxjs';
+import { escapeControl } from '../util/paths.js';
+import { stderrSink } from '../util/logger.js';
 
 /**
  * How an entry changed, as inotify tells it: `rename` when it was created, deleted or moved
  * (away or in), `change` when its data or metadata were written in place, `unknown` when the
- * event named no entry (then anything in the directory may have changed).
+ * event named no entry (then anything in the directory may have changed). `tick`: a poll (the
+ * fallback when inotify ran out) found the entry as it was at the poll before.
  */
-export type EntryEvent = 'rename' | 'change' | 'unknown';
+export type EntryEvent = 'rename' | 'change' | 'unknown' | 'tick';
 
 /** What a directory watch tells the owner of one entry name. */
 export interface EntryListener {
@@ -25,7 +29,47 @@ export interface EntryListener {
   failed(error: Error): void;
 }
 
+/** What a directory watch tells someone who follows every entry of it (a tree watch). */
+export interface DirectoryListener {
+  /** `name` may have changed (null: anything in the directory may have). */
+  changed(event: EntryEvent, name: string | null): void;
+  lost(): void;
+  failed(error: Error): void;
+}
+
 let openWatches = 0;
+
+/**
+ * When inotify runs out (ENOSPC: `fs.inotify.max_user_watches`; EMFILE: `max_user_instances`),
+ * a directory is polled instead: every `intervalMs` on `scheduler`, each entry someone listens
+ * to is lstat-ed and compared (inode, size, mode, owner, mtime, ctime), and the directory's own
+ * identity checked. `warn` is told once per process, with the limit to raise.
+ */
+export const watchFallback: { intervalMs: number; scheduler: SchedulerLike; warn: (msg: string) => void } = {
+  intervalMs: 1000,
+  scheduler: asyncScheduler,
+  warn: (msg) => stderrSink('warn', 'watch', msg),
+};
+let fallbackReported = false;
+let pollingWatches = 0;
+
+/** How many directories are polled because inotify ran out (for tests and diagnostics). */
+export const pollingWatchCount = (): number => pollingWatches;
+
+const limitOf = (err: unknown): string | undefined => {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return code === 'ENOSPC' ? 'fs.inotify.max_user_watches' : code === 'EMFILE' ? 'fs.inotify.max_user_instances' : undefined;
+};
+
+/** Everything a change to an entry alters (ctime moves with any write, chmod, chown, rename onto). */
+function signature(path: string): string {
+  try {
+    const st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
+    return st ? `${st.ino}:${st.size}:${st.mode}:${st.uid}:${st.gid}:${st.mtimeNs}:${st.ctimeNs}` : '-';
+  } catch {
+    return '?';
+  }
+}
 
 /** How many OS directory watches this process holds open (for tests and diagnostics). */
 export const openWatchCount = (): number => openWatches;
@@ -71,8 +115,14 @@ export class DirectoryWatch {
    */
   private readonly listeners = new Map<string, EntryListener | Set<EntryListener>>();
   private listenerCount = 0;
+  /** Listeners to every entry (tree watches), beside the per-name ones. */
+  private readonly wholeListeners = new Set<DirectoryListener>();
+  /** While polling for whole listeners: the last signature of every entry. */
+  private polledAll?: Map<string, string>;
   private readonly ownName: string;
-  private watcher!: FSWatcher;
+  private watcher!: { close(): void };
+  /** While polling (inotify ran out): the last signature of each entry listened to. */
+  private polled?: Map<string, string>;
   private identity!: Identity;
   private closedFlag = false;
 
@@ -89,14 +139,66 @@ export class DirectoryWatch {
       const identity = identityOf(dir);
       if (!identity) return undefined;
       w.identity = identity;
-      w.watcher = watch(dir, { persistent: true }, (event, name) => w.onEvent(event, name));
+      const watcher = watch(dir, { persistent: true }, (event, name) => w.onEvent(event, name));
+      watcher.on('error', (err) => w.end(new Error(`watch of directory ${escapeControl(dir)} failed: ${escapeControl(err.message)}`)));
+      w.watcher = watcher;
     } catch (err) {
       if (isMissing(err)) return undefined;
-      throw new Error(`cannot watch directory ${dir}: ${(err as Error).message}`);
+      const limit = limitOf(err);
+      if (!limit) throw new Error(`cannot watch directory ${escapeControl(dir)}: ${escapeControl((err as Error).message)}`);
+      w.watcher = w.poll(limit, err as Error);
     }
     openWatches++;
-    w.watcher.on('error', (err) => w.end(new Error(`watch of directory ${dir} failed: ${err.message}`)));
     return w;
+  }
+
+  /** The fallback when inotify ran out: poll the entries listened to (see watchFallback). */
+  private poll(limit: string, err: Error): { close(): void } {
+    if (!fallbackReported) {
+      fallbackReported = true;
+      const every = watchFallback.intervalMs >= 1000 ? `${watchFallback.intervalMs / 1000} s` : `${watchFallback.intervalMs} ms`;
+      watchFallback.warn(
+        `cannot watch directory ${escapeControl(this.dir)} (${err.message.split(',')[0]}): polling it every ${every} instead, ` +
+          `and any other directory that cannot be watched (said once); raise ${limit} (sysctl) for instant repairs`,
+      );
+    }
+    pollingWatches++;
+    this.polled = new Map();
+    const self = this;
+    const action = watchFallback.scheduler.schedule(function (this: SchedulerAction<undefined>) {
+      if (self.closedFlag) return;
+      self.pollOnce();
+      if (!self.closedFlag) this.schedule(undefined, watchFallback.intervalMs);
+    }, watchFallback.intervalMs);
+    return {
+      close: () => {
+        pollingWatches--;
+        action.unsubscribe();
+      },
+    };
+  }
+
+  /** One poll: the directory itself (replaced or gone: lost), then each entry listened to. */
+  private pollOnce(): void {
+    if (!this.isCurrent()) return;
+    if (this.polledAll) {
+      const before = this.polledAll;
+      const now = this.listing();
+      this.polledAll = now;
+      for (const name of new Set([...before.keys(), ...now.keys()])) {
+        if (before.get(name) !== now.get(name)) for (const l of [...this.wholeListeners]) l.changed('change', name);
+      }
+    }
+    for (const name of [...this.listeners.keys()]) {
+      const now = signature(join(this.dir, name));
+      const before = this.polled!.get(name);
+      this.polled!.set(name, now);
+      // 'change', never 'rename': a rename seen by polling may be ours and someone else's at
+      // once, so it must not be taken for the echo of our own write (OwnRenames). 'tick' when
+      // it looks the same: our own write and someone's undoing it between two polls look the
+      // same too, and the listener knows whether it wrote (see EntryFollower.changed).
+      this.onEvent(before !== undefined && before !== now ? 'change' : 'tick', name);
+    }
   }
 
   private constructor(
@@ -111,6 +213,7 @@ export class DirectoryWatch {
   }
 
   add(name: string, listener: EntryListener): void {
+    if (this.polled && !this.polled.has(name)) this.polled.set(name, signature(join(this.dir, name)));
     const held = this.listeners.get(name);
     if (held === undefined) this.listeners.set(name, listener);
     else if (held instanceof Set) {
@@ -123,11 +226,41 @@ export class DirectoryWatch {
     this.listenerCount++;
   }
 
+  /** Follows every entry of the directory (see DirectoryListener). */
+  addWhole(listener: DirectoryListener): void {
+    if (this.wholeListeners.has(listener)) return;
+    if (this.polled && !this.polledAll) this.polledAll = this.listing();
+    this.wholeListeners.add(listener);
+    this.listenerCount++;
+  }
+
+  removeWhole(listener: DirectoryListener): void {
+    if (!this.wholeListeners.delete(listener)) return;
+    if (this.wholeListeners.size === 0) this.polledAll = undefined;
+    this.listenerCount--;
+    if (this.listenerCount === 0) this.end(undefined);
+  }
+
+  /** Every entry's signature, for polling whole listeners. */
+  private listing(): Map<string, string> {
+    const out = new Map<string, string>();
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      // gone or unreadable: isCurrent() retires the watch at the next poll
+    }
+    for (const name of names) out.set(name, signature(join(this.dir, name)));
+    return out;
+  }
+
   /** Removes a listener; the OS watch closes with the last one. */
   remove(name: string, listener: EntryListener): void {
     const held = this.listeners.get(name);
-    if (held === listener) this.listeners.delete(name);
-    else if (held instanceof Set && held.delete(listener)) {
+    if (held === listener) {
+      this.listeners.delete(name);
+      this.polled?.delete(name);
+    } else if (held instanceof Set && held.delete(listener)) {
       if (held.size === 1) this.listeners.set(name, held.values().next().value!);
     } else return;
     this.listenerCount--;
@@ -151,11 +284,13 @@ export class DirectoryWatch {
     return false;
   }
 
-  private onEvent(event: 'rename' | 'change', name: string | null): void {
+  private onEvent(event: 'rename' | 'change' | 'tick', name: string | null): void {
     if (this.closedFlag) return;
     if (name === null) {
       // No name given: anything in here may have changed.
-      if (this.isCurrent()) for (const l of this.allListeners()) l.changed('unknown');
+      if (!this.isCurrent()) return;
+      for (const l of this.allListeners()) l.changed('unknown');
+      for (const l of [...this.wholeListeners]) l.changed('unknown', null);
       return;
     }
     // inotify reports the directory's own deletion or move (then the watch is dead) under the
@@ -167,9 +302,10 @@ export class DirectoryWatch {
       return;
     }
     const held = this.listeners.get(name);
-    if (held === undefined) return;
     if (held instanceof Set) for (const l of [...held]) l.changed(event);
-    else held.changed(event);
+    else held?.changed(event);
+    // A poll's "as before" is news only to a listener that knows it wrote (see 'tick').
+    if (event !== 'tick') for (const l of this.wholeListeners.size ? [...this.wholeListeners] : []) l.changed(event, name);
   }
 
   private allListeners(): EntryListener[] {
@@ -183,8 +319,9 @@ export class DirectoryWatch {
     this.watcher.close();
     openWatches--;
     this.onClose(this);
-    const all = this.allListeners();
+    const all: Array<EntryListener | DirectoryListener> = [...this.allListeners(), ...this.wholeListeners];
     this.listeners.clear();
+    this.wholeListeners.clear();
     this.listenerCount = 0;
     for (const l of all) {
       if (reason === 'lost') l.lost();

@@ -54,6 +54,17 @@ export class OwnRenames {
     return true;
   }
 
+  /**
+   * For a polled watch (no rename events): whether an own rename happened since the last poll,
+   * forgetting it. The poll may show the path as before (our write, then someone undoing it),
+   * so the path must be checked all the same.
+   */
+  takePending(): boolean {
+    const had = this.expected > 0;
+    this.expected = 0;
+    return had;
+  }
+
   /** For the watch: the directory watch that sees the path now, or undefined for none. */
   anchorAt(watch: object | undefined): void {
     if (watch !== this.anchor) this.expected = 0;

@@ -150,6 +150,10 @@ class EntryFollower implements EntryListener, FateListener {
 
   /** The entry changed: the common case, a plain emit with no stat and no re-anchoring. */
   changed(event: EntryEvent): void {
+    if (event === 'tick') {
+      if (this.own?.takePending()) this.emit(); // polled: our write may have been undone since
+      return;
+    }
     if (event === 'rename' && this.own?.consume()) return; // the echo of our own write
     this.emit();
   }

@@ -1,6 +1,7 @@
 // How a command string becomes a program and its arguments, as mgmt does it: with no shell the
 // string is split on whitespace (no quoting, no globbing, no variables); with a shell it is
 // handed whole to `shell -c`.
+import { escapeControl } from '../../util/paths.js';
 
 export interface Argv {
   file: string;
@@ -34,6 +35,6 @@ export function shellSyntaxHint(cmd: string, shell: string): string | undefined 
 
 /** `cmd` for messages, shortened when long. */
 export function shown(cmd: string): string {
-  const one = cmd.replace(/\s*\n\s*/g, ' ; ').trim();
+  const one = escapeControl(cmd.replace(/\s*\n\s*/g, ' ; ').trim());
   return one.length > 120 ? `${one.slice(0, 117)}...` : one;
 }

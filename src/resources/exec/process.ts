@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { Observable, type SchedulerAction, type SchedulerLike, type Subscription } from 'rxjs';
+import { longTimer } from '../../../operators/long-timer.js';
 import { Tail } from './tail.js';
 
 export interface ProcessSpec {
@@ -219,7 +220,8 @@ function supervise(spec: ProcessSpec, opts: ProcessOptions, h: Handlers): { pid?
 
   if (timeoutMs > 0) {
     timers.push(
-      scheduler.schedule(() => {
+      // longTimer: a timeout past 2^31-1 ms (~24.8 days) would fire at once with a plain schedule.
+      longTimer(timeoutMs, scheduler).subscribe(() => {
         if (exited || finished) return;
         timedOut = true;
         if (!signalGroup(pid, 'SIGTERM')) return maybeFinish();
@@ -230,7 +232,7 @@ function supervise(spec: ProcessSpec, opts: ProcessOptions, h: Handlers): { pid?
             maybeFinish();
           }, graceMs),
         );
-      }, timeoutMs),
+      }),
     );
   }
 

@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import type { BigIntStats, Stats } from 'node:fs';
 import { promisify } from 'node:util';
+import { escapeControl } from '../../util/paths.js';
 
 // The callback API, promisified: on 10 000 small files fs/promises' readFile (FileHandle based,
 // several thread-pool round trips per file) took 3 to 5 times as long as fs.readFile.
@@ -13,6 +14,7 @@ export const readdir = promisify(fs.readdir);
 export const readlink = promisify(fs.readlink);
 export const chmod = promisify(fs.chmod);
 export const chown = promisify(fs.chown);
+export const lchown = promisify(fs.lchown);
 export const mkdir = promisify(fs.mkdir);
 export const rmdir = promisify(fs.rmdir);
 export const rm = promisify(fs.rm);
@@ -23,7 +25,7 @@ export async function step<T>(shown: string, what: string, op: () => Promise<T>)
   try {
     return await op();
   } catch (err) {
-    throw new Error(`file ${shown}: cannot ${what}: ${(err as Error).message}`, { cause: err });
+    throw new Error(`file ${shown}: cannot ${escapeControl(what)}: ${escapeControl((err as Error).message)}`, { cause: err });
   }
 }
 
@@ -60,3 +62,74 @@ export const octal = (mode: number): string => '0' + mode.toString(8).padStart(3
 
 /** The permission bits a copy gets from its source: rwx for all, never setuid, setgid or sticky. */
 export const copiedMode = (source: Stats): number => source.mode & 0o777;
+
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_DIRECTORY } = fs.constants;
+/**
+ * Flags to read a managed path without following a symlink there (ELOOP instead). O_NONBLOCK:
+ * a fifo swapped in does not block the open.
+ */
+export const READ_NOFOLLOW = O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
+/** readFile's option for that: Node takes numeric flags, though its types say string. */
+const NOFOLLOW = { flag: READ_NOFOLLOW as unknown as string };
+
+/** The content of a managed path, never through a symlink (one there fails, saying so). */
+export async function readFileNoFollow(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path, NOFOLLOW);
+  } catch (err) {
+    throw noFollowError(err);
+  }
+}
+
+const open = promisify(fs.open);
+const fstat = promisify(fs.fstat);
+const fchmod = promisify(fs.fchmod);
+const fchown = promisify(fs.fchown);
+const close = promisify(fs.close);
+
+/** ELOOP from an O_NOFOLLOW open said plainly: a symlink was swapped in since the lstat. */
+export function noFollowError(err: unknown): unknown {
+  if (errCode(err) !== 'ELOOP') return err;
+  return new Error('it is a symlink now, which is never followed; set force: true to replace it', { cause: err });
+}
+
+/** What is to be changed through a descriptor: owner (either id may be absent) and mode. */
+export interface Metadata {
+  uid?: number;
+  gid?: number;
+  mode?: number;
+}
+
+/**
+ * Sets owner, then mode (chown may clear setuid/setgid) of `path` through a descriptor opened
+ * without following a symlink: what changes is the inode at `path` itself, never what a link
+ * planted there (or swapped in since the caller's lstat) points to. `dir`: it must be a
+ * directory, otherwise a regular file. `expected`: the inode the caller inspected; another one
+ * there now fails (the caller looks again at its next check).
+ */
+export async function setMetadataNoFollow(
+  path: string,
+  dir: boolean,
+  want: Metadata,
+  expected?: { dev: number | bigint; ino: number | bigint },
+): Promise<void> {
+  if (want.uid === undefined && want.gid === undefined && want.mode === undefined) return;
+  let fd: number;
+  try {
+    fd = await open(path, READ_NOFOLLOW | (dir ? O_DIRECTORY : 0));
+  } catch (err) {
+    if (errCode(err) === 'ENOTDIR') throw new Error('it is not a directory any more');
+    throw noFollowError(err);
+  }
+  try {
+    const st = await fstat(fd);
+    if (dir ? !st.isDirectory() : !st.isFile()) throw new Error(`it is ${kindOf(st)} now`);
+    if (expected && (BigInt(st.dev) !== BigInt(expected.dev) || BigInt(st.ino) !== BigInt(expected.ino))) {
+      throw new Error('it was replaced by another file meanwhile');
+    }
+    if (want.uid !== undefined || want.gid !== undefined) await fchown(fd, want.uid ?? -1, want.gid ?? -1);
+    if (want.mode !== undefined) await fchmod(fd, want.mode);
+  } finally {
+    await close(fd).catch(() => undefined);
+  }
+}

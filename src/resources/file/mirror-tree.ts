@@ -12,7 +12,8 @@
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { symlinkAtomic, writeFileAtomic } from '../../util/atomic-write.js';
-import { chmod, copiedMode, errCode, kindOf, lstatOrMissing, mkdir, readdir, readFile, readlink, rm, step, unlink } from './fs-steps.js';
+import { escapeControl } from '../../util/paths.js';
+import { copiedMode, readFileNoFollow, setMetadataNoFollow, errCode, kindOf, lstatOrMissing, mkdir, readdir, readFile, readlink, rm, step, unlink } from './fs-steps.js';
 
 export interface MirrorContext {
   /** The resource's display path, for errors. */
@@ -23,6 +24,11 @@ export interface MirrorContext {
    * something was wrong.
    */
   change(action: string, op: () => Promise<void>): Promise<false>;
+  /**
+   * `purge`: what to do with an entry the source lacks (by its absolute path): keep it, go into
+   * it (a directory above something declared), or remove it. Absent: removed only with force.
+   */
+  purge?(path: string): 'keep' | 'descend' | 'remove';
 }
 
 /**
@@ -39,7 +45,7 @@ class Mirror {
   constructor(private readonly ctx: MirrorContext) {}
 
   private fail(message: string): never {
-    throw new Error(`file ${this.ctx.shown}: ${message}`);
+    throw new Error(`file ${this.ctx.shown}: ${escapeControl(message)}`);
   }
 
   private wrongType(rel: string, found: Stats, wanted: string): never {
@@ -54,13 +60,23 @@ class Mirror {
     for (const name of names) {
       if (!(await this.entry(join(src!, name), join(dst, name), rel + name, dstExists))) ok = false;
     }
-    if (this.ctx.force && dstExists) {
+    const { purge, force } = this.ctx;
+    if ((force || purge) && dstExists) {
       const wanted = new Set(names);
       const extra = (await step(shown, `read directory ${dst}`, () => readdir(dst))).sort().filter((n) => !wanted.has(n));
       for (const name of extra) {
         const path = join(dst, name);
+        const decision = purge ? purge(path) : 'remove';
+        if (decision === 'keep') continue;
+        if (decision === 'descend') {
+          // Above something the graph declares: its other entries go, it stays. Not a link.
+          const st = await step(shown, `inspect ${rel + name}`, () => lstatOrMissing(path));
+          if (st?.isDirectory() && !(await this.dir(undefined, path, rel + name + '/', true))) ok = false;
+          continue;
+        }
         ok = false;
-        await this.ctx.change(`remove ${rel + name} (not in the source)`, () =>
+        const why = purge ? (src === undefined ? 'not declared in the graph' : 'not in the source nor declared in the graph') : 'not in the source';
+        await this.ctx.change(`remove ${rel + name} (${why})`, () =>
           step(shown, `remove ${rel + name}`, () => rm(path, { recursive: true, force: true })),
         );
       }
@@ -84,7 +100,7 @@ class Mirror {
     const create = () =>
       step(shown, `create directory ${rel}/`, async () => {
         await mkdir(dst);
-        await chmod(dst, copiedMode(s)); // mkdir's mode was narrowed by the umask
+        await setMetadataNoFollow(dst, true, { mode: copiedMode(s) }); // mkdir's mode was narrowed by the umask
       });
     if (d?.isDirectory()) return this.dir(src, dst, rel + '/', true);
     if (!d) await this.ctx.change(`create directory ${rel}/`, create);
@@ -107,7 +123,7 @@ class Mirror {
       step(shown, `copy ${rel}`, () => writeFileAtomic(dst, data, opts));
     if (!d) return this.ctx.change(`copy ${rel}`, () => write({ mode: copiedMode(s) }));
     if (d.isFile()) {
-      if (d.size === data.length && (await step(shown, `read ${rel}`, () => readFile(dst))).equals(data)) return true;
+      if (d.size === data.length && (await step(shown, `read ${rel}`, () => readFileNoFollow(dst))).equals(data)) return true;
       return this.ctx.change(`rewrite ${rel}`, () =>
         write({ mode: d.mode & 0o7777, uid: d.uid, gid: d.gid, ownerBestEffort: true }),
       );

@@ -1,0 +1,69 @@
+// Temporary files that a killed rxmgmt left behind (writeFileAtomic's `.<name>.rxmgmt-<pid>-<n>`):
+// found once per directory, removed by the resource that manages the file they were written for.
+import * as fs from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { tempNamePid, tempPathFor } from '../../util/atomic-write.js';
+
+const readdir = promisify(fs.readdir);
+const lstat = promisify(fs.lstat);
+const unlink = promisify(fs.unlink);
+
+/** When this process started (ms since the epoch): only older temp files can be left-overs. */
+const processStart = Date.now() - process.uptime() * 1000;
+
+/** Per directory, looked at once per process: the stale temp names by the name they were for. */
+const found = new Map<string, Promise<Map<string, string[]>>>();
+
+/** The name part of a temp name made for `path` (tempPathFor cuts it to fit NAME_MAX). */
+const stem = (path: string): string => {
+  const name = basename(tempPathFor(path));
+  return name.slice(1, name.lastIndexOf('.rxmgmt-'));
+};
+
+async function scan(dir: string): Promise<Map<string, string[]>> {
+  const byStem = new Map<string, string[]>();
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return byStem; // missing or unreadable: nothing to clean, and the run says what is wrong
+  }
+  for (const name of names) {
+    const pid = tempNamePid(name);
+    if (pid === undefined || pid === process.pid) continue;
+    const s = name.slice(1, name.lastIndexOf('.rxmgmt-'));
+    byStem.set(s, [...(byStem.get(s) ?? []), name]);
+  }
+  return byStem;
+}
+
+/**
+ * Removes the temp files a killed run left for `path`: names of writeFileAtomic's pattern for
+ * this very file, made by another process, a regular file or symlink owned by this user, last
+ * changed before this process started (so no live writer can still own it). Never a directory,
+ * never anything else. Returns the names removed, for the log.
+ */
+export async function removeStaleTemps(path: string): Promise<string[]> {
+  const dir = dirname(path);
+  let scanned = found.get(dir);
+  if (!scanned) found.set(dir, (scanned = scan(dir)));
+  const byStem = await scanned;
+  const key = stem(path);
+  const names = byStem.get(key);
+  if (!names) return [];
+  byStem.delete(key);
+  const removed: string[] = [];
+  for (const name of names) {
+    const temp = join(dir, name);
+    try {
+      const st = await lstat(temp);
+      if (!(st.isFile() || st.isSymbolicLink()) || st.uid !== process.geteuid?.() || st.mtimeMs >= processStart) continue;
+      await unlink(temp);
+      removed.push(name);
+    } catch {
+      // gone meanwhile, or not ours to remove: left alone
+    }
+  }
+  return removed;
+}
