@@ -299,6 +299,18 @@ describe('pkg without a daemon', () => {
     }
   });
 
+  it('says at debug level when a resource of its name gets no edge from it', () => {
+    const debug = memoryLogger('debug');
+    const quiet: ResourceEnv = { ...env, log: debug };
+    const specs = [spec('demo-app', LOCAL, 'pkg', { autogroup: false }), spec('demo-app', { path: '/srv/demo-app.txt', content: 'x\n' }, 'file')];
+    const graph = buildGraph(graphOf(specs), new Registry([pkgKind, fileKind]), quiet);
+    expect(graph.edges).toEqual([]);
+    pkgKind.built!(graph, quiet);
+    expect(debug.lines.filter((l) => l.includes('share a name'))).toEqual([
+      expect.stringContaining('pkg[demo-app] and file[demo-app] share a name, but no automatic edge joins them; write an edge if one must come first'),
+    ]);
+  });
+
   it('rejects a bad name or state when the graph loads', () => {
     expect(() => mk('no spaces')).toThrow(/is not a package name/);
     expect(() => mk('ok', { state: 'a;b' })).toThrow(/`state` must be installed, uninstalled, newest or a version/);
