@@ -9,7 +9,8 @@ import { execKind } from './exec.js';
 import { msgKind } from './msg.js';
 import { timerKind } from './timer.js';
 import { hostnameKind } from './hostname.js';
+import { cronKind } from './cron.js';
 
 /** The registry with every built-in kind. */
-export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, hostnameKind];
+export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, hostnameKind, cronKind];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());
