@@ -261,4 +261,9 @@ export class SystemdManager {
       execMainStatus: 0,
     };
   }
+
+  /** ReloadUnit as a job (a mount unit's reload is a remount with its current options). */
+  reloadJob(unit: string, mode = 'replace'): Observable<JobOutcome> {
+    return (this.job as (method: string, unit: string, mode: string) => Observable<JobOutcome>).call(this, 'ReloadUnit', unit, mode);
+  }
 }

@@ -10,7 +10,8 @@ import { msgKind } from './msg.js';
 import { timerKind } from './timer.js';
 import { hostnameKind } from './hostname.js';
 import { cronKind } from './cron.js';
+import { mountKind } from './mount.js';
 
 /** The registry with every built-in kind. */
-export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, hostnameKind, cronKind];
+export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, hostnameKind, cronKind, mountKind];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());
