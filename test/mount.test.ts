@@ -3,12 +3,12 @@
 // remounts it when the options change, mounts it again when it is unmounted behind its back, and
 // removes it. The host's mounts and fstab are never touched.
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { asyncScheduler } from 'rxjs';
+import { VirtualTimeScheduler, asyncScheduler } from 'rxjs';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultMeta, type ResourceSpec } from '../src/model/spec.js';
 import { memoryLogger } from '../src/util/logger.js';
-import { MountResource, mountKind } from '../src/resources/mount.js';
+import { MOUNTINFO_POLL_MS, MountResource, mountKind, mountinfoChanges } from '../src/resources/mount.js';
 import { fstabWith, mountUnitName, parseMountInfo, fstabEntryFor } from '../src/resources/mount/tables.js';
 import type { ResourceEnv } from '../src/model/resource.js';
 import { defaultRegistry } from '../src/resources/registry.js';
@@ -153,6 +153,35 @@ describe('mount without a daemon', () => {
     expect(mountUnitName('/.hidden')).toBe('\\x2ehidden.mount');
     const info = '36 35 98:0 / /mnt/a\\040b rw,noatime master:1 - tmpfs tmpfs rw,size=16384k\n';
     expect(parseMountInfo(info)).toEqual([{ point: '/mnt/a b', type: 'tmpfs', source: 'tmpfs', options: ['rw', 'noatime', 'rw', 'size=16384k'] }]);
+  });
+
+  it('polls mountinfo on the scheduler it is given, and emits only when its own line changes', async () => {
+    const scheduler = new VirtualTimeScheduler();
+    const line = (opts: string) => `40 30 0:50 / /mnt/data rw,relatime - tmpfs tmpfs ${opts}\n`;
+    const other = '41 30 0:51 / /mnt/other rw - tmpfs tmpfs rw\n';
+    let table = line('rw,size=16384k');
+    let reads = 0;
+    const seen: number[] = [];
+    const sub = mountinfoChanges('/mnt/data', scheduler, async () => {
+      reads++;
+      return table;
+    }).subscribe(() => seen.push(scheduler.now()));
+    const advanceTo = async (ms: number) => {
+      scheduler.maxFrames = ms;
+      scheduler.flush();
+      for (let i = 0; i < 5; i++) await Promise.resolve(); // the reads resolve
+    };
+    await advanceTo(MOUNTINFO_POLL_MS); // baseline
+    table = line('rw,size=16384k') + other; // another mount point: not ours
+    await advanceTo(2 * MOUNTINFO_POLL_MS);
+    table = line('rw,size=32768k'); // remounted
+    await advanceTo(3 * MOUNTINFO_POLL_MS);
+    table = ''; // unmounted
+    await advanceTo(4 * MOUNTINFO_POLL_MS);
+    await advanceTo(5 * MOUNTINFO_POLL_MS);
+    sub.unsubscribe();
+    expect(reads).toBe(5);
+    expect(seen).toEqual([3 * MOUNTINFO_POLL_MS, 4 * MOUNTINFO_POLL_MS]);
   });
 
   it('comes after its mount point directory and manages mount:<point>', () => {

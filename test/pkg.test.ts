@@ -15,6 +15,7 @@ import { PkgResource, pkgKind } from '../src/resources/pkg.js';
 import { fileKind } from '../src/resources/file.js';
 import { svcKind } from '../src/resources/svc.js';
 import type { Resource, ResourceEnv } from '../src/model/resource.js';
+import type { Change } from '../src/model/events.js';
 import { Registry } from '../src/model/registry.js';
 import { defaultRegistry } from '../src/resources/registry.js';
 import { loadGraphFile } from '../src/yaml/parse.js';
@@ -130,7 +131,9 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
 
   it('installs and removes a package from the local repository; noop changes nothing', async () => {
     const r = pkg('hello');
-    expect(await check(r, false)).toBe(false);
+    const would: Change[] = [];
+    expect(await firstValueFrom(r.checkApply(false, false, (c) => would.push(c)))).toBe(false);
+    expect(would).toEqual([{ field: 'state', from: 'hello: absent', to: 'hello: 2.10-3' }]);
     expect(await installed('hello')).toBe(false);
     expect(await check(r)).toBe(false);
     expect(await installed('hello')).toBe(true);

@@ -52,8 +52,10 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
           const prepare$ = prepared(spec, opts);
           if (!prepare$) return of(build(spec, opts));
           const build$ = prepare$.pipe(map(() => build(spec, opts)));
-          // A kind whose lookups changed (pkg after a transaction): prepare and build again.
-          const again$ = preparedAgain(spec, opts).pipe(switchMap(() => concat(of(LOADING), build$)));
+          // A kind whose lookups changed (pkg after a transaction): prepare and build again, from
+          // a copy of the spec, so that a build memoised on the spec object builds anew.
+          const rebuild$ = defer(() => prepared(spec, opts)!.pipe(map(() => build({ ...spec }, opts))));
+          const again$ = preparedAgain(spec, opts).pipe(switchMap(() => concat(of(LOADING), rebuild$)));
           return concat(i === 0 ? build$ : concat(of(LOADING), build$), again$);
         }),
       );

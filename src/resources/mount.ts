@@ -2,7 +2,7 @@
 // mgmt's mount resource has it (same fields, so mgmt graphs run unchanged). It applies through
 // systemd: fstab written atomically, daemon-reload (systemd-fstab-generator makes the mount unit
 // from it), then the mount unit started, reloaded (remount) or stopped over D-Bus.
-import { type Observable, defer, distinctUntilChanged, firstValueFrom, from, interval, map, merge, skip, switchMap, take, throwError, timeout } from 'rxjs';
+import { type Observable, type SchedulerLike, defer, distinctUntilChanged, firstValueFrom, from, interval, map, merge, skip, switchMap, take, throwError, timeout } from 'rxjs';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { posix } from 'node:path';
@@ -98,6 +98,23 @@ function sameSource(m: MountInfo, device: string): boolean {
   }
 }
 
+/**
+ * Emits when the mount at `point` in /proc/self/mountinfo changes (appears, goes, another source,
+ * type or options), read every MOUNTINFO_POLL_MS on `scheduler`; the first reading is the baseline.
+ *
+ *   reads:  a---a---b---b---()---
+ *   emits:  --------x-------x----
+ */
+export function mountinfoChanges(point: string, scheduler: SchedulerLike, read: () => Promise<string> = () => readFile(MOUNT_PATHS.mountinfo, 'utf8')): Observable<void> {
+  return interval(MOUNTINFO_POLL_MS, scheduler).pipe(
+    switchMap(() => from(read())),
+    map((text) => JSON.stringify(mountAt(parseMountInfo(text), point) ?? null)),
+    distinctUntilChanged(),
+    skip(1),
+    map(() => undefined),
+  );
+}
+
 export class MountResource implements Resource {
   readonly kind = 'mount';
   readonly fingerprint: string;
@@ -138,13 +155,7 @@ export class MountResource implements Resource {
    */
   watch(): Observable<void> {
     const unit$ = useBus('system').pipe(switchMap((conn) => new SystemdManager(conn).unitEvents(this.unit)));
-    const table$ = interval(MOUNTINFO_POLL_MS, this.env.scheduler).pipe(
-      switchMap(() => from(readFile(MOUNT_PATHS.mountinfo, 'utf8'))),
-      map((text) => JSON.stringify(mountAt(parseMountInfo(text), this.want.point) ?? null)),
-      distinctUntilChanged(),
-      skip(1),
-    );
-    return merge(unit$, table$, watchPath(MOUNT_PATHS.fstab)).pipe(map(() => undefined));
+    return merge(unit$, mountinfoChanges(this.want.point, this.env.scheduler), watchPath(MOUNT_PATHS.fstab)).pipe(map(() => undefined));
   }
 
   checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {

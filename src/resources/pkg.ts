@@ -12,6 +12,7 @@ import { PackageKitClient, type PackageRow, type TransactionResult } from '../db
 import { Filter, TransactionFlag, bitfield, rowIsInstalled } from '../dbus/packagekit-enums.js';
 import { announceFilesChanged, fileIdentities, filesForgotten$, forgetFilesOf, ownedFiles, prepareOwnedFiles } from '../dbus/packagekit-files.js';
 import type { Graph } from '../model/graph.js';
+import type { ChangeSink } from '../model/events.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
 const fields: Record<string, FieldSchema> = {
@@ -106,9 +107,9 @@ export class PkgResource implements Resource {
     return merge(pk$, ...db$).pipe(map(() => undefined));
   }
 
-  checkApply(apply: boolean, _refresh: boolean): Observable<boolean> {
+  checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
     return useBus('system').pipe(
-      switchMap((conn) => defer(() => this.run(new PackageKitClient(conn), apply))),
+      switchMap((conn) => defer(() => this.run(new PackageKitClient(conn), apply, changes))),
       take(1),
     );
   }
@@ -184,7 +185,7 @@ export class PkgResource implements Resource {
     return bitfield(f);
   }
 
-  private async run(pk: PackageKitClient, apply: boolean): Promise<boolean> {
+  private async run(pk: PackageKitClient, apply: boolean, changes?: ChangeSink): Promise<boolean> {
     const names = [...new Set(this.wants.map((w) => w.name))];
     // 1. What is installed: arch filter only, so that no free/supported filter hides an
     //    installed package (which would then be "installed" forever, mgmt issue #988's cousin).
@@ -262,6 +263,10 @@ export class PkgResource implements Resource {
 
     const would = apply ? '' : 'noop, would ';
     const show = (rows: PackageRow[]) => rows.map((r) => `${r.pkg.name} ${r.pkg.version}`).join(', ');
+    // One change per package, its version moving: `hello: absent` -> `hello: 2.10-3`.
+    const versionOf = (n: string) => installedOf(n).map((r) => r.pkg.version).join(', ') || 'absent';
+    for (const r of [...install, ...update]) changes?.({ field: 'state', from: `${r.pkg.name}: ${versionOf(r.pkg.name)}`, to: `${r.pkg.name}: ${r.pkg.version}` });
+    for (const r of remove) changes?.({ field: 'state', from: `${r.pkg.name}: ${r.pkg.version}`, to: `${r.pkg.name}: absent` });
     if (install.length) this.log.info(`${would}install ${show(install)}`);
     if (update.length) this.log.info(`${would}update to ${show(update)}`);
     if (remove.length) this.log.info(`${would}remove ${show(remove)}`);
