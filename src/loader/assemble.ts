@@ -1,6 +1,6 @@
 // From graph files to running graphs: split off the exported resources (`@@name`) to the
 // World, merge in what the graph collects from the World, let the kinds prepare, and build.
-import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, merge, of, switchMap } from 'rxjs';
+import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, merge, of, startWith, switchMap } from 'rxjs';
 import type { Graph } from '../model/graph.js';
 import type { GraphSpec, ResourceSpec } from '../model/spec.js';
 import { refKey } from '../model/spec.js';
@@ -51,12 +51,16 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
         switchMap((spec, i) => {
           const prepare$ = prepared(spec, opts);
           if (!prepare$) return of(build(spec, opts));
-          const build$ = prepare$.pipe(map(() => build(spec, opts)));
-          // A kind whose lookups changed (pkg after a transaction): prepare and build again, from
-          // a copy of the spec, so that a build memoised on the spec object builds anew.
-          const rebuild$ = defer(() => prepared(spec, opts)!.pipe(map(() => build({ ...spec }, opts))));
-          const again$ = preparedAgain(spec, opts).pipe(switchMap(() => concat(of(LOADING), rebuild$)));
-          return concat(i === 0 ? build$ : concat(of(LOADING), build$), again$);
+          // Prepared and built at once, and again whenever a kind of the spec says its lookups
+          // changed (pkg after a transaction); a rebuild builds from a copy of the spec, so that
+          // a build memoised on the spec object builds anew.
+          return preparedAgain(spec, opts).pipe(
+            startWith(undefined),
+            switchMap((_, n) => {
+              const build$ = defer(() => (n === 0 ? prepare$ : prepared(spec, opts)!).pipe(map(() => build(n === 0 ? spec : { ...spec }, opts))));
+              return i === 0 && n === 0 ? build$ : concat(of(LOADING), build$);
+            }),
+          );
         }),
       );
       return concat(of(LOADING), publish(exported, opts), graphs$);
