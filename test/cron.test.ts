@@ -8,7 +8,7 @@ import { defaultMeta, type ResourceSpec } from '../src/model/spec.js';
 import { asyncScheduler } from 'rxjs';
 import { memoryLogger } from '../src/util/logger.js';
 import { CronResource, cronKind } from '../src/resources/cron.js';
-import { timerUnitText, timerProblem } from '../src/resources/cron/timer-unit.js';
+import { timerPath, timerUnitText, timerProblem } from '../src/resources/cron/timer-unit.js';
 import type { ResourceEnv } from '../src/model/resource.js';
 import { defaultRegistry } from '../src/resources/registry.js';
 import { loadGraphFile } from '../src/yaml/parse.js';
@@ -123,6 +123,13 @@ describe('cron without a daemon', () => {
     expect(r.manages()).toEqual(['cron:backup.timer', 'file:/etc/systemd/system/backup.timer']);
     expect(r.autoEdges().wants).toContainEqual(['file:/etc/systemd/system/db-backup.service']);
     expect(r.autoEdges().provides).toEqual(['file:/etc/systemd/system/backup.timer']);
+  });
+
+  it("puts a session timer in the user's own unit directory", () => {
+    expect(timerPath({ timer: 'sync.timer', session: true }, '/home/ann')).toBe('/home/ann/.config/systemd/user/sync.timer');
+    const r = cronKind.create(spec('sync', { trigger: 'OnUnitActiveSec', time: '15min', session: true }), env) as CronResource;
+    expect(r.manages()[0]).toBe('cron:user:sync.timer');
+    expect(r.autoEdges().wants).toEqual([]);
   });
 
   it('reversed() is the timer removed', () => {

@@ -189,6 +189,9 @@ describe('mount without a daemon', () => {
     expect(r.manages()).toEqual(['mount:/mnt/data']);
     expect(r.autoEdges().wants).toEqual([['file:/mnt/data/'], ['file:/mnt/', 'file:/'], ['file:/var/images/data.img']]);
     expect(r.unit).toBe('mnt-data.mount');
+    const undo = r.reversed() as MountResource;
+    expect(undo.want.state).toBe('absent');
+    expect(undo.reversed()).toBeUndefined();
   });
 
   it('refuses bad fields when the graph loads', () => {

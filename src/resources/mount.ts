@@ -136,6 +136,12 @@ export class MountResource implements Resource {
     return [`mount:${this.want.point}`];
   }
 
+  /** meta reverse: unmounted and its fstab entry removed. */
+  reversed(): Resource | undefined {
+    if (this.want.state === 'absent') return undefined;
+    return new MountResource(this.name, { ...this.meta, reverse: false }, { ...this.want, state: 'absent' }, this.env);
+  }
+
   /** After the mount point's directory (a file resource), nearest first; after an image file it mounts. */
   autoEdges(): AutoEdges {
     const parents: string[] = [];
