@@ -141,6 +141,12 @@ describe('lookupOwnedFiles', () => {
     expect(listed).toEqual(['/var/cache/apt/archives/figlet.deb']);
   });
 
+  it('downloads nothing for the packages it is told not to (meta noop)', async () => {
+    const { client, calls } = fakeClient([[AVAILABLE, 'figlet;2.2.5-3;amd64;debian']], {});
+    expect(await firstValueFrom(lookupOwnedFiles(client, ['figlet'], { noDownload: new Set(['figlet']) }))).toEqual({});
+    expect(calls).toEqual([`Resolve ${(1n << 2n) | (1n << 18n)} figlet`]);
+  });
+
   it('a failed download leaves out only the packages not installed, with a warning', async () => {
     const { client } = fakeClient([[INSTALLED, HELLO], [AVAILABLE, 'figlet;2.2.5-3;amd64;debian']], { [HELLO]: ['/usr/bin/hello'] });
     const warnings: string[] = [];

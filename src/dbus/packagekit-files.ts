@@ -84,6 +84,8 @@ export type FilesClient = Pick<PackageKitClient, 'resolve' | 'getFiles' | 'downl
 export type ArchiveLister = (archive: string) => Promise<string[]>;
 
 export interface LookupOptions {
+  /** Packages not to download (meta noop: nothing, not even the package cache, may change). */
+  noDownload?: ReadonlySet<string>;
   listArchive?: ArchiveLister;
   /** Told why the files of packages not installed could not be known. */
   warn?: (message: string) => void;
@@ -107,7 +109,8 @@ export function lookupOwnedFiles(pk: FilesClient, names: readonly string[], opts
       }
       const absent = [...wanted].filter((n) => ![...ids.values()].includes(n));
       const installed$ = ids.size === 0 ? of({}) : pk.getFiles([...ids.keys()]).pipe(map((listed) => installedFiles(ids, listed, opts.isDirectory ?? isLocalDirectory)));
-      const archives$ = absent.length === 0 ? of({}) : archiveFiles(pk, absent, opts);
+      const fetch = absent.filter((n) => !opts.noDownload?.has(n));
+      const archives$ = fetch.length === 0 ? of({}) : archiveFiles(pk, fetch, opts);
       return forkJoin([installed$, archives$]).pipe(map(([a, b]) => ({ ...b, ...a })));
     }),
   );
@@ -201,6 +204,8 @@ export function parseDebContents(listing: string): string[] {
 }
 
 export interface PrepareFilesOptions {
+  /** Packages whose archives must not be downloaded (see LookupOptions). */
+  noDownload?: ReadonlySet<string>;
   /** The engine's scheduler: the deadline runs on it. */
   scheduler: SchedulerLike;
   log: Logger;
@@ -226,7 +231,7 @@ export async function prepareOwnedFiles(names: readonly string[], opts: PrepareF
   try {
     answer = await firstValueFrom(
       client$.pipe(
-        switchMap((pk) => lookupOwnedFiles(pk, batch, { warn: (w) => opts.log.warn(w) })),
+        switchMap((pk) => lookupOwnedFiles(pk, batch, { warn: (w) => opts.log.warn(w), noDownload: opts.noDownload })),
         take(1),
         timeout({
           first: FILES_LOOKUP_TIMEOUT_MS,

@@ -351,7 +351,9 @@ export const pkgKind: ResourceKind = {
     const names = specs
       .filter((s) => s.meta.autoedge && s.params.state !== 'uninstalled' && validate(s.params, s.name) === undefined)
       .map((s) => s.name);
-    return prepareOwnedFiles(names, { scheduler: env.scheduler, log: env.log.child('pkg') });
+    // A noop package is never downloaded (not even into the package cache); it gets the guesses.
+    const noDownload = new Set(specs.filter((s) => s.meta.noop).map((s) => s.name));
+    return prepareOwnedFiles(names, { scheduler: env.scheduler, log: env.log.child('pkg'), noDownload });
   },
   /** After each of our transactions, the graphs with packages look up their files again. */
   changed$: filesForgotten$.pipe(map(() => undefined)),
