@@ -15,6 +15,7 @@ import { PkgResource, pkgKind } from '../src/resources/pkg.js';
 import { fileKind } from '../src/resources/file.js';
 import { svcKind } from '../src/resources/svc.js';
 import type { Resource, ResourceEnv } from '../src/model/resource.js';
+import type { Change } from '../src/model/events.js';
 import { Registry } from '../src/model/registry.js';
 import { defaultRegistry } from '../src/resources/registry.js';
 import { loadGraphFile } from '../src/yaml/parse.js';
@@ -131,7 +132,9 @@ describeSandbox('pkg on a real PackageKit', { packagekit: true }, () => {
 
   it('installs and removes a package from the local repository; noop changes nothing', async () => {
     const r = pkg('hello');
-    expect(await check(r, false)).toBe(false);
+    const would: Change[] = [];
+    expect(await firstValueFrom(r.checkApply(false, false, (c) => would.push(c)))).toBe(false);
+    expect(would).toEqual([{ field: 'state', from: 'hello: absent', to: 'hello: 2.10-3' }]);
     expect(await installed('hello')).toBe(false);
     expect(await check(r)).toBe(false);
     expect(await installed('hello')).toBe(true);
@@ -298,6 +301,18 @@ describe('pkg without a daemon', () => {
       if (saved === undefined) delete process.env.DBUS_SYSTEM_BUS_ADDRESS;
       else process.env.DBUS_SYSTEM_BUS_ADDRESS = saved;
     }
+  });
+
+  it('says at debug level when a resource of its name gets no edge from it', () => {
+    const debug = memoryLogger('debug');
+    const quiet: ResourceEnv = { ...env, log: debug };
+    const specs = [spec('demo-app', LOCAL, 'pkg', { autogroup: false }), spec('demo-app', { path: '/srv/demo-app.txt', content: 'x\n' }, 'file')];
+    const graph = buildGraph(graphOf(specs), new Registry([pkgKind, fileKind]), quiet);
+    expect(graph.edges).toEqual([]);
+    pkgKind.built!(graph, quiet);
+    expect(debug.lines.filter((l) => l.includes('share a name'))).toEqual([
+      expect.stringContaining('pkg[demo-app] and file[demo-app] share a name, but no automatic edge joins them; write an edge if one must come first'),
+    ]);
   });
 
   it('rejects a bad name or state when the graph loads', () => {

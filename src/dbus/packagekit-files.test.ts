@@ -12,6 +12,7 @@ import {
   isOwnDirectory,
   lookupOwnedFiles,
   ownedFiles,
+  parseDebContents,
   prepareOwnedFiles,
 } from './packagekit-files.js';
 
@@ -103,6 +104,10 @@ function fakeClient(rows: Array<[number, string]>, files: Record<string, string[
       calls.push(`GetFiles ${ids.join(',')}`);
       return of(result([], Object.fromEntries(ids.map((id) => [id, files[id] ?? []]))));
     },
+    download: (store, ids) => {
+      calls.push(`DownloadPackages ${store} ${ids.join(',')}`);
+      return of(result([], Object.fromEntries(ids.map((id) => [id, [`/var/cache/apt/archives/${id.split(';')[0]}.deb`]]))));
+    },
   };
   return { client, calls };
 }
@@ -115,16 +120,73 @@ describe('lookupOwnedFiles', () => {
       [[INSTALLED, HELLO], [INSTALLED, HELLO], [INSTALLED, SL], [AVAILABLE, 'figlet;2.2.5-3;amd64;debian']],
       { [HELLO]: ['/usr/bin/hello'], [SL]: ['/usr/games/sl'] },
     );
-    const answer = await firstValueFrom(lookupOwnedFiles(client, ['hello', 'sl', 'figlet']));
-    expect(answer).toEqual({ hello: { id: HELLO, files: ['/usr/bin/hello'] }, sl: { id: SL, files: ['/usr/games/sl'] } });
+    const answer = await firstValueFrom(lookupOwnedFiles(client, ['hello', 'sl'], { isDirectory: () => false }));
+    expect(answer).toEqual({ hello: { id: HELLO, files: ['/usr/bin/hello'], source: 'installed' }, sl: { id: SL, files: ['/usr/games/sl'], source: 'installed' } });
     // installed (1<<2) | arch (1<<18)
-    expect(calls).toEqual([`Resolve ${(1n << 2n) | (1n << 18n)} hello,sl,figlet`, `GetFiles ${HELLO},${SL}`]);
+    expect(calls).toEqual([`Resolve ${(1n << 2n) | (1n << 18n)} hello,sl`, `GetFiles ${HELLO},${SL}`]);
   });
 
-  it('asks no GetFiles when nothing is installed', async () => {
+  it('knows a package that is not installed from its downloaded archive, and asks no GetFiles for it', async () => {
+    const FIGLET = 'figlet;2.2.5-3;amd64;debian';
+    const { client, calls } = fakeClient([[AVAILABLE, FIGLET]], {});
+    const listed: string[] = [];
+    const listArchive = async (a: string) => {
+      listed.push(a);
+      return ['/usr/', '/usr/bin/', '/usr/bin/figlet', '/etc/figlet/'];
+    };
+    const answer = await firstValueFrom(lookupOwnedFiles(client, ['figlet'], { listArchive }));
+    expect(answer).toEqual({ figlet: { id: FIGLET, files: ['/usr/', '/usr/bin/', '/usr/bin/figlet', '/etc/figlet/'], source: 'archive' } });
+    // newest (1<<16) | arch (1<<18); DownloadPackages(store_in_cache=true)
+    expect(calls).toEqual([`Resolve ${(1n << 2n) | (1n << 18n)} figlet`, `Resolve ${(1n << 16n) | (1n << 18n)} figlet`, `DownloadPackages true ${FIGLET}`]);
+    expect(listed).toEqual(['/var/cache/apt/archives/figlet.deb']);
+  });
+
+  it('downloads nothing for the packages it is told not to (meta noop)', async () => {
     const { client, calls } = fakeClient([[AVAILABLE, 'figlet;2.2.5-3;amd64;debian']], {});
-    expect(await firstValueFrom(lookupOwnedFiles(client, ['figlet']))).toEqual({});
-    expect(calls).toHaveLength(1);
+    expect(await firstValueFrom(lookupOwnedFiles(client, ['figlet'], { noDownload: new Set(['figlet']) }))).toEqual({});
+    expect(calls).toEqual([`Resolve ${(1n << 2n) | (1n << 18n)} figlet`]);
+  });
+
+  it('a failed download leaves out only the packages not installed, with a warning', async () => {
+    const { client } = fakeClient([[INSTALLED, HELLO], [AVAILABLE, 'figlet;2.2.5-3;amd64;debian']], { [HELLO]: ['/usr/bin/hello'] });
+    const warnings: string[] = [];
+    const failing: FilesClient = { ...client, download: () => throwError(() => new Error('PackageKit DownloadPackages failed: no-network')) };
+    const answer = await firstValueFrom(lookupOwnedFiles(failing, ['hello', 'figlet'], { warn: (w) => warnings.push(w), isDirectory: () => false }));
+    expect(Object.keys(answer)).toEqual(['hello']);
+    expect(warnings).toEqual(['cannot list the files of figlet before they are installed: PackageKit DownloadPackages failed: no-network']);
+  });
+
+  it('marks the directories an installed package ships empty', async () => {
+    const DEMO = 'demo;1;all;manual:local';
+    const { client } = fakeClient([[INSTALLED, DEMO]], { [DEMO]: ['/etc', '/etc/demo', '/usr/share/demo/x', '/usr/bin/demo'] });
+    const answer = await firstValueFrom(lookupOwnedFiles(client, ['demo'], { isDirectory: (p) => p === '/etc/demo' }));
+    expect(answer.demo!.files).toEqual(['/etc', '/etc/demo/', '/usr/share/demo/x', '/usr/bin/demo']);
+    expect(fileIdentities(answer.demo!.files)).toContain('file:/etc/demo/');
+  });
+});
+
+describe('parseDebContents', () => {
+  it('reads dpkg-deb --contents: directories keep their slash, links their own name', () => {
+    const listing = [
+      'drwxr-xr-x root/root         0 2026-12-01 20:00 ./',
+      'drwxr-xr-x root/root         0 2026-12-01 20:00 ./etc/demo/',
+      '-rw-r--r-- root/root        12 2026-12-01 20:00 ./usr/share/demo app/index.html',
+      'lrwxrwxrwx root/root         0 2026-12-01 20:00 ./usr/bin/demo -> ../share/demo/run',
+      '',
+    ].join('\n');
+    expect(parseDebContents(listing)).toEqual(['/etc/demo/', '/usr/share/demo app/index.html', '/usr/bin/demo']);
+  });
+});
+
+describe('fileIdentities of an archive listing', () => {
+  it('provides an empty directory the package ships as its own, and its files', () => {
+    const ids = fileIdentities(['/etc/', '/etc/demo/', '/usr/', '/usr/share/', '/usr/share/demo-app/', '/usr/share/demo-app/index.html', '/usr/lib/systemd/system/demo.service']);
+    expect(ids).toContain('file:/etc/demo/');
+    expect(ids).toContain('file:/usr/share/demo-app/');
+    expect(ids).toContain('file:/usr/share/demo-app/index.html');
+    expect(ids).toContain('file:/usr/lib/systemd/system/demo.service');
+    expect(ids).not.toContain('file:/etc/');
+    expect(ids).not.toContain('file:/usr/share/');
   });
 });
 
@@ -147,15 +209,15 @@ describe('prepareOwnedFiles', () => {
     const opts = { scheduler: new VirtualTimeScheduler(), log, client$: of(client) };
     expect(ownedFiles('hello')).toBeUndefined();
     await prepareOwnedFiles(['hello', 'figlet'], opts);
-    expect(ownedFiles('hello')).toEqual({ id: HELLO, files: ['/usr/bin/hello'] });
-    expect(ownedFiles('figlet')).toBeNull(); // asked: not installed
+    expect(ownedFiles('hello')).toEqual({ id: HELLO, files: ['/usr/bin/hello'], source: 'installed' });
+    expect(ownedFiles('figlet')).toBeNull(); // asked: PackageKit knows no such package
     await prepareOwnedFiles(['figlet', 'hello'], opts);
-    expect(calls).toHaveLength(2); // one Resolve + one GetFiles, for the first call only
+    expect(calls).toHaveLength(3); // Resolve + GetFiles, and Resolve(newest) for figlet: the first call only
 
     forgetFilesOf(['hello']); // a transaction of ours installed or removed it
     expect(ownedFiles('hello')).toBeUndefined();
     await prepareOwnedFiles(['figlet', 'hello'], opts);
-    expect(calls.slice(2)).toEqual([`Resolve ${(1n << 2n) | (1n << 18n)} hello`, `GetFiles ${HELLO}`]);
+    expect(calls.slice(3)).toEqual([`Resolve ${(1n << 2n) | (1n << 18n)} hello`, `GetFiles ${HELLO}`]);
     expect(log.lines.filter((l) => l.includes('warn'))).toEqual([]);
   });
 
@@ -173,7 +235,7 @@ describe('prepareOwnedFiles', () => {
   it('gives up at the deadline, on the scheduler it is given (virtual time here)', async () => {
     const log = memoryLogger();
     const scheduler = new VirtualTimeScheduler();
-    const silent: FilesClient = { resolve: () => NEVER, getFiles: () => NEVER };
+    const silent: FilesClient = { resolve: () => NEVER, getFiles: () => NEVER, download: () => NEVER };
     let settled = false;
     const done = prepareOwnedFiles(['hello'], { scheduler, log, client$: of(silent) }).then(() => (settled = true));
     await Promise.resolve();
@@ -192,7 +254,8 @@ describe('prepareOwnedFiles', () => {
 
   it('drops an answer older than a forget that happened meanwhile', async () => {
     const answer$ = new Subject<TransactionResult>();
-    const client: FilesClient = { resolve: () => answer$, getFiles: () => of(result([], {})) };
+    let resolves = 0;
+    const client: FilesClient = { resolve: () => (resolves++ === 0 ? answer$ : of(result([]))), getFiles: () => of(result([], {})), download: () => of(result([], {})) };
     const done = prepareOwnedFiles(['hello', 'sl'], { scheduler: new VirtualTimeScheduler(), log: memoryLogger(), client$: of(client) });
     forgetFilesOf(['hello']); // our install finished while the lookup was on its way
     answer$.next(result([])); // the (older) answer: nothing installed

@@ -2,26 +2,36 @@
 //
 // Resource.autoEdges() is synchronous but PackageKit answers over D-Bus, asynchronously. So the
 // pkg kind's prepare() (run by the engine before every graph build, see ResourceKind.prepare)
-// asks PackageKit once for every package of the graph it does not know yet: Resolve(installed|
-// arch) then GetFiles, in-process, with a deadline on the engine's scheduler. The answers are
-// cached per bus address, and autoEdges() reads the cache. What PackageKit cannot say (a package
-// that is not installed: apt lists files of installed packages only; no PackageKit at all)
-// yields no file identities and a warning, never a failed graph build.
-import { type Observable, type SchedulerLike, firstValueFrom, map, of, switchMap, take, throwError, timeout } from 'rxjs';
+// asks PackageKit once for every package of the graph it does not know yet, in-process, with a
+// deadline on the engine's scheduler: an installed package's files from GetFiles; a package that
+// is not installed (apt lists files of installed packages only) from its archive, which
+// DownloadPackages fetches into the package cache without installing it (the install later uses
+// that copy) and `dpkg-deb --contents` (or `rpm -qlp`) lists. The answers are cached per bus
+// address, and autoEdges() reads the cache. What cannot be known (no PackageKit, no candidate, a
+// failed download) yields no file identities and a warning, never a failed graph build.
+import { type Observable, type SchedulerLike, Subject, catchError, defer, firstValueFrom, forkJoin, from, map, of, switchMap, take, throwError, timeout } from 'rxjs';
+import { execFile } from 'node:child_process';
+import { lstatSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { Logger } from '../util/logger.js';
 import { busAddress, useBus } from './bus.js';
-import { PackageKitClient } from './packagekit.js';
+import { PackageKitClient, type TransactionResult } from './packagekit.js';
 import { Filter, bitfield, rowIsInstalled } from './packagekit-enums.js';
 
 export interface OwnedFiles {
-  /** The installed package id the files came from. */
+  /** The package id the files came from. */
   id: string;
+  /** Absolute paths; a directory ends in "/" when the list says so (an archive, or lstat). */
   files: string[];
+  /** The installed package (GetFiles) or its downloaded archive (not installed yet). */
+  source: 'installed' | 'archive';
 }
 
-/** Deadline for one lookup (D-Bus activation of packagekitd included); the graph build waits. */
-export const FILES_LOOKUP_TIMEOUT_MS = 30_000;
+/**
+ * Deadline for one lookup (D-Bus activation of packagekitd and the downloads of packages not
+ * installed yet included); the graph build waits for it.
+ */
+export const FILES_LOOKUP_TIMEOUT_MS = 120_000;
 
 /** bus address -> package name -> files (null: asked, not installed, unknown or the lookup failed). */
 const cache = new Map<string, Map<string, OwnedFiles | null>>();
@@ -45,6 +55,14 @@ export function ownedFiles(name: string): OwnedFiles | null | undefined {
   return known().get(name);
 }
 
+const forgotten$ = new Subject<string[]>();
+
+/**
+ * Emits the names whose file lists were forgotten because a transaction of ours installed or
+ * removed them: the graphs holding them are prepared and built again (their edges may differ).
+ */
+export const filesForgotten$: Observable<string[]> = forgotten$.asObservable();
+
 /** Forgets what is known about these packages (after a transaction installed or removed them). */
 export function forgetFilesOf(names: readonly string[]): void {
   const m = known();
@@ -54,14 +72,34 @@ export function forgetFilesOf(names: readonly string[]): void {
   }
 }
 
+/** Tells the graphs holding these packages to prepare again (see `filesForgotten$`). */
+export function announceFilesChanged(names: readonly string[]): void {
+  if (names.length > 0) forgotten$.next([...names]);
+}
+
 /** What a lookup needs of PackageKit (a PackageKitClient; tests pass a fake). */
-export type FilesClient = Pick<PackageKitClient, 'resolve' | 'getFiles'>;
+export type FilesClient = Pick<PackageKitClient, 'resolve' | 'getFiles' | 'download'>;
+
+/** The paths inside a package archive (`dpkg-deb --contents`); tests pass their own. */
+export type ArchiveLister = (archive: string) => Promise<string[]>;
+
+export interface LookupOptions {
+  /** Packages not to download (meta noop: nothing, not even the package cache, may change). */
+  noDownload?: ReadonlySet<string>;
+  listArchive?: ArchiveLister;
+  /** Told why the files of packages not installed could not be known. */
+  warn?: (message: string) => void;
+  /** Whether a path listed for an installed package is a directory (default: lstat here). */
+  isDirectory?: (path: string) => boolean;
+}
 
 /**
- * Resolve(installed|arch, names) then GetFiles(ids): the files of each of `names` that is
- * installed (the others are absent from the answer). Emits once.
+ * The files of each of `names`: Resolve(installed|arch) then GetFiles for the installed ones;
+ * for the others, Resolve(newest|arch) for their candidates, DownloadPackages(store in cache)
+ * and a listing of each archive. Names PackageKit knows nothing of are absent. Emits once; a
+ * failed download leaves out only the packages not installed (with a warning).
  */
-export function lookupOwnedFiles(pk: FilesClient, names: readonly string[]): Observable<Record<string, OwnedFiles>> {
+export function lookupOwnedFiles(pk: FilesClient, names: readonly string[], opts: LookupOptions = {}): Observable<Record<string, OwnedFiles>> {
   const wanted = new Set(names);
   return pk.resolve(bitfield([Filter.installed, Filter.arch]), [...wanted]).pipe(
     switchMap((resolved) => {
@@ -69,23 +107,105 @@ export function lookupOwnedFiles(pk: FilesClient, names: readonly string[]): Obs
       for (const { info, pkg } of resolved.packages) {
         if (rowIsInstalled(info, pkg.data) && wanted.has(pkg.name) && !ids.has(pkg.id)) ids.set(pkg.id, pkg.name);
       }
-      if (ids.size === 0) return of({});
-      return pk.getFiles([...ids.keys()]).pipe(
-        map((listed) => {
-          const out: Record<string, OwnedFiles> = {};
-          for (const [id, name] of ids) {
-            const files = listed.files.get(id) ?? [];
-            const prev = out[name];
-            out[name] = { id, files: prev ? [...prev.files, ...files] : files };
-          }
-          return out;
-        }),
-      );
+      const absent = [...wanted].filter((n) => ![...ids.values()].includes(n));
+      const installed$ = ids.size === 0 ? of({}) : pk.getFiles([...ids.keys()]).pipe(map((listed) => installedFiles(ids, listed, opts.isDirectory ?? isLocalDirectory)));
+      const fetch = absent.filter((n) => !opts.noDownload?.has(n));
+      const archives$ = fetch.length === 0 ? of({}) : archiveFiles(pk, fetch, opts);
+      return forkJoin([installed$, archives$]).pipe(map(([a, b]) => ({ ...b, ...a })));
     }),
   );
 }
 
+function installedFiles(ids: Map<string, string>, listed: TransactionResult, isDirectory: (p: string) => boolean): Record<string, OwnedFiles> {
+  const out: Record<string, OwnedFiles> = {};
+  for (const [id, name] of ids) {
+    const files = markEmptyDirectories(listed.files.get(id) ?? [], isDirectory);
+    const prev = out[name];
+    out[name] = { id, files: prev ? [...prev.files, ...files] : files, source: 'installed' };
+  }
+  return out;
+}
+
+/**
+ * dpkg lists directories without a trailing slash; one with nothing listed under it (shipped
+ * empty, `/etc/demo`) is told from a file by looking at it: the package is installed here.
+ */
+function markEmptyDirectories(files: readonly string[], isDirectory: (p: string) => boolean): string[] {
+  const parents = new Set<string>();
+  for (const f of files) parents.add(posix.dirname(f));
+  return files.map((f) => (!f.endsWith('/') && !parents.has(f) && f !== '/.' && isOwnDirectory(f) && isDirectory(f) ? `${f}/` : f));
+}
+
+const isLocalDirectory = (p: string): boolean => lstatSync(p, { throwIfNoEntry: false })?.isDirectory() === true;
+
+/** The candidates of `names`, downloaded into the package cache, and the files each archive holds. */
+function archiveFiles(pk: FilesClient, names: string[], opts: LookupOptions): Observable<Record<string, OwnedFiles>> {
+  const listArchive = opts.listArchive ?? listArchiveFiles;
+  return pk.resolve(bitfield([Filter.newest, Filter.arch]), names).pipe(
+    switchMap((resolved) => {
+      const ids = new Map<string, string>(); // candidate id -> name
+      for (const { info, pkg } of resolved.packages) {
+        if (!rowIsInstalled(info, pkg.data) && names.includes(pkg.name) && ![...ids.values()].includes(pkg.name)) ids.set(pkg.id, pkg.name);
+      }
+      if (ids.size === 0) return of({});
+      return pk.download(true, [...ids.keys()]).pipe(
+        switchMap((downloaded) =>
+          defer(async () => {
+            const out: Record<string, OwnedFiles> = {};
+            for (const [id, name] of ids) {
+              const archives = downloaded.files.get(id) ?? [];
+              if (archives.length === 0) {
+                opts.warn?.(`PackageKit downloaded no archive for ${id}: its files are not known before it is installed`);
+                continue;
+              }
+              const files: string[] = [];
+              for (const a of archives) files.push(...(await listArchive(a)));
+              out[name] = { id, files, source: 'archive' };
+            }
+            return out;
+          }),
+        ),
+      );
+    }),
+    catchError((err: Error) => {
+      opts.warn?.(`cannot list the files of ${names.join(', ')} before they are installed: ${err.message}`);
+      return of({});
+    }),
+  );
+}
+
+/**
+ * The paths in a .deb (`dpkg-deb --contents`: directories end in "/") or an .rpm (`rpm -qlp`),
+ * absolute, symlinks by their own name.
+ */
+export function listArchiveFiles(archive: string): Promise<string[]> {
+  const rpm = archive.endsWith('.rpm');
+  const [cmd, args] = rpm ? ['rpm', ['-qlp', archive]] : ['dpkg-deb', ['--contents', archive]];
+  return new Promise((resolve, reject) => {
+    execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`${cmd} ${args.join(' ')}: ${stderr.trim() || err.message}`));
+      else resolve(rpm ? stdout.split('\n').filter((l) => l.startsWith('/')) : parseDebContents(stdout));
+    });
+  });
+}
+
+/** `drwxr-xr-x root/root 0 2026-01-01 00:00 ./usr/share/demo/` lines -> `/usr/share/demo/`. */
+export function parseDebContents(listing: string): string[] {
+  const out: string[] = [];
+  for (const line of listing.split('\n')) {
+    const m = /^(\S)\S*\s+\S+\s+\d+\s+\S+\s+\S+\s+\.?(\/.*)$/.exec(line);
+    if (!m) continue;
+    let path = m[2]!;
+    if (m[1] === 'l') path = path.replace(/ -> .*$/, '');
+    else if (m[1] === 'h') path = path.replace(/ link to .*$/, '');
+    if (path !== '/') out.push(path);
+  }
+  return out;
+}
+
 export interface PrepareFilesOptions {
+  /** Packages whose archives must not be downloaded (see LookupOptions). */
+  noDownload?: ReadonlySet<string>;
   /** The engine's scheduler: the deadline runs on it. */
   scheduler: SchedulerLike;
   log: Logger;
@@ -111,7 +231,7 @@ export async function prepareOwnedFiles(names: readonly string[], opts: PrepareF
   try {
     answer = await firstValueFrom(
       client$.pipe(
-        switchMap((pk) => lookupOwnedFiles(pk, batch)),
+        switchMap((pk) => lookupOwnedFiles(pk, batch, { warn: (w) => opts.log.warn(w), noDownload: opts.noDownload })),
         take(1),
         timeout({
           first: FILES_LOOKUP_TIMEOUT_MS,
@@ -127,7 +247,11 @@ export async function prepareOwnedFiles(names: readonly string[], opts: PrepareF
   } finally {
     inFlight.delete(current);
   }
-  for (const n of current) m.set(n, answer[n] ?? null);
+  for (const n of current) {
+    const got = answer[n];
+    if (got) opts.log.debug(`files of ${n} known from its ${got.source === 'archive' ? `downloaded archive (not installed yet)` : 'installed package'}: ${got.files.length} paths`);
+    m.set(n, got ?? null);
+  }
 }
 
 /**
@@ -166,13 +290,19 @@ export function isOwnDirectory(dir: string): boolean {
 /**
  * The autoedge identities of a package's file list: `file:<path>` for every file, and
  * `file:<dir>/` for every directory it lists that is its own (not one of the widely shared
- * directories). dpkg lists directories without a trailing slash and "/." for the root: a path
- * is a directory when another path in the list lies under it.
+ * directories). A path is a directory when it ends in "/" (archives list them so, and the
+ * lookup marks the empty ones of installed packages) or another path in the list lies under it;
+ * dpkg lists "/." for the root.
  */
 export function fileIdentities(files: readonly string[]): string[] {
-  const paths = [...new Set(files.map((f) => posix.normalize(f)).filter((f) => posix.isAbsolute(f) && f !== '/'))].map((f) =>
-    f.length > 1 && f.endsWith('/') ? f.slice(0, -1) : f,
-  );
+  const listedDirs: string[] = [];
+  const paths = [...new Set(files.map((f) => posix.normalize(f)).filter((f) => posix.isAbsolute(f) && f !== '/'))].map((f) => {
+    if (f.length > 1 && f.endsWith('/')) {
+      listedDirs.push(f.slice(0, -1)); // listed as a directory, maybe an empty one
+      return f.slice(0, -1);
+    }
+    return f;
+  });
   const dirs = new Set<string>();
   for (const p of paths) {
     for (let d = posix.dirname(p); d !== '/'; d = posix.dirname(d)) {
@@ -180,6 +310,7 @@ export function fileIdentities(files: readonly string[]): string[] {
       dirs.add(d);
     }
   }
+  for (const d of listedDirs) dirs.add(d);
   const out = new Set<string>();
   for (const p of paths) {
     if (dirs.has(p)) {

@@ -151,6 +151,14 @@ export class PackageKitClient {
     return this.transaction('UpdatePackages', 'tas', [flags, ids]);
   }
 
+  /**
+   * DownloadPackages(store_in_cache, ids): fetches the archives without installing them; the
+   * Files signal names each downloaded archive (package id -> paths of its .deb/.rpm).
+   */
+  download(storeInCache: boolean, ids: string[]): Observable<TransactionResult> {
+    return this.transaction('DownloadPackages', 'bas', [storeInCache, ids]);
+  }
+
   /** GetFiles(ids): the files of each package (on apt: installed packages only). */
   getFiles(ids: string[]): Observable<TransactionResult> {
     return this.transaction('GetFiles', 'as', [ids]);

@@ -251,4 +251,38 @@ export class SystemdManager {
       return () => inner.unsubscribe();
     });
   }
+
+  /**
+   * The unit's status if systemd has it loaded now, else undefined, WITHOUT loading it: LoadUnit
+   * on a unit nobody holds makes systemd announce it (UnitNew) and collect it again (UnitRemoved),
+   * which a watch of that unit would take for a change, forever. The enablement is read from
+   * disk as in `status`.
+   */
+  async loadedStatus(unit: string): Promise<UnitStatus | undefined> {
+    let path: string;
+    try {
+      [path] = (await this.call('GetUnit', 's', [unit])) as [string];
+    } catch (err) {
+      if (err instanceof BusCallError && /NoSuchUnit/.test(err.errorName)) return undefined;
+      throw err;
+    }
+    const [props, fileState] = await Promise.all([this.conn.getAllProperties(SYSTEMD.name, path, SYSTEMD.unit), this.unitFileState(unit)]);
+    return {
+      unit,
+      path,
+      loadState: String(props.LoadState ?? ''),
+      activeState: String(props.ActiveState ?? ''),
+      subState: String(props.SubState ?? ''),
+      unitFileState: fileState,
+      needDaemonReload: props.NeedDaemonReload === true,
+      result: '',
+      mainPid: 0,
+      execMainStatus: 0,
+    };
+  }
+
+  /** ReloadUnit as a job (a mount unit's reload is a remount with its current options). */
+  reloadJob(unit: string, mode = 'replace'): Observable<JobOutcome> {
+    return (this.job as (method: string, unit: string, mode: string) => Observable<JobOutcome>).call(this, 'ReloadUnit', unit, mode);
+  }
 }

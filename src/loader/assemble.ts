@@ -1,6 +1,6 @@
 // From graph files to running graphs: split off the exported resources (`@@name`) to the
 // World, merge in what the graph collects from the World, let the kinds prepare, and build.
-import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, of, switchMap } from 'rxjs';
+import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, merge, of, startWith, switchMap } from 'rxjs';
 import type { Graph } from '../model/graph.js';
 import type { GraphSpec, ResourceSpec } from '../model/spec.js';
 import { refKey } from '../model/spec.js';
@@ -51,8 +51,16 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
         switchMap((spec, i) => {
           const prepare$ = prepared(spec, opts);
           if (!prepare$) return of(build(spec, opts));
-          const build$ = prepare$.pipe(map(() => build(spec, opts)));
-          return i === 0 ? build$ : concat(of(LOADING), build$);
+          // Prepared and built at once, and again whenever a kind of the spec says its lookups
+          // changed (pkg after a transaction); a rebuild builds from a copy of the spec, so that
+          // a build memoised on the spec object builds anew.
+          return preparedAgain(spec, opts).pipe(
+            startWith(undefined),
+            switchMap((_, n) => {
+              const build$ = defer(() => (n === 0 ? prepare$ : prepared(spec, opts)!).pipe(map(() => build(n === 0 ? spec : { ...spec }, opts))));
+              return i === 0 && n === 0 ? build$ : concat(of(LOADING), build$);
+            }),
+          );
         }),
       );
       return concat(of(LOADING), publish(exported, opts), graphs$);
@@ -109,12 +117,27 @@ function prepared(spec: GraphSpec, { registry, log, env }: AssembleOptions): Obs
   return defer(() => Promise.all([...byKind].map(prepareOne))).pipe(map(() => undefined));
 }
 
+/** Emits whenever a kind of `spec` that prepares says its lookups changed (ResourceKind.changed$). */
+function preparedAgain(spec: GraphSpec, { registry }: AssembleOptions): Observable<void> {
+  const kinds = [...new Set(spec.resources.map((r) => r.kind))].map((k) => registry.get(k)?.changed$).filter((c) => c !== undefined);
+  return kinds.length > 0 ? merge(...kinds) : EMPTY;
+}
+
 function build(spec: GraphSpec, opts: AssembleOptions): GraphEvent {
   const names = new Set(spec.resources.map(refKey));
   const edges = spec.edges.filter((e) => names.has(refKey(e.from)) && names.has(refKey(e.to)));
+  let graph: Graph;
   try {
-    return { kind: 'graph', graph: opts.build(edges.length === spec.edges.length ? spec : { ...spec, edges }) };
+    graph = opts.build(edges.length === spec.edges.length ? spec : { ...spec, edges });
   } catch (error) {
     return { kind: 'error', error: error as Error };
   }
+  for (const k of new Set(spec.resources.map((r) => r.kind))) {
+    try {
+      opts.registry.get(k)?.built?.(graph, opts.env);
+    } catch (e) {
+      opts.log.debug(`${k}: explaining the graph failed: ${(e as Error).message}`);
+    }
+  }
+  return { kind: 'graph', graph };
 }

@@ -3,6 +3,7 @@ import type { Observable, SchedulerLike } from 'rxjs';
 import type { MetaParams, ResourceSpec } from './spec.js';
 import type { Logger } from '../util/logger.js';
 import type { ChangeSink } from './events.js';
+import type { Graph } from './graph.js';
 
 /** What a watch with `watchAnnouncesReady` emits once it is installed (see `Resource.watch`). */
 export const WATCH_READY = 'ready' as const;
@@ -118,6 +119,17 @@ export interface ResourceKind {
    * A newer graph may supersede the one being prepared; the engine then ignores the result.
    */
   prepare?(specs: ResourceSpec[], env: ResourceEnv): Promise<void>;
+  /**
+   * Emits when what `prepare()` looked up may have changed (pkg: a transaction of ours installed
+   * or removed packages, so their files are known differently): every graph holding resources
+   * of this kind is prepared and built again, and the engine swaps to it (edges rewired).
+   */
+  readonly changed$?: Observable<void>;
+  /**
+   * Told each graph built from a spec with resources of this kind, to explain it at debug level
+   * (pkg: a svc or file of a package's name that got no edge from it). Must not throw.
+   */
+  built?(graph: Graph, env: ResourceEnv): void;
   /**
    * Merges `members` (two or more, same groupKey) into one resource that does their work in one
    * go (one PackageKit transaction for many packages, say). Its name should list the members;

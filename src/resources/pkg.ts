@@ -10,7 +10,9 @@ import { watchPath } from '../watch/index.js';
 import { useBus } from '../dbus/bus.js';
 import { PackageKitClient, type PackageRow, type TransactionResult } from '../dbus/packagekit.js';
 import { Filter, TransactionFlag, bitfield, rowIsInstalled } from '../dbus/packagekit-enums.js';
-import { fileIdentities, forgetFilesOf, ownedFiles, prepareOwnedFiles } from '../dbus/packagekit-files.js';
+import { announceFilesChanged, fileIdentities, filesForgotten$, forgetFilesOf, ownedFiles, prepareOwnedFiles } from '../dbus/packagekit-files.js';
+import type { Graph } from '../model/graph.js';
+import type { ChangeSink } from '../model/events.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 import { didYouMean } from '../yaml/suggest.js';
 
@@ -126,9 +128,9 @@ export class PkgResource implements Resource {
     return merge(pk$, ...db$).pipe(map(() => undefined));
   }
 
-  checkApply(apply: boolean, _refresh: boolean): Observable<boolean> {
+  checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
     return useBus('system').pipe(
-      switchMap((conn) => defer(() => this.run(new PackageKitClient(conn), apply))),
+      switchMap((conn) => defer(() => this.run(new PackageKitClient(conn), apply, changes))),
       take(1),
     );
   }
@@ -149,12 +151,13 @@ export class PkgResource implements Resource {
   }
 
   /**
-   * A package provides the files PackageKit says it owns (`file:<path>`, and `file:<dir>/` for
-   * its own directories), so file resources in its directories and a svc whose unit file it
-   * ships come after it; the kind's prepare() has looked them up before the graph build. For a
-   * package that is not installed (apt lists no files for those), or whose files could not be
-   * looked up, it provides what a package of that name almost always owns:
-   * /lib/systemd/system/NAME.service (and under /usr/lib), /etc/NAME/ and /usr/share/doc/NAME/.
+   * A package provides the files it owns (`file:<path>`, and `file:<dir>/` for its own
+   * directories, empty ones included), so file resources in its directories and a svc whose
+   * unit file it ships come after it; the kind's prepare() has looked them up before the graph
+   * build: from PackageKit for an installed package, from its downloaded archive for one that
+   * is not installed yet. Only when neither could be had, it provides what a package of that
+   * name almost always owns: /lib/systemd/system/NAME.service (and under /usr/lib), /etc/NAME/
+   * and /usr/share/doc/NAME/.
    */
   autoEdges(): AutoEdges {
     if (this.edges) return this.edges;
@@ -169,8 +172,8 @@ export class PkgResource implements Resource {
         if (owned && owned.files.length > 0) {
           for (const id of fileIdentities(owned.files)) provides.add(id);
         } else {
-          // Not installed (apt cannot list its files yet): what a package of that name almost
-          // always owns. Every Debian package has /usr/share/doc/NAME/; most daemons ship
+          // Its files could not be known (no PackageKit, no candidate, a failed download): what
+          // a package of that name almost always owns. Every Debian package has /usr/share/doc/NAME/; most daemons ship
           // NAME.service and keep their configuration in /etc/NAME/.
           for (const dir of ['/lib/systemd/system', '/usr/lib/systemd/system']) provides.add(`file:${dir}/${w.name}.service`);
           provides.add(`file:/etc/${w.name}/`);
@@ -208,7 +211,7 @@ export class PkgResource implements Resource {
     return bitfield(f);
   }
 
-  private async run(pk: PackageKitClient, apply: boolean): Promise<boolean> {
+  private async run(pk: PackageKitClient, apply: boolean, changes?: ChangeSink): Promise<boolean> {
     const names = [...new Set(this.wants.map((w) => w.name))];
     // 1. What is installed: arch filter only, so that no free/supported filter hides an
     //    installed package (which would then be "installed" forever, mgmt issue #988's cousin).
@@ -286,6 +289,10 @@ export class PkgResource implements Resource {
 
     const would = apply ? '' : 'noop, would ';
     const show = (rows: PackageRow[]) => rows.map((r) => `${r.pkg.name} ${r.pkg.version}`).join(', ');
+    // One change per package, its version moving: `hello: absent` -> `hello: 2.10-3`.
+    const versionOf = (n: string) => installedOf(n).map((r) => r.pkg.version).join(', ') || 'absent';
+    for (const r of [...install, ...update]) changes?.({ field: 'state', from: `${r.pkg.name}: ${versionOf(r.pkg.name)}`, to: `${r.pkg.name}: ${r.pkg.version}` });
+    for (const r of remove) changes?.({ field: 'state', from: `${r.pkg.name}: ${r.pkg.version}`, to: `${r.pkg.name}: absent` });
     if (install.length) this.log.info(`${would}install ${show(install)}`);
     if (update.length) this.log.info(`${would}update to ${show(update)}`);
     if (remove.length) this.log.info(`${would}remove ${show(remove)}`);
@@ -300,7 +307,11 @@ export class PkgResource implements Resource {
       if (remove.length) await this.change(pk, 'RemovePackages', remove, (ids) => pk.remove(bitfield(trusted), ids, false, false));
       const touched = [...install, ...update, ...remove].map((r) => r.pkg.name);
       forgetFilesOf(touched);
-      await this.verify(pk, install, update, remove);
+      try {
+        await this.verify(pk, install, update, remove);
+      } finally {
+        announceFilesChanged(touched); // the graphs holding them are prepared and built again
+      }
     }
     if (problems.length > 0) throw new Error(`pkg[${this.name}]: ${problems.join('; ')}`);
     return false;
@@ -366,8 +377,13 @@ export const pkgKind: ResourceKind = {
     const names = specs
       .filter((s) => s.meta.autoedge && s.params.state !== 'uninstalled' && validate(s.params, s.name) === undefined)
       .map((s) => s.name);
-    return prepareOwnedFiles(names, { scheduler: env.scheduler, log: env.log.child('pkg') });
+    // A noop package is never downloaded (not even into the package cache); it gets the guesses.
+    const noDownload = new Set(specs.filter((s) => s.meta.noop).map((s) => s.name));
+    return prepareOwnedFiles(names, { scheduler: env.scheduler, log: env.log.child('pkg'), noDownload });
   },
+  /** After each of our transactions, the graphs with packages look up their files again. */
+  changed$: filesForgotten$.pipe(map(() => undefined)),
+  built: (graph, env) => explainMissingEdges(graph, env),
   group(members: Resource[], env: ResourceEnv): Resource {
     const pkgs = members as PkgResource[];
     return new PkgResource(
@@ -380,3 +396,26 @@ export const pkgKind: ResourceKind = {
     );
   },
 };
+
+/**
+ * Says at debug level when a svc or file resource shares a package's name yet gets no edge from
+ * it: usually the package ships its service under another name (`demo-app` ships `demo.service`),
+ * and the order must be written as an explicit edge.
+ */
+function explainMissingEdges(graph: Graph, env: ResourceEnv): void {
+  const log = env.log.child('pkg');
+  const from = new Map<string, Set<string>>();
+  for (const e of graph.edges) from.set(e.from, (from.get(e.from) ?? new Set()).add(e.to));
+  for (const [key, r] of graph.vertices) {
+    if (!(r instanceof PkgResource) || !r.meta.autoedge) continue;
+    for (const w of r.wants) {
+      if (w.state === 'uninstalled') continue;
+      for (const other of [`svc[${w.name}]`, `svc[${w.name}.service]`, `file[${w.name}]`]) {
+        if (!graph.vertices.has(other) || from.get(key)?.has(other)) continue;
+        const units = (ownedFiles(w.name)?.files ?? []).filter((f) => /\/systemd\/system\/[^/]+\.service$/.test(f)).map((f) => f.slice(f.lastIndexOf('/') + 1));
+        const ships = other.startsWith('svc') ? ` (it ships ${units.length ? units.join(', ') : 'no service unit'})` : '';
+        log.debug(`${key} and ${other} share a name, but no automatic edge joins them${ships}; write an edge if one must come first`);
+      }
+    }
+  }
+}

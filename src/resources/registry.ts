@@ -12,7 +12,13 @@ import { userKind } from './user.js';
 import { groupKind } from './group.js';
 import { lineKind } from './line.js';
 import { sysctlKind } from './sysctl.js';
+import { hostnameKind } from './hostname.js';
+import { cronKind } from './cron.js';
+import { mountKind } from './mount.js';
 
 /** The registry with every built-in kind. */
-export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, userKind, groupKind, lineKind, sysctlKind];
+export const builtinKinds = (): ResourceKind[] => [
+  noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind,
+  userKind, groupKind, lineKind, sysctlKind, hostnameKind, cronKind, mountKind,
+];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());
