@@ -1,4 +1,4 @@
-// examples/resources/line.ts: a complete resource kind, `line`, written against rxmgmt's public
+// examples/resources/textline.ts: a complete resource kind, `textline`, written against rxmgmt's public
 // API only (docs/writing-a-resource.md walks through it). It keeps one line present in (or
 // absent from) a text file, as Puppet's file_line does, and leaves the rest of the file alone.
 //
@@ -8,7 +8,7 @@
 //       line: "Managed by rxmgmt"
 //       state: present            # present | absent
 //
-// Register it beside the built-in kinds: `new Registry([...builtinKinds(), lineKind])`.
+// Register it beside the built-in kinds: `new Registry([...builtinKinds(), textlineKind])`.
 import { randomBytes } from 'node:crypto';
 import { type FSWatcher, existsSync, watch } from 'node:fs';
 import { open, readFile, rename, stat, unlink } from 'node:fs/promises';
@@ -36,7 +36,7 @@ interface Want {
 }
 
 class LineResource implements Resource {
-  readonly kind = 'line';
+  readonly kind = 'textline';
   readonly fingerprint: string;
 
   constructor(
@@ -84,7 +84,7 @@ class LineResource implements Resource {
 
   /** Two `line` resources fighting over one line of one file are a load error. */
   manages(): string[] {
-    return [`line:${this.want.path}:${this.want.line}`];
+    return [`textline:${this.want.path}:${this.want.line}`];
   }
 
   /** After the file itself (a `file` resource for it) and its directory, when the graph has them. */
@@ -171,14 +171,14 @@ async function replaceFile(path: string, text: string): Promise<void> {
   }
 }
 
-export const lineKind: ResourceKind = {
-  kind: 'line',
+export const textlineKind: ResourceKind = {
+  kind: 'textline',
   doc: 'Keeps one line present in (or absent from) a text file, leaving the rest of the file alone.',
   fields,
   validate,
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
     const problem = validate(spec.params);
-    if (problem) throw new Error(`line[${spec.name}]: ${problem}`);
+    if (problem) throw new Error(`texttextline[${spec.name}]: ${problem}`);
     const { path, line, state } = spec.params as { path: string; line: string; state: Want['state'] };
     return new LineResource(spec.name, spec.meta, { path, line, state }, env.log);
   },

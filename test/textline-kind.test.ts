@@ -1,10 +1,10 @@
-// The example kind of docs/writing-a-resource.md (examples/resources/line.ts), tested as the
+// The example kind of docs/writing-a-resource.md (examples/resources/textline.ts), tested as the
 // guide says a kind should be: its field checks, its CheckApply on real files (noop included),
 // its watch against real edits, and the real engine repairing drift through it.
 import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { asyncScheduler, firstValueFrom, timeout } from 'rxjs';
 import { describe, expect, it } from 'vitest';
-import { lineKind } from '../examples/resources/line.js';
+import { textlineKind } from '../examples/resources/textline.js';
 import { Engine } from '../src/engine/engine.js';
 import { buildGraph } from '../src/graph/graph.js';
 import { Registry } from '../src/model/registry.js';
@@ -21,15 +21,15 @@ const log = memoryLogger();
 const env: ResourceEnv = { hostname: 'test', log, scheduler: asyncScheduler };
 
 function line(params: Record<string, unknown>): Resource {
-  return lineKind.create({ kind: 'line', name: 'l', meta: { ...defaultMeta }, params: { state: 'present', ...params }, pos: { file: 'test', line: 1 } }, env);
+  return textlineKind.create({ kind: 'textline', name: 'l', meta: { ...defaultMeta }, params: { state: 'present', ...params }, pos: { file: 'test', line: 1 } }, env);
 }
 const readIfPresent = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : undefined);
 const run = (r: Resource, apply = true, changes?: (c: Change) => void) => firstValueFrom(r.checkApply(apply, false, changes));
 
 describe('line (the example kind)', () => {
   it('refuses a relative path or a line with a newline, naming the field', () => {
-    expect(lineKind.validate!({ path: 'etc/motd', line: 'x' })).toBe('`path` must be an absolute path, got "etc/motd"');
-    expect(() => line({ path: '/etc/motd', line: 'a\nb' })).toThrow('line[l]: `line` must be one line (no newline in it)');
+    expect(textlineKind.validate!({ path: 'etc/motd', line: 'x' })).toBe('`path` must be an absolute path, got "etc/motd"');
+    expect(() => line({ path: '/etc/motd', line: 'a\nb' })).toThrow('textline[l]: `line` must be one line (no newline in it)');
   });
 
   it('adds a missing line, keeps the rest and the mode, and is then satisfied', async () => {
@@ -83,15 +83,15 @@ describe('line (the example kind)', () => {
       '    - name: etc',
       `      path: ${dir}/`,
       '      state: exists',
-      '  line:',
+      '  textline:',
       '    - name: banner',
       `      path: ${path}`,
       '      line: "Managed by rxmgmt"',
     );
-    const registry = new Registry([...builtinKinds(), lineKind]);
+    const registry = new Registry([...builtinKinds(), textlineKind]);
     const graph = buildGraph(parseGraph(yaml, 'motd.yaml', registry), registry, env);
     // The automatic edge from the directory to the line (its `wants`): the directory comes first.
-    expect(graph.edges).toContainEqual(expect.objectContaining({ from: 'file[etc]', to: 'line[banner]', auto: true }));
+    expect(graph.edges).toContainEqual(expect.objectContaining({ from: 'file[etc]', to: 'textline[banner]', auto: true }));
     const engine = new Engine({ scheduler: asyncScheduler, log, noop: false });
     try {
       engine.apply(graph);
