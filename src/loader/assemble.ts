@@ -8,7 +8,7 @@ import type { Registry } from '../model/registry.js';
 import type { ResourceEnv } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { ExportInput, ExportedResource, World } from '../world/world.js';
-import { collectedSpecs } from './collected.js';
+import { type LocalClaims, collectedSpecs } from './collected.js';
 import type { GraphEvent } from '../engine/runner.js';
 
 /** What a graph file source says: reading, a valid spec, or why it is not valid. */
@@ -40,10 +40,10 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
     switchMap((ev): Observable<GraphEvent> => {
       if (ev.kind !== 'spec') return of(ev);
       const { local, exported } = splitExports(ev.spec);
-      const taken = new Set(local.map(refKey));
+      let claims: LocalClaims | undefined;
       const graphs$ = collect(ev.spec, opts).pipe(
         map((list) => {
-          const extra = collectedSpecs(list, ev.spec.collect, opts.registry, taken, opts.log);
+          const extra = list.length === 0 ? [] : collectedSpecs(list, ev.spec.collect, opts.registry, (claims ??= localClaims(local, opts)), opts.log, opts.env);
           // The file's own spec object when nothing was added or taken out: a build memoised
           // on it (the CLI's validation build) is reused.
           return extra.length === 0 && exported.length === 0 ? ev.spec : { ...ev.spec, resources: [...local, ...extra] };
@@ -80,6 +80,26 @@ function publish(exported: ResourceSpec[], { world, log }: AssembleOptions): Obs
       return EMPTY;
     }),
   );
+}
+
+/**
+ * The names of the local resources and what they manage, which collected ones may not take.
+ * Made once per spec, and only when something was collected.
+ */
+function localClaims(local: readonly ResourceSpec[], { registry, env }: AssembleOptions): LocalClaims {
+  const manages = new Set<string>();
+  for (const r of local) {
+    const kind = registry.get(r.kind);
+    if (!kind) continue;
+    let claimed: string[] | undefined;
+    try {
+      claimed = kind.create(r, env).manages?.();
+    } catch {
+      continue; // the graph build reports it
+    }
+    for (const m of claimed ?? []) manages.add(m);
+  }
+  return { keys: new Set(local.map(refKey)), manages };
 }
 
 /** Every version of the exported resources this spec collects (none without a World). */
