@@ -11,6 +11,7 @@ import type { ResourceEnv } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import { memoryWorld } from '../world/memory.js';
 import type { World } from '../world/world.js';
+import type { EtcdSecurity } from '../world/etcd/security.js';
 import { loadGraphFile } from '../yaml/parse.js';
 import { fleetVerdict } from './fleet.js';
 import { type GraphvizFilter, graphvizWriter } from './graphviz-output.js';
@@ -27,6 +28,8 @@ export interface MainOptions {
   sema: number;
   hostname: string;
   seeds: string[];
+  /** TLS and user for the etcd World (`--etcd-*`). */
+  etcdSecurity?: EtcdSecurity;
   noop: boolean;
   graphviz?: string;
   graphvizFilter?: GraphvizFilter;
@@ -118,7 +121,7 @@ function memoLast<A extends object, R>(fn: (a: A) => R): (a: A) => R {
 async function connectWorld(opts: MainOptions): Promise<World> {
   if (opts.seeds.length === 0) return memoryWorld(opts.hostname);
   const { connectEtcdWorld } = await import('../world/etcd.js');
-  return connectEtcdWorld({ host: opts.hostname, seeds: opts.seeds, log: opts.log, startupTimeoutMs: WORLD_STARTUP_MS });
+  return connectEtcdWorld({ host: opts.hostname, seeds: opts.seeds, log: opts.log, startupTimeoutMs: WORLD_STARTUP_MS, security: opts.etcdSecurity });
 }
 
 async function closeWithin(world: World, ms: number, log: Logger): Promise<void> {

@@ -1,11 +1,12 @@
 // `rxmgmt run`: apply a graph file and keep the machine in that state.
 import { hostname } from 'node:os';
 import { Command, Option } from 'clipanion';
+import { EtcdClientCommand } from './etcd-options.js';
 import { type Level, createLogger, stderrSink } from '../util/logger.js';
 import { graphvizFilters } from './graphviz-output.js';
 import { UsageError, parseChoice, parseCount, parseSeconds, parseSeeds } from './options.js';
 
-export class RunCommand extends Command {
+export class RunCommand extends EtcdClientCommand {
   static override paths = [['run']];
 
   static override usage = Command.Usage({
@@ -63,6 +64,7 @@ export class RunCommand extends Command {
         convergedNoExit: this.convergedNoExit,
         convergedStatusFile: this.convergedStatusFile,
         seeds: parseSeeds(this.seeds),
+        etcdSecurity: await this.etcdSecurity(),
         maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
         sema: parseCount('--sema', this.sema),
         hostname: this.hostname ?? hostname(),

@@ -44,6 +44,7 @@ import {
 import type { Logger } from '../util/logger.js';
 import { decodeConverged, decodeCurrent, decodeExport, encodeConverged, encodeCurrent, encodeExport, normalizeExports } from './etcd/codec.js';
 import { DEFAULT_NAMESPACE, KeyLayout, prefixEnd } from './etcd/keys.js';
+import { type EtcdSecurity, clientSecurity, explainEtcdError, isAuthFailure } from './etcd/security.js';
 import {
   type ExportInput,
   type ExportedResource,
@@ -55,6 +56,8 @@ import {
   convergedFrom,
   emptySnapshot,
 } from './world.js';
+
+export type { EtcdSecurity } from './etcd/security.js';
 
 export interface EtcdWorldOptions {
   /** This host's name; unique in the cluster. */
@@ -86,6 +89,8 @@ export interface EtcdWorldOptions {
   maxTxnOps?: number;
   /** Where the World's own timing runs (default `asyncScheduler`). */
   scheduler?: SchedulerLike;
+  /** TLS and user authentication (none: plain `http://` seeds, no user). */
+  security?: EtcdSecurity;
 }
 
 /** The etcd World; `crash()` exists for tests. */
@@ -193,6 +198,7 @@ class EtcdWorldImpl implements EtcdWorld {
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
       grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
       faultHandling: { watchBackoff: watchBackoff(100) },
+      ...clientSecurity(opts.security),
     });
   }
 
@@ -209,7 +215,9 @@ class EtcdWorldImpl implements EtcdWorld {
       defer(() => this.enqueue(() => this.resync())).pipe(
         retry({
           delay: (err, n) => {
-            lastError = err;
+            lastError = explainEtcdError(err, lastError);
+            // A refused user or password will not get better by retrying.
+            if (isAuthFailure(err)) return throwError(() => new Error(`cannot join etcd at ${this.seedList}: ${message(lastError)}`));
             this.log.debug(`etcd at ${this.seedList} not ready (attempt ${n}): ${message(err)}`);
             return timer(Math.min(100 * 2 ** (n - 1), 1000), this.scheduler);
           },
@@ -507,7 +515,7 @@ class EtcdWorldImpl implements EtcdWorld {
     this.skipTicks = 0;
     this.statusState.next('down');
     this.log.warn(
-      `etcd at ${this.seedList} is unreachable or without quorum (${message(e)}): ` +
+      `etcd at ${this.seedList} is unreachable or without quorum (${message(explainEtcdError(e))}): ` +
         `keeping the last known state (${this.summary()}) until it returns`,
     );
   }
