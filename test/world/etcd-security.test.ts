@@ -9,6 +9,7 @@ import { firstValueFrom, filter } from 'rxjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { memoryLogger } from '../../src/util/logger.js';
 import { type EtcdSecurity, connectEtcdWorld } from '../../src/world/etcd.js';
+import { newEtcdClient } from '../../src/world/etcd/security.js';
 import { runCli } from '../helpers/cli.js';
 import { CustomEtcd, type TestCerts, describeEtcd, makeTestCerts } from '../helpers/etcd.js';
 
@@ -141,5 +142,48 @@ describeEtcd('the World on etcd with users and passwords (auth enable)', () => {
     expect(ok.stderr + ok.stdout).not.toContain(rootPassword);
     const onArgv = await runCli([...base, '--etcd-password', rootPassword], { timeoutMs: 60_000 });
     expect(onArgv.code).toBe(2);
+  }, 120_000);
+
+  it('world grant: each host may write only its own keys; a spoofed write by another host is refused by etcd', async () => {
+    const admin = { RXMGMT_ETCD_PASSWORD: rootPassword };
+    for (const h of ['web1', 'web2']) {
+      writeFileSync(join(dir, `${h}.pw`), `${h}-Secret-9\n`);
+      const r = await runCli(['world', 'grant', '--host', h, '--new-password-file', join(dir, `${h}.pw`), '--seeds', etcd.clientUrl, '--etcd-user', 'root'], {
+        env: admin,
+        timeoutMs: 30_000,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain(`etcd user "${h}" (created) has role "rxmgmt-host-${h}"`);
+      expect(r.stdout + r.stderr).not.toContain(`${h}-Secret-9`);
+    }
+    const as = (h: string): EtcdSecurity => ({ user: h, password: `${h}-Secret-9` });
+    // Each host publishes under its own name, and reads everyone's.
+    const web2 = await join$([etcd.clientUrl], as('web2'), 'web2');
+    await web2.setExports([{ kind: 'noop', name: 'from-web2', params: {} }]);
+    const web1 = await join$([etcd.clientUrl], as('web1'), 'web1');
+    await web1.setExports([{ kind: 'noop', name: 'from-web1', params: {} }]);
+    await web1.setConverged(true);
+    const seen = await firstValueFrom(web1.collect(['noop']).pipe(filter((l) => l.some((r) => r.host === 'web2'))));
+    expect(seen.map((r) => `${r.host}/${r.name}`)).toEqual(['web1/from-web1', 'web2/from-web2']);
+
+    // web1's user writing in web2's name: refused by etcd itself.
+    const spoof = newEtcdClient([etcd.clientUrl], as('web1'));
+    try {
+      for (const key of ['/rxmgmt/exported/web2/current', '/rxmgmt/exported/web2/g1/noop/evil', '/rxmgmt/converged/web2']) {
+        await expect(spoof.put(key).value('{"version":1,"host":"web2","generation":"g1"}').exec(), key).rejects.toThrow(/permission denied/);
+      }
+      await expect(spoof.delete().prefix('/rxmgmt/exported/web2/').exec()).rejects.toThrow(/permission denied/);
+    } finally {
+      spoof.close();
+    }
+    // And a whole World claiming to be web2 with web1's user cannot even join.
+    const err = await join$([etcd.clientUrl], as('web1'), 'web2').then(
+      () => new Error('joined'),
+      (e: Error) => e,
+    );
+    expect(err.message).toMatch(/permission denied/);
+    // web2's exports are untouched.
+    expect((await firstValueFrom(web2.collect(['noop']))).map((r) => `${r.host}/${r.name}`)).toEqual(['web1/from-web1', 'web2/from-web2']);
+    await Promise.all([web1.close(), web2.close()]);
   }, 120_000);
 });

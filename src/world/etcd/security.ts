@@ -1,6 +1,6 @@
 // How the World reaches a secured etcd: TLS (a CA to trust, a client certificate) and a user
 // with a password. The password lives only in memory: it is never put in an error or a log.
-import type { IOptions } from 'etcd3';
+import { Etcd3, type IOptions } from 'etcd3';
 
 export interface EtcdSecurity {
   /** PEM of the CA that signed the members' certificates (absent: the system's CAs, for `https://` seeds). */
@@ -43,4 +43,13 @@ export function explainEtcdError(e: unknown, previous?: unknown): Error {
   if (isAuthFailure(e)) return new Error(`authentication failed (${(e as Error).message})`);
   if (named(e, 'EtcdPermissionDeniedError')) return new Error(`permission denied: this etcd user may not do that (${(e as Error).message})`);
   return e instanceof Error ? e : new Error(String(e));
+}
+
+/** A client for `seeds` with `security`, each request bounded by `requestTimeoutMs` (wall clock: client-side). */
+export function newEtcdClient(seeds: string[], security: EtcdSecurity | undefined, requestTimeoutMs = 5_000): Etcd3 {
+  return new Etcd3({
+    hosts: seeds,
+    defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
+    ...clientSecurity(security),
+  });
 }
