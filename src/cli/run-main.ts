@@ -25,6 +25,8 @@ export interface MainOptions {
   convergedNoExit: boolean;
   convergedStatusFile?: string;
   maxRuntime: number;
+  /** `--export-ttl`: seconds after which a host not seen is no longer collected (0: never). */
+  exportTtl?: number;
   sema: number;
   hostname: string;
   seeds: string[];
@@ -36,7 +38,7 @@ export interface MainOptions {
   log: Logger;
 }
 
-/** How long `--seeds` may take to answer at start-up before rxmgmt gives up. */
+/** Bound on the etcd World's blocking start (unused by `run`, which joins in the background). */
 const WORLD_STARTUP_MS = 10_000;
 
 /** Runs until converged, max runtime or a signal; returns the exit code. */
@@ -73,7 +75,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
   const statusFile = opts.convergedStatusFile ? new StatusFile(opts.convergedStatusFile, log) : undefined;
   try {
     const report = await lastValueFrom(
-      runGraphs(assembleGraphs(specs$, { registry, build, log, env, world }), signals.stop$, {
+      runGraphs(assembleGraphs(specs$, { registry, build, log, env, world, exportTtlMs: (opts.exportTtl ?? 0) * 1000 }), signals.stop$, {
         scheduler: asyncScheduler,
         log,
         noop: opts.noop,
@@ -120,8 +122,9 @@ function memoLast<A extends object, R>(fn: (a: A) => R): (a: A) => R {
 
 async function connectWorld(opts: MainOptions): Promise<World> {
   if (opts.seeds.length === 0) return memoryWorld(opts.hostname);
-  const { connectEtcdWorld } = await import('../world/etcd.js');
-  return connectEtcdWorld({ host: opts.hostname, seeds: opts.seeds, log: opts.log, startupTimeoutMs: WORLD_STARTUP_MS, security: opts.etcdSecurity });
+  // Without waiting for etcd: the local graph is applied at once, the World joins when it can.
+  const { openEtcdWorld } = await import('../world/etcd.js');
+  return openEtcdWorld({ host: opts.hostname, seeds: opts.seeds, log: opts.log, startupTimeoutMs: WORLD_STARTUP_MS, security: opts.etcdSecurity });
 }
 
 async function closeWithin(world: World, ms: number, log: Logger): Promise<void> {

@@ -44,6 +44,9 @@ export class RunCommand extends EtcdClientCommand {
   seeds = Option.String('--seeds', {
     description: 'comma-separated etcd client URLs to join (default: the embedded single-host World)',
   });
+  exportTtl = Option.String('--export-ttl', '0', {
+    description: 'stop collecting the exports of a host not seen for this many seconds (0: never)',
+  });
   maxRuntime = Option.String('--max-runtime', '0', { description: 'exit after this many seconds (0: no limit)' });
   hostname = Option.String('--hostname', { description: 'the name of this host (default: the OS hostname)' });
   noop = Option.Boolean('--noop', false, { description: 'check everything, change nothing, report what would change' });
@@ -66,6 +69,7 @@ export class RunCommand extends EtcdClientCommand {
         seeds: parseSeeds(this.seeds),
         etcdSecurity: await this.etcdSecurity(),
         maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
+        exportTtl: parseSeconds('--export-ttl', this.exportTtl, 0),
         sema: parseCount('--sema', this.sema),
         hostname: this.hostname ?? hostname(),
         noop: this.noop,

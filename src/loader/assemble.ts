@@ -9,6 +9,7 @@ import type { ResourceEnv } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { ExportInput, ExportedResource, World } from '../world/world.js';
 import { type LocalClaims, collectedSpecs } from './collected.js';
+import { collectLive } from '../world/ttl.js';
 import type { GraphEvent } from '../engine/runner.js';
 
 /** What a graph file source says: reading, a valid spec, or why it is not valid. */
@@ -22,8 +23,10 @@ export interface AssembleOptions {
   log: Logger;
   /** Without a World, exports go nowhere and nothing is collected. */
   world?: World;
-  /** What the kinds' `prepare()` gets: the env `build` uses. */
+  /** What the kinds' `prepare()` gets: the env `build` uses (its scheduler times `exportTtlMs`). */
   env: ResourceEnv;
+  /** Exports of a host not seen for this long are no longer collected (absent or 0: kept forever). */
+  exportTtlMs?: number;
 }
 
 const LOADING: GraphEvent = { kind: 'loading' };
@@ -41,9 +44,11 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
       if (ev.kind !== 'spec') return of(ev);
       const { local, exported } = splitExports(ev.spec);
       let claims: LocalClaims | undefined;
+      const purge = purger(ev.spec, local, opts.log);
       const graphs$ = collect(ev.spec, opts).pipe(
         map((list) => {
-          const extra = list.length === 0 ? [] : collectedSpecs(list, ev.spec.collect, opts.registry, (claims ??= localClaims(local, opts)), opts.log, opts.env);
+          const collected = list.length === 0 ? [] : collectedSpecs(list, ev.spec.collect, opts.registry, (claims ??= localClaims(local, opts)), opts.log, opts.env);
+          const extra = purge(collected);
           // The file's own spec object when nothing was added or taken out: a build memoised
           // on it (the CLI's validation build) is reused.
           return extra.length === 0 && exported.length === 0 ? ev.spec : { ...ev.spec, resources: [...local, ...extra] };
@@ -103,9 +108,35 @@ function localClaims(local: readonly ResourceSpec[], { registry, env }: Assemble
 }
 
 /** Every version of the exported resources this spec collects (none without a World). */
-function collect(spec: GraphSpec, { world }: AssembleOptions): Observable<readonly ExportedResource[]> {
+function collect(spec: GraphSpec, { world, exportTtlMs, env }: AssembleOptions): Observable<readonly ExportedResource[]> {
   const kinds = [...new Set(spec.collect.map((c) => c.kind))];
-  return world && kinds.length > 0 ? world.collect(kinds) : of([]);
+  if (!world || kinds.length === 0) return of([]);
+  return exportTtlMs ? collectLive(world, kinds, exportTtlMs, env.scheduler) : world.collect(kinds);
+}
+
+/**
+ * `purge: true`: a collected file whose export is withdrawn (or expired, or now refused) is
+ * replaced by the same resource with `state: absent`, which deletes it; only files, only what
+ * this process saw collected. The absent resource stays until the export returns or the graph
+ * file changes. Returns the collected specs with those added.
+ */
+function purger(spec: GraphSpec, local: readonly ResourceSpec[], log: Logger): (collected: ResourceSpec[]) => ResourceSpec[] {
+  const purging = new Set(spec.collect.filter((c) => c.purge && c.kind === 'file').map((c) => c.kind));
+  if (purging.size === 0) return (collected) => collected;
+  const localKeys = new Set(local.map(refKey));
+  let previous = new Map<string, ResourceSpec>();
+  const absent = new Map<string, ResourceSpec>();
+  return (collected) => {
+    const now = new Map(collected.map((r) => [refKey(r), r]));
+    for (const [key, r] of previous) {
+      if (now.has(key) || !purging.has(r.kind) || localKeys.has(key)) continue;
+      log.info(`collect: ${key} (from ${r.pos.file.replace(/^world:/, 'host ')}) was withdrawn: purging ${String(r.params.path)}`);
+      absent.set(key, { ...r, params: { path: r.params.path, state: 'absent', force: r.params.force ?? false } });
+    }
+    for (const key of now.keys()) absent.delete(key);
+    previous = now;
+    return absent.size === 0 ? collected : [...collected, ...absent.values()];
+  };
 }
 
 /**

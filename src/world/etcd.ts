@@ -44,7 +44,7 @@ import {
 import type { Logger } from '../util/logger.js';
 import { decodeConverged, decodeCurrent, decodeExport, encodeConverged, encodeCurrent, encodeExport, normalizeExports } from './etcd/codec.js';
 import { DEFAULT_NAMESPACE, KeyLayout, prefixEnd } from './etcd/keys.js';
-import { type EtcdSecurity, clientSecurity, explainEtcdError, isAuthFailure } from './etcd/security.js';
+import { type EtcdSecurity, clientSecurity, explainEtcdError, isPermanentFailure } from './etcd/security.js';
 import {
   type ExportInput,
   type ExportedResource,
@@ -100,6 +100,24 @@ export interface EtcdWorld extends World {
    * host's converged entry disappears only when the lease expires.
    */
   crash(): Promise<void>;
+}
+
+/**
+ * Opens host `opts.host` on the etcd cluster at `opts.seeds` without waiting for it: resolves
+ * after one attempt, `up` if etcd answered, else `connecting` while it keeps trying in the
+ * background (writes are kept until then, collected lists are empty). Rejects when etcd
+ * answered and refused this host's user, password or permissions.
+ */
+export async function openEtcdWorld(opts: EtcdWorldOptions): Promise<EtcdWorld> {
+  if (opts.seeds.length === 0) throw new Error('openEtcdWorld: no seeds given');
+  const world = new EtcdWorldImpl(opts);
+  try {
+    await world.startInBackground();
+  } catch (e) {
+    await world.close().catch(() => undefined);
+    throw e;
+  }
+  return world;
 }
 
 /**
@@ -217,7 +235,7 @@ class EtcdWorldImpl implements EtcdWorld {
           delay: (err, n) => {
             lastError = explainEtcdError(err, lastError);
             // A refused user or password will not get better by retrying.
-            if (isAuthFailure(err)) return throwError(() => new Error(`cannot join etcd at ${this.seedList}: ${message(lastError)}`));
+            if (isPermanentFailure(err)) return throwError(() => new Error(`cannot join etcd at ${this.seedList}: ${message(lastError)}`));
             this.log.debug(`etcd at ${this.seedList} not ready (attempt ${n}): ${message(err)}`);
             return timer(Math.min(100 * 2 ** (n - 1), 1000), this.scheduler);
           },
@@ -239,6 +257,33 @@ class EtcdWorldImpl implements EtcdWorld {
     this.lastOk = this.scheduler.now();
     this.statusState.next('up');
     this.log.info(`joined etcd at ${this.seedList} as host "${this.host}" (${this.summary()})`);
+    this.runHealthLoop();
+  }
+
+  /**
+   * One attempt now; if etcd does not answer, the World stays `connecting` and keeps trying
+   * (with the resync backoff) while the caller goes on. Rejects only when etcd answered and
+   * refused us (user, password, permissions): that does not get better by waiting.
+   */
+  async startInBackground(): Promise<void> {
+    try {
+      await this.enqueue(() => this.resync());
+    } catch (e) {
+      if (isPermanentFailure(e)) throw new Error(`cannot join etcd at ${this.seedList}: ${message(explainEtcdError(e))}`);
+      this.log.warn(
+        `etcd at ${this.seedList} is not reachable yet (${message(explainEtcdError(e))}): going on with the local graph; ` +
+          'exports, collected resources and the fleet wait until it answers',
+      );
+      this.runHealthLoop();
+      return;
+    }
+    this.lastOk = this.scheduler.now();
+    this.statusState.next('up');
+    this.log.info(`joined etcd at ${this.seedList} as host "${this.host}" (${this.summary()})`);
+    this.runHealthLoop();
+  }
+
+  private runHealthLoop(): void {
     merge(interval(this.probeIntervalMs, this.scheduler), this.pokes.pipe(filter(() => this.statusState.value === 'up')))
       .pipe(
         exhaustMap(() => defer(() => this.enqueue(() => this.check())).pipe(catchError(() => EMPTY))),
@@ -505,8 +550,10 @@ class EtcdWorldImpl implements EtcdWorld {
     this.failedResyncs = 0;
     this.skipTicks = 0;
     this.lastOk = this.scheduler.now();
+    const joining = this.statusState.value === 'connecting';
     this.statusState.next('up');
-    this.log.info(`etcd is back: resynchronised (${this.summary()})`);
+    if (joining) this.log.info(`joined etcd at ${this.seedList} as host "${this.host}" (${this.summary()})`);
+    else this.log.info(`etcd is back: resynchronised (${this.summary()})`);
   }
 
   private goDown(e: unknown): void {

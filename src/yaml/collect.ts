@@ -51,8 +51,11 @@ export function readCollect(entry: YEntry | undefined, registry: KindLookup, log
     const purgeEntry = entryOf(item, 'purge');
     if (purgeEntry && !isAbsent(purgeEntry.value)) {
       const r = readBoolean(purgeEntry.value);
-      if (r.ok) purge = r.value;
-      else log.add(purgeEntry.line, `purge ${r.problem} (delete what was collected when its export is withdrawn)`, label);
+      if (!r.ok) {
+        log.add(purgeEntry.line, `purge ${r.problem} (delete what was collected when its export is withdrawn)`, label);
+      } else if (r.value && kind !== undefined && kind !== 'file') {
+        log.add(purgeEntry.line, `purge: true is supported for kind file only (it deletes the collected file); expected it left out for ${kind}`, label);
+      } else purge = r.value;
     }
     if (kind !== undefined && log.count === before) out.push({ kind, pattern, allow, purge, pos: { file: log.file, line: item.line } });
   }

@@ -31,6 +31,9 @@ const named = (e: unknown, name: string): boolean => e instanceof Error && (e.na
 /** etcd refused the user or password (retrying will not help). */
 export const isAuthFailure = (e: unknown): boolean => named(e, 'EtcdAuthenticationFailedError');
 
+/** etcd answered and refused us (user, password, permissions): waiting will not help. */
+export const isPermanentFailure = (e: unknown): boolean => isAuthFailure(e) || named(e, 'EtcdPermissionDeniedError');
+
 /**
  * The cause worth telling of an etcd client error. The client's circuit breaker answers
  * "circuit breaker is open" for a while after a member failed; that hides what failed (an
