@@ -8,7 +8,7 @@ import type { Registry } from '../model/registry.js';
 import type { ResourceEnv } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { ExportInput, ExportedResource, World } from '../world/world.js';
-import { type LocalClaims, collectedSpecs } from './collected.js';
+import { Collector, type LocalClaims } from './collected.js';
 import { collectLive } from '../world/ttl.js';
 import type { GraphEvent } from '../engine/runner.js';
 
@@ -43,11 +43,12 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
     switchMap((ev): Observable<GraphEvent> => {
       if (ev.kind !== 'spec') return of(ev);
       const { local, exported } = splitExports(ev.spec);
-      let claims: LocalClaims | undefined;
+      let collector: Collector | undefined;
       const purge = purger(ev.spec, local, opts.log);
       const graphs$ = collect(ev.spec, opts).pipe(
         map((list) => {
-          const collected = list.length === 0 ? [] : collectedSpecs(list, ev.spec.collect, opts.registry, (claims ??= localClaims(local, opts)), opts.log, opts.env);
+          collector ??= list.length === 0 ? undefined : new Collector(ev.spec.collect, opts.registry, localClaims(local, opts), opts.log, opts.env);
+          const collected = collector ? collector.specs(list) : [];
           const extra = purge(collected);
           // The file's own spec object when nothing was added or taken out: a build memoised
           // on it (the CLI's validation build) is reused.

@@ -8,7 +8,7 @@ import { defaultRegistry } from '../resources/registry.js';
 import { memoryLogger } from '../util/logger.js';
 import type { ExportedResource } from '../world/world.js';
 import { parseGraph } from '../yaml/parse.js';
-import { collectedSpecs } from './collected.js';
+import { Collector, collectedSpecs } from './collected.js';
 
 const registry = defaultRegistry();
 const entry = (over: Partial<CollectSpec> = {}): CollectSpec => ({ kind: 'file', pattern: '/srv/in/', pos: { file: 'g.yaml', line: 1 }, ...over });
@@ -128,5 +128,33 @@ describe('collect entries in YAML: allow and purge', () => {
     expect(() => parseGraph(graph('  - kind: file\n    pattern: /srv/in/\n    allow: [sourec]\n    purge: maybe\n'), 'g.yaml', registry)).toThrow(
       /g\.yaml:5: collect\[#1\]: allow: "sourec" is not something a collect entry can allow \(did you mean "source"\?\)[^]*g\.yaml:6: collect\[#1\]: purge is a string/,
     );
+  });
+});
+
+describe('Collector: incremental over versions of the collected list', () => {
+  it('reads and places only the exports that changed; a refusal is logged once', () => {
+    let created = 0;
+    const countingKind: ResourceKind = {
+      kind: 'thing',
+      doc: 'test kind',
+      fields: { v: { type: 'string', doc: 'a value' } },
+      create: (spec) => {
+        created++;
+        return { kind: 'thing', name: spec.name, meta: spec.meta, fingerprint: spec.name, watch: () => NEVER, checkApply: () => of(true) };
+      },
+    };
+    const log = memoryLogger();
+    const c = new Collector([entry({ kind: 'thing', pattern: '' })], new Registry([countingKind]), none, log, { hostname: 'me', log, scheduler: asyncScheduler });
+    const v1 = Array.from({ length: 100 }, (_, i) => exp(`t${i}`, { v: String(i) }, 'a', 'thing'));
+    const bad = exp('bad', { nope: 'x' }, 'a', 'thing');
+    expect(c.specs([...v1, bad])).toHaveLength(100);
+    expect(created).toBe(100);
+    // One export changes (a new object, as the World makes for a changed key); the rest are the same objects.
+    const v2 = [...v1];
+    v2[7] = exp('t7', { v: 'changed' }, 'a', 'thing');
+    const specs = c.specs([...v2, bad]);
+    expect(created).toBe(101);
+    expect(specs[7]!.params).toEqual({ v: 'changed' });
+    expect(log.lines.filter((l) => l.includes('refusing thing[bad]'))).toHaveLength(1);
   });
 });

@@ -38,50 +38,83 @@ export function collectedSpecs(
   log: Logger,
   env?: ResourceEnv,
 ): ResourceSpec[] {
-  const keys = new Set(local.keys);
-  const manages = new Map([...local.manages].map((m) => [m, 'a local resource']));
-  const specs: ResourceSpec[] = [];
-  for (const r of exported) {
-    const entry = collect.find((c) => c.kind === r.kind);
-    if (!entry) continue;
-    const key = refKey(r);
-    const from = `${key} from host ${r.host}`;
-    const refuse = (why: string): void => log.warn(`collect: refusing ${from}: ${why}`);
-    const kind = registry.get(r.kind);
-    if (!kind) {
-      refuse(`unknown resource kind "${r.kind}"`);
-      continue;
+  return new Collector(collect, registry, local, log, env).specs(exported);
+}
+
+/** One export, read and placed (with what it would manage), or why it is refused. */
+type Taken = { spec: ResourceSpec; claims: string[] } | { refused: string };
+
+/**
+ * `collectedSpecs` for one graph spec over every version of the collected list. The World
+ * keeps the object of an unchanged export from one version to the next, so each export is
+ * read, checked and placed once (cached by identity); a new version costs that only for what
+ * changed, plus a pass of set lookups for the clashes. A refusal is logged once, when it
+ * first appears, not at every version.
+ */
+export class Collector {
+  private readonly cache = new WeakMap<ExportedResource, Taken>();
+  private reported = new Set<string>();
+
+  constructor(
+    private readonly collect: readonly CollectSpec[],
+    private readonly registry: Registry,
+    private readonly local: LocalClaims,
+    private readonly log: Logger,
+    private readonly env?: ResourceEnv,
+  ) {}
+
+  specs(exported: readonly ExportedResource[]): ResourceSpec[] {
+    const keys = new Set(this.local.keys);
+    const manages = new Map<string, string>();
+    for (const m of this.local.manages) manages.set(m, 'a local resource');
+    const specs: ResourceSpec[] = [];
+    const refusals = new Set<string>();
+    const refuse = (r: ExportedResource, why: string): void => {
+      const line = `collect: refusing ${refKey(r)} from host ${r.host}: ${why}`;
+      refusals.add(line);
+      if (!this.reported.has(line)) this.log.warn(line);
+    };
+    for (const r of exported) {
+      let taken = this.cache.get(r);
+      if (!taken) {
+        const entry = this.collect.find((c) => c.kind === r.kind);
+        if (!entry) continue;
+        taken = this.take(r, entry);
+        this.cache.set(r, taken);
+      }
+      if ('refused' in taken) {
+        refuse(r, taken.refused);
+        continue;
+      }
+      const key = refKey(r);
+      if (keys.has(key)) {
+        refuse(r, `a resource named ${key} is already in the graph`);
+        continue;
+      }
+      const clash = taken.claims.find((m) => manages.has(m));
+      if (clash !== undefined) {
+        refuse(r, `it would manage ${clash}, which ${manages.get(clash)} already manages`);
+        continue;
+      }
+      keys.add(key);
+      for (const m of taken.claims) manages.set(m, `${key} from host ${r.host}`);
+      specs.push(taken.spec);
     }
-    const read = readExport(kind, r);
-    if (typeof read === 'string') {
-      refuse(read);
-      continue;
-    }
-    const placed = confine(kind, read.params, entry);
-    if (typeof placed === 'string') {
-      refuse(placed);
-      continue;
-    }
-    if (keys.has(key)) {
-      refuse(`a resource named ${key} is already in the graph`);
-      continue;
-    }
-    const spec: ResourceSpec = { kind: r.kind, name: r.name, params: placed, meta: read.meta, pos: { file: `world:${r.host}`, line: 0 } };
-    const claims = env ? managedBy(kind, spec, env) : [];
-    if (typeof claims === 'string') {
-      refuse(claims);
-      continue;
-    }
-    const clash = claims.find((m) => manages.has(m));
-    if (clash !== undefined) {
-      refuse(`it would manage ${clash}, which ${manages.get(clash)} already manages`);
-      continue;
-    }
-    keys.add(key);
-    for (const m of claims) manages.set(m, `${from}`);
-    specs.push(spec);
+    this.reported = refusals;
+    return specs;
   }
-  return specs;
+
+  private take(r: ExportedResource, entry: CollectSpec): Taken {
+    const kind = this.registry.get(r.kind);
+    if (!kind) return { refused: `unknown resource kind "${r.kind}"` };
+    const read = readExport(kind, r);
+    if (typeof read === 'string') return { refused: read };
+    const placed = confine(kind, read.params, entry);
+    if (typeof placed === 'string') return { refused: placed };
+    const spec: ResourceSpec = { kind: r.kind, name: r.name, params: placed, meta: read.meta, pos: { file: `world:${r.host}`, line: 0 } };
+    const claims = this.env ? managedBy(kind, spec, this.env) : [];
+    return typeof claims === 'string' ? { refused: claims } : { spec, claims };
+  }
 }
 
 /** What `spec` manages, or why it cannot be made. */

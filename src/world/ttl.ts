@@ -6,7 +6,7 @@
 // learns nothing about the others, so a partition alone never expires anyone.
 import { EMPTY, type Observable, type SchedulerLike, combineLatest, concat, distinctUntilChanged, of, switchMap } from 'rxjs';
 import { longTimer } from '../../operators/long-timer.js';
-import { type ExportedResource, type World, canonicalJson } from './world.js';
+import { type ExportedResource, type World, sameExports } from './world.js';
 
 /**
  * `world.collect(kinds)` without the exports of hosts that have not been live for `ttlMs`
@@ -33,6 +33,6 @@ export function collectLive(world: World, kinds: readonly string[], ttlMs: numbe
       };
       return step();
     }),
-    distinctUntilChanged((a, b) => a.length === b.length && canonicalJson(a) === canonicalJson(b)),
+    distinctUntilChanged(sameExports),
   );
 }

@@ -147,8 +147,21 @@ export function collectFrom(
   const wanted = new Set(kinds);
   return snapshots.pipe(
     map((s) => [...s.exports.values()].filter((r) => wanted.has(r.kind)).sort(compareExports)),
-    distinctUntilChanged((a, b) => a.length === b.length && canonicalJson(a) === canonicalJson(b)),
+    distinctUntilChanged(sameExports),
   );
+}
+
+/**
+ * Equal lists of exports. The backends keep the object of an unchanged export across
+ * changes, so most elements compare by identity and only the changed ones by their text: one
+ * change costs a pointer comparison per export, not a serialisation of the whole list.
+ */
+export function sameExports(a: ExportedResource[], b: ExportedResource[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i] && canonicalJson(a[i]) !== canonicalJson(b[i])) return false;
+  }
+  return true;
 }
 
 /** `hostsConverged` over a snapshot stream, dropping repeats. */
