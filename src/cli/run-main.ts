@@ -12,6 +12,7 @@ import type { Logger } from '../util/logger.js';
 import { memoryWorld } from '../world/memory.js';
 import type { World } from '../world/world.js';
 import type { EtcdSecurity } from '../world/etcd/security.js';
+import type { EtcdMemberSupervisor } from '../world/etcd/member.js';
 import { loadGraphFile } from '../yaml/parse.js';
 import { fleetVerdict } from './fleet.js';
 import { type GraphvizFilter, graphvizWriter } from './graphviz-output.js';
@@ -30,6 +31,8 @@ export interface MainOptions {
   sema: number;
   hostname: string;
   seeds: string[];
+  /** `--etcd-start`: the local etcd member to start and supervise. */
+  etcdStart?: { clientUrl: string; peerUrl: string; initialCluster?: string; stateDir: string };
   /** TLS and user for the etcd World (`--etcd-*`). */
   etcdSecurity?: EtcdSecurity;
   noop: boolean;
@@ -42,7 +45,8 @@ export interface MainOptions {
 const WORLD_STARTUP_MS = 10_000;
 
 /** Runs until converged, max runtime or a signal; returns the exit code. */
-export async function runMain(opts: MainOptions): Promise<number> {
+export async function runMain(options: MainOptions): Promise<number> {
+  let opts = options;
   const { log } = opts;
   const registry = defaultRegistry();
   const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: asyncScheduler };
@@ -60,9 +64,17 @@ export async function runMain(opts: MainOptions): Promise<number> {
   }
 
   let world: World;
+  let member: EtcdMemberSupervisor | undefined;
   try {
+    if (opts.etcdStart) {
+      const { EtcdMemberSupervisor } = await import('../world/etcd/member.js');
+      member = new EtcdMemberSupervisor({ name: opts.hostname, ...opts.etcdStart, log });
+      await member.start();
+      if (opts.seeds.length === 0) opts = { ...opts, seeds: [opts.etcdStart.clientUrl] };
+    }
     world = await connectWorld(opts);
   } catch (e) {
+    await member?.stop();
     process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
     return 1;
   }
@@ -93,6 +105,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
   } finally {
     await Promise.all([statusFile?.flushed(), graphviz?.flushed()]);
     await closeWithin(world, 5_000, log);
+    await member?.stop();
     signals.dispose();
   }
 }

@@ -47,6 +47,15 @@ export class RunCommand extends EtcdClientCommand {
   exportTtl = Option.String('--export-ttl', '0', {
     description: 'stop collecting the exports of a host not seen for this many seconds (0: never)',
   });
+  etcdStart = Option.Boolean('--etcd-start', false, {
+    description: 'start and supervise a local etcd member (and join it unless --seeds says otherwise)',
+  });
+  etcdClientUrl = Option.String('--etcd-client-url', 'http://127.0.0.1:2379', { description: 'with --etcd-start: the member\'s client URL' });
+  etcdPeerUrl = Option.String('--etcd-peer-url', 'http://127.0.0.1:2380', { description: 'with --etcd-start: the member\'s peer URL' });
+  etcdInitialCluster = Option.String('--etcd-initial-cluster', {
+    description: 'with --etcd-start: name=peer-url,... of every member of a new cluster (default: this one alone)',
+  });
+  stateDir = Option.String('--state-dir', '/var/lib/rxmgmt', { description: 'where --etcd-start keeps the member\'s data (STATE_DIR/etcd/)' });
   maxRuntime = Option.String('--max-runtime', '0', { description: 'exit after this many seconds (0: no limit)' });
   hostname = Option.String('--hostname', { description: 'the name of this host (default: the OS hostname)' });
   noop = Option.Boolean('--noop', false, { description: 'check everything, change nothing, report what would change' });
@@ -68,6 +77,9 @@ export class RunCommand extends EtcdClientCommand {
         convergedStatusFile: this.convergedStatusFile,
         seeds: parseSeeds(this.seeds),
         etcdSecurity: await this.etcdSecurity(),
+        etcdStart: this.etcdStart
+          ? { clientUrl: parseSeeds(this.etcdClientUrl)[0]!, peerUrl: parseSeeds(this.etcdPeerUrl)[0]!, initialCluster: this.etcdInitialCluster, stateDir: this.stateDir }
+          : undefined,
         maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
         exportTtl: parseSeconds('--export-ttl', this.exportTtl, 0),
         sema: parseCount('--sema', this.sema),
