@@ -79,6 +79,7 @@ export async function runMain(options: MainOptions): Promise<number> {
     return 1;
   }
 
+  env.world = world; // read by kv when it runs: the graph above was built before the World existed
   const signals = installStopSignals(() => {
     process.stderr.write('rxmgmt: second SIGINT, aborting now\n');
     process.exit(130);

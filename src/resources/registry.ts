@@ -8,7 +8,8 @@ import { svcKind } from './svc.js';
 import { execKind } from './exec.js';
 import { msgKind } from './msg.js';
 import { timerKind } from './timer.js';
+import { kvKind } from './kv.js';
 
 /** The registry with every built-in kind. */
-export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind];
+export const builtinKinds = (): ResourceKind[] => [noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind, kvKind];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());

@@ -42,7 +42,7 @@ import {
   timer,
 } from 'rxjs';
 import type { Logger } from '../util/logger.js';
-import { decodeConverged, decodeCurrent, decodeExport, encodeConverged, encodeCurrent, encodeExport, normalizeExports } from './etcd/codec.js';
+import { decodeConverged, decodeCurrent, decodeExport, decodeStr, encodeConverged, encodeCurrent, encodeExport, encodeStr, normalizeExports } from './etcd/codec.js';
 import { DEFAULT_NAMESPACE, KeyLayout, prefixEnd } from './etcd/keys.js';
 import { type EtcdSecurity, clientSecurity, explainEtcdError, isPermanentFailure } from './etcd/security.js';
 import {
@@ -52,9 +52,15 @@ import {
   type WorldSnapshot,
   type WorldStatus,
   WorldDownError,
+  type StringsState,
   collectFrom,
   convergedFrom,
   emptySnapshot,
+  emptyStrings,
+  strFrom,
+  strMapFrom,
+  withStr,
+  withStrMap,
 } from './world.js';
 
 export type { EtcdSecurity } from './etcd/security.js';
@@ -155,6 +161,9 @@ class EtcdWorldImpl implements EtcdWorld {
 
   private readonly state = new BehaviorSubject<WorldSnapshot>(emptySnapshot);
   private readonly statusState = new BehaviorSubject<WorldStatus>('connecting');
+  /** The kv strings, as of `rev` (`strState` while a revision is being applied). */
+  private readonly strings = new BehaviorSubject<StringsState>(emptyStrings);
+  private strState: StringsState = emptyStrings;
   private readonly closed = new ReplaySubject<void>(1);
   private readonly pokes = new Subject<string>();
   private isClosed = false;
@@ -318,6 +327,7 @@ class EtcdWorldImpl implements EtcdWorld {
     await Promise.all([...this.cancelling]);
     this.client.close();
     this.state.complete();
+    this.strings.complete();
     this.statusState.complete();
   }
 
@@ -351,6 +361,29 @@ class EtcdWorldImpl implements EtcdWorld {
 
   status(): Observable<WorldStatus> {
     return this.statusState.pipe(distinctUntilChanged());
+  }
+
+  strValues(key: string): Observable<string | undefined> {
+    return strFrom(this.strings, key);
+  }
+
+  strMapValues(key: string): Observable<ReadonlyMap<string, string>> {
+    return strMapFrom(this.strings, key);
+  }
+
+  strSet(key: string, value: string | undefined): Promise<void> {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    return this.write(`kv key "${key}"`, () => this.putOrDelete(this.keys.strKey(key), value));
+  }
+
+  strMapSet(key: string, value: string | undefined): Promise<void> {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    return this.write(`kv key "${key}" of host "${this.host}"`, () => this.putOrDelete(this.keys.strmapKey(this.host, key), value));
+  }
+
+  private async putOrDelete(key: string, value: string | undefined): Promise<void> {
+    if (value === undefined) await this.client.delete().key(key).exec();
+    else await this.client.put(key).value(encodeStr(value)).exec();
   }
 
   // ---- Writes ----------------------------------------------------------------------------
@@ -578,9 +611,11 @@ class EtcdWorldImpl implements EtcdWorld {
     this.stored.clear();
     this.currentGeneration.clear();
     this.liveHosts.clear();
+    this.strState = emptyStrings;
     for (const kv of res.kvs) this.applyKv(kv.key.toString(), kv);
     this.rev = Number(res.header.revision);
     this.publish();
+    this.publishStrings();
     await this.attachWatch(this.rev + 1);
     this.needsResync = false;
   }
@@ -639,6 +674,7 @@ class EtcdWorldImpl implements EtcdWorld {
         }
         this.rev = rev;
         if (visible) this.publish();
+        this.publishStrings();
       }
       i = j;
     }
@@ -654,6 +690,10 @@ class EtcdWorldImpl implements EtcdWorld {
         else this.stored.delete(key);
         return this.currentGeneration.get(parsed.host) === parsed.generation;
       }
+      if (parsed.type === 'str' || parsed.type === 'strmap') {
+        this.applyStr(parsed, kv ? decodeStr(kv.value.toString()) : undefined);
+        return false;
+      }
       if (parsed.type === 'current') {
         if (kv) this.currentGeneration.set(parsed.host, decodeCurrent(kv.value.toString()));
         else this.currentGeneration.delete(parsed.host);
@@ -665,9 +705,19 @@ class EtcdWorldImpl implements EtcdWorld {
       this.log.warn(`ignoring ${key}: ${message(e)}`);
       if (parsed.type === 'export') this.stored.delete(key);
       else if (parsed.type === 'current') this.currentGeneration.delete(parsed.host);
-      else this.liveHosts.delete(parsed.host);
+      else if (parsed.type === 'converged') this.liveHosts.delete(parsed.host);
+      else this.applyStr(parsed, undefined);
     }
     return true;
+  }
+
+  private applyStr(parsed: { type: 'str'; key: string } | { type: 'strmap'; host: string; key: string }, value: string | undefined): void {
+    this.strState = parsed.type === 'str' ? withStr(this.strState, parsed.key, value) : withStrMap(this.strState, parsed.key, parsed.host, value);
+  }
+
+  /** Emits the kv strings if they changed. */
+  private publishStrings(): void {
+    if (this.strState !== this.strings.value) this.strings.next(this.strState);
   }
 
   /** Emits what collectors see: each host's current generation, and the live hosts. */

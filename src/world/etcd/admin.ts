@@ -37,6 +37,9 @@ export async function grantHost(client: Etcd3, opts: { host: string; user?: stri
     { permission: 'Read', range: client.range({ prefix: keys.root }) },
     { permission: 'Readwrite', range: client.range({ start: own, end: prefixEnd(own) }) },
     { permission: 'Readwrite', key: keys.convergedKey(opts.host) },
+    // kv: its own values of mapped keys; global keys are shared by design.
+    { permission: 'Readwrite', range: client.range({ prefix: keys.hostStrmap(opts.host) }) },
+    { permission: 'Readwrite', range: client.range({ prefix: keys.strRoot }) },
   ]);
   const userName = opts.user ?? opts.host;
   const user = client.user(userName);
