@@ -150,4 +150,6 @@ const result = {
   cpuMsPerCollectorPerChangeMedian: median(cpuPerChange),
 };
 console.log(JSON.stringify(result, null, 2));
-console.log(`saved ${saveResult(`fleet-collect-${H}x${E}`, result)}`);
+console.log(`saved ${saveResult(`fleet-collect-${H}x${E}${process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : ''}`, result)}`);
+killChild(etcd.pid, 'SIGTERM');
+process.exit(0); // the etcd child would keep the event loop alive
