@@ -1,6 +1,6 @@
 // From graph files to running graphs: split off the exported resources (`@@name`) to the
 // World, merge in what the graph collects from the World, let the kinds prepare, and build.
-import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, of, switchMap } from 'rxjs';
+import { EMPTY, type Observable, catchError, concat, defer, distinctUntilChanged, ignoreElements, map, of, switchMap } from 'rxjs';
 import type { Graph } from '../model/graph.js';
 import type { GraphSpec, ResourceSpec } from '../model/spec.js';
 import { refKey } from '../model/spec.js';
@@ -48,12 +48,14 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
       const graphs$ = collect(ev.spec, opts).pipe(
         map((list) => {
           collector ??= list.length === 0 ? undefined : new Collector(ev.spec.collect, opts.registry, localClaims(local, opts), opts.log, opts.env);
-          const collected = collector ? collector.specs(list) : [];
-          const extra = purge(collected);
-          // The file's own spec object when nothing was added or taken out: a build memoised
-          // on it (the CLI's validation build) is reused.
-          return extra.length === 0 && exported.length === 0 ? ev.spec : { ...ev.spec, resources: [...local, ...extra] };
+          return purge(collector ? collector.specs(list) : []);
         }),
+        // The Collector keeps the spec of an unchanged export: a version that changes nothing
+        // this graph takes (a refused export, say) builds nothing.
+        distinctUntilChanged((a, b) => a.length === b.length && a.every((r, i) => r === b[i])),
+        // The file's own spec object when nothing was added or taken out: a build memoised
+        // on it (the CLI's validation build) is reused.
+        map((extra) => (extra.length === 0 && exported.length === 0 ? ev.spec : { ...ev.spec, resources: [...local, ...extra] })),
         switchMap((spec, i) => {
           const prepare$ = prepared(spec, opts);
           if (!prepare$) return of(build(spec, opts));
