@@ -57,4 +57,25 @@ describeEtcd('--etcd-start: a supervised local etcd member', () => {
     expect((await p.waitForExit(30_000)).code).toBe(0);
     expect(existsSync(`/proc/${second}`)).toBe(false);
   }, 120_000);
+
+  it('three hosts each start one member of a new three-member cluster and share it', async () => {
+    const names = ['m1', 'm2', 'm3'];
+    const ports = await Promise.all(names.map(async () => [await freePort(), await freePort()] as const));
+    const cluster = names.map((n, i) => `${n}=http://127.0.0.1:${ports[i]![1]}`).join(',');
+    const seeds = ports.map(([c]) => `http://127.0.0.1:${c}`).join(',');
+    const runs = names.map(async (n, i) => {
+      await writeFile(box.path(`${n}.yaml`), graph(box.path(n)).replace('"@@greeting"', `"@@greeting-${n}"`).replace('/anywhere/greeting', `/anywhere/greeting-${n}`));
+      return runCli(
+        ['run', '-f', box.path(`${n}.yaml`), '--hostname', n, '--etcd-start', '--state-dir', box.path(`state-${n}`),
+          '--etcd-client-url', `http://127.0.0.1:${ports[i]![0]}`, '--etcd-peer-url', `http://127.0.0.1:${ports[i]![1]}`,
+          '--etcd-initial-cluster', cluster, '--seeds', seeds, '-t', '2'],
+        { timeoutMs: 90_000 },
+      );
+    });
+    const results = await Promise.all(runs);
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    for (const n of names) {
+      for (const m of names) expect(await readIfExists(box.path(n, `greeting-${m}`))).toBe('hello through my own etcd\n');
+    }
+  }, 120_000);
 });
