@@ -1,4 +1,7 @@
 // What a collector takes from another host's export, and what it refuses.
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { NEVER, asyncScheduler, of } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../model/registry.js';
@@ -65,6 +68,20 @@ describe('collectedSpecs: confinement of collected files', () => {
     const { specs, refused } = run([exp('f', params)], [entry({ allow: ['source', 'owner', 'group', 'setuid'] })]);
     expect(refused).toEqual([]);
     expect(specs[0]!.params).toMatchObject({ path: '/srv/in/f', source: '/srv/share/f', owner: 'root', mode: '4755' });
+  });
+
+  it('refuses every file when the pattern leads through a symlink (a local user could point it at /etc)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rxmgmt-pattern-'));
+    try {
+      mkdirSync(join(dir, 'etc'));
+      symlinkSync(join(dir, 'etc'), join(dir, 'drop'));
+      const { specs, refused } = run([exp('passwd', { path: '/x/passwd', content: 'x' })], [entry({ pattern: `${join(dir, 'drop')}/sub/` })]);
+      expect(specs).toEqual([]);
+      expect(refused).toEqual([expect.stringContaining(`leads through a symlink to ${join(dir, 'etc', 'sub')}; give the real path`)]);
+      expect(run([exp('passwd', { path: '/x/passwd', content: 'x' })], [entry({ pattern: `${join(dir, 'etc')}/sub/` })]).refused).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses every file when the entry has no pattern (it would land wherever the export says)', () => {

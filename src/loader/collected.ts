@@ -2,6 +2,7 @@
 // exports is untrusted input to this one (rxmgmt runs as root): an export is taken only as far
 // as its `collect` entry allows (docs/distributed.md, "Trust"), and one that is not is refused
 // on its own, reported with its host and name, while the rest of the graph runs on.
+import { realpathSync } from 'node:fs';
 import { posix } from 'node:path';
 import type { CollectSpec, ResourceSpec } from '../model/spec.js';
 import { refKey } from '../model/spec.js';
@@ -64,6 +65,7 @@ export class Collector {
   ) {}
 
   specs(exported: readonly ExportedResource[]): ResourceSpec[] {
+    const redirected = redirectedPatterns(this.collect);
     const keys = new Set(this.local.keys);
     const manages = new Map<string, string>();
     for (const m of this.local.manages) manages.set(m, 'a local resource');
@@ -84,6 +86,11 @@ export class Collector {
       }
       if ('refused' in taken) {
         refuse(r, taken.refused);
+        continue;
+      }
+      const detour = r.kind === 'file' ? redirected.get(this.collect.find((c) => c.kind === r.kind)!.pattern) : undefined;
+      if (detour) {
+        refuse(r, detour);
         continue;
       }
       const key = refKey(r);
@@ -194,4 +201,33 @@ function baseName(params: Record<string, unknown>): string {
   if (present(params.basename)) return String(params.basename).replace(/\/$/, '');
   const raw = String(params.path ?? '').replace(/\/$/, '');
   return raw.slice(raw.lastIndexOf('/') + 1);
+}
+
+/**
+ * File patterns that a symlink leads elsewhere, each with why: checked at every version of the
+ * collected list, because a pattern under a directory others can write (/tmp) could be made a
+ * symlink to /etc by a local user, and the exporter chooses the file names. The part of the
+ * pattern that does not exist yet is created by the file resource as a real directory.
+ */
+function redirectedPatterns(collect: readonly CollectSpec[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const c of collect) {
+    if (c.kind !== 'file' || !c.pattern || out.has(c.pattern)) continue;
+    const want = normalizePath(c.pattern);
+    let existing = want;
+    let rest = '';
+    for (;;) {
+      try {
+        const real = realpathSync(existing);
+        const resolved = rest ? posix.join(real, rest) : real;
+        if (resolved !== want) out.set(c.pattern, `its pattern ${c.pattern} leads through a symlink to ${resolved}; give the real path`);
+        break;
+      } catch {
+        if (existing === '/') break;
+        rest = rest ? posix.join(posix.basename(existing), rest) : posix.basename(existing);
+        existing = posix.dirname(existing);
+      }
+    }
+  }
+  return out;
 }
