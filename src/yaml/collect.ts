@@ -57,7 +57,10 @@ export function readCollect(entry: YEntry | undefined, registry: KindLookup, log
         log.add(purgeEntry.line, `purge: true is supported for kind file only (it deletes the collected file); expected it left out for ${kind}`, label);
       } else purge = r.value;
     }
-    if (kind !== undefined && log.count === before) out.push({ kind, pattern, allow, purge, pos: { file: log.file, line: item.line } });
+    if (kind !== undefined && log.count === before) {
+      // allow and purge only when given: an mgmt graph reads exactly as before.
+      out.push({ kind, pattern, ...(allow.length ? { allow } : {}), ...(purge ? { purge } : {}), pos: { file: log.file, line: item.line } });
+    }
   }
   return out;
 }
