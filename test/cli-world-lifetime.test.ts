@@ -86,4 +86,24 @@ describeEtcd('exports with a lifetime on a real etcd', () => {
     p.signal('SIGINT');
     expect((await p.waitForExit()).code).toBe(0);
   }, 150_000);
+
+  it('--export-ttl: a host gone for the TTL is no longer collected (and purged); one that comes back is collected again', async () => {
+    const seeds = etcd.clientUrls.join(',');
+    await writeFile(box.path('x.yaml'), exporter('from x'));
+    await writeFile(box.path('p.yaml'), collector('p', true));
+    const p = startCli(['run', '-f', box.path('p.yaml'), '--hostname', 'p', '--seeds', seeds, '--export-ttl', '2']);
+    await p.waitForLog('joined etcd at', { timeoutMs: 30_000 });
+    // x runs until it has converged, then exits: its live entry goes with its lease, its exports stay in etcd.
+    const x = await runCli(['run', '-f', box.path('x.yaml'), '--hostname', 'x', '--seeds', seeds, '-t', '1'], { timeoutMs: 60_000 });
+    expect(x.code, x.stderr).toBe(0);
+    const px = box.path('p', 'px');
+    await p.waitFor(async () => (await readIfExists(px)) === undefined && p.stderr.includes('was withdrawn: purging'), 'p to expire and purge px', {
+      timeoutMs: 30_000,
+    });
+    expect(p.stderr).toContain('collect: file[px] (from host x) was withdrawn: purging');
+    const back = startCli(['run', '-f', box.path('x.yaml'), '--hostname', 'x', '--seeds', seeds]);
+    await p.waitFor(async () => (await readIfExists(px)) === 'from x\n', 'px collected again while x is live', { timeoutMs: 30_000 });
+    for (const c of [p, back]) c.signal('SIGINT');
+    for (const c of [p, back]) expect((await c.waitForExit()).code).toBe(0);
+  }, 150_000);
 });
