@@ -8,12 +8,16 @@ import { Builtins, Cli } from 'clipanion';
 import { joinNegativeValues } from './argv.js';
 import { CheckCommand } from './check.js';
 import { RunCommand } from './run.js';
+import { WorldGrantCommand } from './world-grant.js';
+import { WorldWithdrawCommand } from './world-withdraw.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const cli = new Cli({ binaryName: 'rxmgmt', binaryLabel: 'rxmgmt', binaryVersion: pkg.version });
 cli.register(RunCommand);
 cli.register(CheckCommand);
+cli.register(WorldGrantCommand);
+cli.register(WorldWithdrawCommand);
 cli.register(Builtins.HelpCommand);
 cli.register(Builtins.VersionCommand);
 

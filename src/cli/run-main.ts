@@ -12,6 +12,8 @@ import type { ResourceEnv } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import { memoryWorld } from '../world/memory.js';
 import type { World } from '../world/world.js';
+import type { EtcdSecurity } from '../world/etcd/security.js';
+import type { EtcdMemberSupervisor } from '../world/etcd/member.js';
 import { loadGraphFile } from '../yaml/parse.js';
 import { fleetVerdict } from './fleet.js';
 import { type GraphvizFilter, checkGraphvizTarget, graphvizWriter } from './graphviz-output.js';
@@ -25,6 +27,8 @@ export interface MainOptions {
   convergedNoExit: boolean;
   convergedStatusFile?: string;
   maxRuntime: number;
+  /** `--export-ttl`: seconds after which a host not seen is no longer collected (0: never). */
+  exportTtl?: number;
   sema: number;
   /** `--backoff-max`, seconds. */
   backoffMax?: number;
@@ -32,17 +36,22 @@ export interface MainOptions {
   drainTimeout?: number;
   hostname: string;
   seeds: string[];
+  /** `--etcd-start`: the local etcd member to start and supervise. */
+  etcdStart?: { clientUrl: string; peerUrl: string; initialCluster?: string; stateDir: string };
+  /** TLS and user for the etcd World (`--etcd-*`). */
+  etcdSecurity?: EtcdSecurity;
   noop: boolean;
   graphviz?: string;
   graphvizFilter?: GraphvizFilter;
   log: Logger;
 }
 
-/** How long `--seeds` may take to answer at start-up before rxmgmt gives up. */
+/** Bound on the etcd World's blocking start (unused by `run`, which joins in the background). */
 const WORLD_STARTUP_MS = 10_000;
 
 /** Runs until converged, max runtime or a signal; returns the exit code. */
-export async function runMain(opts: MainOptions): Promise<number> {
+export async function runMain(options: MainOptions): Promise<number> {
+  let opts = options;
   const { log } = opts;
   const registry = defaultRegistry();
   // Resources wait on it (timer ticks, exec and svc timeouts): any length up to the load-time bound.
@@ -71,13 +80,22 @@ export async function runMain(opts: MainOptions): Promise<number> {
   }
 
   let world: World;
+  let member: EtcdMemberSupervisor | undefined;
   try {
+    if (opts.etcdStart) {
+      const { EtcdMemberSupervisor } = await import('../world/etcd/member.js');
+      member = new EtcdMemberSupervisor({ name: opts.hostname, ...opts.etcdStart, log });
+      await member.start();
+      if (opts.seeds.length === 0) opts = { ...opts, seeds: [opts.etcdStart.clientUrl] };
+    }
     world = await connectWorld(opts);
   } catch (e) {
+    await member?.stop();
     process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
     return 1;
   }
 
+  env.world = world; // read by kv when it runs: the graph above was built before the World existed
   const signals = installStopSignals(() => {
     process.stderr.write('rxmgmt: second SIGINT, aborting now\n');
     process.exit(130);
@@ -85,7 +103,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
   const graphviz = opts.graphviz ? graphvizWriter(opts.graphviz, opts.graphvizFilter, log) : undefined;
   try {
     const report = await lastValueFrom(
-      runGraphs(assembleGraphs(specs$, { registry, build, log, env, world }), signals.stop$, {
+      runGraphs(assembleGraphs(specs$, { registry, build, log, env, world, exportTtlMs: (opts.exportTtl ?? 0) * 1000 }), signals.stop$, {
         scheduler: asyncScheduler,
         log,
         noop: opts.noop,
@@ -105,6 +123,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
   } finally {
     await Promise.all([statusFile?.flushed(), graphviz?.flushed()]);
     await closeWithin(world, 5_000, log);
+    await member?.stop();
     signals.dispose();
   }
 }
@@ -134,8 +153,9 @@ function memoLast<A extends object, R>(fn: (a: A) => R): (a: A) => R {
 
 async function connectWorld(opts: MainOptions): Promise<World> {
   if (opts.seeds.length === 0) return memoryWorld(opts.hostname);
-  const { connectEtcdWorld } = await import('../world/etcd.js');
-  return connectEtcdWorld({ host: opts.hostname, seeds: opts.seeds, log: opts.log, startupTimeoutMs: WORLD_STARTUP_MS });
+  // Without waiting for etcd: the local graph is applied at once, the World joins when it can.
+  const { openEtcdWorld } = await import('../world/etcd.js');
+  return openEtcdWorld({ host: opts.hostname, seeds: opts.seeds, log: opts.log, startupTimeoutMs: WORLD_STARTUP_MS, security: opts.etcdSecurity });
 }
 
 async function closeWithin(world: World, ms: number, log: Logger): Promise<void> {

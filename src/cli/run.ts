@@ -1,11 +1,12 @@
 // `rxmgmt run`: apply a graph file and keep the machine in that state.
 import { hostname } from 'node:os';
 import { Command, Option } from 'clipanion';
+import { EtcdClientCommand } from './etcd-options.js';
 import { type Level, createLogger, stderrSink } from '../util/logger.js';
 import { graphvizFilters, parseGraphvizFilter } from './graphviz-output.js';
 import { UsageError, parseChoice, parseCount, parseSeconds, parseSeeds } from './options.js';
 
-export class RunCommand extends Command {
+export class RunCommand extends EtcdClientCommand {
   static override paths = [['run']];
 
   static override usage = Command.Usage({
@@ -43,6 +44,18 @@ export class RunCommand extends Command {
   seeds = Option.String('--seeds', {
     description: 'comma-separated etcd client URLs to join (default: the embedded single-host World)',
   });
+  exportTtl = Option.String('--export-ttl', '0', {
+    description: 'stop collecting the exports of a host not seen for this many seconds (0: never)',
+  });
+  etcdStart = Option.Boolean('--etcd-start', false, {
+    description: 'start and supervise a local etcd member (and join it unless --seeds says otherwise)',
+  });
+  etcdClientUrl = Option.String('--etcd-client-url', 'http://127.0.0.1:2379', { description: 'with --etcd-start: the member\'s client URL' });
+  etcdPeerUrl = Option.String('--etcd-peer-url', 'http://127.0.0.1:2380', { description: 'with --etcd-start: the member\'s peer URL' });
+  etcdInitialCluster = Option.String('--etcd-initial-cluster', {
+    description: 'with --etcd-start: name=peer-url,... of every member of a new cluster (default: this one alone)',
+  });
+  stateDir = Option.String('--state-dir', '/var/lib/rxmgmt', { description: 'where --etcd-start keeps the member\'s data (STATE_DIR/etcd/)' });
   maxRuntime = Option.String('--max-runtime', '0', { description: 'exit after this many seconds (0: no limit)' });
   hostname = Option.String('--hostname', { description: 'the name of this host (default: the OS hostname)' });
   noop = Option.Boolean('--noop', false, { description: 'check everything, change nothing, report what would change' });
@@ -65,7 +78,12 @@ export class RunCommand extends Command {
         convergedNoExit: this.convergedNoExit,
         convergedStatusFile: this.convergedStatusFile,
         seeds: parseSeeds(this.seeds),
+        etcdSecurity: await this.etcdSecurity(),
+        etcdStart: this.etcdStart
+          ? { clientUrl: parseSeeds(this.etcdClientUrl)[0]!, peerUrl: parseSeeds(this.etcdPeerUrl)[0]!, initialCluster: this.etcdInitialCluster, stateDir: this.stateDir }
+          : undefined,
         maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
+        exportTtl: parseSeconds('--export-ttl', this.exportTtl, 0),
         sema: parseCount('--sema', this.sema),
         backoffMax: parseSeconds('--backoff-max', this.backoffMax, 0),
         drainTimeout: parseSeconds('--drain-timeout', this.drainTimeout, 0),

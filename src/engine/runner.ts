@@ -131,7 +131,7 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
     });
 
     for (const hold of opts.holds ?? []) engine.track(hold);
-    const converged$ = opts.convergedTimeout >= 0 ? convergedExit(engine, opts) : NEVER;
+    const converged$ = opts.convergedTimeout >= 0 ? convergedExit(engine, opts) : publishedOnly(engine, opts);
     const maxRuntime$ =
       opts.maxRuntime > 0 ? longTimer(opts.maxRuntime * 1000, opts.scheduler).pipe(map((): StopReason => 'max-runtime')) : NEVER;
     const stopped$ = stop$.pipe(map((): StopReason => 'signal'));
@@ -162,7 +162,13 @@ function convergedExit(engine: Engine, opts: RunOptions): Observable<StopReason>
   );
   const verdict$ = opts.fleet ? opts.fleet(local$) : local$;
   const exit$ = verdict$.pipe(first(Boolean), map((): StopReason => 'converged'));
-  return opts.noExit ? local$.pipe(ignoreElements()) : exit$;
+  // With noExit the fleet still hears this host's state (fleet() publishes it).
+  return opts.noExit ? verdict$.pipe(ignoreElements()) : exit$;
+}
+
+/** No timeout, no exit; but a fleet still hears whether this host is idle, or it would wait forever. */
+function publishedOnly(engine: Engine, opts: RunOptions): Observable<never> {
+  return opts.fleet ? opts.fleet(engine.convergedState(0)).pipe(ignoreElements()) : NEVER;
 }
 
 /** `+added -removed ~changed` by name, at most `max` names of each (then "and N more"). */

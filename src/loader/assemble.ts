@@ -1,6 +1,6 @@
 // From graph files to running graphs: split off the exported resources (`@@name`) to the
 // World, merge in what the graph collects from the World, let the kinds prepare, and build.
-import { EMPTY, type Observable, catchError, concat, defer, ignoreElements, map, merge, of, startWith, switchMap } from 'rxjs';
+import { EMPTY, type Observable, catchError, concat, defer, distinctUntilChanged, ignoreElements, map, merge, of, startWith, switchMap } from 'rxjs';
 import type { Graph } from '../model/graph.js';
 import type { GraphSpec, ResourceSpec } from '../model/spec.js';
 import { refKey } from '../model/spec.js';
@@ -8,7 +8,8 @@ import type { Registry } from '../model/registry.js';
 import type { ResourceEnv } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import type { ExportInput, ExportedResource, World } from '../world/world.js';
-import { collectedSpecs } from './collected.js';
+import { Collector, type LocalClaims } from './collected.js';
+import { collectLive } from '../world/ttl.js';
 import type { GraphEvent } from '../engine/runner.js';
 
 /** What a graph file source says: reading, a valid spec, or why it is not valid. */
@@ -22,8 +23,10 @@ export interface AssembleOptions {
   log: Logger;
   /** Without a World, exports go nowhere and nothing is collected. */
   world?: World;
-  /** What the kinds' `prepare()` gets: the env `build` uses. */
+  /** What the kinds' `prepare()` gets: the env `build` uses (its scheduler times `exportTtlMs`). */
   env: ResourceEnv;
+  /** Exports of a host not seen for this long are no longer collected (absent or 0: kept forever). */
+  exportTtlMs?: number;
 }
 
 const LOADING: GraphEvent = { kind: 'loading' };
@@ -40,14 +43,19 @@ export function assembleGraphs(specs$: Observable<SpecEvent>, opts: AssembleOpti
     switchMap((ev): Observable<GraphEvent> => {
       if (ev.kind !== 'spec') return of(ev);
       const { local, exported } = splitExports(ev.spec);
-      const taken = new Set(local.map(refKey));
+      let collector: Collector | undefined;
+      const purge = purger(ev.spec, local, opts.log);
       const graphs$ = collect(ev.spec, opts).pipe(
         map((list) => {
-          const extra = collectedSpecs(list, ev.spec.collect, opts.registry, taken, opts.log);
-          // The file's own spec object when nothing was added or taken out: a build memoised
-          // on it (the CLI's validation build) is reused.
-          return extra.length === 0 && exported.length === 0 ? ev.spec : { ...ev.spec, resources: [...local, ...extra] };
+          collector ??= list.length === 0 ? undefined : new Collector(ev.spec.collect, opts.registry, localClaims(local, opts), opts.log, opts.env);
+          return purge(collector ? collector.specs(list) : []);
         }),
+        // The Collector keeps the spec of an unchanged export: a version that changes nothing
+        // this graph takes (a refused export, say) builds nothing.
+        distinctUntilChanged((a, b) => a.length === b.length && a.every((r, i) => r === b[i])),
+        // The file's own spec object when nothing was added or taken out: a build memoised
+        // on it (the CLI's validation build) is reused.
+        map((extra) => (extra.length === 0 && exported.length === 0 ? ev.spec : { ...ev.spec, resources: [...local, ...extra] })),
         switchMap((spec, i) => {
           const prepare$ = prepared(spec, opts);
           if (!prepare$) return of(build(spec, opts));
@@ -90,10 +98,56 @@ function publish(exported: ResourceSpec[], { world, log }: AssembleOptions): Obs
   );
 }
 
+/**
+ * The names of the local resources and what they manage, which collected ones may not take.
+ * Made once per spec, and only when something was collected.
+ */
+function localClaims(local: readonly ResourceSpec[], { registry, env }: AssembleOptions): LocalClaims {
+  const manages = new Set<string>();
+  for (const r of local) {
+    const kind = registry.get(r.kind);
+    if (!kind) continue;
+    let claimed: string[] | undefined;
+    try {
+      claimed = kind.create(r, env).manages?.();
+    } catch {
+      continue; // the graph build reports it
+    }
+    for (const m of claimed ?? []) manages.add(m);
+  }
+  return { keys: new Set(local.map(refKey)), manages };
+}
+
 /** Every version of the exported resources this spec collects (none without a World). */
-function collect(spec: GraphSpec, { world }: AssembleOptions): Observable<readonly ExportedResource[]> {
+function collect(spec: GraphSpec, { world, exportTtlMs, env }: AssembleOptions): Observable<readonly ExportedResource[]> {
   const kinds = [...new Set(spec.collect.map((c) => c.kind))];
-  return world && kinds.length > 0 ? world.collect(kinds) : of([]);
+  if (!world || kinds.length === 0) return of([]);
+  return exportTtlMs ? collectLive(world, kinds, exportTtlMs, env.scheduler) : world.collect(kinds);
+}
+
+/**
+ * `purge: true`: a collected file whose export is withdrawn (or expired, or now refused) is
+ * replaced by the same resource with `state: absent`, which deletes it; only files, only what
+ * this process saw collected. The absent resource stays until the export returns or the graph
+ * file changes. Returns the collected specs with those added.
+ */
+function purger(spec: GraphSpec, local: readonly ResourceSpec[], log: Logger): (collected: ResourceSpec[]) => ResourceSpec[] {
+  const purging = new Set(spec.collect.filter((c) => c.purge && c.kind === 'file').map((c) => c.kind));
+  if (purging.size === 0) return (collected) => collected;
+  const localKeys = new Set(local.map(refKey));
+  let previous = new Map<string, ResourceSpec>();
+  const absent = new Map<string, ResourceSpec>();
+  return (collected) => {
+    const now = new Map(collected.map((r) => [refKey(r), r]));
+    for (const [key, r] of previous) {
+      if (now.has(key) || !purging.has(r.kind) || localKeys.has(key)) continue;
+      log.info(`collect: ${key} (from ${r.pos.file.replace(/^world:/, 'host ')}) was withdrawn: purging ${String(r.params.path)}`);
+      absent.set(key, { ...r, params: { path: r.params.path, state: 'absent', force: r.params.force ?? false } });
+    }
+    for (const key of now.keys()) absent.delete(key);
+    previous = now;
+    return absent.size === 0 ? collected : [...collected, ...absent.values()];
+  };
 }
 
 /**

@@ -22,12 +22,33 @@ export interface FieldSchema {
   doc: string;
 }
 
+/**
+ * The World's shared strings, as resources see them (the `kv` resource): global keys every
+ * host reads and writes, and mapped keys where each host holds its own value.
+ */
+export interface WorldStrings {
+  /** The key's value (undefined: absent) on subscribe, then each change. */
+  strValues(key: string): Observable<string | undefined>;
+  /** Sets the key (undefined deletes it). Rejects when the World cannot write now. */
+  strSet(key: string, value: string | undefined): Promise<void>;
+  /** Host -> value of a mapped key, on subscribe and after each change. */
+  strMapValues(key: string): Observable<ReadonlyMap<string, string>>;
+  /** Sets this host's value of a mapped key (undefined deletes it). */
+  strMapSet(key: string, value: string | undefined): Promise<void>;
+}
+
 /** What a resource can reach from the engine. */
 export interface ResourceEnv {
   hostname: string;
   log: Logger;
   /** The engine's scheduler: resources that need time (timer, poll) must use it. */
   scheduler: SchedulerLike;
+  /**
+   * The World this host shares with others (the memory one without `--seeds`). Optional: a
+   * graph built without one (a test, a validation) still builds; a resource that needs it
+   * (kv) reads it when it runs, and fails its CheckApply without one.
+   */
+  world?: WorldStrings;
 }
 
 /** Keys used to add automatic edges between resources of a graph. */

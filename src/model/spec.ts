@@ -70,9 +70,16 @@ export interface EdgeSpec {
   pos: SourcePos;
 }
 
+/** What a `collect` entry lets another host's export set (docs/distributed.md, "Trust"). */
+export type CollectAllow = 'source' | 'owner' | 'group' | 'setuid';
+
 export interface CollectSpec {
   kind: string;
   pattern: string;
+  /** Fields an export may set only when listed here (absent: none of them). */
+  allow?: readonly CollectAllow[];
+  /** Delete what was collected when its export is withdrawn (absent: false, it is left alone). */
+  purge?: boolean;
   pos: SourcePos;
 }
 

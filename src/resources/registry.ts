@@ -15,10 +15,11 @@ import { sysctlKind } from './sysctl.js';
 import { hostnameKind } from './hostname.js';
 import { cronKind } from './cron.js';
 import { mountKind } from './mount.js';
+import { kvKind } from './kv.js';
 
 /** The registry with every built-in kind. */
 export const builtinKinds = (): ResourceKind[] => [
   noopKind, fileKind, execKind, timerKind, msgKind, svcKind, pkgKind,
-  userKind, groupKind, lineKind, sysctlKind, hostnameKind, cronKind, mountKind,
+  userKind, groupKind, lineKind, sysctlKind, hostnameKind, cronKind, mountKind, kvKind,
 ];
 export const defaultRegistry = (): Registry => new Registry(builtinKinds());

@@ -42,8 +42,9 @@ import {
   timer,
 } from 'rxjs';
 import type { Logger } from '../util/logger.js';
-import { decodeConverged, decodeCurrent, decodeExport, encodeConverged, encodeCurrent, encodeExport, normalizeExports } from './etcd/codec.js';
+import { decodeConverged, decodeCurrent, decodeExport, decodeStr, encodeConverged, encodeCurrent, encodeExport, encodeStr, normalizeExports } from './etcd/codec.js';
 import { DEFAULT_NAMESPACE, KeyLayout, prefixEnd } from './etcd/keys.js';
+import { type EtcdSecurity, clientSecurity, explainEtcdError, isPermanentFailure } from './etcd/security.js';
 import {
   type ExportInput,
   type ExportedResource,
@@ -51,10 +52,18 @@ import {
   type WorldSnapshot,
   type WorldStatus,
   WorldDownError,
+  type StringsState,
   collectFrom,
   convergedFrom,
   emptySnapshot,
+  emptyStrings,
+  strFrom,
+  strMapFrom,
+  withStr,
+  withStrMap,
 } from './world.js';
+
+export type { EtcdSecurity } from './etcd/security.js';
 
 export interface EtcdWorldOptions {
   /** This host's name; unique in the cluster. */
@@ -86,6 +95,8 @@ export interface EtcdWorldOptions {
   maxTxnOps?: number;
   /** Where the World's own timing runs (default `asyncScheduler`). */
   scheduler?: SchedulerLike;
+  /** TLS and user authentication (none: plain `http://` seeds, no user). */
+  security?: EtcdSecurity;
 }
 
 /** The etcd World; `crash()` exists for tests. */
@@ -95,6 +106,24 @@ export interface EtcdWorld extends World {
    * host's converged entry disappears only when the lease expires.
    */
   crash(): Promise<void>;
+}
+
+/**
+ * Opens host `opts.host` on the etcd cluster at `opts.seeds` without waiting for it: resolves
+ * after one attempt, `up` if etcd answered, else `connecting` while it keeps trying in the
+ * background (writes are kept until then, collected lists are empty). Rejects when etcd
+ * answered and refused this host's user, password or permissions.
+ */
+export async function openEtcdWorld(opts: EtcdWorldOptions): Promise<EtcdWorld> {
+  if (opts.seeds.length === 0) throw new Error('openEtcdWorld: no seeds given');
+  const world = new EtcdWorldImpl(opts);
+  try {
+    await world.startInBackground();
+  } catch (e) {
+    await world.close().catch(() => undefined);
+    throw e;
+  }
+  return world;
 }
 
 /**
@@ -132,6 +161,9 @@ class EtcdWorldImpl implements EtcdWorld {
 
   private readonly state = new BehaviorSubject<WorldSnapshot>(emptySnapshot);
   private readonly statusState = new BehaviorSubject<WorldStatus>('connecting');
+  /** The kv strings, as of `rev` (`strState` while a revision is being applied). */
+  private readonly strings = new BehaviorSubject<StringsState>(emptyStrings);
+  private strState: StringsState = emptyStrings;
   private readonly closed = new ReplaySubject<void>(1);
   private readonly pokes = new Subject<string>();
   private isClosed = false;
@@ -193,6 +225,7 @@ class EtcdWorldImpl implements EtcdWorld {
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
       grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
       faultHandling: { watchBackoff: watchBackoff(100) },
+      ...clientSecurity(opts.security),
     });
   }
 
@@ -209,7 +242,9 @@ class EtcdWorldImpl implements EtcdWorld {
       defer(() => this.enqueue(() => this.resync())).pipe(
         retry({
           delay: (err, n) => {
-            lastError = err;
+            lastError = explainEtcdError(err, lastError);
+            // A refused user or password will not get better by retrying.
+            if (isPermanentFailure(err)) return throwError(() => new Error(`cannot join etcd at ${this.seedList}: ${message(lastError)}`));
             this.log.debug(`etcd at ${this.seedList} not ready (attempt ${n}): ${message(err)}`);
             return timer(Math.min(100 * 2 ** (n - 1), 1000), this.scheduler);
           },
@@ -231,6 +266,33 @@ class EtcdWorldImpl implements EtcdWorld {
     this.lastOk = this.scheduler.now();
     this.statusState.next('up');
     this.log.info(`joined etcd at ${this.seedList} as host "${this.host}" (${this.summary()})`);
+    this.runHealthLoop();
+  }
+
+  /**
+   * One attempt now; if etcd does not answer, the World stays `connecting` and keeps trying
+   * (with the resync backoff) while the caller goes on. Rejects only when etcd answered and
+   * refused us (user, password, permissions): that does not get better by waiting.
+   */
+  async startInBackground(): Promise<void> {
+    try {
+      await this.enqueue(() => this.resync());
+    } catch (e) {
+      if (isPermanentFailure(e)) throw new Error(`cannot join etcd at ${this.seedList}: ${message(explainEtcdError(e))}`);
+      this.log.warn(
+        `etcd at ${this.seedList} is not reachable yet (${message(explainEtcdError(e))}): going on with the local graph; ` +
+          'exports, collected resources and the fleet wait until it answers',
+      );
+      this.runHealthLoop();
+      return;
+    }
+    this.lastOk = this.scheduler.now();
+    this.statusState.next('up');
+    this.log.info(`joined etcd at ${this.seedList} as host "${this.host}" (${this.summary()})`);
+    this.runHealthLoop();
+  }
+
+  private runHealthLoop(): void {
     merge(interval(this.probeIntervalMs, this.scheduler), this.pokes.pipe(filter(() => this.statusState.value === 'up')))
       .pipe(
         exhaustMap(() => defer(() => this.enqueue(() => this.check())).pipe(catchError(() => EMPTY))),
@@ -265,6 +327,7 @@ class EtcdWorldImpl implements EtcdWorld {
     await Promise.all([...this.cancelling]);
     this.client.close();
     this.state.complete();
+    this.strings.complete();
     this.statusState.complete();
   }
 
@@ -298,6 +361,29 @@ class EtcdWorldImpl implements EtcdWorld {
 
   status(): Observable<WorldStatus> {
     return this.statusState.pipe(distinctUntilChanged());
+  }
+
+  strValues(key: string): Observable<string | undefined> {
+    return strFrom(this.strings, key);
+  }
+
+  strMapValues(key: string): Observable<ReadonlyMap<string, string>> {
+    return strMapFrom(this.strings, key);
+  }
+
+  strSet(key: string, value: string | undefined): Promise<void> {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    return this.write(`kv key "${key}"`, () => this.putOrDelete(this.keys.strKey(key), value));
+  }
+
+  strMapSet(key: string, value: string | undefined): Promise<void> {
+    if (this.isClosed) return Promise.reject(this.closedError());
+    return this.write(`kv key "${key}" of host "${this.host}"`, () => this.putOrDelete(this.keys.strmapKey(this.host, key), value));
+  }
+
+  private async putOrDelete(key: string, value: string | undefined): Promise<void> {
+    if (value === undefined) await this.client.delete().key(key).exec();
+    else await this.client.put(key).value(encodeStr(value)).exec();
   }
 
   // ---- Writes ----------------------------------------------------------------------------
@@ -497,8 +583,10 @@ class EtcdWorldImpl implements EtcdWorld {
     this.failedResyncs = 0;
     this.skipTicks = 0;
     this.lastOk = this.scheduler.now();
+    const joining = this.statusState.value === 'connecting';
     this.statusState.next('up');
-    this.log.info(`etcd is back: resynchronised (${this.summary()})`);
+    if (joining) this.log.info(`joined etcd at ${this.seedList} as host "${this.host}" (${this.summary()})`);
+    else this.log.info(`etcd is back: resynchronised (${this.summary()})`);
   }
 
   private goDown(e: unknown): void {
@@ -507,7 +595,7 @@ class EtcdWorldImpl implements EtcdWorld {
     this.skipTicks = 0;
     this.statusState.next('down');
     this.log.warn(
-      `etcd at ${this.seedList} is unreachable or without quorum (${message(e)}): ` +
+      `etcd at ${this.seedList} is unreachable or without quorum (${message(explainEtcdError(e))}): ` +
         `keeping the last known state (${this.summary()}) until it returns`,
     );
   }
@@ -523,9 +611,11 @@ class EtcdWorldImpl implements EtcdWorld {
     this.stored.clear();
     this.currentGeneration.clear();
     this.liveHosts.clear();
+    this.strState = emptyStrings;
     for (const kv of res.kvs) this.applyKv(kv.key.toString(), kv);
     this.rev = Number(res.header.revision);
     this.publish();
+    this.publishStrings();
     await this.attachWatch(this.rev + 1);
     this.needsResync = false;
   }
@@ -584,6 +674,7 @@ class EtcdWorldImpl implements EtcdWorld {
         }
         this.rev = rev;
         if (visible) this.publish();
+        this.publishStrings();
       }
       i = j;
     }
@@ -599,6 +690,10 @@ class EtcdWorldImpl implements EtcdWorld {
         else this.stored.delete(key);
         return this.currentGeneration.get(parsed.host) === parsed.generation;
       }
+      if (parsed.type === 'str' || parsed.type === 'strmap') {
+        this.applyStr(parsed, kv ? decodeStr(kv.value.toString()) : undefined);
+        return false;
+      }
       if (parsed.type === 'current') {
         if (kv) this.currentGeneration.set(parsed.host, decodeCurrent(kv.value.toString()));
         else this.currentGeneration.delete(parsed.host);
@@ -610,9 +705,19 @@ class EtcdWorldImpl implements EtcdWorld {
       this.log.warn(`ignoring ${key}: ${message(e)}`);
       if (parsed.type === 'export') this.stored.delete(key);
       else if (parsed.type === 'current') this.currentGeneration.delete(parsed.host);
-      else this.liveHosts.delete(parsed.host);
+      else if (parsed.type === 'converged') this.liveHosts.delete(parsed.host);
+      else this.applyStr(parsed, undefined);
     }
     return true;
+  }
+
+  private applyStr(parsed: { type: 'str'; key: string } | { type: 'strmap'; host: string; key: string }, value: string | undefined): void {
+    this.strState = parsed.type === 'str' ? withStr(this.strState, parsed.key, value) : withStrMap(this.strState, parsed.key, parsed.host, value);
+  }
+
+  /** Emits the kv strings if they changed. */
+  private publishStrings(): void {
+    if (this.strState !== this.strings.value) this.strings.next(this.strState);
   }
 
   /** Emits what collectors see: each host's current generation, and the live hosts. */

@@ -13,15 +13,23 @@ import {
   type WorldSnapshot,
   type WorldStatus,
   WorldDownError,
+  type StringsState,
   collectFrom,
   convergedFrom,
   emptySnapshot,
+  emptyStrings,
+  strFrom,
+  strMapFrom,
+  withStr,
+  withStrMap,
 } from './world.js';
 
 /** The shared state of the hosts of one process (what etcd is for the etcd backend). */
 export class MemoryStore {
   private readonly state = new BehaviorSubject<WorldSnapshot>(emptySnapshot);
   private readonly onlineState = new BehaviorSubject<boolean>(true);
+  /** @internal The kv strings. */
+  readonly strings = new BehaviorSubject<StringsState>(emptyStrings);
   private readonly open = new Set<string>();
 
   /** Every state change (one per atomic write); the current state on subscribe. */
@@ -155,6 +163,28 @@ class MemoryWorld implements World {
 
   hostsConverged(): Observable<ReadonlyMap<string, boolean>> {
     return convergedFrom(this.store.snapshots()).pipe(takeUntil(this.closed));
+  }
+
+  strValues(key: string): Observable<string | undefined> {
+    return strFrom(this.store.strings, key).pipe(takeUntil(this.closed));
+  }
+
+  strMapValues(key: string): Observable<ReadonlyMap<string, string>> {
+    return strMapFrom(this.store.strings, key).pipe(takeUntil(this.closed));
+  }
+
+  strSet(key: string, value: string | undefined): Promise<void> {
+    const refused = this.refuse(`kv key "${key}"`);
+    if (refused) return refused;
+    this.store.strings.next(withStr(this.store.strings.value, key, value));
+    return Promise.resolve();
+  }
+
+  strMapSet(key: string, value: string | undefined): Promise<void> {
+    const refused = this.refuse(`kv key "${key}" of host "${this.host}"`);
+    if (refused) return refused;
+    this.store.strings.next(withStrMap(this.store.strings.value, key, this.host, value));
+    return Promise.resolve();
   }
 
   status(): Observable<WorldStatus> {

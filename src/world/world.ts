@@ -6,6 +6,7 @@
 
 import { type Observable, distinctUntilChanged, map } from 'rxjs';
 import type { MetaParams } from '../model/spec.js';
+import type { WorldStrings } from '../model/resource.js';
 
 /** One resource exported by one host, as every collector sees it. */
 export interface ExportedResource {
@@ -40,7 +41,7 @@ export interface ExportInput {
  */
 export type WorldStatus = 'connecting' | 'up' | 'down';
 
-export interface World {
+export interface World extends WorldStrings {
   readonly host: string;
   /**
    * Replaces this host's exported resources with `resources`, atomically: collectors see
@@ -147,8 +148,21 @@ export function collectFrom(
   const wanted = new Set(kinds);
   return snapshots.pipe(
     map((s) => [...s.exports.values()].filter((r) => wanted.has(r.kind)).sort(compareExports)),
-    distinctUntilChanged((a, b) => a.length === b.length && canonicalJson(a) === canonicalJson(b)),
+    distinctUntilChanged(sameExports),
   );
+}
+
+/**
+ * Equal lists of exports. The backends keep the object of an unchanged export across
+ * changes, so most elements compare by identity and only the changed ones by their text: one
+ * change costs a pointer comparison per export, not a serialisation of the whole list.
+ */
+export function sameExports(a: ExportedResource[], b: ExportedResource[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i] && canonicalJson(a[i]) !== canonicalJson(b[i])) return false;
+  }
+  return true;
 }
 
 /** `hostsConverged` over a snapshot stream, dropping repeats. */
@@ -157,4 +171,55 @@ export function convergedFrom(snapshots: Observable<WorldSnapshot>): Observable<
     map((s) => new Map([...s.converged].sort(([a], [b]) => cmp(a, b))) as ReadonlyMap<string, boolean>),
     distinctUntilChanged((a, b) => a.size === b.size && [...a].every(([h, c]) => b.get(h) === c)),
   );
+}
+
+/** The shared strings of `kv` (docs/world.md, "Strings"). */
+export interface StringsState {
+  /** Global key -> value. */
+  readonly str: ReadonlyMap<string, string>;
+  /** Mapped key -> host -> value. */
+  readonly strmap: ReadonlyMap<string, ReadonlyMap<string, string>>;
+}
+
+export const emptyStrings: StringsState = Object.freeze({ str: new Map<string, string>(), strmap: new Map<string, ReadonlyMap<string, string>>() });
+
+const emptyMap: ReadonlyMap<string, string> = new Map();
+
+/** `strValues(key)` over a strings stream. */
+export function strFrom(states: Observable<StringsState>, key: string): Observable<string | undefined> {
+  return states.pipe(
+    map((s) => s.str.get(key)),
+    distinctUntilChanged(),
+  );
+}
+
+/** `strMapValues(key)` over a strings stream, sorted by host. */
+export function strMapFrom(states: Observable<StringsState>, key: string): Observable<ReadonlyMap<string, string>> {
+  return states.pipe(
+    map((s) => s.strmap.get(key) ?? emptyMap),
+    distinctUntilChanged(),
+    map((m) => new Map([...m].sort(([a], [b]) => cmp(a, b))) as ReadonlyMap<string, string>),
+  );
+}
+
+/** `state` with global `key` set to `value` (undefined: removed). */
+export function withStr(state: StringsState, key: string, value: string | undefined): StringsState {
+  if (state.str.get(key) === value) return state;
+  const str = new Map(state.str);
+  if (value === undefined) str.delete(key);
+  else str.set(key, value);
+  return { str, strmap: state.strmap };
+}
+
+/** `state` with `host`'s value of mapped `key` set to `value` (undefined: removed). */
+export function withStrMap(state: StringsState, key: string, host: string, value: string | undefined): StringsState {
+  const old = state.strmap.get(key) ?? emptyMap;
+  if (old.get(host) === value) return state;
+  const inner = new Map(old);
+  if (value === undefined) inner.delete(host);
+  else inner.set(host, value);
+  const strmap = new Map(state.strmap);
+  if (inner.size === 0) strmap.delete(key);
+  else strmap.set(key, inner);
+  return { str: state.str, strmap };
 }

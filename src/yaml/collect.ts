@@ -1,12 +1,14 @@
 // The `collect:` section: which kinds of other hosts' exported resources to pull in.
-import type { CollectSpec } from '../model/spec.js';
+import type { CollectAllow, CollectSpec } from '../model/spec.js';
 import type { ProblemLog } from './errors.js';
 import type { KindLookup } from './resources.js';
 import { didYouMean, oneOf } from './suggest.js';
 import type { YEntry } from './tree.js';
-import { describe, entryOf, isAbsent, readNonEmptyString, readString } from './values.js';
+import { describe, entryOf, isAbsent, readBoolean, readNonEmptyString, readString, readStringList } from './values.js';
 
-const collectKeys = ['kind', 'pattern'];
+const collectKeys = ['kind', 'pattern', 'allow', 'purge'];
+/** What an export may set only when its collect entry allows it: what each one would let a remote host do. */
+export const collectAllows: readonly CollectAllow[] = ['source', 'owner', 'group', 'setuid'];
 
 export function readCollect(entry: YEntry | undefined, registry: KindLookup, log: ProblemLog): CollectSpec[] {
   const out: CollectSpec[] = [];
@@ -44,7 +46,37 @@ export function readCollect(entry: YEntry | undefined, registry: KindLookup, log
       if (r.ok) pattern = r.value;
       else log.add(patternEntry.line, `pattern ${r.problem}`, label);
     }
-    if (kind !== undefined && log.count === before) out.push({ kind, pattern, pos: { file: log.file, line: item.line } });
+    const allow = readAllow(entryOf(item, 'allow'), label, log);
+    let purge = false;
+    const purgeEntry = entryOf(item, 'purge');
+    if (purgeEntry && !isAbsent(purgeEntry.value)) {
+      const r = readBoolean(purgeEntry.value);
+      if (!r.ok) {
+        log.add(purgeEntry.line, `purge ${r.problem} (delete what was collected when its export is withdrawn)`, label);
+      } else if (r.value && kind !== undefined && kind !== 'file') {
+        log.add(purgeEntry.line, `purge: true is supported for kind file only (it deletes the collected file); expected it left out for ${kind}`, label);
+      } else purge = r.value;
+    }
+    if (kind !== undefined && log.count === before) {
+      // allow and purge only when given: an mgmt graph reads exactly as before.
+      out.push({ kind, pattern, ...(allow.length ? { allow } : {}), ...(purge ? { purge } : {}), pos: { file: log.file, line: item.line } });
+    }
+  }
+  return out;
+}
+
+/** `allow: [source, owner, group, setuid]`: each one a field an export may then set. */
+function readAllow(entry: YEntry | undefined, label: string, log: ProblemLog): CollectAllow[] {
+  if (!entry || isAbsent(entry.value)) return [];
+  const r = readStringList(entry.value);
+  if (!r.ok) {
+    log.add(r.line ?? entry.line, `allow ${r.problem} (${oneOf([...collectAllows])})`, label);
+    return [];
+  }
+  const out: CollectAllow[] = [];
+  for (const word of r.value) {
+    if ((collectAllows as readonly string[]).includes(word)) out.push(word as CollectAllow);
+    else log.add(entry.line, `allow: "${word}" is not something a collect entry can allow${didYouMean(word, [...collectAllows])}; expected ${oneOf([...collectAllows])}`, label);
   }
   return out;
 }

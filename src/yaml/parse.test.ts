@@ -449,7 +449,7 @@ describe('parseGraph: collect', () => {
       [3, 'collect[#1]', 'kind "virt" is not a known resource kind; expected one of file, noop, types'],
       [4, 'collect[#2]', 'kind is missing; expected the resource kind to collect'],
       [6, 'collect[#3]', 'pattern is a list; expected a string'],
-      [7, 'collect[#3]', 'key "patern" is not a collect key (did you mean "pattern"?); expected one of kind, pattern'],
+      [7, 'collect[#3]', 'key "patern" is not a collect key (did you mean "pattern"?); expected one of kind, pattern, allow, purge'],
       [8, 'collect[#4]', 'collect entry is a string ("nope"); expected a mapping with kind and pattern'],
     ]);
   });

@@ -6,7 +6,7 @@
 // RXMGMT_REQUIRE_REAL=1 (CI), where the missing binary fails the suite instead.
 
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, openSync, closeSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, openSync, closeSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -288,4 +288,123 @@ export async function startEtcd(size = 1): Promise<EtcdCluster> {
     throw e;
   }
   return cluster;
+}
+
+// ---- Secured members (TLS with client certificates, or users and passwords) ------------------
+
+/** PEM files made by `makeTestCerts`: a CA, a server certificate for 127.0.0.1, client certificates. */
+export interface TestCerts {
+  dir: string;
+  ca: string;
+  serverCert: string;
+  serverKey: string;
+  /** Client certificate and key for `cn`, signed by the CA. */
+  client(cn: string): { cert: string; key: string };
+}
+
+function openssl(dir: string, ...args: string[]): void {
+  const r = spawnSync('openssl', args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(' ')} failed: ${r.stderr || r.error}`);
+}
+
+/** A throw-away CA and certificates (P-256 keys, valid one day) in `dir`, made with openssl. */
+export function makeTestCerts(dir: string): TestCerts {
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  openssl(dir, 'req', '-x509', ...key, '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=rxmgmt-test-ca');
+  const sign = (name: string, subject: string, ext: string) => {
+    openssl(dir, 'req', ...key, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject);
+    writeFileSync(join(dir, `${name}.ext`), ext);
+    openssl(dir, 'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`);
+    return { cert: join(dir, `${name}.crt`), key: join(dir, `${name}.key`) };
+  };
+  const server = sign('server', '/CN=etcd', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n');
+  return {
+    dir,
+    ca: join(dir, 'ca.crt'),
+    serverCert: server.cert,
+    serverKey: server.key,
+    client: (cn) => sign(`client-${cn}`, `/CN=${cn}`, 'extendedKeyUsage=clientAuth\n'),
+  };
+}
+
+/** One etcd member started with extra flags (TLS), on its own temp dir; `stop()` kills it and removes the dir. */
+export class CustomEtcd {
+  private constructor(
+    readonly clientUrl: string,
+    readonly dir: string,
+    private readonly proc: ChildProcess,
+    private readonly exited: Promise<void>,
+  ) {}
+
+  /**
+   * Starts a member whose client URL is `scheme://127.0.0.1:PORT`, with `extra` flags, and waits
+   * until `ready()` says it answers (a plain /health fetch cannot reach a TLS member).
+   */
+  static async start(opts: { scheme: 'http' | 'https'; extra: (dir: string) => string[]; ready: (url: string) => Promise<boolean> }): Promise<CustomEtcd> {
+    if (!etcdBinary) throw new Error(etcdMissing);
+    const dir = mkdtempSync(join(tmpdir(), 'rxmgmt-etcd-custom-'));
+    const [c, p] = [await freePort(), await freePort()];
+    const url = `${opts.scheme}://127.0.0.1:${c}`;
+    const out = openSync(join(dir, 'etcd.log'), 'a');
+    const proc = spawn(
+      etcdBinary,
+      [
+        '--name=m0',
+        `--data-dir=${join(dir, 'data')}`,
+        `--listen-client-urls=${url}`,
+        `--advertise-client-urls=${url}`,
+        `--listen-peer-urls=http://127.0.0.1:${p}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${p}`,
+        `--initial-cluster=m0=http://127.0.0.1:${p}`,
+        '--logger=zap',
+        '--log-level=warn',
+        ...opts.extra(dir),
+      ],
+      { stdio: ['ignore', out, out] },
+    );
+    closeSync(out);
+    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
+    const member = new CustomEtcd(url, dir, proc, exited);
+    try {
+      await waitFor(
+        async () => {
+          if (proc.exitCode !== null) throw new Error(`etcd exited: ${member.logTail()}`);
+          return opts.ready(url);
+        },
+        `etcd at ${url} to answer`,
+        { timeoutMs: 30_000, intervalMs: 100 },
+      );
+    } catch (e) {
+      await member.stop();
+      throw e;
+    }
+    return member;
+  }
+
+  logTail(lines = 30): string {
+    try {
+      return readFileSync(join(this.dir, 'etcd.log'), 'utf8').split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  /** Runs etcdctl (API 3) against this member with `flags` (certs, --user); returns stdout. */
+  etcdctl(flags: string[], ...args: string[]): string {
+    const r = spawnSync('etcdctl', [`--endpoints=${this.clientUrl}`, ...flags, ...args], {
+      encoding: 'utf8',
+      env: { ...process.env, ETCDCTL_API: '3' },
+      timeout: 10_000,
+    });
+    if (r.status !== 0) throw new Error(`etcdctl ${args.join(' ')} failed: ${r.stderr || r.error}`);
+    return r.stdout;
+  }
+
+  async stop(): Promise<void> {
+    if (this.proc.pid !== undefined && this.proc.exitCode === null) {
+      process.kill(this.proc.pid, 'SIGKILL');
+      await this.exited;
+    }
+    rmSync(this.dir, { recursive: true, force: true });
+  }
 }

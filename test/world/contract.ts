@@ -245,5 +245,27 @@ export function worldContract(backend: string, makeHarness: () => Promise<WorldH
       const ra = record(a.collect(['file']));
       await until(() => ra.last?.length === 2, 'a change after the outage');
     });
+  
+    it('kv strings: a global key every host sees and writes, mapped keys one value per host', async () => {
+      const a = await open('a');
+      const b = await open('b');
+      const g = record(b.strValues('greeting'));
+      await a.strSet('greeting', 'hello');
+      await until(() => g.last === 'hello', 'b to see the global key');
+      await b.strSet('greeting', undefined);
+      await until(() => g.last === undefined && g.values.length >= 3, 'the key deleted');
+      expect(g.values).toEqual([undefined, 'hello', undefined]);
+      const m = record(a.strMapValues('ip'));
+      await a.strMapSet('ip', '10.0.0.1');
+      await b.strMapSet('ip', '10.0.0.2');
+      await until(() => m.last?.size === 2, 'both hosts in the mapped key');
+      expect([...m.last!]).toEqual([
+        ['a', '10.0.0.1'],
+        ['b', '10.0.0.2'],
+      ]);
+      await b.strMapSet('ip', undefined);
+      await until(() => m.last?.size === 1, 'b gone from the mapped key');
+      expect(await new Promise((r) => a.strValues('ip').subscribe(r).unsubscribe())).toBeUndefined();
+    });
   });
 }

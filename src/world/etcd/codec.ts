@@ -99,3 +99,14 @@ function parseVersioned(text: string): Record<string, unknown> {
   if (version !== FORMAT_VERSION) throw new TypeError(`unsupported version ${JSON.stringify(version)} (this reads ${FORMAT_VERSION})`);
   return v as Record<string, unknown>;
 }
+
+/** The JSON text stored for one kv string. */
+export function encodeStr(value: string): string {
+  return canonicalJson({ version: FORMAT_VERSION, value });
+}
+
+export function decodeStr(text: string): string {
+  const v = parseVersioned(text);
+  if (typeof v.value !== 'string') throw new TypeError('value is not a string');
+  return v.value;
+}

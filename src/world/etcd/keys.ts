@@ -13,7 +13,9 @@ export const DEFAULT_NAMESPACE = '/rxmgmt';
 export type ParsedKey =
   | { type: 'export'; host: string; generation: string; kind: string; name: string }
   | { type: 'current'; host: string }
-  | { type: 'converged'; host: string };
+  | { type: 'converged'; host: string }
+  | { type: 'str'; key: string }
+  | { type: 'strmap'; host: string; key: string };
 
 const enc = encodeURIComponent;
 const CURRENT = 'current';
@@ -25,10 +27,29 @@ export class KeyLayout {
   readonly exportedRoot: string;
   readonly convergedRoot: string;
 
+  readonly strRoot: string;
+  readonly strmapRoot: string;
+
   constructor(namespace: string = DEFAULT_NAMESPACE) {
     this.root = `${namespace.replace(/\/+$/, '')}/`;
     this.exportedRoot = `${this.root}exported/`;
     this.convergedRoot = `${this.root}converged/`;
+    this.strRoot = `${this.root}str/`;
+    this.strmapRoot = `${this.root}strmap/`;
+  }
+
+  /** A global kv string: any host may write it. */
+  strKey(key: string): string {
+    return `${this.strRoot}${enc(key)}`;
+  }
+
+  /** The prefix of `host`'s values of mapped kv keys: only that host writes there. */
+  hostStrmap(host: string): string {
+    return `${this.strmapRoot}${enc(host)}/`;
+  }
+
+  strmapKey(host: string, key: string): string {
+    return `${this.hostStrmap(host)}${enc(key)}`;
   }
 
   /** The prefix holding everything `host` exports: its generations and which one is current. */
@@ -64,6 +85,16 @@ export class KeyLayout {
         if (parts.length !== 4 || !isGeneration(parts[1]!)) return undefined;
         const [host, generation, kind, name] = [parts[0]!, parts[1]!, parts[2]!, parts[3]!].map(decodeURIComponent) as [string, string, string, string];
         return { type: 'export', host, generation, kind, name };
+      }
+      if (key.startsWith(this.strRoot)) {
+        const rest = key.slice(this.strRoot.length);
+        if (rest === '' || rest.includes('/')) return undefined;
+        return { type: 'str', key: decodeURIComponent(rest) };
+      }
+      if (key.startsWith(this.strmapRoot)) {
+        const parts = key.slice(this.strmapRoot.length).split('/');
+        if (parts.length !== 2 || parts.some((p) => p === '')) return undefined;
+        return { type: 'strmap', host: decodeURIComponent(parts[0]!), key: decodeURIComponent(parts[1]!) };
       }
       if (key.startsWith(this.convergedRoot)) {
         const rest = key.slice(this.convergedRoot.length);

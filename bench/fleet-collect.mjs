@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// fleet-collect: H rxmgmt hosts on one real etcd, each exporting E files and collecting every
+// host's exports into its own directory (H x E collected files per host). Measures:
+//   - fleet start: from spawning all H hosts to every host holding all H x E files, right;
+//   - one change's latency: host 0's graph file gets one export with new content; the time
+//     until every host's copy has it (median of --changes changes);
+//   - CPU per collector for one change: user+system ticks of each host process over the
+//     change (from /proc/PID/stat), averaged over hosts and changes.
+//
+//   node bench/fleet-collect.mjs [--hosts H] [--exports E] [--changes K]
+//
+// Defaults 10 x 200 (2 000 collected files per host, 20 000 in all), 5 changes. etcd is
+// Debian's /usr/bin/etcd (or $RXMGMT_ETCD) on free loopback ports, in a temp data dir.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { CLI, cliNodeFlags, deadline, killChild, median, requireBuild, saveResult, sleep, startNode, stopChild, tempDir } from './lib/common.mjs';
+
+const args = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : dflt;
+};
+const H = opt('--hosts', 10);
+const E = opt('--exports', 200);
+const K = opt('--changes', 5);
+requireBuild();
+deadline(20 * 60, 'fleet-collect');
+
+const ETCD = process.env.RXMGMT_ETCD || '/usr/bin/etcd';
+if (!existsSync(ETCD)) {
+  console.error(`fleet-collect: no etcd at ${ETCD} (apt-get install etcd-server, or set RXMGMT_ETCD)`);
+  process.exit(2);
+}
+
+const freePort = () =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+
+const CLK_TCK = 100; // Linux USER_HZ
+/** utime + stime of `pid` in ms. */
+function cpuMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLK_TCK;
+}
+
+const dir = tempDir('fleet');
+const [client, peer] = [await freePort(), await freePort()];
+const url = `http://127.0.0.1:${client}`;
+const etcd = spawn(
+  ETCD,
+  [
+    `--data-dir=${join(dir, 'etcd')}`,
+    `--listen-client-urls=${url}`,
+    `--advertise-client-urls=${url}`,
+    `--listen-peer-urls=http://127.0.0.1:${peer}`,
+    `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+    `--initial-cluster=default=http://127.0.0.1:${peer}`,
+    '--log-level=error',
+    '--logger=zap',
+  ],
+  { stdio: 'ignore' },
+);
+process.on('exit', () => killChild(etcd.pid));
+for (let ok = false; !ok; ) {
+  ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
+  if (!ok) await sleep(100);
+}
+
+const content = (h, e, v) => `export ${e} of host ${h}, version ${v}\n`;
+function graph(h, version0 = 0) {
+  const lines = [`graph: fleet-${h}`, 'resources:', '  file:'];
+  for (let e = 0; e < E; e++) {
+    lines.push(`    - name: "@@h${h}-e${e}"`, `      path: /anywhere/h${h}-e${e}`, `      content: ${JSON.stringify(content(h, e, e === 0 ? version0 : 0))}`);
+  }
+  lines.push('collect:', '  - kind: file', `    pattern: ${join(dir, `host${h}`)}/`, '');
+  return lines.join('\n');
+}
+const graphPath = (h) => join(dir, `host${h}.yaml`);
+for (let h = 0; h < H; h++) {
+  mkdirSync(join(dir, `host${h}`));
+  writeFileSync(graphPath(h), graph(h));
+}
+
+const read = (p) => {
+  try {
+    return readFileSync(p, 'utf8');
+  } catch {
+    return undefined;
+  }
+};
+const allCollected = () => {
+  for (let h = 0; h < H; h++) for (let x = 0; x < H; x++) for (let e = 0; e < E; e++) {
+    if (read(join(dir, `host${h}`, `h${x}-e${e}`)) !== content(x, e, 0)) return false;
+  }
+  return true;
+};
+
+const t0 = performance.now();
+const hosts = [];
+for (let h = 0; h < H; h++) {
+  hosts.push(startNode([...cliNodeFlags(), CLI, 'run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', 'warn'], { stderrFile: join(dir, `host${h}.log`) }));
+}
+while (!allCollected()) {
+  for (const c of hosts) if (c.exitCode !== null) throw new Error(`a host exited early; see ${dir}`);
+  await sleep(50);
+}
+const startMs = performance.now() - t0;
+const startCpu = hosts.map((c) => cpuMs(c.pid));
+await sleep(2000); // trailing start-up work settles before the changes
+
+const latencies = [];
+const cpuPerChange = [];
+for (let v = 1; v <= K; v++) {
+  const before = hosts.map((c) => cpuMs(c.pid));
+  const t = performance.now();
+  writeFileSync(graphPath(0) + '.tmp', graph(0, v));
+  renameSync(graphPath(0) + '.tmp', graphPath(0));
+  const want = content(0, 0, v);
+  for (;;) {
+    let done = true;
+    for (let h = 0; h < H && done; h++) done = read(join(dir, `host${h}`, 'h0-e0')) === want;
+    if (done) break;
+    await sleep(5);
+  }
+  latencies.push(performance.now() - t);
+  await sleep(1500); // let every host finish its swap before measuring its CPU
+  const after = hosts.map((c) => cpuMs(c.pid));
+  cpuPerChange.push(after.reduce((s, a, i) => s + (a - before[i]), 0) / H);
+}
+await Promise.all(hosts.map((c) => stopChild(c)));
+
+const result = {
+  hosts: H,
+  exports: E,
+  collectedPerHost: H * E,
+  fleetStartMs: startMs,
+  fleetStartCpuMsPerHost: startCpu.reduce((a, b) => a + b, 0) / H,
+  changeLatencyMs: latencies,
+  changeLatencyMedianMs: median(latencies),
+  cpuMsPerCollectorPerChange: cpuPerChange,
+  cpuMsPerCollectorPerChangeMedian: median(cpuPerChange),
+};
+console.log(JSON.stringify(result, null, 2));
+console.log(`saved ${saveResult(`fleet-collect-${H}x${E}${process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : ''}`, result)}`);
+killChild(etcd.pid, 'SIGTERM');
+process.exit(0); // the etcd child would keep the event loop alive
