@@ -195,7 +195,7 @@ export function parseDebContents(listing: string): string[] {
   for (const line of listing.split('\n')) {
     const m = /^(\S)\S*\s+\S+\s+\d+\s+\S+\s+\S+\s+\.?(\/.*)$/.exec(line);
     if (!m) continue;
-    let path = m[2]!;
+    let path = m[2];
     if (m[1] === 'l') path = path.replace(/ -> .*$/, '');
     else if (m[1] === 'h') path = path.replace(/ link to .*$/, '');
     if (path !== '/') out.push(path);

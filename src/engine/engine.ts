@@ -191,4 +191,4 @@ export class Engine {
 }
 
 const sameEdges = (a: readonly InEdge[], b: readonly InEdge[]): boolean =>
-  a.length === b.length && a.every((e, i) => e.from === b[i]!.from && e.notify === b[i]!.notify);
+  a.length === b.length && a.every((e, i) => e.from === b[i].from && e.notify === b[i].notify);

@@ -751,7 +751,7 @@ class FileResource implements Resource {
     if (!modeWrong && !ownerWrong) return true;
     const actions = [
       ownerWrong ? `chown ${this.want.owner ?? ''}:${this.want.group ?? ''}` : '',
-      modeWrong ? `chmod ${octal(mode!)}` : '',
+      modeWrong ? `chmod ${octal(mode)}` : '',
     ];
     return this.change(
       apply,

@@ -38,7 +38,7 @@ function wanted(params: Record<string, unknown>, name: string): Wanted | string 
   const base = typeof params.hostname === 'string' && params.hostname !== '' ? params.hostname : name;
   const out: Wanted = {};
   for (const [kind, field] of FIELDS) {
-    const v = typeof params[field] === 'string' ? (params[field] as string) : base;
+    const v = typeof params[field] === 'string' ? (params[field]) : base;
     if (v === '') continue;
     if (kind !== 'pretty' && (v.length > 64 || !HOST_NAME.test(v))) {
       const from = typeof params[field] === 'string' ? `\`${field}\`` : typeof params.hostname === 'string' && params.hostname !== '' ? '`hostname`' : 'the resource name (no `hostname` given)';

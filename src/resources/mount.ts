@@ -87,7 +87,7 @@ function want(params: Record<string, unknown>, name: string | undefined): MountW
 function sameSource(m: MountInfo, device: string): boolean {
   if (m.source === device) return true;
   const tag = /^(UUID|LABEL|PARTUUID|PARTLABEL)=(.*)$/.exec(device);
-  const path = tag ? `/dev/disk/by-${tag[1]!.toLowerCase()}/${tag[2]}` : device;
+  const path = tag ? `/dev/disk/by-${tag[1].toLowerCase()}/${tag[2]}` : device;
   if (!path.startsWith('/')) return false;
   try {
     const real = realpathSync(path);

@@ -388,9 +388,9 @@ export const pkgKind: ResourceKind = {
     const pkgs = members as PkgResource[];
     return new PkgResource(
       pkgs.map((m) => m.name).join(','),
-      pkgs[0]!.meta,
+      pkgs[0].meta,
       pkgs.flatMap((m) => m.wants),
-      pkgs[0]!.flags,
+      pkgs[0].flags,
       env,
       pkgs,
     );

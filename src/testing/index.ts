@@ -133,7 +133,7 @@ export function testGraph(opts: GraphTestOptions): GraphTest {
   const known = new Set([first, ...later.flatMap((v) => ('graph' in v ? [v.graph] : []))].flatMap((g) => [...g.vertices.keys()]));
   for (const key of Object.keys(standIns)) {
     if (!known.has(key)) throw new Error(`testGraph: a stand-in for "${key}", which is not a resource of the graph; expected one of ${[...known].join(', ')}`);
-    checkMarbles(key, standIns[key]!);
+    checkMarbles(key, standIns[key]);
   }
 
   const checks = subjects<string>();
@@ -162,7 +162,7 @@ export function testGraph(opts: GraphTestOptions): GraphTest {
         const n = calls.get(key) ?? 0;
         calls.set(key, n + 1);
         checks.of(key).next(refresh ? 'r' : 'c');
-        const marble = runs[Math.min(n, runs.length - 1)]!;
+        const marble = runs[Math.min(n, runs.length - 1)];
         return ts.createColdObservable<boolean>(marble, RUN_VALUES, new Error(s.error ?? 'stand-in failure')).pipe(take(1));
       },
       ...(real.autoEdges ? { autoEdges: () => real.autoEdges!() } : {}),
@@ -185,7 +185,7 @@ export function testGraph(opts: GraphTestOptions): GraphTest {
     );
   const source$: Observable<GraphEvent> = merge(
     of<GraphEvent>({ kind: 'graph', graph: withStandIns(first) }),
-    ...(opts.swaps ?? []).map((s, i) => swapEvents(s.at, later[i]!)),
+    ...(opts.swaps ?? []).map((s, i) => swapEvents(s.at, later[i])),
   );
   const stop$ = opts.stopAt === undefined ? NEVER : timer(opts.stopAt, ts);
 

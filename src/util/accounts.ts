@@ -87,7 +87,7 @@ const parseUsers = (text: string) =>
     rows(text)
       .filter((cols) => cols[3] !== undefined && isId(cols[3]))
       .map(([name, , uid, gid, , home, shell]) => ({
-      name: name!,
+      name: name,
       uid: Number(uid),
       gid: Number(gid),
       home: home ?? '',
@@ -99,7 +99,7 @@ const parseUsers = (text: string) =>
 const parseGroups = (text: string) =>
   new Index<GroupEntry>(
     rows(text).map(([name, , gid, members]) => ({
-      name: name!,
+      name: name,
       gid: Number(gid),
       members: (members ?? '').trim().split(',').filter(Boolean),
     })),

@@ -664,9 +664,9 @@ class EtcdWorldImpl implements EtcdWorld {
   private applyEvents(events: ReadonlyArray<{ type: string; kv: IKeyValue }>): void {
     let i = 0;
     while (i < events.length) {
-      const rev = Number(events[i]!.kv.mod_revision);
+      const rev = Number(events[i].kv.mod_revision);
       let j = i;
-      while (j < events.length && Number(events[j]!.kv.mod_revision) === rev) j++;
+      while (j < events.length && Number(events[j].kv.mod_revision) === rev) j++;
       if (rev > this.rev) {
         let visible = false;
         for (const ev of events.slice(i, j)) {

@@ -129,7 +129,7 @@ function sortKeys(v: unknown, path: string[]): unknown {
     }
     if (path.length > 64) throw new TypeError(`not JSON: nested too deep at ${where(path)}`);
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(v as object).sort()) {
+    for (const k of Object.keys(v).sort()) {
       const x = (v as Record<string, unknown>)[k];
       if (x !== undefined) out[k] = sortKeys(x, [...path, k]);
     }

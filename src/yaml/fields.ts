@@ -69,7 +69,7 @@ export function readParams(kind: ResourceKind, map: YMap, report: Report): { par
 
   for (const name of fieldNames) {
     if (Object.hasOwn(params, name)) continue; // given, and read
-    const schema = kind.fields[name]!;
+    const schema = kind.fields[name];
     if (schema.default === undefined && !schema.required) continue;
     let given: YEntry | undefined;
     for (const e of map.entries) {

@@ -111,7 +111,7 @@ function readSemaphores(node: YNode): Read<string[]> {
     const count = colon === -1 ? '1' : id.slice(colon + 1);
     const bareNumber = colon === -1 && /^[0-9]+$/.test(id); // mgmt refuses these too
     if (name === '' || bareNumber || !/^[1-9][0-9]*$/.test(count)) {
-      return { ok: false, problem: `item ${i + 1} is ${JSON.stringify(id)}; expected "id" or "id:N" with N a positive integer`, line: node.items[i]!.line };
+      return { ok: false, problem: `item ${i + 1} is ${JSON.stringify(id)}; expected "id" or "id:N" with N a positive integer`, line: node.items[i].line };
     }
   }
   return list;

@@ -47,7 +47,7 @@ function readKind(entry: YEntry, kind: ResourceKind | undefined, log: ProblemLog
   }
   const items = entry.value.items;
   for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
+    const item = items[i];
     if (item.kind !== 'map') {
       if (kind) log.add(item.line, `resource is ${describe(item)}; expected a mapping with a name and the ${kindName} fields`, `${kindName}[#${i + 1}]`);
       continue;

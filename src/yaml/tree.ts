@@ -148,7 +148,7 @@ function unclosedQuote(text: string, at: number): number | undefined {
     if (c !== '"' && c !== "'") continue;
     let b = q - 1;
     while (b >= 0 && (text[b] === ' ' || text[b] === '\t')) b--;
-    const before = b < 0 ? '\n' : text[b]!;
+    const before = b < 0 ? '\n' : text[b];
     if (!':-[{,\n'.includes(before)) continue;
     if (!closes(text, q, at)) return q;
   }
@@ -252,7 +252,7 @@ const hasProperties = (e: { anchorStart: number; tagStart: number }): boolean =>
  */
 function plainTree(events: Event[], text: string): YNode | undefined | typeof BAIL {
   const last = events.length - 1;
-  if (last < 2 || events[0]!.type !== EVENT_ID.DOCUMENT || events[1]!.type === EVENT_ID.POP) return BAIL;
+  if (last < 2 || events[0].type !== EVENT_ID.DOCUMENT || events[1].type === EVENT_ID.POP) return BAIL;
   const walk = new PlainWalk(events, text);
   let root: YNode;
   try {
@@ -261,7 +261,7 @@ function plainTree(events: Event[], text: string): YNode | undefined | typeof BA
     if (err === BAIL) return BAIL;
     throw err;
   }
-  if (walk.next !== last || events[last]!.type !== EVENT_ID.POP) return BAIL; // more than one document
+  if (walk.next !== last || events[last].type !== EVENT_ID.POP) return BAIL; // more than one document
   return root.kind === 'scalar' && root.value === null ? undefined : root;
 }
 
@@ -291,7 +291,7 @@ class PlainWalk {
   /** The node at `next`, consumed; `fallback` is the line to use when it has no position. */
   node(fallback: number): YNode {
     const events = this.events;
-    const e = events[this.next++]!;
+    const e = events[this.next++];
     if (e.type === EVENT_ID.SCALAR) {
       if (hasProperties(e)) throw BAIL;
       const text = getScalarValue(this.text, e);
@@ -303,7 +303,7 @@ class PlainWalk {
       if (hasProperties(e)) throw BAIL;
       const line = this.lines.at(e.start) ?? fallback;
       const items: YNode[] = [];
-      while (events[this.next]!.type !== EVENT_ID.POP) items.push(this.node(line));
+      while (events[this.next].type !== EVENT_ID.POP) items.push(this.node(line));
       this.next++; // POP
       return { kind: 'seq', line, items };
     }
@@ -311,14 +311,14 @@ class PlainWalk {
     const line = this.lines.at(e.start) ?? fallback;
     const entries: YEntry[] = [];
     let taken: Set<string> | undefined; // made once the map is no longer small
-    for (let k = events[this.next]!; k.type !== EVENT_ID.POP; k = events[this.next]!) {
+    for (let k = events[this.next]; k.type !== EVENT_ID.POP; k = events[this.next]!) {
       if (k.type !== EVENT_ID.SCALAR || hasProperties(k)) throw BAIL;
       this.next++;
       const key = getScalarValue(this.text, k);
       // The constructor keys the object by String(the key's value): `1`, `~` or `True` as keys
       // would be renamed. `__proto__` is set specially.
       if (k.style === SCALAR_STYLE.PLAIN && !this.stringKey(key)) throw BAIL;
-      if (key === '__proto__' || isTaken(entries, taken, key) || events[this.next]!.type === EVENT_ID.POP) throw BAIL;
+      if (key === '__proto__' || isTaken(entries, taken, key) || events[this.next].type === EVENT_ID.POP) throw BAIL;
       const keyLine = this.lines.at(k.valueStart) ?? line;
       entries.push({ key, line: keyLine, value: this.node(keyLine) });
       if (taken) taken.add(key);
@@ -355,7 +355,7 @@ class Walk {
     const events = this.events;
     let seen = 0;
     for (let j = 0; j < events.length; j++) {
-      if (events[j]!.type !== EVENT_ID.DOCUMENT) continue;
+      if (events[j].type !== EVENT_ID.DOCUMENT) continue;
       if (seen++ === n) return j + 1;
       this.i = j + 1;
       this.skip(); // the root, if any (a POP ends an empty document)
@@ -382,10 +382,10 @@ class Walk {
   /** Skips the node at `i` (a collection with everything in it). */
   private skip(): void {
     const events = this.events;
-    const first = events[this.i++]!.type;
+    const first = events[this.i++].type;
     if (first !== EVENT_ID.MAPPING && first !== EVENT_ID.SEQUENCE) return;
     for (let depth = 1; depth > 0 && this.i < events.length; ) {
-      const t = events[this.i++]!.type;
+      const t = events[this.i++].type;
       if (t === EVENT_ID.MAPPING || t === EVENT_ID.SEQUENCE) depth++;
       else if (t === EVENT_ID.POP) depth--;
     }
@@ -393,7 +393,7 @@ class Walk {
 
   /** The node at `i`, joined with its constructed `value`; `fallback` is the line to use when it has none. */
   private node(value: unknown, fallback: number): YNode {
-    const e = this.events[this.i]!;
+    const e = this.events[this.i];
     const line = this.lineAt(offsetOf(e)) ?? fallback;
     if (e.type === EVENT_ID.MAPPING && isPlainObject(value)) return this.map(value, line);
     if (e.type === EVENT_ID.SEQUENCE && Array.isArray(value)) return this.seq(value, line);
@@ -413,7 +413,7 @@ class Walk {
     const entries: YEntry[] = [];
     let taken: Set<string> | undefined; // made once the map is no longer small
     this.i++; // MAPPING
-    for (let e = events[this.i]!; e.type !== EVENT_ID.POP; e = events[this.i]!) {
+    for (let e = events[this.i]; e.type !== EVENT_ID.POP; e = events[this.i]!) {
       const key = e.type === EVENT_ID.SCALAR ? getScalarValue(this.text, e) : undefined;
       const keyLine = this.lineAt(offsetOf(e)) ?? line;
       this.skip(); // the key
@@ -442,7 +442,7 @@ class Walk {
     const events = this.events;
     const items: YNode[] = [];
     this.i++; // SEQUENCE
-    for (let n = 0; events[this.i]!.type !== EVENT_ID.POP; n++) {
+    for (let n = 0; events[this.i].type !== EVENT_ID.POP; n++) {
       if (n < value.length) items.push(this.node(value[n], line));
       else this.skip();
     }

@@ -15,9 +15,9 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
 
 /** The length of the well-formed sequence at `i` (RFC 3629: no overlongs, surrogates or > U+10FFFF), 0 if none. */
 function sequenceLength(b: Uint8Array, i: number): number {
-  const c = b[i]!;
+  const c = b[i];
   if (c < 0x80) return 1;
-  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k]! >= lo && b[i + k]! <= hi;
+  const cont = (k: number, lo = 0x80, hi = 0xbf) => i + k < b.length && b[i + k] >= lo && b[i + k] <= hi;
   if (c >= 0xc2 && c <= 0xdf) return cont(1) ? 2 : 0;
   if (c >= 0xe0 && c <= 0xef) {
     const lo = c === 0xe0 ? 0xa0 : 0x80;

@@ -19,7 +19,7 @@ export class Tail {
     this.chunks.push(chunk);
     this.kept += chunk.length;
     while (this.kept > this.max) {
-      const head = this.chunks[0]!;
+      const head = this.chunks[0];
       const excess = this.kept - this.max;
       if (head.length <= excess) {
         this.chunks.shift();
@@ -41,7 +41,7 @@ export class Tail {
     let buf = Buffer.concat(this.chunks, this.kept);
     if (this.dropped > 0) {
       let skip = 0;
-      while (skip < buf.length && skip < 3 && (buf[skip]! & 0xc0) === 0x80) skip++;
+      while (skip < buf.length && skip < 3 && (buf[skip] & 0xc0) === 0x80) skip++;
       buf = buf.subarray(skip);
     }
     return buf.toString('utf8');

@@ -22,7 +22,7 @@ const same = (line: string, want: string): boolean => line === want || (line.end
 /** Where `block` starts at `i` in `lines`. */
 function matchesAt(lines: string[], block: string[], i: number): boolean {
   if (i + block.length > lines.length) return false;
-  for (let j = 0; j < block.length; j++) if (!same(lines[i + j]!, block[j]!)) return false;
+  for (let j = 0; j < block.length; j++) if (!same(lines[i + j], block[j])) return false;
   return true;
 }
 
@@ -51,7 +51,7 @@ export function withoutBlock(text: string, block: string[]): { text: string; rem
     if (block.length > 0 && matchesAt(lines, block, i)) {
       i += block.length;
       removed += block.length;
-    } else kept.push(lines[i++]!);
+    } else kept.push(lines[i++]);
   }
   if (removed === 0) return { text, removed };
   const eol = text.endsWith('\n') && kept.length > 0 ? '\n' : '';

@@ -33,7 +33,7 @@ export function parseFstabLine(line: string): FstabEntry | undefined {
   if (t === '' || t.startsWith('#')) return undefined;
   const f = t.split(/\s+/);
   if (f.length < 4) return undefined;
-  return { device: unescapeField(f[0]!), point: unescapeField(f[1]!), type: f[2]!, options: f[3]!, freq: Number(f[4] ?? 0) || 0, passno: Number(f[5] ?? 0) || 0 };
+  return { device: unescapeField(f[0]), point: unescapeField(f[1]), type: f[2], options: f[3], freq: Number(f[4] ?? 0) || 0, passno: Number(f[5] ?? 0) || 0 };
 }
 
 const normalPoint = (p: string): string => (p.length > 1 ? p.replace(/\/+$/, '') : p);
@@ -87,10 +87,10 @@ export function parseMountInfo(text: string): MountInfo[] {
     const sep = f.indexOf('-', 6);
     if (f.length < 10 || sep < 0) continue;
     out.push({
-      point: unescapeField(f[4]!),
-      type: f[sep + 1]!,
-      source: unescapeField(f[sep + 2]!),
-      options: [...f[5]!.split(','), ...(f[sep + 3] ?? '').split(',')].filter(Boolean),
+      point: unescapeField(f[4]),
+      type: f[sep + 1],
+      source: unescapeField(f[sep + 2]),
+      options: [...f[5].split(','), ...(f[sep + 3] ?? '').split(',')].filter(Boolean),
     });
   }
   return out;

@@ -66,7 +66,7 @@ export function decodeExport(id: { host: string; kind: string; name: string }, t
     kind: id.kind,
     name: id.name,
     params: params as Record<string, unknown>,
-    meta: completeMeta(meta as Partial<MetaParams>),
+    meta: completeMeta(meta),
   };
 }
 

@@ -81,9 +81,9 @@ export class KeyLayout {
       if (key.startsWith(this.exportedRoot)) {
         const parts = key.slice(this.exportedRoot.length).split('/');
         if (parts.some((p) => p === '')) return undefined;
-        if (parts.length === 2 && parts[1] === CURRENT) return { type: 'current', host: decodeURIComponent(parts[0]!) };
-        if (parts.length !== 4 || !isGeneration(parts[1]!)) return undefined;
-        const [host, generation, kind, name] = [parts[0]!, parts[1]!, parts[2]!, parts[3]!].map(decodeURIComponent) as [string, string, string, string];
+        if (parts.length === 2 && parts[1] === CURRENT) return { type: 'current', host: decodeURIComponent(parts[0]) };
+        if (parts.length !== 4 || !isGeneration(parts[1])) return undefined;
+        const [host, generation, kind, name] = [parts[0], parts[1], parts[2], parts[3]].map(decodeURIComponent) as [string, string, string, string];
         return { type: 'export', host, generation, kind, name };
       }
       if (key.startsWith(this.strRoot)) {
@@ -94,7 +94,7 @@ export class KeyLayout {
       if (key.startsWith(this.strmapRoot)) {
         const parts = key.slice(this.strmapRoot.length).split('/');
         if (parts.length !== 2 || parts.some((p) => p === '')) return undefined;
-        return { type: 'strmap', host: decodeURIComponent(parts[0]!), key: decodeURIComponent(parts[1]!) };
+        return { type: 'strmap', host: decodeURIComponent(parts[0]), key: decodeURIComponent(parts[1]) };
       }
       if (key.startsWith(this.convergedRoot)) {
         const rest = key.slice(this.convergedRoot.length);
@@ -112,9 +112,9 @@ export class KeyLayout {
 export function prefixEnd(prefix: string): Buffer {
   const b = Buffer.from(prefix);
   for (let i = b.length - 1; i >= 0; i--) {
-    if (b[i]! < 0xff) {
+    if (b[i] < 0xff) {
       const end = Buffer.from(b.subarray(0, i + 1));
-      end[i] = b[i]! + 1;
+      end[i] = b[i] + 1;
       return end;
     }
   }
