@@ -16,6 +16,7 @@ import { fleetVerdict } from './fleet.js';
 import { type GraphvizFilter, graphvizWriter } from './graphviz-output.js';
 import { installStopSignals } from './signals.js';
 import { StatusFile } from './status-file.js';
+import { type ObserveOptions, Observers } from '../observe/observers.js';
 
 export interface MainOptions {
   file?: string;
@@ -31,6 +32,8 @@ export interface MainOptions {
   graphviz?: string;
   graphvizFilter?: GraphvizFilter;
   log: Logger;
+  /** Recap, diffs, report, metrics, live page, status line (src/observe). */
+  observe?: Omit<ObserveOptions, 'host' | 'noop' | 'log'> & { recapLog: Logger };
 }
 
 /** How long `--seeds` may take to answer at start-up before rxmgmt gives up. */
@@ -68,6 +71,21 @@ export async function runMain(opts: MainOptions): Promise<number> {
   });
   const graphviz = opts.graphviz ? graphvizWriter(opts.graphviz, opts.graphvizFilter, log) : undefined;
   const statusFile = opts.convergedStatusFile ? new StatusFile(opts.convergedStatusFile, log) : undefined;
+  let observers: Observers;
+  try {
+    observers = await Observers.start({ ...opts.observe, host: opts.hostname, noop: opts.noop, log });
+  } catch (e) {
+    signals.dispose();
+    await closeWithin(world, 5_000, log);
+    process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
+    return 1;
+  }
+  const onConvergedState = statusFile || observers.wantsConvergedState
+    ? (c: boolean) => {
+        statusFile?.write(c);
+        observers.onConvergedState(c);
+      }
+    : undefined;
   try {
     const report = await lastValueFrom(
       runGraphs(assembleGraphs(specs$, { registry, build, log, env, world }), signals.stop$, {
@@ -77,16 +95,20 @@ export async function runMain(opts: MainOptions): Promise<number> {
         convergedTimeout: opts.convergedTimeout,
         maxRuntime: opts.maxRuntime,
         sema: opts.sema,
-        onGraph: graphviz ? (g) => graphviz.write(g) : undefined,
+        onGraph: (g) => {
+          graphviz?.write(g);
+          observers.onGraph(g);
+        },
         holds: [world.status().pipe(map((s) => s !== 'connecting'))],
         fleet: fleetVerdict(world, log),
         noExit: opts.convergedNoExit,
-        onConvergedState: statusFile ? (c) => statusFile.write(c) : undefined,
+        onConvergedState,
+        events: observers.events,
       }),
     );
-    return exitCode(report, log);
+    return exitCode(report, observers, opts.observe?.recapLog ?? log);
   } finally {
-    await Promise.all([statusFile?.flushed(), graphviz?.flushed()]);
+    await Promise.all([statusFile?.flushed(), graphviz?.flushed(), observers.close()]);
     await closeWithin(world, 5_000, log);
     signals.dispose();
   }
@@ -133,9 +155,11 @@ async function closeWithin(world: World, ms: number, log: Logger): Promise<void>
   clearTimeout(timer);
 }
 
-function exitCode(report: RunReport, log: Logger): number {
-  if (report.wouldChange.length > 0) log.info(`noop: would change ${report.wouldChange.join(', ')}`);
-  else if (report.reason === 'converged') log.info('converged: everything is in its desired state');
-  for (const f of report.failed) log.error(`failed: ${f}`);
-  return report.failed.length > 0 ? 1 : 0;
+/**
+ * The recap (summary line, each failure with its last error, the verdict) and the exit code:
+ * 1 when a resource ended failed, else 0; with --detailed-exitcodes 2 for changes, 4 for
+ * failures, 6 for both (docs/observability.md).
+ */
+function exitCode(report: RunReport, observers: Observers, recapLog: Logger): number {
+  return observers.finish(report, recapLog);
 }

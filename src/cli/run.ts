@@ -1,7 +1,11 @@
 // `rxmgmt run`: apply a graph file and keep the machine in that state.
 import { hostname } from 'node:os';
 import { Command, Option } from 'clipanion';
-import { type Level, createLogger, stderrSink } from '../util/logger.js';
+import { type Level, createLogger } from '../util/logger.js';
+import { type ListenAddress, parseListen } from '../observe/listen-address.js';
+import { stderrLogSink, timestampsByDefault } from '../observe/log-sink.js';
+import { StatusLine } from '../observe/status-line.js';
+import { liveOn } from '../observe/tty.js';
 import { graphvizFilters } from './graphviz-output.js';
 import { UsageError, parseChoice, parseCount, parseSeconds, parseSeeds } from './options.js';
 
@@ -53,8 +57,21 @@ export class RunCommand extends Command {
   sema = Option.String('--sema', '0', { description: 'at most N CheckApply at once across the graph (0: no bound; 1: serial)' });
   logLevel = Option.String('--log-level', 'info', { description: 'debug|info|warn|error' });
 
+  // Observability (src/observe, docs/observability.md).
+  diff = Option.Boolean('--diff', false, { description: 'print each change made (or, with --noop, that would be made) on stdout, content as a unified diff' });
+  report = Option.String('--report', { description: 'write a JSON report of the run to this file at exit (and on each converged state)' });
+  detailedExitcodes = Option.Boolean('--detailed-exitcodes', false, {
+    description: "Puppet's exit codes: 0 nothing changed, 2 changes (or would-change in noop), 4 failures, 6 both",
+  });
+  logTimestamps = Option.Boolean('--log-timestamps', {
+    description: 'prefix log lines with a UTC timestamp (default: on when stderr is not a terminal nor the journal)',
+  });
+  prometheus = Option.Boolean('--prometheus', false, { description: 'serve /metrics, the live graph page and /api/state' });
+  prometheusListen = Option.String('--prometheus-listen', '127.0.0.1:9233', { description: 'the address --prometheus listens on (HOST:PORT)' });
+
   async execute(): Promise<number> {
     try {
+      const observe = this.observeOptions();
       const { runMain } = await import('./run-main.js');
       return await runMain({
         file: this.file,
@@ -69,12 +86,37 @@ export class RunCommand extends Command {
         noop: this.noop,
         graphviz: this.graphviz,
         graphvizFilter: this.graphvizFilter === undefined ? undefined : parseChoice('--graphviz-filter', this.graphvizFilter, graphvizFilters),
-        log: createLogger(stderrSink, parseChoice<Level>('--log-level', this.logLevel, ['debug', 'info', 'warn', 'error'])),
+        log: createLogger(observe.sink, parseChoice<Level>('--log-level', this.logLevel, ['debug', 'info', 'warn', 'error'])),
+        observe: {
+          recapLog: createLogger(observe.sink, 'info'),
+          diff: this.diff,
+          report: this.report,
+          detailedExitcodes: this.detailedExitcodes,
+          prometheus: observe.prometheus,
+          statusLine: observe.statusLine,
+        },
       });
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       this.context.stderr.write(`rxmgmt run: ${e.message}\n`);
       return 2;
     }
+  }
+
+  /** The log sink (timestamps, the status line kept clear of log lines) and the --prometheus address. */
+  private observeOptions() {
+    const stderr = process.stderr;
+    const statusLine = liveOn(stderr) ? new StatusLine(stderr) : undefined;
+    const timestamps = this.logTimestamps ?? timestampsByDefault(stderr.isTTY === true);
+    const sink = stderrLogSink({ timestamps, before: statusLine && (() => statusLine.clear()) });
+    let prometheus: ListenAddress | undefined;
+    if (this.prometheus) {
+      try {
+        prometheus = parseListen(this.prometheusListen);
+      } catch (e) {
+        throw new UsageError(`--prometheus-listen: ${(e as Error).message}`);
+      }
+    }
+    return { sink, statusLine, prometheus };
   }
 }
