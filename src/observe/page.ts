@@ -20,7 +20,7 @@ g.node text { font-size: 12px; pointer-events: none; }
 .s-pending rect { fill: #cfd8dc; } .s-running rect { fill: #fff59d; } .s-retrying rect { fill: #ffcc80; }
 .s-ok rect { fill: #a5d6a7; } .s-failed rect { fill: #ef9a9a; }
 path.edge { fill: none; stroke: #78909c; stroke-width: 1.2; } path.edge.notify { stroke-width: 2.5; } path.edge.auto { stroke-dasharray: 4 3; }
-.legend span { display: inline-block; padding: 1px 6px; border-radius: 4px; margin-right: 4px; color: #222; font-size: 12px; }
+.legend span { display: inline-block; padding: 1px 6px; margin-right: 4px; color: #eceff1; font-size: 12px; }
 #live { font-size: 12px; }
 `;
 
@@ -89,15 +89,23 @@ function paint(key) {
   g.setAttribute('data-state', r.state);
 }
 
+let shown = 0;
 async function show(key) {
   const old = selected; selected = key;
   if (old) paint(old);
   paint(key);
+  // Events can ask for the panel again before an answer arrives: only the latest request fills it.
+  const seq = ++shown;
   const res = await fetch('/api/resource?key=' + encodeURIComponent(key));
-  const d = $('detail'); d.replaceChildren();
+  const r = res.ok ? await res.json() : null;
+  if (seq !== shown) return;
+  const d = document.createDocumentFragment();
   const add = (tag, text, id) => { const e = document.createElement(tag); e.textContent = text; if (id) e.id = id; d.appendChild(e); return e; };
-  if (!res.ok) { add('p', key + ': no longer in the graph'); return; }
-  const r = await res.json();
+  try { fill(key, r, add); } finally { $('detail').replaceChildren(d); }
+}
+
+function fill(key, r, add) {
+  if (!r) { add('p', key + ': no longer in the graph'); return; }
   add('h2', r.key, 'detail-key');
   add('p', 'state ' + r.state + ', ' + r.checkApplies + ' CheckApply, last ' + (r.lastResult ?? 'none') + ' (' + r.durationMs.last + ' ms)', 'detail-state');
   if (r.lastError) { add('h3', 'last error'); add('pre', r.lastError, 'detail-error'); }
