@@ -32,22 +32,22 @@ export class StatusLine {
     if (firstRun) this.finished++;
     this.failed += failedDelta;
     if (this.total > 0 && this.finished >= this.total) return this.stop();
+    this.schedule();
+  }
+
+  private schedule(): void {
     this.timer ??= setTimeout(() => {
       this.timer = undefined;
       this.draw();
     }, EVERY_MS);
   }
 
-  /** Erases the line (before a log line, or at the end). */
+  /** Erases the line (before a log line, or at the end); it comes back shortly after a log line. */
   clear(): void {
     if (!this.shown) return;
     this.out.write(`\r${' '.repeat(this.width)}\r`);
     this.shown = false;
-  }
-
-  /** Redraws after a log line cleared it. */
-  redraw(): void {
-    if (!this.done && !this.shown && this.finished > 0) this.draw();
+    if (!this.done) this.schedule();
   }
 
   stop(): void {
