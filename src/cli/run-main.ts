@@ -1,6 +1,6 @@
 // The body of `rxmgmt run`, loaded only when it runs so that `--version` and `--help` stay fast.
 import { resolve } from 'node:path';
-import { EMPTY, type Observable, asyncScheduler, concat, filter, firstValueFrom, lastValueFrom, map, of } from 'rxjs';
+import { EMPTY, type Observable, asyncScheduler, concat, filter, firstValueFrom, lastValueFrom, map, merge, of } from 'rxjs';
 import { type SpecEvent, assembleGraphs } from '../loader/assemble.js';
 import { graphFileChanges } from '../loader/graph-file.js';
 import { type RunReport, runGraphs } from '../engine/runner.js';
@@ -14,6 +14,7 @@ import type { World } from '../world/world.js';
 import { loadGraphFile } from '../yaml/parse.js';
 import { fleetVerdict } from './fleet.js';
 import { type GraphvizFilter, graphvizWriter } from './graphviz-output.js';
+import { installReloadSignal } from './reload-signal.js';
 import { installStopSignals } from './signals.js';
 import { StatusFile } from './status-file.js';
 import { type ObserveOptions, Observers } from '../observe/observers.js';
@@ -47,20 +48,23 @@ export async function runMain(opts: MainOptions): Promise<number> {
   const build = memoLast((spec: GraphSpec) => buildGraph(spec, registry, env));
 
   let specs$: Observable<SpecEvent> = EMPTY;
+  const reload = installReloadSignal(opts.file && resolve(opts.file), registry, log);
   if (opts.file) {
     const first = await checkedSpec(opts.file, { registry, build, log, env });
     if (first instanceof Error) {
+      reload.dispose();
       process.stderr.write(`rxmgmt: ${first.message}\nnothing was applied\n`);
       return 1;
     }
     const changes$ = opts.watch ? graphFileChanges(resolve(opts.file), registry) : EMPTY;
-    specs$ = concat(of<SpecEvent>({ kind: 'spec', spec: first }), changes$);
+    specs$ = concat(of<SpecEvent>({ kind: 'spec', spec: first }), merge(changes$, reload.reloads$));
   }
 
   let world: World;
   try {
     world = await connectWorld(opts);
   } catch (e) {
+    reload.dispose();
     process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
     return 1;
   }
@@ -76,6 +80,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
     observers = await Observers.start({ ...opts.observe, host: opts.hostname, noop: opts.noop, log });
   } catch (e) {
     signals.dispose();
+    reload.dispose();
     await closeWithin(world, 5_000, log);
     process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
     return 1;
@@ -111,6 +116,7 @@ export async function runMain(opts: MainOptions): Promise<number> {
     await Promise.all([statusFile?.flushed(), graphviz?.flushed(), observers.close()]);
     await closeWithin(world, 5_000, log);
     signals.dispose();
+    reload.dispose();
   }
 }
 
