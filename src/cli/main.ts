@@ -4,6 +4,11 @@
 // machine's memory (far larger here), and a graph of 10 000 resources, built in one burst of
 // long-lived objects, then converged 20 % faster at 25 % less peak RSS (bench/README.md).
 import { readFileSync } from 'node:fs';
+
+// SIGHUP's default ends the process: a `systemctl reload` right after start would stop the
+// service. Until `run` installs its handler (before it reads the graph file), ignore it.
+const ignoreHup = () => undefined;
+process.on('SIGHUP', ignoreHup);
 import { Builtins, Cli } from 'clipanion';
 import { colourOn } from '../observe/tty.js';
 import { joinNegativeValues } from './argv.js';

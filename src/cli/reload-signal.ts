@@ -1,5 +1,7 @@
 // SIGHUP: re-read the graph file now (what `systemctl reload rxmgmt` sends), also with
 // --no-watch. Without a graph file it is logged and ignored, never Node's default (exit).
+// Installed before the graph file is first read, so a SIGHUP before that needs no action
+// (main.ts ignores it until then).
 import { EMPTY, type Observable, Subject, catchError, defer, map, of, startWith, switchMap } from 'rxjs';
 import type { SpecEvent } from '../loader/assemble.js';
 import type { Registry } from '../model/registry.js';
