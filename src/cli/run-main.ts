@@ -100,9 +100,9 @@ export async function runMain(opts: MainOptions): Promise<number> {
         convergedTimeout: opts.convergedTimeout,
         maxRuntime: opts.maxRuntime,
         sema: opts.sema,
-        onGraph: (g) => {
+        onGraph: (g, engine) => {
           graphviz?.write(g);
-          observers.onGraph(g);
+          observers.onGraph(g, engine);
         },
         holds: [world.status().pipe(map((s) => s !== 'connecting'))],
         fleet: fleetVerdict(world, log),

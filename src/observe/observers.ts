@@ -1,8 +1,10 @@
-// Everything that watches a run, wired from the command line's flags: the recap (always), and
-// only when asked the diff printer, the report, the metrics and the live page, the status line.
-// With none of those flags the engine is given one cheap listener (the recap's).
+// Everything that watches a run, wired from the command line's flags: the recap (always) and
+// the status line (on a terminal) read the vertices themselves; only the diff printer, the
+// report, the metrics and the live page need the engine's events. With none of those flags the
+// engine gets no event listener, so it makes no event objects and asks for no change reports.
 import type { RunReport } from '../engine/runner.js';
 import type { EngineEvent } from '../model/events.js';
+import type { Engine } from '../engine/engine.js';
 import type { Graph } from '../model/graph.js';
 import type { Logger } from '../util/logger.js';
 import { type DiffStyle, formatRun } from './diff-printer.js';
@@ -14,6 +16,7 @@ import { ReportFile } from './report.js';
 import { RunState } from './run-state.js';
 import type { StatusLine } from './status-line.js';
 import { type OutStream, colourOn } from './tty.js';
+import { VertexTally } from './vertex-tally.js';
 
 export interface ObserveOptions {
   host: string;
@@ -33,7 +36,9 @@ export interface ObserveOptions {
 }
 
 export class Observers {
-  readonly state: RunState;
+  private readonly tally = new VertexTally();
+  /** Folded from the engine's events; only when a consumer of them is on. */
+  readonly state?: RunState;
   /** The process start: the recap and the report count the time to load the graph too. */
   private readonly startedAt = new Date(Date.now() - process.uptime() * 1000);
   private readonly report?: ReportFile;
@@ -43,10 +48,10 @@ export class Observers {
   private server?: ObserveServer;
 
   private constructor(private readonly opts: ObserveOptions) {
-    this.state = new RunState({ history: opts.prometheus ? 20 : 0 });
     this.stdout = opts.stdout ?? process.stdout;
+    if (opts.diff || opts.report || opts.prometheus) this.state = new RunState({ history: opts.prometheus ? 20 : 0 });
     if (opts.diff) this.diffStyle = { colour: colourOn(this.stdout) };
-    if (opts.report) this.report = new ReportFile(opts.report, this.state, { host: opts.host, noop: opts.noop, startedAt: this.startedAt }, opts.log);
+    if (opts.report) this.report = new ReportFile(opts.report, this.state!, { host: opts.host, noop: opts.noop, startedAt: this.startedAt }, opts.log);
   }
 
   /** Starts what needs starting (the listener); rejects when it cannot (port taken, say). */
@@ -55,8 +60,8 @@ export class Observers {
     if (opts.prometheus) {
       // Loaded only with --prometheus: prom-client and the server cost nothing otherwise.
       const [{ Metrics }, { ObserveServer }, { isLoopback }] = await Promise.all([import('./metrics.js'), import('./http.js'), import('./listen-address.js')]);
-      o.metrics = new Metrics(o.state);
-      o.server = new ObserveServer({ state: o.state, metrics: o.metrics, host: opts.host, noop: opts.noop, log: opts.log });
+      o.metrics = new Metrics(o.state!);
+      o.server = new ObserveServer({ state: o.state!, metrics: o.metrics, host: opts.host, noop: opts.noop, log: opts.log });
       const at = await o.server.listen(opts.prometheus);
       const shown = at.host.includes(':') ? `[${at.host}]:${at.port}` : `${at.host}:${at.port}`;
       opts.log.info(`serving /metrics and the live graph page on http://${shown}/`);
@@ -65,16 +70,15 @@ export class Observers {
     return o;
   }
 
-  /** The engine's listener. */
-  readonly events = (e: EngineEvent): void => {
-    const rec0 = this.state.records.get(e.key);
-    const before = rec0?.state ?? 'pending';
-    const firstRun = e.type === 'run' && (rec0?.runs ?? 0) === 0;
-    const rec = this.state.onEvent(e);
-    if (this.opts.statusLine) {
-      const failedDelta = (rec.state === 'failed' ? 1 : 0) - (before === 'failed' ? 1 : 0);
-      if (firstRun || failedDelta !== 0) this.opts.statusLine.update(firstRun, failedDelta);
-    }
+  /** The engine's listener, or undefined when no consumer needs events. */
+  get events(): ((e: EngineEvent) => void) | undefined {
+    return this.state ? this.onEvent : undefined;
+  }
+
+  private readonly onEvent = (e: EngineEvent): void => {
+    const state = this.state!;
+    const before = state.records.get(e.key)?.state ?? 'pending';
+    const rec = state.onEvent(e);
     if (this.diffStyle && e.type === 'run') {
       const text = formatRun(e, this.diffStyle);
       if (text) {
@@ -86,9 +90,11 @@ export class Observers {
     this.server?.onEvent(e, rec);
   };
 
-  onGraph(graph: Graph): void {
-    this.state.setGraph(graph);
-    this.opts.statusLine?.setTotal(graph.vertices.size);
+  /** Each graph, just before the engine applies it. */
+  onGraph(graph: Graph, engine: Engine): void {
+    this.tally.track(engine);
+    this.opts.statusLine?.follow(() => this.tally.progress());
+    this.state?.setGraph(graph);
     this.metrics?.onGraph(graph);
     this.server?.onGraph();
   }
@@ -110,20 +116,15 @@ export class Observers {
    */
   finish(report: RunReport, recapLog: Logger): number {
     this.opts.statusLine?.stop();
-    const summary = this.state.summary();
+    const summary = this.tally.summary();
     const input = { report, summary, noop: this.opts.noop, elapsedMs: Date.now() - this.startedAt.getTime() };
-    const failedKeys = new Set(report.failed.map((f) => f.slice(0, f.indexOf(': '))));
-    // Failed resources the engine did not list at the end (failed, then drained) still say why.
-    const failures = [...report.failed];
-    for (const r of this.state.current()) {
-      if (r.lastResult === 'failed' && !failedKeys.has(r.key)) failures.push(`${r.key}: ${r.lastError}`);
-    }
     recapLog.info(`recap: ${summaryLine(input)}`);
-    for (const f of failures) recapLog.error(`failed: ${f}`);
+    for (const f of report.failed) recapLog.error(`failed: ${f}`);
     const said = verdict(input);
     if (said) recapLog.info(said);
-    const failed = failures.length > 0;
-    const code = this.opts.detailedExitcodes ? (this.state.anyChange ? 2 : 0) | (failed ? 4 : 0) : failed ? 1 : 0;
+    const failed = report.failed.length > 0;
+    const changed = this.tally.anyChange || report.wouldChange.length > 0 || this.state?.anyChange === true;
+    const code = this.opts.detailedExitcodes ? (changed ? 2 : 0) | (failed ? 4 : 0) : failed ? 1 : 0;
     this.report?.write({ reason: report.reason, exitCode: code });
     return code;
   }
