@@ -11,6 +11,18 @@ const NAMED: Record<string, string> = {
   '--graphviz-filter': 'PROG',
   '--prometheus-listen': 'ADDR',
   '--report': 'FILE',
+  // Flags of other commands and branches (world, engine): named here so they merge named.
+  '--backoff-max': 'N',
+  '--drain-timeout': 'N',
+  '--export-ttl': 'N',
+  '--etcd-client-url': 'URL',
+  '--etcd-peer-url': 'URL',
+  '--etcd-initial-cluster': 'CLUSTER',
+  '--state-dir': 'DIR',
+  '--etcd-ca': 'FILE',
+  '--etcd-cert': 'FILE',
+  '--etcd-key': 'FILE',
+  '--host': 'NAME',
 };
 
 /** The placeholder for `--flag`: from the table, else the flag's last word (`--report` -> REPORT, `--status-file` -> FILE). */
