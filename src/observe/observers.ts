@@ -120,9 +120,12 @@ export class Observers {
     const input = { report, summary, noop: this.opts.noop, elapsedMs: Date.now() - this.startedAt.getTime() };
     recapLog.info(`recap: ${summaryLine(input)}`);
     for (const f of report.failed) recapLog.error(`failed: ${f}`);
-    const said = verdict(input);
+    // The engine branch's --drain-timeout adds this to RunReport: a drain cut short is a failure.
+    const timedOut = (report as { drainTimedOut?: string[] }).drainTimedOut;
+    if (timedOut) recapLog.error(`the drain timed out; stopped while still running: ${timedOut.join(', ') || '(nothing: a hold was busy)'}`);
+    const said = timedOut ? undefined : verdict(input);
     if (said) recapLog.info(said);
-    const failed = report.failed.length > 0;
+    const failed = report.failed.length > 0 || timedOut !== undefined;
     const changed = this.tally.anyChange || report.wouldChange.length > 0 || this.state?.anyChange === true;
     const code = this.opts.detailedExitcodes ? (changed ? 2 : 0) | (failed ? 4 : 0) : failed ? 1 : 0;
     this.report?.write({ reason: report.reason, exitCode: code });
