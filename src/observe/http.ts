@@ -17,6 +17,8 @@ function hostOf(header: string | undefined): string {
   return (m?.[1] ?? m?.[2] ?? '').toLowerCase();
 }
 
+const FLUSH_MS = 50;
+
 export interface ObserveServerOptions {
   state: RunState;
   metrics: Metrics;
@@ -28,6 +30,8 @@ export interface ObserveServerOptions {
 export class ObserveServer {
   private readonly server: Server;
   private readonly clients = new Set<ServerResponse>();
+  private readonly pending = new Map<string, unknown>();
+  private flushTimer?: NodeJS.Timeout;
   private loopbackOnly = true;
 
   constructor(private readonly opts: ObserveServerOptions) {
@@ -46,14 +50,27 @@ export class ObserveServer {
     });
   }
 
-  /** A state change or a finished run, to every page that listens. */
+  /**
+   * A state change or a finished run, to every page that listens: the latest of each resource,
+   * sent in one `resources` message at most every 50 ms, so a big first convergence does not
+   * flood the browser with one message per event.
+   */
   onEvent(e: EngineEvent, rec: ResourceRecord): void {
     if (this.clients.size === 0) return;
-    const data = e.type === 'state' ? { key: e.key, state: e.state, outcome: outcome(rec), lastError: rec.lastError ?? null } : { key: e.key, run: e.result, outcome: outcome(rec), lastError: rec.lastError ?? null, state: rec.state };
-    this.send('resource', data);
+    this.pending.set(e.key, { key: e.key, state: rec.state, outcome: outcome(rec), lastError: rec.lastError ?? null });
+    this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_MS);
+  }
+
+  private flush(): void {
+    this.flushTimer = undefined;
+    if (this.pending.size === 0) return;
+    const batch = [...this.pending.values()];
+    this.pending.clear();
+    this.send('resources', batch);
   }
 
   onGraph(): void {
+    this.flush();
     this.send('graph', {});
   }
 
@@ -63,6 +80,7 @@ export class ObserveServer {
   }
 
   close(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     for (const c of this.clients) c.end();
     this.clients.clear();
     return new Promise((resolve) => {

@@ -125,12 +125,15 @@ function follow() {
   es.addEventListener('open', () => { $('live').textContent = 'live'; load(); });
   es.addEventListener('error', () => { $('live').textContent = 'disconnected, retrying'; });
   es.addEventListener('graph', () => load());
-  es.addEventListener('resource', (m) => {
-    const u = JSON.parse(m.data), r = resources.get(u.key);
-    if (!r) return;
-    Object.assign(r, { state: u.state ?? r.state, outcome: u.outcome, lastError: u.lastError });
-    paint(u.key); counts();
-    if (u.key === selected) show(u.key);
+  es.addEventListener('resources', (m) => {
+    for (const u of JSON.parse(m.data)) {
+      const r = resources.get(u.key);
+      if (!r) continue;
+      Object.assign(r, { state: u.state, outcome: u.outcome, lastError: u.lastError });
+      paint(u.key);
+      if (u.key === selected) show(u.key);
+    }
+    counts();
   });
 }
 follow();
