@@ -1,6 +1,6 @@
 // The live graph page: one self-contained HTML document (no CDN, no library: nothing to fetch
 // from the internet). The script lays the graph out in layers (each resource one layer below
-// its deepest parent), draws it as SVG, colours each resource by state, follows /events, and
+// its deepest parent; a wide layer wraps onto several rows), draws it as SVG, colours each resource by state, follows /events, and
 // shows a resource's last events and error when it is clicked. All text goes in as textContent.
 
 const style = `
@@ -19,7 +19,7 @@ g.node.selected rect { stroke-width: 3; }
 g.node text { font-size: 12px; pointer-events: none; }
 .s-pending rect { fill: #cfd8dc; } .s-running rect { fill: #fff59d; } .s-retrying rect { fill: #ffcc80; }
 .s-ok rect { fill: #a5d6a7; } .s-failed rect { fill: #ef9a9a; }
-path.edge { fill: none; stroke: #78909c; stroke-width: 1.2; } path.edge.notify { stroke-width: 2.5; } path.edge.auto { stroke-dasharray: 4 3; }
+path.edge { fill: none; stroke: #78909c; stroke-width: 1.2; } path.edge.notify { stroke-width: 2.5; } path.edge.auto { stroke-dasharray: 4 3; } path.edge.far { stroke-opacity: 0.3; }
 .legend span { display: inline-block; padding: 1px 6px; margin-right: 4px; color: #eceff1; font-size: 12px; }
 #live { font-size: 12px; }
 `;
@@ -46,8 +46,12 @@ function draw(list, edges) {
   // The list is in topological order: each layer is one below the deepest parent's.
   const layer = new Map();
   for (const r of list) layer.set(r.key, Math.max(-1, ...parents.get(r.key).map((p) => layer.get(p) ?? -1)) + 1);
+  const layers = [];
+  for (const r of list) (layers[layer.get(r.key)] ??= []).push(r.key);
+  // A wide layer (1 000 files side by side) wraps onto several rows.
+  const perRow = Math.max(2, Math.floor(($('graph').clientWidth - GX) / (W + GX)));
   const rows = [];
-  for (const r of list) (rows[layer.get(r.key)] ??= []).push(r.key);
+  for (const l of layers) for (let i = 0; i < l.length; i += perRow) rows.push(l.slice(i, i + perRow));
   const pos = new Map();
   rows.forEach((row, y) => row.forEach((k, x) => pos.set(k, { x: GX + x * (W + GX), y: GY / 2 + y * (H + GY) })));
   const width = Math.max(...rows.map((r) => r.length), 1) * (W + GX) + GX, height = rows.length * (H + GY) + GY / 2;
@@ -59,7 +63,14 @@ function draw(list, edges) {
     const a = pos.get(e.from), b = pos.get(e.to);
     if (!a || !b) continue;
     const x1 = a.x + W / 2, y1 = a.y + H, x2 = b.x + W / 2, y2 = b.y, my = (y1 + y2) / 2;
-    svg.appendChild(svgEl('path', { class: 'edge' + (e.notify ? ' notify' : '') + (e.auto ? ' auto' : ''), d: 'M' + x1 + ',' + y1 + ' C' + x1 + ',' + my + ' ' + x2 + ',' + my + ' ' + x2 + ',' + y2, 'marker-end': 'url(#arrow)' }));
+    // An edge that passes over rows (into a wrapped layer) runs down the left gutter and
+    // along the gap above its target's row, faint: it must not look like a chain.
+    const far = y2 - y1 > GY + 1;
+    const gx = GX / 2, ya = a.y + H / 2, gap = y2 - GY / 2;
+    const d = far
+      ? 'M' + a.x + ',' + ya + ' L' + gx + ',' + ya + ' L' + gx + ',' + gap + ' L' + x2 + ',' + gap + ' L' + x2 + ',' + y2
+      : 'M' + x1 + ',' + y1 + ' C' + x1 + ',' + my + ' ' + x2 + ',' + my + ' ' + x2 + ',' + y2;
+    svg.appendChild(svgEl('path', { class: 'edge' + (e.notify ? ' notify' : '') + (e.auto ? ' auto' : '') + (far ? ' far' : ''), d, 'marker-end': 'url(#arrow)' }));
   }
   for (const r of list) {
     const p = pos.get(r.key);
