@@ -22,7 +22,10 @@ export class RunCommand extends Command {
 
       Exits 0 after \`--converged-timeout\` seconds of everything being idle, after
       \`--max-runtime\`, or on SIGINT/SIGTERM (after in-flight work finishes; a second SIGINT
-      aborts at once). Exits 1 if the graph file is bad at start-up or a resource ended failed.
+      aborts at once). Exits 1 if the graph file is bad at start-up or a resource ended failed;
+      with \`--detailed-exitcodes\`, 0 nothing changed, 2 changes, 4 failures, 6 both. Every run
+      ends with a recap: ok, changed, failed and skipped resources, each failure with its error.
+      SIGHUP re-reads the graph file.
     `,
     examples: [
       ['Apply a graph, exit one second after convergence', '$0 run --file examples/hello.yaml --converged-timeout=1'],
@@ -30,6 +33,8 @@ export class RunCommand extends Command {
       ['Report what would change, change nothing', '$0 run -f site.yaml --noop -t 0'],
       ['Join an etcd cluster as host web1', '$0 run -f site.yaml --seeds http://127.0.0.1:2379 --hostname web1'],
       ['Write the graph as Graphviz DOT (and PNG if graphviz is installed)', '$0 run -f site.yaml --graphviz graph.dot -t 0'],
+      ['In CI: show what would change as diffs, exit 2 if anything would', '$0 run -f site.yaml --noop --diff --detailed-exitcodes -t 0'],
+      ['Serve metrics and the live graph page on http://127.0.0.1:9233/', '$0 run -f site.yaml --prometheus'],
     ],
   });
 
