@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { type Level, createLogger } from '../util/logger.js';
 import { type ListenAddress, parseListen } from '../observe/listen-address.js';
-import { stderrLogSink, timestampsByDefault } from '../observe/log-sink.js';
+import { stderrLogSink } from '../observe/log-sink.js';
 import { StatusLine } from '../observe/status-line.js';
 import { liveOn } from '../observe/tty.js';
 import { graphvizFilters } from './graphviz-output.js';
@@ -68,9 +68,7 @@ export class RunCommand extends Command {
   detailedExitcodes = Option.Boolean('--detailed-exitcodes', false, {
     description: "Puppet's exit codes: 0 nothing changed, 2 changes (or would-change in noop), 4 failures, 6 both",
   });
-  logTimestamps = Option.Boolean('--log-timestamps', {
-    description: 'prefix log lines with a UTC timestamp (default: on when stderr is not a terminal nor the journal)',
-  });
+  logTimestamps = Option.Boolean('--log-timestamps', false, { description: 'prefix each log line with its time (ISO 8601, UTC)' });
   prometheus = Option.Boolean('--prometheus', false, { description: 'serve /metrics, the live graph page and /api/state' });
   prometheusListen = Option.String('--prometheus-listen', '127.0.0.1:9233', { description: 'the address --prometheus listens on (HOST:PORT)' });
 
@@ -112,8 +110,7 @@ export class RunCommand extends Command {
   private observeOptions() {
     const stderr = process.stderr;
     const statusLine = liveOn(stderr) ? new StatusLine(stderr) : undefined;
-    const timestamps = this.logTimestamps ?? timestampsByDefault(stderr.isTTY === true);
-    const sink = stderrLogSink({ timestamps, before: statusLine && (() => statusLine.clear()) });
+    const sink = stderrLogSink({ timestamps: this.logTimestamps, before: statusLine && (() => statusLine.clear()) });
     let prometheus: ListenAddress | undefined;
     if (this.prometheus) {
       try {

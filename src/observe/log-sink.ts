@@ -1,13 +1,10 @@
-// The stderr log sink, with an ISO 8601 UTC timestamp in front of each line when asked.
+// The stderr log sink, with an ISO 8601 UTC timestamp in front of each line when asked
+// (--log-timestamps).
 //
-// Default (no --log-timestamps / --no-log-timestamps): timestamps when stderr is not a
-// terminal (a file, a pipe, cron), but not under systemd's journal (JOURNAL_STREAM set), which
-// stamps every line itself, nor on a terminal, where a person watches the lines arrive.
+// Off by default, also when stderr is not a terminal: under systemd the journal stamps every
+// line itself, and scripts (and tests) that read `level subject: message` lines keep working;
+// for a log file or cron mail, ask for them.
 import type { LogSink } from '../util/logger.js';
-
-export function timestampsByDefault(stderrIsTTY: boolean, env: NodeJS.ProcessEnv = process.env): boolean {
-  return !stderrIsTTY && !env.JOURNAL_STREAM;
-}
 
 export interface LineWriter {
   write(s: string): unknown;
