@@ -1,6 +1,6 @@
 // --report FILE on real runs: the JSON written at exit, and on each converged state while
 // running under --converged-timeout-no-exit.
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { lines, readIfExists, runCli, startCli, useSandbox } from './helpers/cli.js';
 
@@ -78,9 +78,24 @@ describe('run --report', () => {
     expect(await readReport(out)).toMatchObject({ finished: { reason: 'signal', exitCode: 1 }, converged: null });
   });
 
-  it('names the file when it cannot be written, and still exits with the run\'s code', async () => {
+  it('refuses a report in a directory that does not exist before applying anything', async () => {
     const res = await runCli(['run', '-f', await graph(), '-t', '0', '--report', box.path('no-such-dir', 'r.json')]);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/--report: cannot write .*no-such-dir\/r\.json/);
+    expect(res.stderr).toContain(`rxmgmt: --report: the directory ${box.path('no-such-dir')} of ${box.path('no-such-dir', 'r.json')} does not exist\nnothing was applied`);
+    expect(await readIfExists(box.path('good'))).toBeUndefined();
+  });
+
+  it('names the file when a write fails during the run, and keeps the run\'s exit code', async () => {
+    // The directory goes away during the run (root may write anywhere, so a read-only one would not do).
+    const dir = box.path('reports');
+    await mkdir(dir);
+    const out = `${dir}/r.json`;
+    const proc = startCli(['run', '-f', await graph(), '-t', '0', '--converged-timeout-no-exit', '--report', out]);
+    await proc.waitFor(async () => (await readIfExists(out)) !== undefined, 'the first report');
+    await rm(dir, { recursive: true });
+    proc.signal('SIGTERM');
+    const res = await proc.waitForExit();
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/--report: cannot write .*reports\/r\.json/);
   });
 });

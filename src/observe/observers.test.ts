@@ -1,5 +1,7 @@
 // No cost when no observability flag is given: the engine then gets no event listener at all
 // (so no event objects and no change reports); each consumer flag turns it on.
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { memoryLogger } from '../util/logger.js';
 import { Observers } from './observers.js';
@@ -16,7 +18,7 @@ describe('Observers', () => {
 
   it('listens for --diff and --report', async () => {
     expect((await Observers.start({ ...base, diff: true })).events).toBeTypeOf('function');
-    const withReport = await Observers.start({ ...base, report: '/nonexistent/r.json' });
+    const withReport = await Observers.start({ ...base, report: join(tmpdir(), 'r.json') });
     expect(withReport.events).toBeTypeOf('function');
     expect(withReport.wantsConvergedState).toBe(true);
   });

@@ -2,6 +2,8 @@
 // the status line (on a terminal) read the vertices themselves; only the diff printer, the
 // report, the metrics and the live page need the engine's events. With none of those flags the
 // engine gets no event listener, so it makes no event objects and asks for no change reports.
+import { stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import type { RunReport } from '../engine/runner.js';
 import type { EngineEvent } from '../model/events.js';
 import type { Engine } from '../engine/engine.js';
@@ -56,6 +58,11 @@ export class Observers {
 
   /** Starts what needs starting (the listener); rejects when it cannot (port taken, say). */
   static async start(opts: ObserveOptions): Promise<Observers> {
+    // A typo in --report's directory is said before anything is applied, not after the run.
+    if (opts.report) {
+      const dir = dirname(resolve(opts.report));
+      if (!(await isDirectory(dir))) throw new Error(`--report: the directory ${dir} of ${opts.report} does not exist`);
+    }
     const o = new Observers(opts);
     if (opts.prometheus) {
       // Loaded only with --prometheus: prom-client and the server cost nothing otherwise.
@@ -138,3 +145,9 @@ export class Observers {
     await this.server?.close();
   }
 }
+
+const isDirectory = (path: string): Promise<boolean> =>
+  stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
