@@ -64,6 +64,34 @@ describe('on a terminal', () => {
     expect(run.output).not.toContain('\u001b['); // the status line uses \r and spaces, no ANSI codes
   });
 
+  it('clears the line for good when the rest waits behind a failed parent', async () => {
+    const yaml = box.path('blocked.yaml');
+    await writeFile(box.path('blocker'), 'not a directory\n');
+    await writeFile(
+      yaml,
+      lines(
+        'graph: blocked',
+        'resources:',
+        '  file:',
+        '    - {name: ok, path: ' + box.dir + '/ok, content: "x\\n"}',
+        '    - {name: bad, path: ' + box.dir + '/blocker/x, content: "x\\n", meta: {autoedge: false}}',
+        '  msg:',
+        '    - {name: after-bad, body: never}',
+        'edges:',
+        '  - {name: e1, from: {kind: file, name: bad}, to: {kind: msg, name: after-bad}}',
+      ),
+    );
+    const { run, exited } = onPty(['run', '-f', yaml]);
+    const cleared = () => {
+      const last = run.output.lastIndexOf('applying 2/3, 1 failed');
+      return last >= 0 && /^applying 2\/3, 1 failed\r {22,}\r$/.test(run.output.slice(last));
+    };
+    await waitFor(cleared, 'the status line drawn, then cleared (nothing left running)', { context: () => JSON.stringify(run.output) });
+    expect(run.code).toBeUndefined(); // still running: a daemon without -t
+    for (const c of children) c.kill('SIGTERM');
+    await exited;
+  });
+
   it('no status line into a pipe', async () => {
     const yaml = await graph();
     await writeFile(box.path('gate'), '');

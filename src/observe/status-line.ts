@@ -4,7 +4,8 @@
 //
 // redrawn in place on stderr every 100 ms (with \r and spaces: no ANSI codes) from the
 // vertices' own state (no engine events needed), cleared before each log line (the log sink
-// calls `clear()`), and gone for good once every resource has run once. Only on a TTY.
+// calls `clear()`), and gone for good once every resource has run once, or once nothing has
+// run for a few ticks (the rest waits behind failed parents). Only on a TTY.
 import type { OutStream } from './tty.js';
 
 const EVERY_MS = 100;
@@ -12,8 +13,13 @@ const EVERY_MS = 100;
 export interface Progress {
   done: number;
   failed: number;
+  /** Running or retrying now. */
+  busy: number;
   total: number;
 }
+
+/** Ticks with nothing running that end the line though some resources never ran (behind a failed parent). */
+const QUIET_TICKS = 3;
 
 export class StatusLine {
   private shown = false;
@@ -22,6 +28,7 @@ export class StatusLine {
   /** The longest line drawn: what a redraw or a clear must cover. */
   private width = 0;
   private progress?: () => Progress;
+  private quiet = 0;
 
   constructor(private readonly out: OutStream) {}
 
@@ -52,6 +59,9 @@ export class StatusLine {
     if (!p || p.total === 0) return;
     if (p.done >= p.total) return this.stop();
     if (p.done === 0) return;
+    // The rest waits behind failed parents: the first convergence is as far as it goes.
+    this.quiet = p.busy === 0 ? this.quiet + 1 : 0;
+    if (this.quiet >= QUIET_TICKS) return this.stop();
     const failed = p.failed > 0 ? `, ${p.failed} failed` : '';
     const text = `applying ${p.done}/${p.total}${failed}`;
     this.out.write(`\r${text}${' '.repeat(Math.max(0, this.width - text.length))}`);

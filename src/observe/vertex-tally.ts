@@ -44,14 +44,17 @@ export class VertexTally {
     return s;
   }
 
-  /** For the status line: resources that have finished a first run, and those failed now. */
-  progress(): { done: number; failed: number; total: number } {
+  /** For the status line: resources that finished a first run, failed now, and running or retrying now. */
+  progress(): { done: number; failed: number; busy: number; total: number } {
     let done = 0;
     let failed = 0;
+    let busy = 0;
     for (const v of this.vertices) {
-      if (v.runs > 1 || (v.runs === 1 && v.state !== 'running' && v.state !== 'retrying')) done++;
+      const running = v.state === 'running' || v.state === 'retrying';
+      if (v.runs > 1 || (v.runs === 1 && !running)) done++;
       if (v.state === 'failed') failed++;
+      if (running) busy++;
     }
-    return { done, failed, total: this.vertices.length };
+    return { done, failed, busy, total: this.vertices.length };
   }
 }
