@@ -127,6 +127,12 @@ describeBrowser('the live graph page (headless chromium)', () => {
       ['noop[start]', 'ok'],
     ]);
     expect(state.edges).toContainEqual({ from: 'file[conf]', to: 'msg[conf-changed]', notify: true, auto: false });
+
+    // A graph swap (a resource added to the file) shows up on the open page.
+    const yaml = box.path('site.yaml');
+    await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('  msg:\n', '  msg:\n    - name: added-later\n      body: hi\n'));
+    await node('msg[added-later]').and(page.locator('[data-state="ok"]')).waitFor({ timeout: 20_000 });
+    expect(await page.locator('g.node').count()).toBe(6);
     await page.close();
     proc.signal('SIGTERM');
     expect((await proc.waitForExit()).code).toBe(0);
