@@ -2,7 +2,7 @@
 // (msg reports its changes; file's detailed reports come from the file resource itself.)
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { lines, readIfExists, runCli, useSandbox } from './helpers/cli.js';
+import { lines, readIfExists, runCli, startCli, useSandbox } from './helpers/cli.js';
 
 const box = useSandbox();
 
@@ -60,5 +60,30 @@ describe('run --diff', () => {
     const res = await runCli(['run', '-f', await graph(), '-t', '0', '--noop']);
     expect(res.stdout).toBe('');
     expect(await readIfExists(box.path('motd'))).toBe('old\n');
+  });
+
+  it('a reader that goes away (| head) ends the diffs, not the run', async () => {
+    const yaml = box.path('pipe.yaml');
+    await writeFile(
+      yaml,
+      lines(
+        'graph: pipe',
+        'resources:',
+        '  msg:',
+        '    - {name: first, body: one}',
+        '  exec:',
+        '    - name: later',
+        `      cmd: while [ ! -e ${box.dir}/gate ]; do sleep 0.05; done`,
+        '      shell: /bin/sh',
+      ),
+    );
+    const proc = startCli(['run', '-f', yaml, '-t', '0', '--diff']);
+    await proc.waitFor(() => proc.stdout.includes('msg[first]: changed'), 'the first diff');
+    proc.child.stdout!.destroy(); // the reader is gone: the next diff meets EPIPE
+    await writeFile(box.path('gate'), '');
+    const res = await proc.waitForExit();
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stderr).toContain('--diff: stdout closed (EPIPE); no more diffs');
+    expect(res.stderr).toMatch(/recap: ok 0, changed 2, failed 0, skipped 0/);
   });
 });

@@ -44,7 +44,7 @@ export class Observers {
   /** The process start: the recap and the report count the time to load the graph too. */
   private readonly startedAt = new Date(Date.now() - process.uptime() * 1000);
   private readonly report?: ReportFile;
-  private readonly diffStyle?: DiffStyle;
+  private diffStyle?: DiffStyle;
   private readonly stdout: OutStream;
   private metrics?: Metrics;
   private server?: ObserveServer;
@@ -52,7 +52,14 @@ export class Observers {
   private constructor(private readonly opts: ObserveOptions) {
     this.stdout = opts.stdout ?? process.stdout;
     if (opts.diff || opts.report || opts.prometheus) this.state = new RunState({ history: opts.prometheus ? 20 : 0 });
-    if (opts.diff) this.diffStyle = { colour: colourOn(this.stdout) };
+    if (opts.diff) {
+      this.diffStyle = { colour: colourOn(this.stdout) };
+      // `rxmgmt run --diff | head`: a closed pipe ends the diffs, not the run.
+      (this.stdout as Partial<NodeJS.WriteStream>).on?.('error', (e: NodeJS.ErrnoException) => {
+        if (this.diffStyle) opts.log.warn(`--diff: stdout closed (${e.code ?? e.message}); no more diffs`);
+        this.diffStyle = undefined;
+      });
+    }
     if (opts.report) this.report = new ReportFile(opts.report, this.state!, { host: opts.host, noop: opts.noop, startedAt: this.startedAt }, opts.log);
   }
 
@@ -82,7 +89,19 @@ export class Observers {
     return this.state ? this.onEvent : undefined;
   }
 
+  /** A consumer that throws must not reach the engine (it calls this from its vertices). */
   private readonly onEvent = (e: EngineEvent): void => {
+    try {
+      this.consume(e);
+    } catch (err) {
+      if (!this.consumerFailed) this.opts.log.error(`observability: ${(err as Error).message} (further such errors are not logged)`);
+      this.consumerFailed = true;
+    }
+  };
+
+  private consumerFailed = false;
+
+  private consume(e: EngineEvent): void {
     const state = this.state!;
     const before = state.records.get(e.key)?.state ?? 'pending';
     const rec = state.onEvent(e);
@@ -95,7 +114,7 @@ export class Observers {
     }
     this.metrics?.onEvent(e, before);
     this.server?.onEvent(e, rec);
-  };
+  }
 
   /** Each graph, just before the engine applies it. */
   onGraph(graph: Graph, engine: Engine): void {
