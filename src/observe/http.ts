@@ -36,6 +36,8 @@ export class ObserveServer {
 
   constructor(private readonly opts: ObserveServerOptions) {
     this.server = createServer((req, res) => this.handle(req, res));
+    // A client that resets its connection is its own problem, never the run's.
+    this.server.on('clientError', (_e, socket) => socket.destroy());
   }
 
   listen(addr: ListenAddress): Promise<ListenAddress> {
@@ -128,6 +130,7 @@ export class ObserveServer {
     res.write(': rxmgmt\n\n');
     this.clients.add(res);
     req.on('close', () => this.clients.delete(res));
+    res.on('error', () => this.clients.delete(res)); // a page gone mid-write: just stop sending
   }
 
   private snapshot() {
