@@ -1,6 +1,6 @@
 // The body of `rxmgmt run`, loaded only when it runs so that `--version` and `--help` stay fast.
 import { resolve } from 'node:path';
-import { EMPTY, type Observable, asyncScheduler, concat, filter, firstValueFrom, lastValueFrom, map, of } from 'rxjs';
+import { EMPTY, type Observable, asyncScheduler, concat, filter, firstValueFrom, lastValueFrom, map, merge, of } from 'rxjs';
 import { type SpecEvent, assembleGraphs } from '../loader/assemble.js';
 import { graphFileChanges } from '../loader/graph-file.js';
 import { type RunReport, runGraphs } from '../engine/runner.js';
@@ -17,8 +17,10 @@ import type { EtcdMemberSupervisor } from '../world/etcd/member.js';
 import { loadGraphFile } from '../yaml/parse.js';
 import { fleetVerdict } from './fleet.js';
 import { type GraphvizFilter, checkGraphvizTarget, graphvizWriter } from './graphviz-output.js';
+import { installReloadSignal } from './reload-signal.js';
 import { installStopSignals } from './signals.js';
 import { StatusFile } from './status-file.js';
+import { type ObserveOptions, Observers } from '../observe/observers.js';
 
 export interface MainOptions {
   file?: string;
@@ -44,6 +46,8 @@ export interface MainOptions {
   graphviz?: string;
   graphvizFilter?: GraphvizFilter;
   log: Logger;
+  /** Recap, diffs, report, metrics, live page, status line (src/observe). */
+  observe?: Omit<ObserveOptions, 'host' | 'noop' | 'log'> & { recapLog: Logger };
 }
 
 /** Bound on the etcd World's blocking start (unused by `run`, which joins in the background). */
@@ -69,14 +73,16 @@ export async function runMain(options: MainOptions): Promise<number> {
   }
 
   let specs$: Observable<SpecEvent> = EMPTY;
+  const reload = installReloadSignal(opts.file && resolve(opts.file), registry, log);
   if (opts.file) {
     const first = await checkedSpec(opts.file, { registry, build, log, env });
     if (first instanceof Error) {
+      reload.dispose();
       process.stderr.write(`rxmgmt: ${first.message}\nnothing was applied\n`);
       return 1;
     }
     const changes$ = opts.watch ? graphFileChanges(resolve(opts.file), registry) : EMPTY;
-    specs$ = concat(of<SpecEvent>({ kind: 'spec', spec: first }), changes$);
+    specs$ = concat(of<SpecEvent>({ kind: 'spec', spec: first }), merge(changes$, reload.reloads$));
   }
 
   let world: World;
@@ -91,6 +97,7 @@ export async function runMain(options: MainOptions): Promise<number> {
     world = await connectWorld(opts);
   } catch (e) {
     await member?.stop();
+    reload.dispose();
     process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
     return 1;
   }
@@ -101,6 +108,23 @@ export async function runMain(options: MainOptions): Promise<number> {
     process.exit(130);
   });
   const graphviz = opts.graphviz ? graphvizWriter(opts.graphviz, opts.graphvizFilter, log) : undefined;
+  let observers: Observers;
+  try {
+    observers = await Observers.start({ ...opts.observe, host: opts.hostname, noop: opts.noop, log });
+  } catch (e) {
+    signals.dispose();
+    reload.dispose();
+    await closeWithin(world, 5_000, log);
+    await member?.stop();
+    process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
+    return 1;
+  }
+  const onConvergedState = statusFile || observers.wantsConvergedState
+    ? (c: boolean) => {
+        statusFile?.write(c);
+        observers.onConvergedState(c);
+      }
+    : undefined;
   try {
     const report = await lastValueFrom(
       runGraphs(assembleGraphs(specs$, { registry, build, log, env, world, exportTtlMs: (opts.exportTtl ?? 0) * 1000 }), signals.stop$, {
@@ -112,19 +136,24 @@ export async function runMain(options: MainOptions): Promise<number> {
         sema: opts.sema,
         backoffMax: opts.backoffMax,
         drainTimeout: opts.drainTimeout,
-        onGraph: graphviz ? (g) => graphviz.write(g) : undefined,
+        onGraph: (g, engine) => {
+          graphviz?.write(g);
+          observers.onGraph(g, engine);
+        },
         holds: [world.status().pipe(map((s) => s !== 'connecting'))],
         fleet: fleetVerdict(world, log),
         noExit: opts.convergedNoExit,
-        onConvergedState: statusFile ? (c) => statusFile.write(c) : undefined,
+        onConvergedState,
+        events: observers.events,
       }),
     );
-    return exitCode(report, log);
+    return exitCode(report, observers, opts.observe?.recapLog ?? log);
   } finally {
-    await Promise.all([statusFile?.flushed(), graphviz?.flushed()]);
+    await Promise.all([statusFile?.flushed(), graphviz?.flushed(), observers.close()]);
     await closeWithin(world, 5_000, log);
     await member?.stop();
     signals.dispose();
+    reload.dispose();
   }
 }
 
@@ -170,10 +199,11 @@ async function closeWithin(world: World, ms: number, log: Logger): Promise<void>
   clearTimeout(timer);
 }
 
-function exitCode(report: RunReport, log: Logger): number {
-  if (report.wouldChange.length > 0) log.info(`noop: would change ${report.wouldChange.join(', ')}`);
-  else if (report.reason === 'converged') log.info('converged: everything is in its desired state');
-  for (const f of report.failed) log.error(`failed: ${f}`);
-  if (report.drainTimedOut) log.error(`the drain timed out; stopped while still running: ${report.drainTimedOut.join(', ') || '(nothing: a hold was busy)'}`);
-  return report.failed.length > 0 || report.drainTimedOut ? 1 : 0;
+/**
+ * The recap (summary line, each failure with its last error, the verdict) and the exit code:
+ * 1 when a resource ended failed, else 0; with --detailed-exitcodes 2 for changes, 4 for
+ * failures, 6 for both (docs/observability.md).
+ */
+function exitCode(report: RunReport, observers: Observers, recapLog: Logger): number {
+  return observers.finish(report, recapLog);
 }

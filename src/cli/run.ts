@@ -2,7 +2,11 @@
 import { hostname } from 'node:os';
 import { Command, Option } from 'clipanion';
 import { EtcdClientCommand } from './etcd-options.js';
-import { type Level, createLogger, stderrSink } from '../util/logger.js';
+import { type Level, createLogger } from '../util/logger.js';
+import { type ListenAddress, parseListen } from '../observe/listen-address.js';
+import { stderrLogSink } from '../observe/log-sink.js';
+import { StatusLine } from '../observe/status-line.js';
+import { liveOn } from '../observe/tty.js';
 import { graphvizFilters, parseGraphvizFilter } from './graphviz-output.js';
 import { UsageError, parseChoice, parseCount, parseSeconds, parseSeeds } from './options.js';
 
@@ -19,7 +23,10 @@ export class RunCommand extends EtcdClientCommand {
 
       Exits 0 after \`--converged-timeout\` seconds of everything being idle, after
       \`--max-runtime\`, or on SIGINT/SIGTERM (after in-flight work finishes; a second SIGINT
-      aborts at once). Exits 1 if the graph file is bad at start-up or a resource ended failed.
+      aborts at once). Exits 1 if the graph file is bad at start-up or a resource ended failed;
+      with \`--detailed-exitcodes\`, 0 nothing changed, 2 changes, 4 failures, 6 both. Every run
+      ends with a recap: ok, changed, failed and skipped resources, each failure with its error.
+      SIGHUP re-reads the graph file.
     `,
     examples: [
       ['Apply a graph, exit one second after convergence', '$0 run --file examples/hello.yaml --converged-timeout=1'],
@@ -27,6 +34,8 @@ export class RunCommand extends EtcdClientCommand {
       ['Report what would change, change nothing', '$0 run -f site.yaml --noop -t 0'],
       ['Join an etcd cluster as host web1', '$0 run -f site.yaml --seeds http://127.0.0.1:2379 --hostname web1'],
       ['Write the graph as Graphviz DOT (and PNG if graphviz is installed)', '$0 run -f site.yaml --graphviz graph.dot -t 0'],
+      ['In CI: show what would change as diffs, exit 2 if anything would', '$0 run -f site.yaml --noop --diff --detailed-exitcodes -t 0'],
+      ['Serve metrics and the live graph page on http://127.0.0.1:9233/', '$0 run -f site.yaml --prometheus'],
     ],
   });
 
@@ -68,8 +77,19 @@ export class RunCommand extends EtcdClientCommand {
   drainTimeout = Option.String('--drain-timeout', '30', { description: 'seconds the exit may wait for runs in flight; then they are stopped and rxmgmt exits 1' });
   logLevel = Option.String('--log-level', 'info', { description: 'debug|info|warn|error' });
 
+  // Observability (src/observe, docs/observability.md).
+  diff = Option.Boolean('--diff', false, { description: 'print each change made (or, with --noop, that would be made) on stdout, content as a unified diff' });
+  report = Option.String('--report', { description: 'write a JSON report of the run to this file at exit (and on each converged state)' });
+  detailedExitcodes = Option.Boolean('--detailed-exitcodes', false, {
+    description: "Puppet's exit codes: 0 nothing changed, 2 changes (or would-change in noop), 4 failures, 6 both",
+  });
+  logTimestamps = Option.Boolean('--log-timestamps', false, { description: 'prefix each log line with its time (ISO 8601, UTC)' });
+  prometheus = Option.Boolean('--prometheus', false, { description: 'serve /metrics, the live graph page and /api/state' });
+  prometheusListen = Option.String('--prometheus-listen', '127.0.0.1:9233', { description: 'the address --prometheus listens on (HOST:PORT)' });
+
   async execute(): Promise<number> {
     try {
+      const observe = this.observeOptions();
       const { runMain } = await import('./run-main.js');
       return await runMain({
         file: this.file,
@@ -91,13 +111,37 @@ export class RunCommand extends EtcdClientCommand {
         noop: this.noop,
         graphviz: this.graphviz,
         graphvizFilter: parseGraphvizFilter(this.graphviz, this.graphvizFilter),
-        log: createLogger(stderrSink, parseChoice<Level>('--log-level', this.logLevel, ['debug', 'info', 'warn', 'error'])),
+        log: createLogger(observe.sink, parseChoice<Level>('--log-level', this.logLevel, ['debug', 'info', 'warn', 'error'])),
+        observe: {
+          recapLog: createLogger(observe.sink, 'info'),
+          diff: this.diff,
+          report: this.report,
+          detailedExitcodes: this.detailedExitcodes,
+          prometheus: observe.prometheus,
+          statusLine: observe.statusLine,
+        },
       });
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
       this.context.stderr.write(`rxmgmt run: ${e.message}\n`);
       return 2;
     }
+  }
+
+  /** The log sink (timestamps, the status line kept clear of log lines) and the --prometheus address. */
+  private observeOptions() {
+    const stderr = process.stderr;
+    const statusLine = liveOn(stderr) ? new StatusLine(stderr) : undefined;
+    const sink = stderrLogSink({ timestamps: this.logTimestamps, before: statusLine && (() => statusLine.clear()) });
+    let prometheus: ListenAddress | undefined;
+    if (this.prometheus) {
+      try {
+        prometheus = parseListen(this.prometheusListen);
+      } catch (e) {
+        throw new UsageError(`--prometheus-listen: ${(e as Error).message}`);
+      }
+    }
+    return { sink, statusLine, prometheus };
   }
 }
 

@@ -145,3 +145,18 @@ describe('msg: journal', () => {
     expect(recorded('logger')).toBe('args: -t rxmgmt -p user.crit\nto syslog\n');
   });
 });
+
+describe('msg change reports', () => {
+  it('reports each place the message goes (or, in noop, would go), and nothing once sent', async () => {
+    const r = msg({ body: 'deploy done' });
+    const seen: unknown[] = [];
+    expect(await firstValueFrom(r.checkApply(false, false, (c) => seen.push(c)))).toBe(false);
+    expect(seen).toEqual([{ field: 'log', to: 'deploy done' }]);
+    seen.length = 0;
+    expect(await firstValueFrom(r.checkApply(true, false, (c) => seen.push(c)))).toBe(false);
+    expect(seen).toEqual([{ field: 'log', to: 'deploy done' }]);
+    seen.length = 0;
+    expect(await firstValueFrom(r.checkApply(true, false, (c) => seen.push(c)))).toBe(true);
+    expect(seen).toEqual([]);
+  });
+});

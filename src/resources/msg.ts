@@ -8,6 +8,7 @@ import { delimiter, join } from 'node:path';
 import type { ResourceSpec } from '../model/spec.js';
 import type { Level, Logger } from '../util/logger.js';
 import type { FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
+import type { ChangeSink } from '../model/events.js';
 
 /** mgmt's priorities (syslog's), most urgent first: their index is the syslog level. */
 export const priorities = ['Emerg', 'Alert', 'Crit', 'Err', 'Warning', 'Notice', 'Info', 'Debug'] as const;
@@ -117,12 +118,15 @@ class MsgResource implements Resource {
     return NEVER;
   }
 
-  /** `false` when the message was (or, in noop, would be) sent somewhere; `true` when all sent. */
-  checkApply(apply: boolean, refresh: boolean): Observable<boolean> {
-    return defer(() => this.run(apply, refresh));
+  /**
+   * `false` when the message was (or, in noop, would be) sent somewhere; `true` when all sent.
+   * Each place it goes is reported as a change: `log: (none) -> the body`.
+   */
+  checkApply(apply: boolean, refresh: boolean, changes?: ChangeSink): Observable<boolean> {
+    return defer(() => this.run(apply, refresh, changes));
   }
 
-  private async run(apply: boolean, refresh: boolean): Promise<boolean> {
+  private async run(apply: boolean, refresh: boolean, changes?: ChangeSink): Promise<boolean> {
     if (refresh) {
       this.logged = false;
       this.journaled = false;
@@ -133,6 +137,7 @@ class MsgResource implements Resource {
     );
     if (todo.length === 0) return true;
     if (!apply) {
+      for (const where of todo) changes?.({ field: where, to: this.body });
       this.log.info(`noop: would send to ${todo.join(', ')}: ${this.body}`);
       return false;
     }
@@ -140,14 +145,17 @@ class MsgResource implements Resource {
       const shownFields = Object.entries(this.extra).map(([k, v]) => `${k}=${v}`);
       this.log[levelOf[this.priority]](`${this.body}${shownFields.length ? ` [${shownFields.join(' ')}]` : ''}`);
       this.logged = true;
+      changes?.({ field: 'log', to: this.body });
     }
     if (this.journal && !this.journaled) {
       await this.toJournal();
       this.journaled = true;
+      changes?.({ field: 'journal', to: this.body });
     }
     if (this.syslog && !this.syslogged) {
       await this.toSyslog();
       this.syslogged = true;
+      changes?.({ field: 'syslog', to: this.body });
     }
     return false;
   }

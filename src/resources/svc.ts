@@ -8,6 +8,7 @@ import { type BusKind, useBus } from '../dbus/bus.js';
 import { SystemdManager, type UnitStatus } from '../dbus/systemd.js';
 import { describeJobResult, enablement, isTransient, serviceUnitName } from '../dbus/systemd-names.js';
 import { type AutoEdges, type FieldSchema, type Resource, type ResourceEnv, type ResourceKind, WATCH_READY } from '../model/resource.js';
+import type { Change, ChangeSink } from '../model/events.js';
 
 const fields: Record<string, FieldSchema> = {
   state: { type: 'string', enum: ['running', 'stopped'], doc: 'whether the service must be running or stopped; absent leaves it alone' },
@@ -86,8 +87,8 @@ export class SvcResource implements Resource {
     return merge(files$, events$).pipe(map((e) => (e === 'ready' ? WATCH_READY : undefined)));
   }
 
-  checkApply(apply: boolean, refresh: boolean): Observable<boolean> {
-    return this.withManager((m) => this.run(m, apply, refresh)).pipe(take(1));
+  checkApply(apply: boolean, refresh: boolean, changes?: ChangeSink): Observable<boolean> {
+    return this.withManager((m) => this.run(m, apply, refresh, changes)).pipe(take(1));
   }
 
   /** The unit, as systemd names it (`nginx` and `nginx.service` are one), per bus. */
@@ -145,22 +146,24 @@ export class SvcResource implements Resource {
   /**
    * One check (and repair): wait out transient states, reload systemd if the unit file
    * changed on disk, then enablement, then the active state, then the refresh. Each step that
-   * changes something logs it; in noop it logs what it would do.
+   * changes something logs it and tells `changes` (field, from, to); in noop it logs what it
+   * would do.
    */
-  private run(m: SystemdManager, apply: boolean, refresh: boolean): Observable<boolean> {
+  private run(m: SystemdManager, apply: boolean, refresh: boolean, changes?: ChangeSink): Observable<boolean> {
     const { unit, state, startup } = this.want;
     const would = apply ? '' : 'noop, would ';
     let ok = true;
-    const changed = (action: string) => {
+    const changed: Changed = (action, change) => {
       ok = false;
       this.log.info(`${would}${action}`);
+      changes?.(change);
     };
 
     return this.settled(m).pipe(
       // A unit file edited since systemd read it: reload, or start/restart would use the old one.
       concatMap((s) => {
         if (!s.needDaemonReload) return of(s);
-        changed(`reload systemd: ${unit} changed on disk`);
+        changed(`reload systemd: ${unit} changed on disk`, { field: 'unit file', from: 'changed on disk', to: 'reloaded' });
         if (!apply) return of(s);
         return this.call('daemon reload', () => m.reload()).pipe(concatMap(() => this.settled(m)));
       }),
@@ -181,7 +184,7 @@ export class SvcResource implements Resource {
     );
   }
 
-  private ensureStartup(m: SystemdManager, s: UnitStatus, apply: boolean, changed: (a: string) => void): Observable<void> {
+  private ensureStartup(m: SystemdManager, s: UnitStatus, apply: boolean, changed: Changed): Observable<void> {
     const { unit, startup } = this.want;
     if (!startup) return of(undefined);
     const now = enablement(s.unitFileState);
@@ -192,19 +195,23 @@ export class SvcResource implements Resource {
         return throwError(() => this.error(`${unit} cannot be enabled: it has no [Install] section (UnitFileState "${s.unitFileState}")`));
       }
       if (now === 'missing') return throwError(() => this.error(`${unit} cannot be enabled: it has no unit file`));
-      changed(`enable ${unit} (was ${s.unitFileState})`);
+      changed(`enable ${unit} (was ${s.unitFileState})`, { field: 'startup', from: s.unitFileState, to: 'enabled' });
       return apply ? this.call(`enable ${unit}`, () => m.enable(unit)) : of(undefined);
     }
     if (now !== 'enabled') return of(undefined);
-    changed(`disable ${unit} (was ${s.unitFileState})`);
+    changed(`disable ${unit} (was ${s.unitFileState})`, { field: 'startup', from: s.unitFileState, to: 'disabled' });
     return apply ? this.call(`disable ${unit}`, () => m.disable(unit, s.unitFileState === 'enabled-runtime')) : of(undefined);
   }
 
-  private ensureState(m: SystemdManager, s: UnitStatus, apply: boolean, refresh: boolean, changed: (a: string) => void): Observable<void> {
+  private ensureState(m: SystemdManager, s: UnitStatus, apply: boolean, refresh: boolean, changed: Changed): Observable<void> {
     const { unit, state } = this.want;
     const active = s.activeState === 'active';
     if (state === 'running' && !active) {
-      changed(`start ${unit} (was ${s.activeState}${s.activeState === 'failed' ? `, result ${s.result}` : ''})`);
+      changed(`start ${unit} (was ${s.activeState}${s.activeState === 'failed' ? `, result ${s.result}` : ''})`, {
+        field: 'state',
+        from: s.activeState,
+        to: 'running',
+      });
       if (!apply) return of(undefined);
       return this.job(m, 'StartUnit', 'start').pipe(
         concatMap(() => this.settled(m)),
@@ -216,16 +223,19 @@ export class SvcResource implements Resource {
       );
     }
     if (state === 'stopped' && (active || s.activeState === 'maintenance')) {
-      changed(`stop ${unit}`);
+      changed(`stop ${unit}`, { field: 'state', from: s.activeState, to: 'stopped' });
       return apply ? this.job(m, 'StopUnit', 'stop') : of(undefined);
     }
     if (refresh && active && state !== 'stopped') {
-      changed(`restart ${unit} (refresh)`);
+      changed(`restart ${unit} (refresh)`, { field: 'state', from: s.activeState, to: 'restarted (refresh)' });
       return apply ? this.job(m, 'RestartUnit', 'restart') : of(undefined);
     }
     return of(undefined);
   }
 }
+
+/** Logs one change (`action`, in words) and reports it (`change`: the field, from what, to what). */
+type Changed = (action: string, change: Change) => void;
 
 /** Runs `first`, then the Observable `next()` makes; emits once when both are done. */
 function concatWith(first: Observable<void>, next: () => Observable<void>): Observable<void> {
