@@ -168,8 +168,14 @@ export class SystemdManager {
   /**
    * Emits (a short reason) whenever `unit` may have changed: its ActiveState, LoadState or
    * UnitFileState changed (PropertiesChanged on its object, which exists even before the unit
-   * does), it was loaded or unloaded (UnitNew / UnitRemoved), unit files were enabled or
-   * disabled (UnitFilesChanged) or systemd reloaded (Reloading). Holds a Subscribe meanwhile.
+   * does), unit files were enabled or disabled (UnitFilesChanged) or systemd reloaded
+   * (Reloading). Holds a Subscribe meanwhile.
+   *
+   * UnitNew / UnitRemoved are NOT events: they say that systemd loaded the unit into memory or
+   * garbage-collected it, not that its state changed. Reading an inactive unit (status(), and
+   * `systemctl status` too) loads it, and systemd drops it again a moment later: reacting to
+   * that pair made every check of a stopped unit cause the next one, forever. A real change
+   * of an unloaded unit (a start) still comes as PropertiesChanged on its object.
    */
   unitEvents(unit: string): Observable<string> {
     const path = unitObjectPath(unit);
@@ -185,13 +191,12 @@ export class SystemdManager {
         }),
         map(() => 'properties changed'),
       );
-    const named$ = (member: string) => this.conn.signals({ ...mgr, member, arg0: unit }).pipe(map(() => member));
     const reload$ = this.conn.signals({ ...mgr, member: 'Reloading' }).pipe(
       filter((msg) => msg.body[0] === false),
       map(() => 'reloaded'),
     );
     const files$ = this.conn.signals({ ...mgr, member: 'UnitFilesChanged' }).pipe(map(() => 'unit files changed'));
-    return merge(this.subscribed(), props$, named$('UnitNew'), named$('UnitRemoved'), reload$, files$);
+    return merge(this.subscribed(), props$, reload$, files$);
   }
 
   /**
