@@ -171,8 +171,14 @@ export class SystemdManager {
   /**
    * Emits (a short reason) whenever `unit` may have changed: its ActiveState, LoadState or
    * UnitFileState changed (PropertiesChanged on its object, which exists even before the unit
-   * does), it was loaded or unloaded (UnitNew / UnitRemoved), unit files were enabled or
-   * disabled (UnitFilesChanged) or systemd reloaded (Reloading). Holds a Subscribe meanwhile.
+   * does), unit files were enabled or disabled (UnitFilesChanged) or systemd reloaded
+   * (Reloading). Holds a Subscribe meanwhile.
+   *
+   * UnitNew / UnitRemoved are NOT events: they say that systemd loaded the unit into memory or
+   * garbage-collected it, not that its state changed. Reading an inactive unit (status(), and
+   * `systemctl status` too) loads it, and systemd drops it again a moment later: reacting to
+   * that pair made every check of a stopped unit cause the next one, forever. A real change
+   * of an unloaded unit (a start) still comes as PropertiesChanged on its object.
    */
   unitEvents(unit: string): Observable<string> {
     return this.unitEventsReady(unit).pipe(filter((e) => e !== 'ready'));
@@ -199,14 +205,13 @@ export class SystemdManager {
       const watched = Object.keys(changed ?? {}).some((k) => WATCHED_PROPS.has(k)) || (invalidated ?? []).some((k) => WATCHED_PROPS.has(k));
       return watched ? 'properties changed' : undefined;
     });
-    const named$ = (member: string) => signals({ ...mgr, member, arg0: unit }, () => member);
     const reload$ = signals({ ...mgr, member: 'Reloading' }, (msg) => (msg.body[0] === false ? 'reloaded' : undefined));
     const files$ = signals({ ...mgr, member: 'UnitFilesChanged' }, () => 'unit files changed');
     // Subscribed after the Subscribe (merge subscribes in order), so its answer comes after it.
     const pinged$ = defer(() => this.conn.call(SYSTEMD.name, SYSTEMD.path, 'org.freedesktop.DBus.Peer', 'Ping')).pipe(map(() => INSTALLED));
     return defer(() => {
-      let waiting = 6; // five match rules and the Ping
-      return merge(this.subscribed(), props$, named$('UnitNew'), named$('UnitRemoved'), reload$, files$, pinged$).pipe(
+      let waiting = 4; // three match rules and the Ping
+      return merge(this.subscribed(), props$, reload$, files$, pinged$).pipe(
         filter((e) => e !== INSTALLED || --waiting === 0),
         map((e) => (e === INSTALLED ? 'ready' : e)),
       );

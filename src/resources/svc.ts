@@ -70,10 +70,10 @@ export class SvcResource implements Resource {
   }
 
   /**
-   * Emits when the unit may have drifted: its ActiveState or UnitFileState changed, it was
-   * loaded or removed, unit files were enabled or disabled, systemd reloaded, or (system units)
-   * one of its unit files changed on this host. A unit that does not exist yet is covered: its
-   * object path is known in advance and UnitNew/Reloading announce its arrival.
+   * Emits when the unit may have drifted: its ActiveState or UnitFileState changed, unit files
+   * were enabled or disabled, systemd reloaded, or (system units) one of its unit files changed
+   * on this host. A unit that does not exist yet is covered: its object path is known in advance
+   * and Reloading (or the unit file's inotify event) announces its arrival.
    *
    * The D-Bus match rules and systemd's Subscribe are installed asynchronously: the watch says
    * WATCH_READY once they are (the file watches are in place at subscription), and the engine
