@@ -21,7 +21,9 @@ function touchy(dir: string, ...extra: string[]): string {
     '    - name: guarded',
     `      cmd: touch ${dir}/cmd-ran`,
     `      ifcmd: touch ${dir}/ifcmd-ran`,
-    `      watchcmd: touch ${dir}/watchcmd-ran`,
+    // A watch command runs for as long as it watches; one that ends would fail the resource.
+    `      watchcmd: "touch ${dir}/watchcmd-ran; exec sleep 600"`,
+    '      watchshell: /bin/sh',
     '    - name: failing-guard',
     `      cmd: touch ${dir}/cmd2-ran`,
     `      ifcmd: "touch ${dir}/ifcmd2-ran; exit 3"`,
