@@ -3,10 +3,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { repoRoot, runCli } from './helpers/cli.js';
+import { runCli } from './helpers/cli.js';
 import { type EtcdCluster, describeEtcd, requireReal, startEtcd } from './helpers/etcd.js';
+import { mgmtExamplesDir } from './helpers/mgmt-examples.js';
 
-const examples = process.env.RXMGMT_MGMT_EXAMPLES ?? join(repoRoot, '..', 'shared', 'mgmt-examples', 'latest');
+const examples = join(mgmtExamplesDir, 'latest');
 const have = existsSync(join(examples, 'kv1.yaml'));
 const graph = (n: number) => join(examples, `kv${n}.yaml`);
 

@@ -15,6 +15,7 @@ import { defaultRegistry } from '../src/resources/registry.js';
 import { loadGraphFile } from '../src/yaml/parse.js';
 import { describeSandbox, Sandbox } from './helpers/sandbox.js';
 import { cliPath, repoRoot, waitFor } from './helpers/cli.js';
+import { mgmtExamplesDir } from './helpers/mgmt-examples.js';
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
 
@@ -23,8 +24,8 @@ const env: ResourceEnv = { hostname: 'sandbox', log, scheduler: asyncScheduler }
 const spec = (name: string, params: Record<string, unknown>): ResourceSpec => ({ kind: 'hostname', name, meta: { ...defaultMeta }, params, pos: { file: 'test', line: 1 } });
 const make = (name: string, params: Record<string, unknown>) => hostnameKind.create(spec(name, params), env);
 const check = (r: Resource, apply = true, changes?: Change[]) => firstValueFrom(r.checkApply(apply, false, changes ? (c) => changes.push(c) : undefined));
-/** mgmt's example graphs: ../shared beside the repository (CI), or $RXMGMT_MGMT_EXAMPLES. */
-const MGMT_EXAMPLE = join(process.env.RXMGMT_MGMT_EXAMPLES ?? join(repoRoot, '../shared/mgmt-examples/latest'), 'hostname.yaml');
+/** mgmt's example graphs (test/helpers/mgmt-examples.ts says where). */
+const MGMT_EXAMPLE = join(mgmtExamplesDir, 'latest', 'hostname.yaml');
 
 describeSandbox('hostname on a real systemd-hostnamed', {}, () => {
   let sb: Sandbox;

@@ -12,13 +12,14 @@ import { GraphFileError, parseGraph } from '../src/yaml/parse.js';
 import { builtCli, describeNamespace, Isolated } from './helpers/namespace.js';
 import { requireReal } from './helpers/sandbox.js';
 import { repoRoot, waitFor } from './helpers/cli.js';
+import { mgmtExamplesDir } from './helpers/mgmt-examples.js';
 
 vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 
 const registry = defaultRegistry();
 const env = { hostname: 'test', log: memoryLogger(), scheduler: asyncScheduler };
 /** mgmt's example graphs: in shared/ beside the repository, or where RXMGMT_MGMT_EXAMPLES says. */
-const examples = process.env.RXMGMT_MGMT_EXAMPLES || join(repoRoot, '..', 'shared', 'mgmt-examples', 'latest');
+const examples = join(mgmtExamplesDir, 'latest');
 
 /** The problems a graph file is refused for, or [] when it loads and builds. */
 function problems(yaml: string): string[] {
