@@ -236,7 +236,7 @@ describeNamespace('user and group on real shadow-utils (private mount namespace)
     expect(await groupLine('docker-users')).toMatch(/:deploy$/);
     const again = await ns.sh(`"${process.execPath}" "${builtCli}" run -f "${file}" -t 0 --noop 2>&1`);
     expect(again.code, again.stdout).toBe(0);
-    expect(again.stdout).not.toMatch(/would/);
+    expect(again.stdout).not.toMatch(/would(?! change 0,)/);
   });
 
   it('removes a user and its primary group in one graph: the user first, whatever the order written', async () => {
@@ -268,7 +268,7 @@ describeNamespace('user and group on real shadow-utils (private mount namespace)
         expect(run.code, `${file}: ${run.stdout}`).toBe(0);
         await check();
         const noop = await ns.sh(`"${process.execPath}" "${builtCli}" run -f "${path}" -t 0 --noop 2>&1`);
-        expect(noop.stdout, file).not.toMatch(/would/);
+        expect(noop.stdout, file).not.toMatch(/would(?! change 0,)/);
       }
     });
 
