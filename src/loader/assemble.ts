@@ -103,7 +103,7 @@ function publish(exported: ResourceSpec[], { world, log }: AssembleOptions): Obs
  * Made once per spec, and only when something was collected.
  */
 function localClaims(local: readonly ResourceSpec[], { registry, env }: AssembleOptions): LocalClaims {
-  const manages = new Set<string>();
+  const manages = new Map<string, string>();
   for (const r of local) {
     const kind = registry.get(r.kind);
     if (!kind) continue;
@@ -113,7 +113,7 @@ function localClaims(local: readonly ResourceSpec[], { registry, env }: Assemble
     } catch {
       continue; // the graph build reports it
     }
-    for (const m of claimed ?? []) manages.add(m);
+    for (const m of claimed ?? []) manages.set(m, `${refKey(r)} of the graph file (${r.pos.file}:${r.pos.line})`);
   }
   return { keys: new Set(local.map(refKey)), manages };
 }

@@ -22,7 +22,7 @@ const exp = (name: string, params: Record<string, unknown>, host = 'evil', kind 
   params,
   meta: { ...defaultMeta },
 });
-const none = { keys: new Set<string>(), manages: new Set<string>() };
+const none = { keys: new Set<string>(), manages: new Map<string, string>() };
 
 function run(exports: ExportedResource[], collect: CollectSpec[] = [entry()], reg = registry, local = none) {
   const log = memoryLogger();
@@ -98,7 +98,7 @@ describe('collectedSpecs: confinement of collected files', () => {
   it('refuses a resource whose name a local one has', () => {
     const { specs, refused } = run([exp('mine', { path: '/x/mine', content: '' })], [entry()], registry, {
       keys: new Set(['file[mine]']),
-      manages: new Set(),
+      manages: new Map(),
     });
     expect(specs).toEqual([]);
     expect(refused).toEqual([expect.stringContaining('a resource named file[mine] is already in the graph')]);
@@ -125,12 +125,12 @@ describe('collectedSpecs: confinement of collected files', () => {
       [exp('t1', { target: 'local' }, 'a', 'thing'), exp('t2', { target: 'x' }, 'a', 'thing'), exp('t3', { target: 'x' }, 'b', 'thing')],
       [entry({ kind: 'thing', pattern: '' })],
       reg,
-      { keys: new Set(), manages: new Set(['thing:local']) },
+      { keys: new Set(), manages: new Map([['thing:local', 'thing[l] of the graph file (g.yaml:3)']]) },
     );
     expect(specs.map((s) => s.name)).toEqual(['t2']);
     expect(refused).toEqual([
-      expect.stringContaining('refusing thing[t1] from host a: it would manage thing:local, which a local resource already manages'),
-      expect.stringContaining('refusing thing[t3] from host b: it would manage thing:x, which thing[t2] from host a already manages'),
+      expect.stringContaining('refusing thing[t1] from host a: it manages thing:local, as does thing[l] of the graph file (g.yaml:3)'),
+      expect.stringContaining('refusing thing[t3] from host b: it manages thing:x, as does thing[t2] from host a'),
     ]);
   });
 });

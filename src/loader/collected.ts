@@ -19,8 +19,8 @@ import type { YEntry, YMap, YNode } from '../yaml/tree.js';
 export interface LocalClaims {
   /** `kind[name]` of every local resource. */
   keys: ReadonlySet<string>;
-  /** What the local resources manage (`Resource.manages()`). */
-  manages: ReadonlySet<string>;
+  /** What the local resources manage (`Resource.manages()`), and which one manages it (`file[x] of the graph file (site.yaml:4)`). */
+  manages: ReadonlyMap<string, string>;
 }
 
 /**
@@ -68,7 +68,7 @@ export class Collector {
     const redirected = redirectedPatterns(this.collect);
     const keys = new Set(this.local.keys);
     const manages = new Map<string, string>();
-    for (const m of this.local.manages) manages.set(m, 'a local resource');
+    for (const [m, who] of this.local.manages) manages.set(m, who);
     const specs: ResourceSpec[] = [];
     const refusals = new Set<string>();
     const refuse = (r: ExportedResource, why: string): void => {
@@ -100,7 +100,7 @@ export class Collector {
       }
       const clash = taken.claims.find((m) => manages.has(m));
       if (clash !== undefined) {
-        refuse(r, `it would manage ${clash}, which ${manages.get(clash)} already manages`);
+        refuse(r, `it manages ${clash}, as does ${manages.get(clash)}`);
         continue;
       }
       keys.add(key);
