@@ -99,6 +99,9 @@ interface Desired {
   purge: boolean;
 }
 
+/** The autoedge identity of an owner: `user:NAME`, or `uid:N` for digits (always an id, as chown reads it). */
+const accountId = (account: string, byName: string, byId: string): string => (/^\d+$/.test(account) ? `${byId}:${Number(account)}` : `${byName}:${account}`);
+
 const present = (v: unknown): boolean => v !== undefined && v !== null;
 const asText = (v: unknown): string | undefined => (present(v) ? String(v) : undefined);
 
@@ -363,7 +366,9 @@ class FileResource implements Resource {
 
   /**
    * Wants its nearest managed parent directory and, when it copies from a source, the resource
-   * that manages the source (so a generated source is written first).
+   * that manages the source (so a generated source is written first). A file that exists also
+   * wants the user and group it is owned by (by name, or by id for digits), so that chown finds
+   * them; an absent file has no owner to wait for.
    */
   autoEdges(): AutoEdges {
     const parents: string[] = [];
@@ -376,6 +381,9 @@ class FileResource implements Resource {
     const { source, isDir } = this.want;
     if (source !== undefined && source !== EMPTY_SOURCE) wants.push([`file:${isDir && source !== '/' ? source + '/' : source}`]);
     for (const f of this.want.fragments ?? []) wants.push([`file:${f}`]);
+    const { owner, group, state } = this.want;
+    if (state === 'exists' && owner !== undefined) wants.push([accountId(owner, 'user', 'uid')]);
+    if (state === 'exists' && group !== undefined) wants.push([accountId(group, 'group', 'gid')]);
     return { provides: [`file:${this.id}`], wants };
   }
 

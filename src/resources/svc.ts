@@ -9,6 +9,8 @@ import { SystemdManager, type UnitStatus } from '../dbus/systemd.js';
 import { describeJobResult, enablement, isTransient, serviceUnitName } from '../dbus/systemd-names.js';
 import { type AutoEdges, type FieldSchema, type Resource, type ResourceEnv, type ResourceKind, WATCH_READY } from '../model/resource.js';
 import type { Change, ChangeSink } from '../model/events.js';
+import { posix } from 'node:path';
+import { readUnitFile, unitNeeds } from './svc/unit-needs.js';
 
 const fields: Record<string, FieldSchema> = {
   state: { type: 'string', enum: ['running', 'stopped'], doc: 'whether the service must be running or stopped; absent leaves it alone' },
@@ -30,8 +32,8 @@ export const SVC_TIMEOUTS = {
   callMs: 2 * 60_000,
 };
 
-/** Where systemd looks for system unit files, most specific first. */
-const SYSTEM_UNIT_DIRS = ['/etc/systemd/system', '/run/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'];
+/** Where systemd looks for system unit files, most specific first; tests point it elsewhere. */
+export const SVC_PATHS = { unitDirs: ['/etc/systemd/system', '/run/systemd/system', '/usr/lib/systemd/system', '/lib/systemd/system'] };
 
 interface Desired {
   unit: string;
@@ -83,7 +85,7 @@ export class SvcResource implements Resource {
 
   watch(): Observable<void | typeof WATCH_READY> {
     const events$ = this.withManager((m) => m.unitEventsReady(this.want.unit));
-    const files$ = this.want.session ? EMPTY : merge(...SYSTEM_UNIT_DIRS.map((d) => watchPath(`${d}/${this.want.unit}`)));
+    const files$ = this.want.session ? EMPTY : merge(...SVC_PATHS.unitDirs.map((d) => watchPath(`${d}/${this.want.unit}`)));
     return merge(files$, events$).pipe(map((e) => (e === 'ready' ? WATCH_READY : undefined)));
   }
 
@@ -100,10 +102,29 @@ export class SvcResource implements Resource {
     // Each place a unit file may come from is its own group: a file resource writing the unit
     // into /etc and a pkg shipping it under /lib both come first.
     const unit = this.want.unit;
-    const wants = this.want.session
-      ? []
-      : [...SYSTEM_UNIT_DIRS.map((d) => [`file:${d}/${unit}`]), [`file:/etc/systemd/system/${unit}.d/`]];
-    return { provides: [`svc:${unit}`], wants };
+    if (this.want.session) return { provides: [`svc:${unit}`], wants: [] };
+    const wants = [...SVC_PATHS.unitDirs.map((d) => [`file:${d}/${unit}`]), [`file:${SVC_PATHS.unitDirs[0]}/${unit}.d/`]];
+    return { provides: [`svc:${unit}`], wants: [...wants, ...this.namedInUnit()] };
+  }
+
+  /**
+   * After the accounts it runs as and the mounts it needs, as its unit file on disk names them
+   * (User=, Group=, SupplementaryGroups=, RequiresMountsFor=, WorkingDirectory=), each its own
+   * parent. One small synchronous read per resource, at graph build: a unit the graph itself
+   * writes is seen once it is on disk (the next build). Every mount on the way to a path is
+   * needed, as systemd's RequiresMountsFor has it, so each is a group.
+   */
+  private namedInUnit(): string[][] {
+    const needs = unitNeeds(readUnitFile(SVC_PATHS.unitDirs, this.want.unit) ?? '');
+    const id = (s: string, byName: string, byId: string) => (/^\d+$/.test(s) ? `${byId}:${Number(s)}` : `${byName}:${s}`);
+    const mounts = new Set<string>();
+    for (const p of needs.paths) for (let d = p; d !== '/'; d = posix.dirname(d)) mounts.add(`mount:${d}`);
+    return [
+      ...needs.users.map((u) => [id(u, 'user', 'uid')]),
+      ...needs.groups.map((g) => [id(g, 'group', 'gid')]),
+      ...[...mounts].map((m) => [m]),
+      ...(needs.workingDirectory ? [[`file:${needs.workingDirectory.replace(/\/?$/, '/')}`]] : []),
+    ];
   }
 
   private call<T>(what: string, f: () => Promise<T>, ms = SVC_TIMEOUTS.callMs): Observable<T> {
