@@ -278,7 +278,7 @@ class EtcdWorldImpl implements EtcdWorld {
     try {
       await this.enqueue(() => this.resync());
     } catch (e) {
-      if (isPermanentFailure(e)) throw new Error(`cannot join etcd at ${this.seedList}: ${message(explainEtcdError(e))}`);
+      if (isPermanentFailure(e)) throw new Error(`cannot join etcd at ${this.seedList}: ${message(explainEtcdError(e))}`, { cause: e });
       this.log.warn(
         `etcd at ${this.seedList} is not reachable yet (${message(explainEtcdError(e))}): going on with the local graph; ` +
           'exports, collected resources and the fleet wait until it answers',
@@ -430,7 +430,7 @@ class EtcdWorldImpl implements EtcdWorld {
           currentModRev = kv.mod_revision;
         } else if (parsed?.type === 'export') {
           let values = generations.get(parsed.generation);
-          if (!values) generations.set(parsed.generation, (values = new Map()));
+          if (!values) generations.set(parsed.generation, (values = new Map<string, string>()));
           values.set(key, kv.value.toString());
         }
       }
