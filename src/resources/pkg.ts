@@ -68,7 +68,8 @@ function validate(params: Record<string, unknown>, name?: string): string | unde
   if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9+._:~-]*$/.test(name)) {
     return `"${name}" is not a package name (letters, digits and "+._:~-", starting with a letter or digit)`;
   }
-  const state = params.state === undefined ? 'installed' : String(params.state);
+  const state = params.state === undefined ? 'installed' : params.state;
+  if (typeof state !== 'string') return `\`state\` must be a string: installed, uninstalled, newest or a version, got ${JSON.stringify(state)}`;
   if (state === '' || /[\s;,]/.test(state)) {
     return `\`state\` must be installed, uninstalled, newest or a version, got "${state}"`;
   }
@@ -365,7 +366,7 @@ export const pkgKind: ResourceKind = {
     const problem = validate(spec.params, spec.name);
     if (problem) throw new Error(`pkg[${spec.name}]: ${problem}`);
     const p = spec.params;
-    const state = p.state === undefined ? 'installed' : String(p.state);
+    const state = typeof p.state === 'string' ? p.state : 'installed';
     return new PkgResource(spec.name, spec.meta, [{ name: spec.name, state }], {
       allowUntrusted: p.allowuntrusted === true,
       allowNonFree: p.allownonfree === true,
