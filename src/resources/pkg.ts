@@ -301,11 +301,11 @@ export class PkgResource implements Resource {
     if (apply) {
       const trusted = this.flags.allowUntrusted ? [] : [TransactionFlag.onlyTrusted];
       if (install.length) {
-        await this.change(pk, 'InstallPackages', install, (ids) => pk.install(bitfield([...trusted, ...(downgrade ? [TransactionFlag.allowDowngrade] : [])]), ids));
+        await this.change('InstallPackages', install, (ids) => pk.install(bitfield([...trusted, ...(downgrade ? [TransactionFlag.allowDowngrade] : [])]), ids));
       }
-      if (update.length) await this.change(pk, 'UpdatePackages', update, (ids) => pk.update(bitfield(trusted), ids));
+      if (update.length) await this.change('UpdatePackages', update, (ids) => pk.update(bitfield(trusted), ids));
       // Dependents are not removed with it (allow_deps false): that fails, naming them, instead.
-      if (remove.length) await this.change(pk, 'RemovePackages', remove, (ids) => pk.remove(bitfield(trusted), ids, false, false));
+      if (remove.length) await this.change('RemovePackages', remove, (ids) => pk.remove(bitfield(trusted), ids, false, false));
       const touched = [...install, ...update, ...remove].map((r) => r.pkg.name);
       forgetFilesOf(touched);
       try {
@@ -320,7 +320,6 @@ export class PkgResource implements Resource {
 
   /** One change transaction for all the given packages; recorded and logged. */
   private async change(
-    pk: PackageKitClient,
     method: PkgTransactionRecord['method'],
     rows: PackageRow[],
     run: (ids: string[]) => Observable<TransactionResult>,

@@ -456,7 +456,7 @@ class EtcdWorldImpl implements EtcdWorld {
       ];
       if (puts.length + makeCurrent.length <= this.maxTxnOps) {
         if (await this.unchangedSince(prefix, rev, [...puts, ...makeCurrent])) return;
-      } else if (await this.writeGeneration(generation, puts, makeCurrent, currentModRev)) {
+      } else if (await this.writeGeneration(puts, makeCurrent, currentModRev)) {
         return;
       }
       if (attempt >= 3) throw this.contendedError();
@@ -493,12 +493,12 @@ class EtcdWorldImpl implements EtcdWorld {
   }
 
   /**
-   * A change bigger than etcd's `--max-txn-ops`: the new generation in as many transactions
+   * A change bigger than etcd's `--max-txn-ops`: `puts`, the new generation, in as many transactions
    * as it takes (collectors ignore it meanwhile), then `makeCurrent` in one, provided the
    * current generation did not change meanwhile (`currentModRev`: the current key's revision
    * when read, 0 when there was none).
    */
-  private async writeGeneration(generation: string, puts: IRequestOp[], makeCurrent: IRequestOp[], currentModRev: string): Promise<boolean> {
+  private async writeGeneration(puts: IRequestOp[], makeCurrent: IRequestOp[], currentModRev: string): Promise<boolean> {
     const chunks = Math.ceil(puts.length / this.maxTxnOps);
     this.log.info(`writing ${puts.length} exports as a new generation in ${chunks} transactions, then making it current in one`);
     for (let i = 0; i < puts.length; i += this.maxTxnOps) {
