@@ -8,6 +8,7 @@ import { cliPath, repoRoot, runCli } from './helpers/cli.js';
 const pkg = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
 
 /** Help text without terminal colours, whatever clipanion decides about them. */
+// eslint-disable-next-line no-control-regex -- ESC starts the colour codes removed here
 const plain = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, '');
 
 describe('rxmgmt --version / --help', () => {

@@ -25,12 +25,15 @@ export type HostNameKind = keyof HostNames;
 /** The setter of each name. */
 const SETTERS: Record<HostNameKind, string> = { transient: 'SetHostname', static: 'SetStaticHostname', pretty: 'SetPrettyHostname' };
 
+/** A property hostnamed declares as a string (`s`); absent reads as "". */
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
 export class HostnamedClient {
   constructor(readonly conn: BusConnection) {}
 
   async names(): Promise<HostNames> {
     const p = await this.conn.getAllProperties(HOSTNAMED.name, HOSTNAMED.path, HOSTNAMED.iface);
-    return { transient: String(p.Hostname ?? ''), static: String(p.StaticHostname ?? ''), pretty: String(p.PrettyHostname ?? '') };
+    return { transient: text(p.Hostname), static: text(p.StaticHostname), pretty: text(p.PrettyHostname) };
   }
 
   /** Sets one name; `interactive` false: never waits for a polkit agent. */

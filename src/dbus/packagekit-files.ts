@@ -9,7 +9,7 @@
 // that copy) and `dpkg-deb --contents` (or `rpm -qlp`) lists. The answers are cached per bus
 // address, and autoEdges() reads the cache. What cannot be known (no PackageKit, no candidate, a
 // failed download) yields no file identities and a warning, never a failed graph build.
-import { type Observable, type SchedulerLike, Subject, catchError, defer, firstValueFrom, forkJoin, from, map, of, switchMap, take, throwError, timeout } from 'rxjs';
+import { type Observable, type SchedulerLike, Subject, catchError, defer, firstValueFrom, forkJoin, map, of, switchMap, take, throwError, timeout } from 'rxjs';
 import { execFile } from 'node:child_process';
 import { lstatSync } from 'node:fs';
 import { posix } from 'node:path';
@@ -43,7 +43,7 @@ export const filesLookupStats = { lookups: 0, lastError: '' };
 const known = (): Map<string, OwnedFiles | null> => {
   const addr = busAddress('system');
   let m = cache.get(addr);
-  if (!m) cache.set(addr, (m = new Map()));
+  if (!m) cache.set(addr, (m = new Map<string, OwnedFiles | null>()));
   return m;
 };
 

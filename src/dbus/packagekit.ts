@@ -82,7 +82,7 @@ export class PackageKitClient {
         const body = msg.body as unknown[];
         switch (msg.member) {
           case 'Package':
-            addPackage(Number(body[0]), String(body[1]), String(body[2] ?? ''));
+            addPackage(Number(body[0]), String(body[1]), typeof body[2] === 'string' ? body[2] : '');
             break;
           case 'Packages':
             for (const [info, id, summary] of body[0] as [number, string, string][]) addPackage(Number(info), String(id), String(summary));
@@ -91,7 +91,7 @@ export class PackageKitClient {
             files.set(String(body[0]), [...(files.get(String(body[0])) ?? []), ...(body[1] as string[])]);
             break;
           case 'ErrorCode':
-            error ??= { code: Number(body[0]), details: String(body[1] ?? '') };
+            error ??= { code: Number(body[0]), details: typeof body[1] === 'string' ? body[1] : '' };
             break;
           case 'Finished': {
             const exit = Number(body[0]);

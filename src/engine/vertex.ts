@@ -334,7 +334,7 @@ export class Vertex {
     // A watch that ends has nothing more to say, unless rewatch asks for it to be restarted.
     if (rewatch) watch$ = watch$.pipe(repeat({ delay: () => longTimer(delay, scheduler) }));
     if (count !== 0) {
-      watch$ = watch$.pipe(retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('watch', e, n, delay) }));
+      watch$ = watch$.pipe(retry({ count: count < 0 ? Infinity : count, delay: (e: Error, n) => this.retryDelay('watch', e, n, delay) }));
     }
     return watch$;
   }
@@ -417,7 +417,7 @@ export class Vertex {
     );
     if (count === 0) return attempt$;
     return attempt$.pipe(
-      retry({ count: count < 0 ? Infinity : count, delay: (e, n) => this.retryDelay('checkApply', e, n, delay) }),
+      retry({ count: count < 0 ? Infinity : count, delay: (e: Error, n) => this.retryDelay('checkApply', e, n, delay) }),
     );
   }
 

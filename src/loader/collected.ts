@@ -158,7 +158,7 @@ function jsonNode(v: unknown): YNode {
     const entries: YEntry[] = Object.entries(v).map(([key, value]) => ({ key, line: 0, value: jsonNode(value) }));
     return { kind: 'map', line: 0, entries } satisfies YMap;
   }
-  return { kind: 'scalar', line: 0, value: v ?? null, text: v === null || v === undefined ? '' : String(v), plain: typeof v !== 'string' };
+  return { kind: 'scalar', line: 0, value: v ?? null, text: typeof v === 'string' ? v : v === null || v === undefined ? '' : JSON.stringify(v), plain: typeof v !== 'string' };
 }
 
 // ---- Confinement -------------------------------------------------------------------------
@@ -199,7 +199,7 @@ export function confine(kind: ResourceKind, params: Record<string, unknown>, ent
 /** The last component of a file export's path as written (a directory's trailing `/` aside). */
 function baseName(params: Record<string, unknown>): string {
   if (present(params.basename)) return String(params.basename).replace(/\/$/, '');
-  const raw = String(params.path ?? '').replace(/\/$/, '');
+  const raw = (typeof params.path === 'string' ? params.path : '').replace(/\/$/, '');
   return raw.slice(raw.lastIndexOf('/') + 1);
 }
 

@@ -67,7 +67,7 @@ function validate(params: Record<string, unknown>): string | undefined {
     return '`pollint` is how often `ifcmd` is re-checked, so it needs `ifcmd`';
   }
   const state = params.state ?? 'present';
-  if (state !== 'present' && state !== '') return `\`state\` must be "present" (an exec has no other state), got ${quoted(String(state))}`;
+  if (state !== 'present' && state !== '') return `\`state\` must be "present" (an exec has no other state), got ${typeof state === 'string' ? quoted(state) : JSON.stringify(state)}`;
   for (const key of ['cwd', 'ifcwd', 'watchcwd', 'creates'] as const) {
     const v = params[key];
     if (present(v) && !posix.isAbsolute(String(v))) return `\`${key}\` must be an absolute path, got ${quoted(String(v))}`;

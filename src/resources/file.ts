@@ -164,7 +164,7 @@ function validate(params: Record<string, unknown>): string | undefined {
     if (problem) return `\`${key}\`: ${problem}`;
   }
   const state = params.state ?? 'exists';
-  if (state !== 'exists' && state !== 'absent') return `\`state\` must be "exists" or "absent", got ${quoted(String(state))}`;
+  if (state !== 'exists' && state !== 'absent') return `\`state\` must be "exists" or "absent", got ${typeof state === 'string' ? quoted(state) : JSON.stringify(state)}`;
   if (state === 'absent' && posix.normalize(raw) === '/') return 'refusing to make "/" absent';
   return undefined;
 }
@@ -632,7 +632,7 @@ class FileResource implements Resource {
           await rmdir(path);
         } catch (err) {
           if (errCode(err) !== 'ENOTEMPTY' && errCode(err) !== 'EEXIST') throw err;
-          if (!force) throw new Error('it is not empty; set force: true to remove it with its contents');
+          if (!force) throw new Error('it is not empty; set force: true to remove it with its contents', { cause: err });
           await rm(path, { recursive: true });
         }
       }),

@@ -31,7 +31,7 @@ interface Want {
 
 function validate(params: Record<string, unknown>): string | undefined {
   const style = params.skipcmpstyle ?? CMP_INT;
-  if (style !== CMP_INT && style !== CMP_STRING) return `\`skipcmpstyle\` must be 0 (integers) or 1 (strings), got ${String(style)}`;
+  if (style !== CMP_INT && style !== CMP_STRING) return `\`skipcmpstyle\` must be 0 (integers) or 1 (strings), got ${JSON.stringify(style)}`;
   if (params.skiplessthan === true && style === CMP_INT && typeof params.value === 'string' && !/^[-+]?\d+$/.test(params.value.trim())) {
     return `\`value\` "${params.value}" is not an integer, which skiplessthan with skipcmpstyle 0 compares as`;
   }

@@ -43,6 +43,8 @@ function validate(params: Record<string, unknown>): string | undefined {
   if (file.endsWith('/')) return `\`file\` names a file and must not end in "/", got ${JSON.stringify(file)}`;
   const state = params.state ?? 'exists';
   if (state !== 'exists' && state !== 'absent') return `\`state\` must be "exists" or "absent", got ${JSON.stringify(state)}`;
+  const content = params.content;
+  if (content !== undefined && content !== null && typeof content !== 'string') return `\`content\` must be a string, got ${JSON.stringify(content)}`;
   return undefined;
 }
 
@@ -184,7 +186,7 @@ export const lineKind: ResourceKind = {
     const want: Desired = {
       path: normalizePath(expand(String(p.file))),
       state: p.state === 'absent' ? 'absent' : 'exists',
-      block: blockOf(String(p.content ?? ''), p.trim === true),
+      block: blockOf(typeof p.content === 'string' ? p.content : '', p.trim === true),
     };
     return new LineResource(spec.name, spec.meta, want, env, env.log.child(`line[${spec.name}]`));
   },

@@ -68,7 +68,8 @@ function validate(params: Record<string, unknown>, name?: string): string | unde
   if (name !== undefined && !/^[A-Za-z0-9][A-Za-z0-9+._:~-]*$/.test(name)) {
     return `"${name}" is not a package name (letters, digits and "+._:~-", starting with a letter or digit)`;
   }
-  const state = params.state === undefined ? 'installed' : String(params.state);
+  const state = params.state === undefined ? 'installed' : params.state;
+  if (typeof state !== 'string') return `\`state\` must be a string: installed, uninstalled, newest or a version, got ${JSON.stringify(state)}`;
   if (state === '' || /[\s;,]/.test(state)) {
     return `\`state\` must be installed, uninstalled, newest or a version, got "${state}"`;
   }
@@ -300,11 +301,11 @@ export class PkgResource implements Resource {
     if (apply) {
       const trusted = this.flags.allowUntrusted ? [] : [TransactionFlag.onlyTrusted];
       if (install.length) {
-        await this.change(pk, 'InstallPackages', install, (ids) => pk.install(bitfield([...trusted, ...(downgrade ? [TransactionFlag.allowDowngrade] : [])]), ids));
+        await this.change('InstallPackages', install, (ids) => pk.install(bitfield([...trusted, ...(downgrade ? [TransactionFlag.allowDowngrade] : [])]), ids));
       }
-      if (update.length) await this.change(pk, 'UpdatePackages', update, (ids) => pk.update(bitfield(trusted), ids));
+      if (update.length) await this.change('UpdatePackages', update, (ids) => pk.update(bitfield(trusted), ids));
       // Dependents are not removed with it (allow_deps false): that fails, naming them, instead.
-      if (remove.length) await this.change(pk, 'RemovePackages', remove, (ids) => pk.remove(bitfield(trusted), ids, false, false));
+      if (remove.length) await this.change('RemovePackages', remove, (ids) => pk.remove(bitfield(trusted), ids, false, false));
       const touched = [...install, ...update, ...remove].map((r) => r.pkg.name);
       forgetFilesOf(touched);
       try {
@@ -319,7 +320,6 @@ export class PkgResource implements Resource {
 
   /** One change transaction for all the given packages; recorded and logged. */
   private async change(
-    pk: PackageKitClient,
     method: PkgTransactionRecord['method'],
     rows: PackageRow[],
     run: (ids: string[]) => Observable<TransactionResult>,
@@ -365,7 +365,7 @@ export const pkgKind: ResourceKind = {
     const problem = validate(spec.params, spec.name);
     if (problem) throw new Error(`pkg[${spec.name}]: ${problem}`);
     const p = spec.params;
-    const state = p.state === undefined ? 'installed' : String(p.state);
+    const state = typeof p.state === 'string' ? p.state : 'installed';
     return new PkgResource(spec.name, spec.meta, [{ name: spec.name, state }], {
       allowUntrusted: p.allowuntrusted === true,
       allowNonFree: p.allownonfree === true,

@@ -53,9 +53,9 @@ function validate(params: Record<string, unknown>, name?: string): string | unde
   if (!runtime && !persist) return '`runtime` and `persist` are both false: there is nothing to do; set at least one';
   const path = params.path;
   if (path !== undefined && path !== null) {
-    const p = String(path);
-    if (!posix.isAbsolute(p)) return `\`path\` must be absolute, got ${JSON.stringify(p)}`;
-    if (!p.endsWith('.conf')) return `\`path\` must end in .conf (systemd-sysctl reads only those), got ${JSON.stringify(p)}`;
+    if (typeof path !== 'string') return `\`path\` must be a string, got ${JSON.stringify(path)}`;
+    if (!posix.isAbsolute(path)) return `\`path\` must be absolute, got ${JSON.stringify(path)}`;
+    if (!path.endsWith('.conf')) return `\`path\` must end in .conf (systemd-sysctl reads only those), got ${JSON.stringify(path)}`;
   }
   return undefined;
 }
@@ -206,7 +206,7 @@ export const sysctlKind: ResourceKind = {
     if (problem) throw new Error(`sysctl[${spec.name}]: ${problem}`);
     const p = spec.params;
     const persist = p.persist !== false;
-    const path = p.path === undefined || p.path === null ? defaultConf(spec.name) : String(p.path);
+    const path = typeof p.path === 'string' ? p.path : defaultConf(spec.name);
     const want: Desired = { value: String(p.value), runtime: p.runtime !== false, conf: persist ? normalizePath(path) : undefined };
     return new SysctlResource(spec.name, spec.meta, want, env, env.log.child(`sysctl[${spec.name}]`));
   },

@@ -56,7 +56,9 @@ export function createLogger(sink: LogSink, min: Level = 'info', subject = ''): 
  * overrides and isolates, line and paragraph separators): in a log line taken from user data
  * (a resource name, a path) they could move the cursor, recolour the terminal or forge lines.
  */
+// eslint-disable-next-line no-control-regex -- the control characters are what these match
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex -- the control characters are what these match
 const CONTROL_BUT_NEWLINE = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const escapeOne = (c: string): string => {

@@ -13,6 +13,7 @@ export function normalizePath(path: string): string {
  * `\x1b`, `\u202e`), so a hostile name cannot forge log lines or hide itself.
  */
 export function escapeControl(text: string): string {
+  // eslint-disable-next-line no-control-regex -- the control characters are what it escapes
   return text.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
     const named: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
     const code = c.charCodeAt(0);

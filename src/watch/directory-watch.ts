@@ -145,7 +145,7 @@ export class DirectoryWatch {
     } catch (err) {
       if (isMissing(err)) return undefined;
       const limit = limitOf(err);
-      if (!limit) throw new Error(`cannot watch directory ${escapeControl(dir)}: ${escapeControl((err as Error).message)}`);
+      if (!limit) throw new Error(`cannot watch directory ${escapeControl(dir)}: ${escapeControl((err as Error).message)}`, { cause: err });
       w.watcher = w.poll(limit, err as Error);
     }
     openWatches++;
@@ -164,11 +164,14 @@ export class DirectoryWatch {
     }
     pollingWatches++;
     this.polled = new Map();
-    const self = this;
+    // Each poll schedules the next on the same action (the scheduler passes it as `this`).
+    const tick = (again: SchedulerAction<undefined>): void => {
+      if (this.closedFlag) return;
+      this.pollOnce();
+      if (!this.closedFlag) again.schedule(undefined, watchFallback.intervalMs);
+    };
     const action = watchFallback.scheduler.schedule(function (this: SchedulerAction<undefined>) {
-      if (self.closedFlag) return;
-      self.pollOnce();
-      if (!self.closedFlag) this.schedule(undefined, watchFallback.intervalMs);
+      tick(this);
     }, watchFallback.intervalMs);
     return {
       close: () => {

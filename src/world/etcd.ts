@@ -278,7 +278,7 @@ class EtcdWorldImpl implements EtcdWorld {
     try {
       await this.enqueue(() => this.resync());
     } catch (e) {
-      if (isPermanentFailure(e)) throw new Error(`cannot join etcd at ${this.seedList}: ${message(explainEtcdError(e))}`);
+      if (isPermanentFailure(e)) throw new Error(`cannot join etcd at ${this.seedList}: ${message(explainEtcdError(e))}`, { cause: e });
       this.log.warn(
         `etcd at ${this.seedList} is not reachable yet (${message(explainEtcdError(e))}): going on with the local graph; ` +
           'exports, collected resources and the fleet wait until it answers',
@@ -430,7 +430,7 @@ class EtcdWorldImpl implements EtcdWorld {
           currentModRev = kv.mod_revision;
         } else if (parsed?.type === 'export') {
           let values = generations.get(parsed.generation);
-          if (!values) generations.set(parsed.generation, (values = new Map()));
+          if (!values) generations.set(parsed.generation, (values = new Map<string, string>()));
           values.set(key, kv.value.toString());
         }
       }
@@ -456,7 +456,7 @@ class EtcdWorldImpl implements EtcdWorld {
       ];
       if (puts.length + makeCurrent.length <= this.maxTxnOps) {
         if (await this.unchangedSince(prefix, rev, [...puts, ...makeCurrent])) return;
-      } else if (await this.writeGeneration(generation, puts, makeCurrent, currentModRev)) {
+      } else if (await this.writeGeneration(puts, makeCurrent, currentModRev)) {
         return;
       }
       if (attempt >= 3) throw this.contendedError();
@@ -493,12 +493,12 @@ class EtcdWorldImpl implements EtcdWorld {
   }
 
   /**
-   * A change bigger than etcd's `--max-txn-ops`: the new generation in as many transactions
+   * A change bigger than etcd's `--max-txn-ops`: `puts`, the new generation, in as many transactions
    * as it takes (collectors ignore it meanwhile), then `makeCurrent` in one, provided the
    * current generation did not change meanwhile (`currentModRev`: the current key's revision
    * when read, 0 when there was none).
    */
-  private async writeGeneration(generation: string, puts: IRequestOp[], makeCurrent: IRequestOp[], currentModRev: string): Promise<boolean> {
+  private async writeGeneration(puts: IRequestOp[], makeCurrent: IRequestOp[], currentModRev: string): Promise<boolean> {
     const chunks = Math.ceil(puts.length / this.maxTxnOps);
     this.log.info(`writing ${puts.length} exports as a new generation in ${chunks} transactions, then making it current in one`);
     for (let i = 0; i < puts.length; i += this.maxTxnOps) {

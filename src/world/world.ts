@@ -123,7 +123,7 @@ function sortKeys(v: unknown, path: string[]): unknown {
     return v.map((x, i) => (x === undefined ? null : sortKeys(x, [...path, String(i)])));
   }
   if (typeof v === 'object') {
-    const proto = Object.getPrototypeOf(v);
+    const proto = Object.getPrototypeOf(v) as object | null;
     if (proto !== Object.prototype && proto !== null) {
       throw new TypeError(`not JSON: a ${proto?.constructor?.name ?? 'non-plain object'} at ${where(path)}`);
     }

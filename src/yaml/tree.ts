@@ -58,7 +58,7 @@ export function parseTree(text: string, source: string): TreeResult {
     return { ok: false, ...describeYamlError(err, text) };
   }
   const plain = plainTree(events, text);
-  if (plain !== BAIL) return { ok: true, root: plain };
+  if (!(plain instanceof NeedsConstructor)) return { ok: true, root: plain };
   const tooMuch = aliasProblem(events, text);
   if (tooMuch) return { ok: false, ...tooMuch };
   let docs: unknown[];
@@ -170,7 +170,7 @@ function closes(text: string, q: number, at: number): boolean {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 };
 
@@ -236,8 +236,12 @@ class Lines {
   }
 }
 
-/** plainTree's answer for a stream that needs js-yaml's constructor. */
-const BAIL = Symbol('needs the constructor');
+/**
+ * plainTree's answer for a stream that needs js-yaml's constructor, which its walk throws to
+ * give up: one instance made once, so giving up costs no stack trace.
+ */
+class NeedsConstructor extends Error {}
+const BAIL = new NeedsConstructor('needs the constructor');
 
 const hasProperties = (e: { anchorStart: number; tagStart: number }): boolean => e.anchorStart !== -1 || e.tagStart !== -1;
 
@@ -250,7 +254,7 @@ const hasProperties = (e: { anchorStart: number; tagStart: number }): boolean =>
  * sequence an array. BAIL for anything else (an anchor, alias, tag, complex or non-string key,
  * a duplicate key, `__proto__`, no document or several): the general path takes those.
  */
-function plainTree(events: Event[], text: string): YNode | undefined | typeof BAIL {
+function plainTree(events: Event[], text: string): YNode | undefined | NeedsConstructor {
   const last = events.length - 1;
   if (last < 2 || events[0].type !== EVENT_ID.DOCUMENT || events[1].type === EVENT_ID.POP) return BAIL;
   const walk = new PlainWalk(events, text);

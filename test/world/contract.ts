@@ -5,7 +5,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultMeta } from '../../src/model/spec.js';
-import type { ExportInput, ExportedResource, World, WorldStatus } from '../../src/world/world.js';
+import type { ExportInput, ExportedResource, World } from '../../src/world/world.js';
 import { waitFor } from '../helpers/etcd.js';
 
 export interface WorldHarness {

@@ -118,7 +118,7 @@ export async function setMetadataNoFollow(
   try {
     fd = await open(path, READ_NOFOLLOW | (dir ? O_DIRECTORY : 0));
   } catch (err) {
-    if (errCode(err) === 'ENOTDIR') throw new Error('it is not a directory any more');
+    if (errCode(err) === 'ENOTDIR') throw new Error('it is not a directory any more', { cause: err });
     throw noFollowError(err);
   }
   try {

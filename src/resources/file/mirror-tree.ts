@@ -28,7 +28,7 @@ export interface MirrorContext {
    * `purge`: what to do with an entry the source lacks (by its absolute path): keep it, go into
    * it (a directory above something declared), or remove it. Absent: removed only with force.
    */
-  purge?(path: string): 'keep' | 'descend' | 'remove';
+  purge?: (path: string) => 'keep' | 'descend' | 'remove';
 }
 
 /**

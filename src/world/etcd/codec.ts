@@ -34,7 +34,7 @@ export function normalizeExports(host: string, inputs: readonly ExportInput[]): 
       params = JSON.parse(canonicalJson(r.params)) as Record<string, unknown>;
       meta = completeMeta(JSON.parse(canonicalJson(r.meta ?? {})) as Partial<MetaParams>);
     } catch (e) {
-      throw new TypeError(`exported resource ${label}: ${(e as Error).message}`);
+      throw new TypeError(`exported resource ${label}: ${(e as Error).message}`, { cause: e });
     }
     out.push({ host, kind: r.kind, name: r.name, params, meta });
   }
