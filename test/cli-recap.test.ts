@@ -63,7 +63,7 @@ describe('the recap', () => {
     const yaml = await graph({ failing: false });
     const res = await runCli(['run', '-f', yaml, '-t', '0', '--log-level', 'error']);
     expect(res.stderr.trim().split('\n')).toEqual([
-      expect.stringMatching(/^info  recap: ok 0, changed 3, failed 0, skipped 0, in /),
+      expect.stringMatching(/^info {2}recap: ok 0, changed 3, failed 0, skipped 0, in /),
       'info  converged: everything is in its desired state',
     ]);
   });
@@ -134,7 +134,7 @@ describe('--log-timestamps', () => {
   it('not by default, also into a pipe: lines start with their level', async () => {
     const yaml = await graph({ failing: false });
     const res = await runCli(['run', '-f', yaml, '-t', '0']);
-    expect(res.stderr).toMatch(/^info  graph "recap"/);
+    expect(res.stderr).toMatch(/^info {2}graph "recap"/);
     expect(res.stderr.trim().split('\n').filter((l) => stamp.test(l))).toEqual([]);
   });
 });

@@ -26,7 +26,7 @@ describeSandbox('rxmgmt.service on a real systemd', {}, () => {
     try {
       await waitFor(pred, what, WAIT);
     } catch (e) {
-      throw new Error(`${(e as Error).message}\n${await describe()}`);
+      throw new Error(`${(e as Error).message}\n${await describe()}`, { cause: e });
     }
   };
 

@@ -12,7 +12,7 @@ const NUMERIC_FLAGS = new Set(['-t', '--converged-timeout', '--max-runtime', '--
 export function joinNegativeValues(argv: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const word = argv[i]!;
+    const word = argv[i];
     if (word === '--') {
       out.push(...argv.slice(i));
       break;

@@ -47,13 +47,14 @@ function named(usage: string): string {
 
 /** Option table rows: two spaces, a definition, a gap, the description; on a terminal the definition is bold, padding inside. */
 const PLAIN_ROW = /^ {2}(-\S(?:.*?\S)?) {2,}(\S.*)$/;
+// eslint-disable-next-line no-control-regex -- clipanion's bold is the ESC [1m / ESC [22m pair
 const BOLD_ROW = /^ {2}\u001b\[1m(-\S(?:.*?\S)?) *\u001b\[22m +(\S.*)$/;
 
 function realign(text: string): string {
   const lines = text.split('\n');
   const rows = lines.map((l) => {
     const m = BOLD_ROW.exec(l) ?? PLAIN_ROW.exec(l);
-    return m ? { bold: l.startsWith('  \u001b'), def: m[1]!, desc: m[2]! } : null;
+    return m ? { bold: l.startsWith('  \u001b'), def: m[1], desc: m[2] } : null;
   });
   const width = Math.max(0, ...rows.map((r) => r?.def.length ?? 0));
   return lines

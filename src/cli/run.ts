@@ -100,7 +100,7 @@ export class RunCommand extends EtcdClientCommand {
         seeds: parseSeeds(this.seeds),
         etcdSecurity: await this.etcdSecurity(),
         etcdStart: this.etcdStart
-          ? { clientUrl: parseSeeds(this.etcdClientUrl)[0]!, peerUrl: parseSeeds(this.etcdPeerUrl)[0]!, initialCluster: this.etcdInitialCluster, stateDir: this.stateDir }
+          ? { clientUrl: parseSeeds(this.etcdClientUrl)[0], peerUrl: parseSeeds(this.etcdPeerUrl)[0], initialCluster: this.etcdInitialCluster, stateDir: this.stateDir }
           : undefined,
         maxRuntime: parseSeconds('--max-runtime', this.maxRuntime, 0),
         exportTtl: parseSeconds('--export-ttl', this.exportTtl, 0),

@@ -63,6 +63,9 @@ function matches(msg: Message, m: SignalMatch, senders: Map<string, string>): bo
 }
 
 /** Unwraps dbus-next Variants (recursively through arrays and dicts). */
+/** A D-Bus string property, or '' when it is absent or not a string. */
+export const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
 export function unwrap(v: unknown): unknown {
   if (v && typeof v === 'object') {
     if (dbusModule && v instanceof dbusModule.Variant) return unwrap(v.value);

@@ -2,7 +2,7 @@
 // setters, and the signal that says one changed. hostnamed is D-Bus activated by the first call
 // and exits when idle; the signal match stays on the bus daemon meanwhile.
 import { type Observable, map } from 'rxjs';
-import type { BusConnection } from './bus.js';
+import { type BusConnection, text } from './bus.js';
 
 export const HOSTNAMED = {
   name: 'org.freedesktop.hostname1',
@@ -26,7 +26,6 @@ export type HostNameKind = keyof HostNames;
 const SETTERS: Record<HostNameKind, string> = { transient: 'SetHostname', static: 'SetStaticHostname', pretty: 'SetPrettyHostname' };
 
 /** A property hostnamed declares as a string (`s`); absent reads as "". */
-const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
 export class HostnamedClient {
   constructor(readonly conn: BusConnection) {}

@@ -6,7 +6,7 @@
 // every Observable here that needs signals holds a (refcounted) subscription while it runs.
 import { Observable, defer, filter, map, merge, share } from 'rxjs';
 import type { Message } from 'dbus-next';
-import { BusCallError, type BusConnection, type SignalMatch } from './bus.js';
+import { BusCallError, type BusConnection, type SignalMatch, text } from './bus.js';
 import { unitObjectPath } from './systemd-names.js';
 
 export const SYSTEMD = {
@@ -85,18 +85,18 @@ export class SystemdManager {
     const [path] = (await this.call('LoadUnit', 's', [unit])) as [string];
     const [props, service, fileState] = await Promise.all([
       this.conn.getAllProperties(SYSTEMD.name, path, SYSTEMD.unit),
-      this.conn.getAllProperties(SYSTEMD.name, path, SYSTEMD.service).catch(() => ({}) as Record<string, unknown>),
+      this.conn.getAllProperties(SYSTEMD.name, path, SYSTEMD.service).catch((): Record<string, unknown> => ({})),
       this.unitFileState(unit),
     ]);
     return {
       unit,
       path,
-      loadState: String(props.LoadState ?? ''),
-      activeState: String(props.ActiveState ?? ''),
-      subState: String(props.SubState ?? ''),
+      loadState: text(props.LoadState),
+      activeState: text(props.ActiveState),
+      subState: text(props.SubState),
       unitFileState: fileState,
       needDaemonReload: props.NeedDaemonReload === true,
-      result: String(service.Result ?? ''),
+      result: text(service.Result),
       mainPid: Number(service.MainPID ?? 0),
       execMainStatus: Number(service.ExecMainStatus ?? 0),
     };
@@ -136,7 +136,7 @@ export class SystemdManager {
             );
             return;
           }
-          const [, job, unitName, result] = (msg as Message).body as [number, string, string, string];
+          const [, job, unitName, result] = (msg).body as [number, string, string, string];
           const outcome = { job, unit: unitName, result };
           if (jobPath === undefined) seen.set(job, outcome);
           else if (job === jobPath) finish(outcome);
@@ -275,9 +275,9 @@ export class SystemdManager {
     return {
       unit,
       path,
-      loadState: String(props.LoadState ?? ''),
-      activeState: String(props.ActiveState ?? ''),
-      subState: String(props.SubState ?? ''),
+      loadState: text(props.LoadState),
+      activeState: text(props.ActiveState),
+      subState: text(props.SubState),
       unitFileState: fileState,
       needDaemonReload: props.NeedDaemonReload === true,
       result: '',

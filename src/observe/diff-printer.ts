@@ -43,11 +43,13 @@ export function formatChange(c: Change, style: DiffStyle): string[] {
 /** A value on one line: quoted (with escapes) when it holds spaces at its ends or control characters. */
 function shown(v: string | undefined): string {
   if (v === undefined) return '(none)';
+  // eslint-disable-next-line no-control-regex -- control characters are what makes a value need quoting
   return v === '' || /[\u0000-\u001f\u007f]|^\s|\s$/.test(v) ? JSON.stringify(v) : v;
 }
 
 /** Control characters in content (an escape sequence, say) shown as \xNN, never sent to the terminal. */
 const escaped = (l: string): string =>
+  // eslint-disable-next-line no-control-regex -- the control characters to escape before they reach a terminal
   l.replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, (ch) => `\\x${ch.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
 function colourDiffLine(l: string): string {

@@ -39,6 +39,8 @@ export class Metrics {
     });
     this.resources = new Gauge({ name: 'mgmt_resources', help: 'Number of managed resources.', labelNames: ['kind'], registers });
     this.failuresTotal = new Counter({ name: 'mgmt_failures_total', help: 'Total of failed resources.', labelNames: ['kind', 'failure'], registers });
+    // prom-client calls collect() with the metric as `this`; the collector needs this object too.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     new Gauge({
       name: 'mgmt_failures',
@@ -80,8 +82,8 @@ export class Metrics {
       registers,
       collect() {
         const n: Record<string, number> = Object.fromEntries(STATES.map((s) => [s, 0]));
-        for (const r of state.current()) n[r.state]!++;
-        for (const s of STATES) this.set({ state: s }, n[s]!);
+        for (const r of state.current()) n[r.state]++;
+        for (const s of STATES) this.set({ state: s }, n[s]);
       },
     });
   }

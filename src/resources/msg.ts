@@ -225,7 +225,7 @@ export function createMsgKind(opts: MsgOptions = {}): ResourceKind {
       return new MsgResource(
         spec.name,
         spec.meta,
-        String(p.body ?? ''),
+        typeof p.body === 'string' ? p.body : '',
         (p.priority ?? 'Info') as Priority,
         { ...((p.fields as Record<string, string> | undefined) ?? {}) },
         p.journal === true,

@@ -42,8 +42,9 @@ interface Desired {
   session: boolean;
 }
 
-function validate(params: Record<string, unknown>, name?: string): string | undefined {
-  if (name !== undefined && serviceUnitName(name) === undefined) {
+/** The resource name is the unit: only names systemd would take. */
+function validateName(name: string): string | undefined {
+  if (serviceUnitName(name) === undefined) {
     return `"${name}" is not a valid service name (letters, digits and ":_.\\@-", optionally ending in ".service")`;
   }
   return undefined;
@@ -281,9 +282,8 @@ export const svcKind: ResourceKind = {
     "the user's session bus. Started, stopped, enabled and disabled through systemd's D-Bus API, " +
     'waiting for each job to finish; drift is seen at once through systemd signals.',
   fields,
-  validate: (params) => validate(params),
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
-    const problem = validate(spec.params, spec.name);
+    const problem = validateName(spec.name);
     if (problem) throw new Error(`svc[${spec.name}]: ${problem}`);
     const p = spec.params;
     return new SvcResource(
