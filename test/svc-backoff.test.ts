@@ -41,10 +41,10 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
   });
 
   /** `rxmgmt run -f g.yaml -t 3 --log-level debug` of one `state: running` svc, on the sandbox's bus. */
-  async function runUnit(unit: string) {
+  async function runUnit(unit: string, flags: string[] = ['-t', TIMEOUT_S]) {
     const yaml = box.path(`${unit}.yaml`);
     writeFileSync(yaml, lines('graph: svc-backoff', 'resources:', '  svc:', `    - name: ${unit}`, '      state: running'));
-    const res = await runCli(['run', '-f', yaml, '-t', TIMEOUT_S, '--log-level', 'debug'], {
+    const res = await runCli(['run', '-f', yaml, ...flags, '--log-level', 'debug'], {
       env: { DBUS_SYSTEM_BUS_ADDRESS: sb.busAddress },
       timeoutMs: EXIT_MS,
     });
@@ -92,5 +92,16 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     expect(res.stderr).toContain('rx-nowhere.service does not exist');
     console.log(`svc rx-nowhere (no unit): ${res.runs.length} CheckApply runs in -t ${TIMEOUT_S}`);
     expect(res.runs.length, `ran ${res.runs.length} times: not backing off\n${res.stderr}`).toBeLessThanOrEqual(MAX_RUNS);
+  });
+
+  it('--backoff-max caps the wait between the runs of a crashing unit', async () => {
+    // Capped at 1 s, the waits are 100, 200, 400, 800, 1000, 1000 ... ms: never idle for -t 3,
+    // so it runs until --max-runtime ends it: about 10 runs, where a spin makes hundreds.
+    const res = await runUnit('rx-crash', ['-t', TIMEOUT_S, '--backoff-max', '1', '--max-runtime', '5']);
+    console.log(`svc rx-crash with --backoff-max 1: ${res.runs.length} CheckApply runs in --max-runtime 5`);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toMatch(/failed: svc\[rx-crash\]: .*\(next run no sooner than 1000 ms from now\)/);
+    expect(res.stderr).not.toMatch(/next run no sooner than 1600 ms/);
+    expect(res.runs.length, `ran ${res.runs.length} times: not backing off\n${res.stderr}`).toBeLessThanOrEqual(2 * MAX_RUNS);
   });
 });
