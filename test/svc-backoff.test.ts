@@ -42,7 +42,7 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     await sb?.stop();
   });
 
-  /** `rxmgmt run -f g.yaml -t 3 --log-level debug` of one `state: running` svc, on the sandbox's bus. */
+  /** `rxmgmt run -f g.yaml FLAGS --log-level debug` (FLAGS: `-t 3`) of one `state: running` svc, on the sandbox's bus. */
   async function runUnit(unit: string, flags: string[] = ['-t', TIMEOUT_S]) {
     const yaml = box.path(`${unit}.yaml`);
     writeFileSync(yaml, lines('graph: svc-backoff', 'resources:', '  svc:', `    - name: ${unit}`, '      state: running'));
