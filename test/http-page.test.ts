@@ -97,7 +97,8 @@ describeBrowser('the live graph page (headless chromium)', () => {
     // The fix: a directory where the file was. The page follows over SSE (no reload).
     const loads = requests.filter((u) => u.endsWith('/api/state')).length;
     await rm(box.path('blocker'));
-    await mkdir(box.path('blocker'));
+    // The engine may already have made the directory itself, as soon as the blocker was gone.
+    await mkdir(box.path('blocker'), { recursive: true });
     await node('file[data]').and(page.locator('[data-state="ok"]')).waitFor({ timeout: 20_000 });
     await node('msg[data-ready]').and(page.locator('[data-state="ok"]')).waitFor({ timeout: 20_000 });
     expect(await readFile(box.path('blocker', 'data'), 'utf8')).toBe('x\n');
