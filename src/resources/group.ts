@@ -1,13 +1,13 @@
 // group: a local group in /etc/group and its gid, made so with groupadd/groupmod/groupdel.
 // Fields follow mgmt's group resource, so mgmt graphs run unchanged.
-import { type Observable, concatMap, defer, map, of } from 'rxjs';
+import type { Observable } from 'rxjs';
 import type { Change, ChangeSink } from '../model/events.js';
 import type { ResourceSpec } from '../model/spec.js';
 import type { Logger } from '../util/logger.js';
 import { lookupGroup } from '../util/accounts.js';
 import { watchPath } from '../watch/index.js';
 import { badAccountName, badId } from './user/names.js';
-import { runShadowTool } from './user/shadow-tools.js';
+import { type ShadowPlan, applyShadowPlan } from './user/shadow-tools.js';
 import { GROUP_TABLE } from './user/tables.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
@@ -33,12 +33,7 @@ interface Desired {
   gid?: number;
 }
 
-interface Plan {
-  tool: 'groupadd' | 'groupmod' | 'groupdel';
-  args: string[];
-  changes: Change[];
-  action: string;
-}
+type Plan = ShadowPlan<'groupadd' | 'groupmod' | 'groupdel'>;
 
 export class GroupResource implements Resource {
   readonly kind = 'group';
@@ -61,20 +56,10 @@ export class GroupResource implements Resource {
   }
 
   checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
-    return defer(() => this.plan()).pipe(
-      concatMap((plan) => {
-        if (!plan) return of(true);
-        for (const c of plan.changes) changes?.(c);
-        this.log.info(`${apply ? '' : 'noop, would '}${plan.action}`);
-        if (!apply) return of(false);
-        return runShadowTool(`group[${this.name}]`, plan.tool, [...plan.args, this.name], this.env.scheduler).pipe(
-          map(() => {
-            if (plan.tool === 'groupadd') this.created = true;
-            return false;
-          }),
-        );
-      }),
-    );
+    const target = { who: `group[${this.name}]`, name: this.name, log: this.log, scheduler: this.env.scheduler };
+    return applyShadowPlan(target, () => this.plan(), apply, changes, (tool) => {
+      if (tool === 'groupadd') this.created = true;
+    });
   }
 
   /**

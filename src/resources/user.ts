@@ -1,7 +1,7 @@
 // user: a local account in /etc/passwd, its ids, primary and supplementary groups, home and
 // shell, made so with useradd/usermod/userdel. Fields follow mgmt's user resource, so mgmt
 // graphs run unchanged.
-import { type Observable, concatMap, defer, map, merge, of } from 'rxjs';
+import { type Observable, merge } from 'rxjs';
 import { posix } from 'node:path';
 import type { Change, ChangeSink } from '../model/events.js';
 import type { ResourceSpec } from '../model/spec.js';
@@ -9,7 +9,7 @@ import type { Logger } from '../util/logger.js';
 import { lookupGroup, lookupUser } from '../util/accounts.js';
 import { watchPath } from '../watch/index.js';
 import { badAccountName, badColumn, badId } from './user/names.js';
-import { runShadowTool } from './user/shadow-tools.js';
+import { type ShadowPlan, applyShadowPlan } from './user/shadow-tools.js';
 import { GROUP_TABLE, memberOf } from './user/tables.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 
@@ -94,12 +94,7 @@ function desiredFrom(p: Record<string, unknown>): Desired {
 }
 
 /** What a run found to do: the command, its arguments, and the changes it makes. */
-interface Plan {
-  tool: 'useradd' | 'usermod' | 'userdel';
-  args: string[];
-  changes: Change[];
-  action: string;
-}
+type Plan = ShadowPlan<'useradd' | 'usermod' | 'userdel'>;
 
 export class UserResource implements Resource {
   readonly kind = 'user';
@@ -126,20 +121,10 @@ export class UserResource implements Resource {
   }
 
   checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
-    return defer(() => this.plan()).pipe(
-      concatMap((plan) => {
-        if (!plan) return of(true);
-        for (const c of plan.changes) changes?.(c);
-        this.log.info(`${apply ? '' : 'noop, would '}${plan.action}`);
-        if (!apply) return of(false);
-        return runShadowTool(`user[${this.name}]`, plan.tool, [...plan.args, this.name], this.env.scheduler).pipe(
-          map(() => {
-            if (plan.tool === 'useradd') this.created = true;
-            return false;
-          }),
-        );
-      }),
-    );
+    const target = { who: `user[${this.name}]`, name: this.name, log: this.log, scheduler: this.env.scheduler };
+    return applyShadowPlan(target, () => this.plan(), apply, changes, (tool) => {
+      if (tool === 'useradd') this.created = true;
+    });
   }
 
   /**
