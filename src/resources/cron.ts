@@ -6,7 +6,7 @@
 import { type Observable, defer, firstValueFrom, from, map, merge, switchMap, take, throwError, timeout } from 'rxjs';
 import { lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { createTwoFilesPatch } from 'diff';
+import { diffLib } from '../util/unified-diff.js';
 import type { ResourceSpec } from '../model/spec.js';
 import type { ChangeSink } from '../model/events.js';
 import type { Logger } from '../util/logger.js';
@@ -167,7 +167,7 @@ export class CronResource implements Resource {
     const current = await readUnitFile(this.path);
     const wrote = current !== text;
     if (wrote) {
-      const diff = createTwoFilesPatch(this.path, this.path, current ?? '', text);
+      const diff = diffLib().createTwoFilesPatch(this.path, this.path, current ?? '', text);
       change('content', current === undefined ? 'absent' : 'other', 'timer unit', `${current === undefined ? 'write' : 'rewrite'} ${this.path}`, diff);
       if (apply) {
         await mkdir(dirname(this.path), { recursive: true });

@@ -6,7 +6,7 @@ import { lstat, readFile } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { homedir } from 'node:os';
 import { posix } from 'node:path';
-import { createPatch } from 'diff';
+import { diffLib } from '../util/unified-diff.js';
 import type { ChangeSink } from '../model/events.js';
 import type { ResourceSpec } from '../model/spec.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -125,7 +125,7 @@ export class LineResource implements Resource {
     const next = state === 'exists' ? withBlock(old ?? '', bytes) : withoutBlock(old!, bytes).text;
     const utf8 = (t: string) => Buffer.from(t, 'latin1').toString('utf8');
     const action = state === 'exists' ? (st ? 'add the line' : `create the file (mode ${NEW_FILE_MODE.toString(8).padStart(4, '0')}) with the line`) : 'take the line out';
-    changes?.({ field: 'state', from: there ? 'exists' : 'absent', to: state, diff: createPatch(path, utf8(old ?? ''), utf8(next)) });
+    changes?.({ field: 'state', from: there ? 'exists' : 'absent', to: state, diff: diffLib().createPatch(path, utf8(old ?? ''), utf8(next)) });
     this.log.info(`${path}: ${apply ? '' : 'noop, would '}${action}`);
     if (!apply) return false;
     // Written whole, beside the file, then renamed over it: never through a link, never half done.

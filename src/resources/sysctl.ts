@@ -3,7 +3,7 @@
 import { type Observable, EMPTY, defer, merge } from 'rxjs';
 import { lstat, readFile, writeFile } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { createPatch } from 'diff';
+import { diffLib } from '../util/unified-diff.js';
 import type { ChangeSink } from '../model/events.js';
 import type { ResourceSpec } from '../model/spec.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
@@ -165,7 +165,7 @@ export class SysctlResource implements Resource {
     const wanted = `${this.name} = ${this.want.value}\n`;
     const old = await this.readConf(conf);
     if (old === wanted) return true;
-    changes?.({ field: 'persist', ...(old === undefined ? { from: 'absent' } : {}), to: conf, diff: createPatch(conf, old ?? '', wanted) });
+    changes?.({ field: 'persist', ...(old === undefined ? { from: 'absent' } : {}), to: conf, diff: diffLib().createPatch(conf, old ?? '', wanted) });
     this.log.info(`${conf}: ${apply ? '' : 'noop, would '}${old === undefined ? 'create' : 'rewrite'} it with ${this.name} = ${this.want.value}`);
     if (!apply) return false;
     try {

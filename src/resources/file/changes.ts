@@ -1,6 +1,6 @@
 // What a file CheckApply tells its ChangeSink: a unified diff for content, old -> new for the
 // rest; a `sensitive` resource reports only which field changed.
-import { createTwoFilesPatch } from 'diff';
+import { diffLib } from '../../util/unified-diff.js';
 import type { Change, ChangeSink } from '../../model/events.js';
 
 /** Content bigger than this (either side) is not diffed: the diff would cost more than the write. */
@@ -26,7 +26,7 @@ export function contentChange(path: string, old: Buffer | undefined, next: Buffe
   const before = old === undefined ? '' : textOf(old);
   const after = textOf(next);
   if (before === undefined || after === undefined) return { field: 'content', diff: 'binary content differs' };
-  const diff = createTwoFilesPatch(old === undefined ? '/dev/null' : path, path, before, after, undefined, undefined, { context: 3 });
+  const diff = diffLib().createTwoFilesPatch(old === undefined ? '/dev/null' : path, path, before, after, undefined, undefined, { context: 3 });
   return { field: 'content', diff };
 }
 
