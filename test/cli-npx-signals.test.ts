@@ -24,19 +24,22 @@ function processesMentioning(marker: string): number[] {
 
 describe('npx rxmgmt', () => {
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
-    it(`${sig} to npx reaches the engine: it drains and exits, nothing is left running`, async () => {
+    it(`${sig} to npx reaches the engine: it drains and exits, nothing is left running`, { timeout: 60_000 }, async () => {
       const yaml = box.path(`npx-${sig}.yaml`);
       const out = box.path(`npx-${sig}.txt`);
       await writeFile(yaml, lines('graph: npx', 'resources:', '  file:', '    - name: f', `      path: ${out}`, '      content: "hi\\n"'));
       const npx = spawn('npx', ['--no-install', 'rxmgmt', 'run', '-f', yaml], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NO_COLOR: '1' } });
       let stderr = '';
       npx.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-      const exited = new Promise<number | null>((resolve) => npx.once('close', (code) => resolve(code)));
+      // 'exit', not 'close': an orphaned engine would hold stderr open, and the test must get to
+      // its cleanup (killing the orphan) with a message instead of timing out.
+      const exited = new Promise<number | null>((resolve) => npx.once('exit', (code) => resolve(code)));
       try {
         await waitFor(async () => (await readIfExists(out)) === 'hi\n', 'the engine to write the file', { timeoutMs: EXIT_MS, context: () => stderr });
         process.kill(npx.pid!, sig);
-        const code = await exited;
+        // npx's own command line names the graph too: this waits for it and for the engine.
         await waitFor(() => processesMentioning(yaml).length === 0, 'no process left running the graph', { context: () => `left: ${processesMentioning(yaml).join(', ')}\n${stderr}` });
+        const code = await exited;
         expect(stderr).toContain('signal: draining');
         expect(code).toBe(0);
       } finally {
