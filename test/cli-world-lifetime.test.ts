@@ -104,6 +104,9 @@ describeEtcd('exports with a lifetime on a real etcd', () => {
     const back = startCli(['run', '-f', box.path('x.yaml'), '--hostname', 'x', '--seeds', seeds]);
     await p.waitFor(async () => (await readIfExists(px)) === 'from x\n', 'px collected again while x is live', { timeoutMs: 30_000 });
     for (const c of [p, back]) c.signal('SIGINT');
-    for (const c of [p, back]) expect((await c.waitForExit()).code).toBe(0);
+    for (const c of [p, back]) {
+      const r = await c.waitForExit();
+      expect(r.code, `${r.signal ?? ''}\n${r.stderr}`).toBe(0);
+    }
   }, 150_000);
 });

@@ -62,12 +62,19 @@ export async function runMain(options: MainOptions): Promise<number> {
   const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: longDelays(asyncScheduler) };
   const build = memoLast((spec: GraphSpec) => buildGraph(spec, registry, env));
 
+  // From the start: a SIGINT or SIGTERM during start-up ends it cleanly instead of killing the process.
+  const signals = installStopSignals(() => {
+    process.stderr.write('rxmgmt: second SIGINT, aborting now\n');
+    process.exit(130);
+  });
+
   // Output files first: a directory that is not there fails the start, before anything is applied.
   let statusFile: StatusFile | undefined;
   try {
     if (opts.graphviz) await checkGraphvizTarget(opts.graphviz);
     if (opts.convergedStatusFile) statusFile = await StatusFile.open(opts.convergedStatusFile, log);
   } catch (e) {
+    signals.dispose();
     process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
     return 1;
   }
@@ -77,6 +84,7 @@ export async function runMain(options: MainOptions): Promise<number> {
   if (opts.file) {
     const first = await checkedSpec(opts.file, { registry, build, log, env });
     if (first instanceof Error) {
+      signals.dispose();
       reload.dispose();
       process.stderr.write(`rxmgmt: ${first.message}\nnothing was applied\n`);
       return 1;
@@ -97,16 +105,13 @@ export async function runMain(options: MainOptions): Promise<number> {
     world = await connectWorld(opts);
   } catch (e) {
     await member?.stop();
+    signals.dispose();
     reload.dispose();
     process.stderr.write(`rxmgmt: ${(e as Error).message}\nnothing was applied\n`);
     return 1;
   }
 
   env.world = world; // read by kv when it runs: the graph above was built before the World existed
-  const signals = installStopSignals(() => {
-    process.stderr.write('rxmgmt: second SIGINT, aborting now\n');
-    process.exit(130);
-  });
   const graphviz = opts.graphviz ? graphvizWriter(opts.graphviz, opts.graphvizFilter, log) : undefined;
   let observers: Observers;
   try {
@@ -126,6 +131,10 @@ export async function runMain(options: MainOptions): Promise<number> {
       }
     : undefined;
   try {
+    if (signals.stopped) {
+      log.info('stopped during start-up: nothing was applied');
+      return 0;
+    }
     const report = await lastValueFrom(
       runGraphs(assembleGraphs(specs$, { registry, build, log, env, world, exportTtlMs: (opts.exportTtl ?? 0) * 1000 }), signals.stop$, {
         scheduler: asyncScheduler,

@@ -4,6 +4,8 @@ import { type Observable, Subject } from 'rxjs';
 export interface StopSignals {
   /** Emits the first SIGINT or SIGTERM. */
   stop$: Observable<NodeJS.Signals>;
+  /** A stop was asked for already (during start-up, before anyone listened to `stop$`). */
+  readonly stopped: boolean;
   /** Removes the handlers (after the run). */
   dispose(): void;
 }
@@ -24,6 +26,9 @@ export function installStopSignals(onAbort: () => void): StopSignals {
   process.on('SIGTERM', handler);
   return {
     stop$: stop$.asObservable(),
+    get stopped() {
+      return stopping;
+    },
     dispose: () => {
       process.off('SIGINT', handler);
       process.off('SIGTERM', handler);
