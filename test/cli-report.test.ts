@@ -1,34 +1,13 @@
 // --report FILE on real runs: the JSON written at exit, and on each converged state while
 // running under --converged-timeout-no-exit.
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { lines, readIfExists, runCli, startCli, useSandbox } from './helpers/cli.js';
+import { readIfExists, runCli, startCli, useSandbox } from './helpers/cli.js';
+import { goodBadNoteGraph } from './helpers/observe.js';
 
 const box = useSandbox();
 
-async function graph(): Promise<string> {
-  const yaml = box.path('g.yaml');
-  await writeFile(box.path('blocker'), 'not a directory\n');
-  await writeFile(
-    yaml,
-    lines(
-      'graph: reported',
-      'resources:',
-      '  file:',
-      '    - name: good',
-      `      path: ${box.dir}/good`,
-      '      content: "good\\n"',
-      '    - name: bad',
-      `      path: ${box.dir}/blocker/x`,
-      '      content: "x\\n"',
-      '      meta: {autoedge: false}',
-      '  msg:',
-      '    - name: note',
-      '      body: hello',
-    ),
-  );
-  return yaml;
-}
+const graph = () => goodBadNoteGraph(box, 'reported');
 
 const readReport = async (path: string) => JSON.parse(await readFile(path, 'utf8'));
 

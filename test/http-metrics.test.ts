@@ -3,8 +3,8 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { lines, readIfExists, runCli, startCli, useSandbox, waitFor } from './helpers/cli.js';
-import { servedAt } from './helpers/observe.js';
+import { readIfExists, runCli, startCli, useSandbox, waitFor } from './helpers/cli.js';
+import { goodBadNoteGraph, servedAt } from './helpers/observe.js';
 
 const box = useSandbox();
 
@@ -14,29 +14,7 @@ interface Family {
   metrics: Array<{ value?: string; labels?: Record<string, string>; count?: string; buckets?: Record<string, string> }>;
 }
 
-async function graph(): Promise<string> {
-  const yaml = box.path('g.yaml');
-  await writeFile(box.path('blocker'), 'not a directory\n');
-  await writeFile(
-    yaml,
-    lines(
-      'graph: metrics',
-      'resources:',
-      '  file:',
-      '    - name: good',
-      `      path: ${box.dir}/good`,
-      '      content: "good\\n"',
-      '    - name: bad',
-      `      path: ${box.dir}/blocker/x`,
-      '      content: "x\\n"',
-      '      meta: {autoedge: false}',
-      '  msg:',
-      '    - name: note',
-      '      body: hello',
-    ),
-  );
-  return yaml;
-}
+const graph = () => goodBadNoteGraph(box, 'metrics');
 
 async function scrape(base: string): Promise<Map<string, Family>> {
   const res = await fetch(`${base}/metrics`);
