@@ -1,26 +1,15 @@
 // mgmt's kv1-kv4 example graphs load and converge, on the in-process World and on a real etcd
 // (where the values are read back from etcd itself).
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { type EtcdCluster, describeEtcd, requireReal, startEtcd } from './helpers/etcd.js';
-import { mgmtExamplesDir } from './helpers/mgmt-examples.js';
+import { type EtcdCluster, describeEtcd, startEtcd } from './helpers/etcd.js';
+import { describeWithMgmtExamples, mgmtExamplesDir } from './helpers/mgmt-examples.js';
 
 const examples = join(mgmtExamplesDir, 'latest');
-const have = existsSync(join(examples, 'kv1.yaml'));
 const graph = (n: number) => join(examples, `kv${n}.yaml`);
 
-/** Runs only where mgmt's examples are; fails under RXMGMT_REQUIRE_REAL=1 when they are not. */
-function describeExamples(name: string, body: () => void): void {
-  if (have) return describe(name, body);
-  describe(name, () => {
-    if (requireReal) it('needs mgmt\'s examples', () => expect.fail(`RXMGMT_REQUIRE_REAL=1 but ${examples}/kv1.yaml is missing (set RXMGMT_MGMT_EXAMPLES)`));
-    else it.skip(`SKIPPED: mgmt's examples are not at ${examples} (set RXMGMT_MGMT_EXAMPLES)`, () => undefined);
-  });
-}
-
-describeExamples('mgmt kv examples on the in-process World', () => {
+describeWithMgmtExamples('mgmt kv examples on the in-process World', () => {
   it.each([1, 2, 3, 4])('kv%i converges and exits 0', async (n) => {
     const r = await runCli(['run', '-f', graph(n), '-t', '0'], { timeoutMs: 30_000 });
     expect(r.code, r.stderr).toBe(0);
@@ -28,7 +17,7 @@ describeExamples('mgmt kv examples on the in-process World', () => {
   }, 60_000);
 });
 
-describeExamples('mgmt kv examples on a real etcd', () => {
+describeWithMgmtExamples('mgmt kv examples on a real etcd', () => {
   describeEtcd('with etcd', () => {
     let etcd: EtcdCluster;
     beforeEach(async () => {

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { it } from 'vitest';
+import { describe, it } from 'vitest';
 import { requireReal } from './sandbox.js';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -36,4 +36,10 @@ export function itWithMgmtExamples(name: string, fn: () => unknown | Promise<unk
   } else {
     it.skip(`${name} (skipped: ${mgmtExamplesProblem})`, fn);
   }
+}
+
+/** `describe` for a suite that reads mgmt's examples: the same skip or failure as `itWithMgmtExamples`. */
+export function describeWithMgmtExamples(name: string, body: () => void): void {
+  if (!mgmtExamplesProblem) return describe(name, body);
+  describe(name, () => itWithMgmtExamples('reads mgmt\'s example graphs', () => undefined));
 }
