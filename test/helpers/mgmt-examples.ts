@@ -34,6 +34,7 @@ export function itWithMgmtExamples(name: string, fn: () => unknown | Promise<unk
       throw new Error(`RXMGMT_REQUIRE_REAL=1 but ${mgmtExamplesProblem}`);
     });
   } else {
+    // A deliberate skip, only where the examples are missing outside CI (see above).
     it.skip(`${name} (skipped: ${mgmtExamplesProblem})`, fn);
   }
 }
