@@ -11,15 +11,17 @@ export const BENCH = join(ROOT, 'bench');
 export const RESULTS = join(BENCH, 'results');
 /** The CLI under test: $RXMGMT_CLI (run-all.sh points it at a snapshot of dist/), else dist/. */
 export const CLI = process.env.RXMGMT_CLI || join(ROOT, 'dist/src/cli/main.js');
+/** The other build of a side-by-side run ("before"), when $RXMGMT_CLI_BASE names one. */
+export const CLI_BASE = process.env.RXMGMT_CLI_BASE || undefined;
 
 /**
  * The Node flags of the CLI's launcher line (`#!/usr/bin/env -S node FLAGS`): the harness runs
  * `node FLAGS CLI ...`, which is what executing the installed `rxmgmt` does (npx, PATH).
  */
-export function cliNodeFlags() {
+export function cliNodeFlags(cli = CLI) {
   let first = '';
   try {
-    first = readFileSync(CLI, 'utf8').split('\n', 1)[0];
+    first = readFileSync(cli, 'utf8').split('\n', 1)[0];
   } catch {
     return []; // requireBuild() reports the missing build
   }
@@ -64,6 +66,7 @@ export function removeDir(dir) {
   tempDirs.delete(dir);
 }
 
+/** Kills one child by its PID (a negative PID: its whole process group). */
 export function killChild(pid, signal = 'SIGKILL') {
   try {
     process.kill(pid, signal);
@@ -102,35 +105,59 @@ export function deadline(seconds, what) {
  * before spawn() to the child's exit, with process.hrtime.bigint(); so it covers the whole
  * process: Node start-up, module loading, the work, and exit. Peak RSS comes from the probe.
  */
-export function runNode(args, { timeoutMs = 300_000, rss = true, stderrFile, cwd = ROOT, env: extraEnv } = {}) {
+export function runNode(args, { rss = true, ...opts } = {}) {
+  return runProcess(NODE, args, { ...opts, rss: rss ? 'probe' : false });
+}
+
+/** GNU time, for the peak RSS of a program that is not Node (puppet). */
+export const GNU_TIME = '/usr/bin/time';
+
+/**
+ * Runs `cmd ...args` to completion, timed as runNode does. Peak RSS (KiB): with rss 'probe' (a
+ * Node child) from bench/lib/rss-probe.mjs; with rss 'gnu-time' from GNU time's "%M" (the same
+ * ru_maxrss, taken by wait4), which then runs `cmd` as its own child; false: none.
+ * `wrap` (e.g. ['unshare', '--net']) goes in front of everything.
+ */
+export function runProcess(cmd, args, { timeoutMs = 300_000, rss = false, stderrFile, cwd = ROOT, env: extraEnv, wrap = [] } = {}) {
   return new Promise((resolve, reject) => {
     const rssFile = rss ? join(tmpdir(), `rxmgmt-bench-rss-${process.pid}-${Math.random().toString(36).slice(2)}`) : undefined;
     const env = { ...process.env, ...extraEnv };
-    if (rssFile) env.BENCH_RSS_OUT = rssFile;
+    let argv = [cmd, ...args];
+    if (rss === 'probe') {
+      env.BENCH_RSS_OUT = rssFile;
+      argv = [cmd, '--import', PROBE, ...args];
+    } else if (rss === 'gnu-time') {
+      argv = [GNU_TIME, '-f', '%M', '-o', rssFile, cmd, ...args];
+    }
+    argv = [...wrap, ...argv];
     const errFd = stderrFile ? openSync(stderrFile, 'a') : 'ignore';
-    const nodeArgs = rss ? ['--import', PROBE, ...args] : args;
     const t0 = process.hrtime.bigint();
-    const child = spawn(NODE, nodeArgs, { cwd, env, stdio: ['ignore', 'ignore', errFd] });
+    // A wrapped command runs in a process group of its own: killing it by the group's id also
+    // ends the program that GNU time or unshare runs, which killing the wrapper alone would not.
+    const group = argv[0] !== cmd;
+    const child = spawn(argv[0], argv.slice(1), { cwd, env, stdio: ['ignore', 'ignore', errFd], detached: group });
     if (typeof errFd === 'number') closeSync(errFd);
-    children.add(child.pid);
+    const id = group ? -child.pid : child.pid;
+    children.add(id);
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      killChild(child.pid);
+      killChild(id);
     }, timeoutMs);
     child.on('error', (e) => {
       clearTimeout(timer);
-      children.delete(child.pid);
+      children.delete(id);
       reject(e);
     });
     child.on('exit', (code, signal) => {
       const t1 = process.hrtime.bigint();
       clearTimeout(timer);
-      children.delete(child.pid);
+      children.delete(id);
       let maxRssKiB;
       if (rssFile) {
         try {
-          maxRssKiB = Number(readFileSync(rssFile, 'utf8'));
+          // GNU time writes "Command exited with non-zero status N" before the figure.
+          maxRssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop());
         } catch {
           maxRssKiB = undefined;
         }
@@ -142,9 +169,9 @@ export function runNode(args, { timeoutMs = 300_000, rss = true, stderrFile, cwd
 }
 
 /** Starts a long-running node process; returns the child (registered for cleanup). */
-export function startNode(args, { stderrFile, cwd = ROOT } = {}) {
+export function startNode(args, { stderrFile, cwd = ROOT, env } = {}) {
   const errFd = stderrFile ? openSync(stderrFile, 'a') : 'ignore';
-  const child = spawn(NODE, args, { cwd, stdio: ['ignore', 'ignore', errFd] });
+  const child = spawn(NODE, args, { cwd, env: env && { ...process.env, ...env }, stdio: ['ignore', 'ignore', errFd] });
   if (typeof errFd === 'number') closeSync(errFd);
   children.add(child.pid);
   child.exited = new Promise((resolve) =>
@@ -225,6 +252,18 @@ export function percentile(xs, p) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The short commit (and whether src/ is dirty) of the git work tree holding `path`. */
+export function commitOf(path) {
+  try {
+    const opts = { cwd: path, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] };
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], opts).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'operators'], opts).trim();
+    return dirty ? `${head} + uncommitted changes in src/ or operators/` : head;
+  } catch {
+    return undefined;
+  }
+}
+
 export function machine() {
   const c = cpus();
   return {
@@ -235,15 +274,7 @@ export function machine() {
     cli: CLI,
     cliNodeFlags: cliNodeFlags(),
     filesIn: BENCH_TMP,
-    commit: (() => {
-      try {
-        const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-        const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'operators'], { cwd: ROOT, encoding: 'utf8' }).trim();
-        return dirty ? `${head} + uncommitted changes in src/ or operators/` : head;
-      } catch {
-        return undefined;
-      }
-    })(),
+    commit: commitOf(ROOT),
     loadavg: (() => {
       try {
         return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -264,11 +295,11 @@ export function saveResult(name, data) {
 export const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : ms >= 10 ? `${ms.toFixed(0)} ms` : `${ms.toFixed(2)} ms`);
 export const fmtMiB = (kib) => (kib === undefined || Number.isNaN(kib) ? '?' : `${(kib / 1024).toFixed(0)} MB`);
 
-export function requireBuild() {
+export function requireBuild(cli = CLI) {
   try {
-    readFileSync(CLI);
+    readFileSync(cli);
   } catch {
-    process.stderr.write(`bench: ${CLI} is missing; run \`npm run build\` first\n`);
+    process.stderr.write(`bench: ${cli} is missing; run \`npm run build\` first\n`);
     process.exit(2);
   }
 }
