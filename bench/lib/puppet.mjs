@@ -40,7 +40,7 @@ export function puppetAvailable() {
   } catch (e) {
     return (probed = { missing: `${PUPPET} --version failed: ${e.message}` });
   }
-  return (probed = { wrap, version });
+  return (probed = { path: PUPPET, wrap, version });
 }
 
 /** A Puppet double-quoted string holding `s`. */
@@ -68,5 +68,7 @@ export function puppetArgv(stateDir, manifest) {
   };
   const args = ['apply', '--detailed-exitcodes', '--log_level=warning', '--color=false'];
   for (const name of ['confdir', 'vardir', 'codedir', 'logdir', 'rundir', 'publicdir', 'ssldir']) args.push(`--${name}=${d(name)}`);
+  // Puppet does not make the state dir itself when the vardir is given on the command line.
+  mkdirSync(join(stateDir, 'vardir', 'state'), { recursive: true });
   return { cmd: PUPPET, args: [...args, manifest], env: { HOME: d('home') } };
 }
