@@ -29,6 +29,7 @@ if (sizes.some((n) => !Number.isInteger(n) || n <= 0) || !(runs >= 1)) {
 const puppet = puppetAvailable();
 if (puppet.missing) {
   console.log(`puppet-files: skipped: ${puppet.missing}`);
+  saveResult('puppet-files', { benchmark: 'puppet-files', skipped: puppet.missing, results: [] }); // the table says why
   process.exit(0);
 }
 requireBuild();
