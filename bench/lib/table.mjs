@@ -88,8 +88,15 @@ for (const n of sizes) {
   for (const phase of ['cold', 'warm']) {
     const label = `${n.toLocaleString('en')} files, ${phase === 'cold' ? 'cold (none exist)' : 'second run (all correct)'}, start to converged exit`;
     const r = convRows.get(n);
-    const p = pupRows.get(n)?.puppet?.[phase];
-    const puppet = p ? `${fmtMs(p.wallMs)}, ${fmtMiB(p.maxRssKiB)}` : pup?.skipped ? `skipped: ${pup.skipped}` : pup ? '-' : NM;
+    const pr = pupRows.get(n);
+    const p = pr?.puppet?.[phase];
+    const puppet = p
+      ? `${fmtMs(p.wallMs)}, ${fmtMiB(p.maxRssKiB)} (${x2(pr.pairedPuppetOverEngine[phase])} rxmgmt's time, paired, median of ${pr.runs})`
+      : pup?.skipped
+        ? `skipped: ${pup.skipped}`
+        : pup
+          ? '-'
+          : NM;
     const mgmt = phase === 'cold' ? MGMT_FILES[n] ?? '-' : '-';
     const withMgmt = phase === 'cold' && n === 100;
     const bigCold = phase === 'cold' && n >= 10000;
