@@ -19,7 +19,7 @@
 // with --sema K, which passes `--sema K` to the engine: at most K CheckApply at once).
 import { dirname } from 'node:path';
 import { CLI, CLI_BASE, commitOf, deadline, fmtMiB, fmtMs, machine, median, requireBuild, saveResult } from './lib/common.mjs';
-import { memoryPerResource, pair, pairedRatios, summary } from './lib/converge.mjs';
+import { FLOOR_MAX_IN_FLIGHT, memoryPerResource, pair, pairedRatios, summary } from './lib/converge.mjs';
 import { beforeAfterTable } from './lib/before-after.mjs';
 
 const args = process.argv.slice(2);
@@ -65,7 +65,7 @@ for (const n of sizes) {
       );
     }
   }
-  const row = { n, runs, logLevel, sema };
+  const row = { n, runs, logLevel, sema, floorInFlight: Math.min(n, FLOOR_MAX_IN_FLIGHT) };
   for (const who of SUBJECTS) row[who] = { cold: summary(samples[who].cold, median), warm: summary(samples[who].warm, median) };
   row.ratio = { cold: row.engine.cold.wallMs / row.floor.cold.wallMs, warm: row.engine.warm.wallMs / row.floor.warm.wallMs };
   row.ratioSync = { cold: row.engine.cold.wallMs / row.floorSync.cold.wallMs, warm: row.engine.warm.wallMs / row.floorSync.warm.wallMs };

@@ -117,7 +117,7 @@ for (const n of sizes) {
     row([
       `${label}, median of ${r.runs}`, `${fmtMs(e.wallMs)}, ${fmtMiB(e.maxRssKiB)}`, `${fmtMs(fs.wallMs)}, ${fmtMiB(fs.maxRssKiB)}`,
       `${x2(paired)}; ${x2(ofMedians)}`,
-      `${fmtMs(f.wallMs)}, ${fmtMiB(f.maxRssKiB)} (paired ${x2(r.pairedRatio[phase])})${f16 ? `; 16 in flight: ${fmtMs(f16.wallMs)}, ${fmtMiB(f16.maxRssKiB)}` : ''}`,
+      `${fmtMs(f.wallMs)}, ${fmtMiB(f.maxRssKiB)} (paired ${x2(r.pairedRatio[phase])}${r.floorInFlight < n ? `; ${r.floorInFlight.toLocaleString('en')} in flight` : ''})${f16 ? `; 16 in flight: ${fmtMs(f16.wallMs)}, ${fmtMiB(f16.maxRssKiB)}` : ''}`,
       puppet, mgmt, target, met,
     ]);
   }
