@@ -1,5 +1,5 @@
 // The failure backoff in virtual time: a resource that fails on each of its own events runs at
-// the backoff times, not on every event; a success resets it; limit/burst apply on top; and a
+// the backoff times, not on every event; a success that holds resets it; limit/burst apply on top; and a
 // failed resource that is backing off is idle for the converger, so `-t N` exits.
 import { NEVER, interval, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
@@ -41,18 +41,37 @@ describe('failure backoff', () => {
     });
   });
 
-  it('a success resets the backoff', () => {
+  it('a success resets the backoff only once it has held: a failure soon after a pass keeps doubling', () => {
     const ts = fresh();
     ts.run(({ cold }) => {
       const fail = () => cold('-#', undefined, boom);
       const a = fake('a', ts, { runs: [fail, fail, () => cold('-(t|)', ok), fail], watch: interval(1, ts) });
       const engine = new Engine({ scheduler: ts, log: memoryLogger(), noop: false });
       engine.apply(graphOf([a]));
-      ts.schedule(() => engine.dispose(), 500);
+      ts.schedule(() => engine.dispose(), 800);
       ts.flush();
-      // 0 fails, 101 fails, 302 succeeds at 303; the event that came meanwhile runs at once
-      // (303) and fails at 304: the backoff is back to 100, so 404, then 200: 605 (past the end).
-      expect(frames(a)).toEqual([0, 101, 302, 303, 404]);
+      // 0 fails, 101 fails, 302 succeeds at 303: the failures are forgotten only if none comes
+      // for 400 ms (the wait a third failure would get). The event that came meanwhile runs at
+      // once (303) and fails at 304: the third failure in a row, so 400: 704.
+      expect(frames(a)).toEqual([0, 101, 302, 303, 704]);
+    });
+  });
+
+  it('a success that holds as long as the next wait would be resets the backoff to its start', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const fail = () => cold('-#', undefined, boom);
+      // Events at 50 (during the first wait), then 500 and 502.
+      const watch = cold('50ms a 449ms a 1ms a', { a: undefined });
+      const a = fake('a', ts, { runs: [fail, () => cold('-(t|)', ok), fail], watch });
+      const engine = new Engine({ scheduler: ts, log: memoryLogger(), noop: false });
+      engine.apply(graphOf([a]));
+      ts.schedule(() => engine.dispose(), 800);
+      ts.flush();
+      // Fails at 1 (wait 100); the event at 50 runs at 101, a pass at 102 that holds for 200 ms:
+      // at 302 the failure is forgotten. The event at 500 fails at 501 and waits 100 again, so
+      // the event at 502 runs at 601 (without the reset: 200, at 701).
+      expect(frames(a)).toEqual([0, 101, 500, 601]);
     });
   });
 
