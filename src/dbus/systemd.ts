@@ -32,6 +32,8 @@ export interface UnitStatus {
   /** Service.Result: success, exit-code, signal, timeout, start-limit-hit, ... ("" if unknown). */
   result: string;
   mainPid: number;
+  /** How the main process ended: 1 it exited by itself, 2 it was killed, 3 it dumped core (0 or absent: unknown). */
+  execMainCode?: number;
   execMainStatus: number;
 }
 
@@ -98,6 +100,7 @@ export class SystemdManager {
       needDaemonReload: props.NeedDaemonReload === true,
       result: text(service.Result),
       mainPid: Number(service.MainPID ?? 0),
+      execMainCode: Number(service.ExecMainCode ?? 0),
       execMainStatus: Number(service.ExecMainStatus ?? 0),
     };
   }

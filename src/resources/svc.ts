@@ -55,6 +55,12 @@ export class SvcResource implements Resource {
   readonly fingerprint: string;
   private readonly log: Logger;
   private readonly bus: BusKind;
+  /**
+   * This process started (or restarted) the unit and has not seen it stopped on purpose since.
+   * Kept across checks: a check that finds the unit dead by itself then knows that what it
+   * started died, and fails (see `ensureState`).
+   */
+  private startedByUs = false;
 
   constructor(
     readonly name: string,
@@ -225,10 +231,19 @@ export class SvcResource implements Resource {
     return apply ? this.call(`disable ${unit}`, () => m.disable(unit, s.unitFileState === 'enabled-runtime')) : of(undefined);
   }
 
+  /**
+   * The active state. A unit that rxmgmt started and that died by itself since (it failed, or
+   * its main process exited) is started again, but the run fails: each start of a service that
+   * dies a moment later succeeds, so without that failure the engine would restart it on every
+   * crash; with it the restarts follow the failure backoff, and once the service stays up the
+   * next check passes. A unit stopped on purpose (`systemctl stop`) is plain drift: started, ok.
+   */
   private ensureState(m: SystemdManager, s: UnitStatus, apply: boolean, refresh: boolean, changed: Changed): Observable<void> {
     const { unit, state } = this.want;
     const active = s.activeState === 'active';
     if (state === 'running' && !active) {
+      const died = this.startedByUs && diedByItself(s);
+      this.startedByUs = false;
       changed(`start ${unit} (was ${s.activeState}${s.activeState === 'failed' ? `, result ${s.result}` : ''})`, {
         field: 'state',
         from: s.activeState,
@@ -237,11 +252,14 @@ export class SvcResource implements Resource {
       if (!apply) return of(undefined);
       return this.job(m, 'StartUnit', 'start').pipe(
         concatMap(() => this.settled(m)),
-        concatMap((after) =>
-          after.activeState === 'failed'
-            ? throwError(() => this.error(`start ${unit} failed: the unit failed right after starting${unitDetails(after)}`))
-            : of(undefined),
-        ),
+        concatMap((after) => {
+          if (after.activeState === 'failed') {
+            return throwError(() => this.error(`start ${unit} failed: the unit failed right after starting${unitDetails(after)}`));
+          }
+          this.startedByUs = true;
+          if (!died) return of(undefined);
+          return throwError(() => this.error(`${unit} died after rxmgmt started it; started it again${exitedHint(s)}${unitDetails(s)}`));
+        }),
       );
     }
     if (state === 'stopped' && (active || s.activeState === 'maintenance')) {
@@ -250,10 +268,28 @@ export class SvcResource implements Resource {
     }
     if (refresh && active && state !== 'stopped') {
       changed(`restart ${unit} (refresh)`, { field: 'state', from: s.activeState, to: 'restarted (refresh)' });
-      return apply ? this.job(m, 'RestartUnit', 'restart') : of(undefined);
+      if (!apply) return of(undefined);
+      return this.job(m, 'RestartUnit', 'restart').pipe(map(() => void (this.startedByUs = true)));
     }
     return of(undefined);
   }
+}
+
+/** siginfo's CLD_EXITED, systemd's ExecMainCode for a main process that exited by itself. */
+const CLD_EXITED = 1;
+
+/**
+ * Dead without being stopped: failed, or inactive because the main process exited by itself.
+ * A stop (`systemctl stop`, or ours) kills the main process, so it leaves ExecMainCode "killed".
+ */
+function diedByItself(s: UnitStatus): boolean {
+  return s.activeState === 'failed' || (s.activeState === 'inactive' && s.execMainCode === CLD_EXITED);
+}
+
+/** A unit that ended with success by itself can never stay running: say so. */
+function exitedHint(s: UnitStatus): string {
+  if (s.activeState !== 'inactive' || (s.result !== 'success' && s.result !== '')) return '';
+  return ' (it exits by itself with success: a Type=oneshot service without RemainAfterExit=yes is never running)';
 }
 
 /** Logs one change (`action`, in words) and reports it (`change`: the field, from what, to what). */
