@@ -41,7 +41,12 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     // Dies 0.2 s after each of its first two starts (counted in /run), then stays up.
     const twice = 'n=$(cat /run/rx-twice.n 2>/dev/null || echo 0); echo $((n+1)) >/run/rx-twice.n; [ "$n" -ge 2 ] && exec sleep infinity; sleep 0.2; exit 3';
     writeUnit('rx-twice.service', `[Service]\nType=simple\nExecStart=/bin/sh -c '${twice}'\n`);
-    writeUnit('rx-steady.service', '[Service]\nType=simple\nExecStart=/bin/sleep infinity\n');
+    // Runs to its end with success at each start: never running, whatever starts it.
+    writeUnit('rx-oneshot.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    // Ends with success by itself 0.2 s after each start.
+    writeUnit('rx-exit0.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=simple\nExecStart=/bin/sh -c "sleep 0.2; exit 0"\n');
+    // A daemon that exits 0 on SIGTERM, as many do: a stop leaves it inactive with success too.
+    writeUnit('rx-steady.service', `[Service]\nType=simple\nExecStart=/bin/sh -c 'trap "exit 0" TERM; sleep infinity & wait'\n`);
     await sb.sh('systemctl daemon-reload');
   });
 
@@ -179,7 +184,29 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     await systemctl('stop', 'rx-twice');
   });
 
-  it('a service stopped from outside is started again at once, as a success', async () => {
+  it('a oneshot service without RemainAfterExit asked to be running: each start fails, backed off, exit 1 saying why', async () => {
+    const res = await runUnit('rx-oneshot', ['-t', TIMEOUT_S, '--max-runtime', '20']);
+    console.log(`svc rx-oneshot: ${res.starts.length} starts, waits ${res.waits.join(', ')} ms`);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toContain(
+      'failed: svc[rx-oneshot]: start rx-oneshot.service: it is inactive right after starting (its main process exits by itself with success; a Type=oneshot service without RemainAfterExit=yes, say, never stays running)',
+    );
+    expect(res.waits.length, res.stderr).toBeGreaterThanOrEqual(4);
+    expect(res.waits, res.stderr).toEqual(res.waits.map((_, i) => 100 * 2 ** i));
+    expect(res.starts.length, res.stderr).toBe(res.waits.length);
+  });
+
+  it('a service that exits 0 by itself 0.2 s after each start: restarted at the doubling backoff, exit 1 naming it', async () => {
+    const res = await runUnit('rx-exit0', ['-t', TIMEOUT_S, '--max-runtime', '20']);
+    console.log(`svc rx-exit0: ${res.starts.length} starts, waits ${res.waits.join(', ')} ms`);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toContain('failed: svc[rx-exit0]: rx-exit0.service died after rxmgmt started it; started it again (its main process exits by itself');
+    expect(res.waits.length, res.stderr).toBeGreaterThanOrEqual(4);
+    expect(res.waits, res.stderr).toEqual(res.waits.map((_, i) => 100 * 2 ** i));
+    expect(res.starts.length, res.stderr).toBe(res.waits.length + 1);
+  });
+
+  it('a service stopped from outside (a daemon that exits 0 on SIGTERM) is started again at once, as a success', async () => {
     const status = box.path('converged');
     const flags = ['-t', '0', '--converged-timeout-no-exit', '--converged-status-file', status, '--log-level', 'debug'];
     const mgmt = startCli(['run', '-f', graph('rx-steady'), ...flags], { env: { DBUS_SYSTEM_BUS_ADDRESS: sb.busAddress } });

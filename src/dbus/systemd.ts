@@ -32,9 +32,13 @@ export interface UnitStatus {
   /** Service.Result: success, exit-code, signal, timeout, start-limit-hit, ... ("" if unknown). */
   result: string;
   mainPid: number;
-  /** How the main process ended: 1 it exited by itself, 2 it was killed, 3 it dumped core (0 or absent: unknown). */
-  execMainCode?: number;
   execMainStatus: number;
+  /**
+   * When the unit last left the active state, and when its main process last exited (µs of
+   * CLOCK_MONOTONIC; 0 or absent: never, or systemd unloaded the unit since, see `referenced`).
+   */
+  activeExitUsec?: number;
+  execMainExitUsec?: number;
 }
 
 /** How a job ended: JobRemoved's result ("done" is success). */
@@ -82,6 +86,28 @@ export class SystemdManager {
     return s;
   }
 
+  /**
+   * Holds a client reference on the unit (Unit.Ref, dropped by Unref or when the connection
+   * closes) while subscribed; never emits. systemd unloads an inactive unit nobody references
+   * a moment after it stops, and with it how and when it stopped: held, a unit keeps them.
+   * Refused (no rights, a systemd without Ref): `refused` is told, and the unit is unheld.
+   */
+  referenced(unit: string, refused: (err: Error) => void): Observable<never> {
+    const path = unitObjectPath(unit);
+    const ref = (member: 'Ref' | 'Unref') => this.conn.call(SYSTEMD.name, path, SYSTEMD.unit, member);
+    return new Observable<never>(() => {
+      const held = ref('Ref').then(
+        () => true,
+        (err: unknown) => (refused(err as Error), false),
+      );
+      return () => {
+        void held.then((ok) => {
+          if (ok) ref('Unref').catch(() => undefined);
+        });
+      };
+    });
+  }
+
   /** Loads the unit (systemd keeps "not-found" units too) and reads its state. */
   async status(unit: string): Promise<UnitStatus> {
     const [path] = (await this.call('LoadUnit', 's', [unit])) as [string];
@@ -100,8 +126,9 @@ export class SystemdManager {
       needDaemonReload: props.NeedDaemonReload === true,
       result: text(service.Result),
       mainPid: Number(service.MainPID ?? 0),
-      execMainCode: Number(service.ExecMainCode ?? 0),
       execMainStatus: Number(service.ExecMainStatus ?? 0),
+      activeExitUsec: Number(props.ActiveExitTimestampMonotonic ?? 0),
+      execMainExitUsec: Number(service.ExecMainExitTimestampMonotonic ?? 0),
     };
   }
 

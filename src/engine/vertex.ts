@@ -148,7 +148,7 @@ export class Vertex {
   private watchError?: string;
   /** Failures in a row, for the backoff. */
   private failures = 0;
-  /** After a success that followed failures: the wait until they are forgotten (see `succeeded`). */
+  /** After a success that followed failures: the wait until they are forgotten (`forgetFailuresLater`). */
   private forgetting?: Subscription;
   /** Semaphores then rate limit, innermost first, shared by every attempt of this vertex. */
   private readonly guards: readonly MonoTypeOperatorFunction<boolean>[];
@@ -450,14 +450,16 @@ export class Vertex {
   }
 
   /**
-   * A success resets the backoff only once it has held as long as the next failure would wait
-   * (twice the last wait, up to the maximum) with no failure in between: a resource that fails,
-   * then passes, then fails again soon (a service that dies a moment after each start) keeps
-   * doubling its wait instead of starting over at every pass.
+   * A success resets the backoff only once it has held, with no failure, for four times the
+   * last wait (at most the maximum): a pass that comes as a wait ends says little (a service
+   * started by the failed run is as young as the wait), so a resource that fails, passes, then
+   * fails again soon (a service that dies a moment after each start) keeps doubling its wait
+   * instead of starting over at every pass.
    */
   private forgetFailuresLater(): void {
     if (this.failures === 0 || this.forgetting) return;
-    this.forgetting = longTimer(this.backoffMs(this.failures + 1), this.ctx.scheduler).subscribe(() => {
+    const hold = Math.min(4 * this.backoffMs(this.failures), this.maxBackoffMs());
+    this.forgetting = longTimer(hold, this.ctx.scheduler).subscribe(() => {
       this.failures = 0;
       this.forgetting = undefined;
     });
@@ -483,8 +485,15 @@ export class Vertex {
   }
 
   private backoffMs(failures: number): number {
-    const start = this.resource.meta.delay > 0 ? this.resource.meta.delay : BACKOFF_START_MS;
-    const max = Math.max(start, this.ctx.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
-    return Math.min(max, start * 2 ** Math.min(failures - 1, 60));
+    return Math.min(this.maxBackoffMs(), this.backoffStartMs() * 2 ** Math.min(failures - 1, 60));
+  }
+
+  private backoffStartMs(): number {
+    return this.resource.meta.delay > 0 ? this.resource.meta.delay : BACKOFF_START_MS;
+  }
+
+  /** The engine's maximum, or `meta.delay` when that is longer (used as is, without doubling). */
+  private maxBackoffMs(): number {
+    return Math.max(this.backoffStartMs(), this.ctx.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
   }
 }

@@ -91,7 +91,10 @@ export class SvcResource implements Resource {
   readonly watchAnnouncesReady = true;
 
   watch(): Observable<void | typeof WATCH_READY> {
-    const events$ = this.withManager((m) => m.unitEventsReady(this.want.unit));
+    // Held first: its Ref is sent before the checks' calls, so from the first check on the
+    // unit keeps how it last stopped (see `diedByItself`).
+    const refused = (e: Error) => this.log.debug(`cannot hold a reference on ${this.want.unit} (Unit.Ref: ${e.message}): a stop from outside and a service that exited by itself look alike`);
+    const events$ = this.withManager((m) => merge(m.referenced(this.want.unit, refused), m.unitEventsReady(this.want.unit)));
     const files$ = this.want.session ? EMPTY : merge(...SVC_PATHS.unitDirs.map((d) => watchPath(`${d}/${this.want.unit}`)));
     return merge(files$, events$).pipe(map((e) => (e === 'ready' ? WATCH_READY : undefined)));
   }
@@ -256,9 +259,13 @@ export class SvcResource implements Resource {
           if (after.activeState === 'failed') {
             return throwError(() => this.error(`start ${unit} failed: the unit failed right after starting${unitDetails(after)}`));
           }
+          if (after.activeState === 'inactive') {
+            return throwError(() => this.error(`start ${unit}: it is inactive right after starting${EXITS_HINT}${unitDetails(after)}`));
+          }
           this.startedByUs = true;
           if (!died) return of(undefined);
-          return throwError(() => this.error(`${unit} died after rxmgmt started it; started it again${exitedHint(s)}${unitDetails(s)}`));
+          const hint = s.activeState === 'inactive' ? EXITS_HINT : '';
+          return throwError(() => this.error(`${unit} died after rxmgmt started it; started it again${hint}${unitDetails(s)}`));
         }),
       );
     }
@@ -275,22 +282,20 @@ export class SvcResource implements Resource {
   }
 }
 
-/** siginfo's CLD_EXITED, systemd's ExecMainCode for a main process that exited by itself. */
-const CLD_EXITED = 1;
-
 /**
- * Dead without being stopped: failed, or inactive because the main process exited by itself.
- * A stop (`systemctl stop`, or ours) kills the main process, so it leaves ExecMainCode "killed".
+ * Dead without being stopped: failed, or inactive because its main process ended before the
+ * unit left the active state. A stop (`systemctl stop`, even of a service that exits 0 on
+ * SIGTERM) leaves the active state first and then ends the process. Without the timestamps (a
+ * unit systemd unloaded: no reference held) an inactive unit counts as stopped.
  */
 function diedByItself(s: UnitStatus): boolean {
-  return s.activeState === 'failed' || (s.activeState === 'inactive' && s.execMainCode === CLD_EXITED);
+  if (s.activeState === 'failed') return true;
+  const exited = s.execMainExitUsec ?? 0;
+  return s.activeState === 'inactive' && exited > 0 && exited <= (s.activeExitUsec ?? 0);
 }
 
-/** A unit that ended with success by itself can never stay running: say so. */
-function exitedHint(s: UnitStatus): string {
-  if (s.activeState !== 'inactive' || (s.result !== 'success' && s.result !== '')) return '';
-  return ' (it exits by itself with success: a Type=oneshot service without RemainAfterExit=yes is never running)';
-}
+/** For a service that is inactive by itself: why it does not stay running. */
+const EXITS_HINT = ' (its main process exits by itself with success; a Type=oneshot service without RemainAfterExit=yes, say, never stays running)';
 
 /** Logs one change (`action`, in words) and reports it (`change`: the field, from what, to what). */
 type Changed = (action: string, change: Change) => void;
