@@ -82,16 +82,16 @@ const phaseMedians = Object.fromEntries(Object.keys(phases[0]).map((k) => [k, me
 const results = {
   wallMs: { median: median(samples.chain), samples: samples.chain },
   overheadMs: { median: median(overheads), min: Math.min(...overheads), samples: overheads },
-  nodeE0Ms: { median: median(samples.nodeE0), samples: samples.nodeE0 },
+  nodeE0: { median: median(samples.nodeE0), samples: samples.nodeE0 },
   probedOverheadMs: median(samples.probed.map((ms) => ms - IDEAL_MS)),
   phasesMs: { medians: phaseMedians, runs: phases },
   runs: RUNS,
 };
-results.overheadOverNodeStartMs = results.overheadMs.median - results.nodeE0Ms.median;
+results.overheadOverNodeStartMs = results.overheadMs.median - results.nodeE0.median;
 const f = (k) => fmtMs(phaseMedians[k]);
 console.log(
   `exec-chain (median of ${RUNS}): 3 x sleep 1 + 1, -t 1: ${fmtMs(results.wallMs.median)}, overhead over 4 s ${fmtMs(results.overheadMs.median)} ` +
-    `(min ${fmtMs(results.overheadMs.min)}); node -e 0 ${fmtMs(results.nodeE0Ms.median)}, so ${fmtMs(results.overheadOverNodeStartMs)} beyond Node's start-up`,
+    `(min ${fmtMs(results.overheadMs.min)}); node -e 0 ${fmtMs(results.nodeE0.median)}, so ${fmtMs(results.overheadOverNodeStartMs)} beyond Node's start-up`,
 );
 console.log(
   `  phases (probed runs, overhead ${fmtMs(results.probedOverheadMs)}): start -> first spawn ${f('startToFirstSpawn')} (Node's own start-up included), ` +
