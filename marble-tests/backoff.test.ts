@@ -1,5 +1,5 @@
 // The failure backoff in virtual time: a resource that fails on each of its own events runs at
-// the backoff times, not on every event; a success resets it; limit/burst apply on top; and a
+// the backoff times, not on every event; a success that holds resets it; limit/burst apply on top; and a
 // failed resource that is backing off is idle for the converger, so `-t N` exits.
 import { NEVER, interval, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
@@ -41,18 +41,53 @@ describe('failure backoff', () => {
     });
   });
 
-  it('a success resets the backoff', () => {
+  it('a success resets the backoff only once it has held: a failure soon after a pass keeps doubling', () => {
     const ts = fresh();
     ts.run(({ cold }) => {
       const fail = () => cold('-#', undefined, boom);
       const a = fake('a', ts, { runs: [fail, fail, () => cold('-(t|)', ok), fail], watch: interval(1, ts) });
       const engine = new Engine({ scheduler: ts, log: memoryLogger(), noop: false });
       engine.apply(graphOf([a]));
-      ts.schedule(() => engine.dispose(), 500);
+      ts.schedule(() => engine.dispose(), 800);
       ts.flush();
-      // 0 fails, 101 fails, 302 succeeds at 303; the event that came meanwhile runs at once
-      // (303) and fails at 304: the backoff is back to 100, so 404, then 200: 605 (past the end).
-      expect(frames(a)).toEqual([0, 101, 302, 303, 404]);
+      // 0 fails, 101 fails, 302 succeeds at 303: the failures are forgotten only if none comes
+      // for 800 ms (four times the last wait). The event that came meanwhile runs at once (303)
+      // and fails at 304: the third failure in a row, so 400: 704.
+      expect(frames(a)).toEqual([0, 101, 302, 303, 704]);
+    });
+  });
+
+  it('a success that holds for four times the last wait resets the backoff to its start', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const fail = () => cold('-#', undefined, boom);
+      // Events at 50 (during the first wait), then 600 and 602.
+      const watch = cold('50ms a 549ms a 1ms a', { a: undefined });
+      const a = fake('a', ts, { runs: [fail, () => cold('-(t|)', ok), fail], watch });
+      const engine = new Engine({ scheduler: ts, log: memoryLogger(), noop: false });
+      engine.apply(graphOf([a]));
+      ts.schedule(() => engine.dispose(), 800);
+      ts.flush();
+      // Fails at 1 (wait 100); the event at 50 runs at 101, a pass at 102 that holds for 400 ms:
+      // at 502 the failure is forgotten. The event at 600 fails at 601 and waits 100 again, so
+      // the event at 602 runs at 701 (without the reset: 200, at 801).
+      expect(frames(a)).toEqual([0, 101, 600, 701]);
+    });
+  });
+
+  it('the hold is at most --backoff-max', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const fail = () => cold('-#', undefined, boom);
+      // Capped at 150: fails at 1 (100), passes at 102, forgotten at 252 (not 502). Events at
+      // 50, then 300 and 302: fails at 301, waits 100 again: 401.
+      const watch = cold('50ms a 249ms a 1ms a', { a: undefined });
+      const a = fake('a', ts, { runs: [fail, () => cold('-(t|)', ok), fail], watch });
+      const engine = new Engine({ scheduler: ts, log: memoryLogger(), noop: false, backoffMaxMs: 150 });
+      engine.apply(graphOf([a]));
+      ts.schedule(() => engine.dispose(), 800);
+      ts.flush();
+      expect(frames(a)).toEqual([0, 101, 300, 401]);
     });
   });
 

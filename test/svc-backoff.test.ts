@@ -1,14 +1,15 @@
-// A svc that cannot be brought up must back off (issue 10, item 1), not hammer systemd: each
-// failed start makes systemd report the unit's state change, which is the svc's next event.
+// A svc that cannot be brought up, or that dies a moment after each start, must back off
+// (issue 10, item 1), not hammer systemd: each failed start or crash makes systemd report the
+// unit's state change, which is the svc's next event.
 // Without the engine's failure backoff that was thousands of StartUnit calls in seconds, and
 // systemd's start limit. Runs the BUILT CLI (`npm run build` first) against a REAL systemd
 // booted in the project's sandbox, and counts the runs from both sides: rxmgmt's debug
 // "CheckApply:" lines and systemd's own record of the starts.
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeSandbox, Sandbox } from './helpers/sandbox.js';
-import { lines, runCli, useSandbox, waitFor } from './helpers/cli.js';
+import { lines, runCli, startCli, useSandbox, waitFor } from './helpers/cli.js';
 
 // Real daemons on a possibly busy 2-core machine: generous deadlines (never asserted).
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 120_000 });
@@ -35,6 +36,17 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     // A oneshot, so that every start job itself fails: a simple service that exits a moment
     // after its start may be seen active first (see docs/resources/svc.md, Notes).
     writeUnit('rx-crash.service', '[Service]\nType=oneshot\nExecStart=/bin/false\n');
+    // Each start succeeds, and the service dies 0.2 s later; no start limit of systemd's bounds it.
+    writeUnit('rx-die.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=simple\nExecStart=/bin/sh -c "sleep 0.2; exit 3"\n');
+    // Dies 0.2 s after each of its first two starts (counted in /run), then stays up.
+    const twice = 'n=$(cat /run/rx-twice.n 2>/dev/null || echo 0); echo $((n+1)) >/run/rx-twice.n; [ "$n" -ge 2 ] && exec sleep infinity; sleep 0.2; exit 3';
+    writeUnit('rx-twice.service', `[Service]\nType=simple\nExecStart=/bin/sh -c '${twice}'\n`);
+    // Runs to its end with success at each start: never running, whatever starts it.
+    writeUnit('rx-oneshot.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    // Ends with success by itself 0.2 s after each start.
+    writeUnit('rx-exit0.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=simple\nExecStart=/bin/sh -c "sleep 0.2; exit 0"\n');
+    // A daemon that exits 0 on SIGTERM, as many do: a stop leaves it inactive with success too.
+    writeUnit('rx-steady.service', `[Service]\nType=simple\nExecStart=/bin/sh -c 'trap "exit 0" TERM; sleep infinity & wait'\n`);
     await sb.sh('systemctl daemon-reload');
   });
 
@@ -42,16 +54,41 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     await sb?.stop();
   });
 
-  /** `rxmgmt run -f g.yaml FLAGS --log-level debug` (FLAGS: `-t 3`) of one `state: running` svc, on the sandbox's bus. */
-  async function runUnit(unit: string, flags: string[] = ['-t', TIMEOUT_S]) {
+  /** A graph file of one `state: running` svc. */
+  function graph(unit: string): string {
     const yaml = box.path(`${unit}.yaml`);
     writeFileSync(yaml, lines('graph: svc-backoff', 'resources:', '  svc:', `    - name: ${unit}`, '      state: running'));
-    const res = await runCli(['run', '-f', yaml, ...flags, '--log-level', 'debug'], {
+    return yaml;
+  }
+
+  /** `rxmgmt run -f g.yaml FLAGS --log-level debug` (FLAGS: `-t 3`) of one `state: running` svc, on the sandbox's bus. */
+  async function runUnit(unit: string, flags: string[] = ['-t', TIMEOUT_S]) {
+    const res = await runCli(['run', '-f', graph(unit), ...flags, '--log-level', 'debug'], {
       env: { DBUS_SYSTEM_BUS_ADDRESS: sb.busAddress },
       timeoutMs: EXIT_MS,
     });
-    const runs = res.stderr.split('\n').filter((l) => l.includes(`svc[${unit}]`) && l.includes('CheckApply:'));
-    return { ...res, runs };
+    const log = res.stderr.split('\n');
+    const runs = log.filter((l) => l.includes(`svc[${unit}]`) && l.includes('CheckApply:'));
+    // Every start rxmgmt asked of systemd, and every wait of the failure backoff.
+    const starts = log.filter((l) => l.includes(`svc[${unit}]: start ${unit}.service (was `));
+    const waits = log.flatMap((l) => (l.includes(`svc[${unit}]`) ? (/next run no sooner than (\d+) ms/.exec(l)?.[1] ?? []) : [])).map(Number);
+    return { ...res, runs, starts, waits };
+  }
+
+  /** systemd's own count of the unit's starts ("Started X."), once the journal has `atLeast`. */
+  async function journalStarts(unit: string, atLeast: number): Promise<number> {
+    let journal: string[] = [];
+    let started = 0;
+    await waitFor(
+      async () => {
+        journal = (await sb.exec(['journalctl', '--no-pager', '-o', 'cat', '-u', `${unit}.service`])).stdout.split('\n');
+        started = journal.filter((l) => l === `Started ${unit}.service.` || l === `Started ${unit}.service - ${unit}.service.`).length;
+        return started >= atLeast;
+      },
+      `the journal to show ${atLeast} starts of ${unit}.service`,
+      { ...WAIT, context: () => journal.join('\n') },
+    );
+    return started;
   }
 
   it("a unit that crashes at once: a few starts at the backoff times, exit 1 naming it, systemd's start limit met once at most", async () => {
@@ -107,5 +144,87 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     expect(res.stderr).toMatch(/failed: svc\[rx-crash\]: .*\(next run no sooner than 1000 ms from now\)/);
     expect(res.stderr).not.toMatch(/next run no sooner than 1600 ms/);
     expect(res.runs.length, `ran ${res.runs.length} times: not backing off\n${res.stderr}`).toBeLessThanOrEqual(2 * MAX_RUNS);
+  });
+
+  it('a service that dies 0.2 s after each successful start: restarted at the doubling backoff, exit 1 naming it', async () => {
+    // Each start succeeds, so only the crash after it says it failed: every crash of the unit
+    // rxmgmt started fails the next check, and a pass between two crashes does not reset the
+    // backoff. Starts at about 0, 0.2, 0.4, 0.6, 1.0, 1.8, 3.4 s; the 3.2 s wait then outlasts
+    // -t 3, so it exits at ~6.6 s. Before, each crash was repaired as a success, at once: a
+    // start every 0.2 s and no exit (--max-runtime ends such a run).
+    const res = await runUnit('rx-die', ['-t', TIMEOUT_S, '--max-runtime', '20']);
+    console.log(`svc rx-die (dies 0.2 s after each start): ${res.starts.length} starts, waits ${res.waits.join(', ')} ms`);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toMatch(
+      /failed: svc\[rx-die\]: rx-die\.service died after rxmgmt started it; started it again; ActiveState "failed", unit result "exit-code", exit status 3; see journalctl -u rx-die\.service/,
+    );
+    // The waits double from the start, each failure one more in a row: no reset in between.
+    expect(res.waits.length, res.stderr).toBeGreaterThanOrEqual(4);
+    expect(res.waits, res.stderr).toEqual(res.waits.map((_, i) => 100 * 2 ** i));
+    // One start per failure, plus the first: the starts follow the backoff.
+    expect(res.starts.length, res.stderr).toBe(res.waits.length + 1);
+    expect(res.starts.length, `started ${res.starts.length} times: not backing off\n${res.stderr}`).toBeLessThanOrEqual(MAX_RUNS);
+    // systemd's side: it started the unit exactly as often as rxmgmt asked.
+    expect(await journalStarts('rx-die', res.starts.length)).toBe(res.starts.length);
+  });
+
+  it('a service that dies after its first two starts and then stays up ends ok: exit 0', async () => {
+    const res = await runUnit('rx-twice', ['-t', '2', '--max-runtime', '20']);
+    console.log(`svc rx-twice: ${res.starts.length} starts, waits ${res.waits.join(', ')} ms`);
+    expect(res.code, res.stderr).toBe(0);
+    const died = res.stderr.split('\n').filter((l) => l.includes('failed: svc[rx-twice]: rx-twice.service died after rxmgmt started it; started it again'));
+    expect(died, res.stderr).toHaveLength(2);
+    expect(res.waits, res.stderr).toEqual([100, 200]);
+    expect(res.starts, res.stderr).toEqual([
+      expect.stringContaining('(was inactive)'),
+      expect.stringContaining('(was failed, result exit-code)'),
+      expect.stringContaining('(was failed, result exit-code)'),
+    ]);
+    expect(await systemctl('is-active', 'rx-twice')).toBe('active');
+    await systemctl('stop', 'rx-twice');
+  });
+
+  it('a oneshot service without RemainAfterExit asked to be running: each start fails, backed off, exit 1 saying why', async () => {
+    const res = await runUnit('rx-oneshot', ['-t', TIMEOUT_S, '--max-runtime', '20']);
+    console.log(`svc rx-oneshot: ${res.starts.length} starts, waits ${res.waits.join(', ')} ms`);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toContain(
+      'failed: svc[rx-oneshot]: start rx-oneshot.service: it is inactive right after starting (its main process exits by itself with success; a Type=oneshot service without RemainAfterExit=yes, say, never stays running)',
+    );
+    expect(res.waits.length, res.stderr).toBeGreaterThanOrEqual(4);
+    expect(res.waits, res.stderr).toEqual(res.waits.map((_, i) => 100 * 2 ** i));
+    expect(res.starts.length, res.stderr).toBe(res.waits.length);
+  });
+
+  it('a service that exits 0 by itself 0.2 s after each start: restarted at the doubling backoff, exit 1 naming it', async () => {
+    const res = await runUnit('rx-exit0', ['-t', TIMEOUT_S, '--max-runtime', '20']);
+    console.log(`svc rx-exit0: ${res.starts.length} starts, waits ${res.waits.join(', ')} ms`);
+    expect(res.code, res.stderr).toBe(1);
+    expect(res.stderr).toContain('failed: svc[rx-exit0]: rx-exit0.service died after rxmgmt started it; started it again (its main process exits by itself');
+    expect(res.waits.length, res.stderr).toBeGreaterThanOrEqual(4);
+    expect(res.waits, res.stderr).toEqual(res.waits.map((_, i) => 100 * 2 ** i));
+    expect(res.starts.length, res.stderr).toBe(res.waits.length + 1);
+  });
+
+  it('a service stopped from outside (a daemon that exits 0 on SIGTERM) is started again at once, as a success', async () => {
+    const status = box.path('converged');
+    const flags = ['-t', '0', '--converged-timeout-no-exit', '--converged-status-file', status, '--log-level', 'debug'];
+    const mgmt = startCli(['run', '-f', graph('rx-steady'), ...flags], { env: { DBUS_SYSTEM_BUS_ADDRESS: sb.busAddress } });
+    const converged = () => readFileSync(status, 'utf8') === 'true\n';
+    const mainPid = async () => Number(await systemctl('show', '-P', 'MainPID', 'rx-steady'));
+    await mgmt.waitFor(async () => converged() && (await mainPid()) > 0, 'rx-steady to be started and the graph to converge', WAIT);
+    const pid = await mainPid();
+    await systemctl('stop', 'rx-steady');
+    await mgmt.waitFor(
+      async () => converged() && (await systemctl('is-active', 'rx-steady')) === 'active' && (await mainPid()) !== pid,
+      'rx-steady to be started again and the graph to converge',
+      WAIT,
+    );
+    const starts = mgmt.stderr.split('\n').filter((l) => l.includes('svc[rx-steady]: start rx-steady.service (was '));
+    expect(starts, mgmt.stderr).toEqual([expect.stringContaining('(was inactive)'), expect.stringContaining('(was inactive)')]);
+    expect(mgmt.stderr).not.toContain('failed: svc[rx-steady]');
+    mgmt.signal('SIGINT');
+    expect((await mgmt.waitForExit(EXIT_MS)).code, mgmt.stderr).toBe(0);
+    await systemctl('stop', 'rx-steady');
   });
 });

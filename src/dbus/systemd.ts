@@ -33,6 +33,12 @@ export interface UnitStatus {
   result: string;
   mainPid: number;
   execMainStatus: number;
+  /**
+   * When the unit last left the active state, and when its main process last exited (µs of
+   * CLOCK_MONOTONIC; 0 or absent: never, or systemd unloaded the unit since, see `referenced`).
+   */
+  activeExitUsec?: number;
+  execMainExitUsec?: number;
 }
 
 /** How a job ended: JobRemoved's result ("done" is success). */
@@ -80,6 +86,28 @@ export class SystemdManager {
     return s;
   }
 
+  /**
+   * Holds a client reference on the unit (Unit.Ref, dropped by Unref or when the connection
+   * closes) while subscribed; never emits. systemd unloads an inactive unit nobody references
+   * a moment after it stops, and with it how and when it stopped: held, a unit keeps them.
+   * Refused (no rights, a systemd without Ref): `refused` is told, and the unit is unheld.
+   */
+  referenced(unit: string, refused: (err: Error) => void): Observable<never> {
+    const path = unitObjectPath(unit);
+    const ref = (member: 'Ref' | 'Unref') => this.conn.call(SYSTEMD.name, path, SYSTEMD.unit, member);
+    return new Observable<never>(() => {
+      const held = ref('Ref').then(
+        () => true,
+        (err: unknown) => (refused(err as Error), false),
+      );
+      return () => {
+        void held.then((ok) => {
+          if (ok) ref('Unref').catch(() => undefined);
+        });
+      };
+    });
+  }
+
   /** Loads the unit (systemd keeps "not-found" units too) and reads its state. */
   async status(unit: string): Promise<UnitStatus> {
     const [path] = (await this.call('LoadUnit', 's', [unit])) as [string];
@@ -99,6 +127,8 @@ export class SystemdManager {
       result: text(service.Result),
       mainPid: Number(service.MainPID ?? 0),
       execMainStatus: Number(service.ExecMainStatus ?? 0),
+      activeExitUsec: Number(props.ActiveExitTimestampMonotonic ?? 0),
+      execMainExitUsec: Number(service.ExecMainExitTimestampMonotonic ?? 0),
     };
   }
 

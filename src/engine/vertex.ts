@@ -148,6 +148,8 @@ export class Vertex {
   private watchError?: string;
   /** Failures in a row, for the backoff. */
   private failures = 0;
+  /** After a success that followed failures: the wait until they are forgotten (`forgetFailuresLater`). */
+  private forgetting?: Subscription;
   /** Semaphores then rate limit, innermost first, shared by every attempt of this vertex. */
   private readonly guards: readonly MonoTypeOperatorFunction<boolean>[];
 
@@ -435,7 +437,7 @@ export class Vertex {
   private succeeded(ok: boolean, seq: number): void {
     const apply = !(this.resource.meta.noop || this.ctx.noop);
     this.owedRefresh = false;
-    this.failures = 0;
+    this.forgetFailuresLater();
     this.lastError = this.watchError;
     this.wouldChange = !ok && !apply;
     if (!ok && apply) {
@@ -448,14 +450,33 @@ export class Vertex {
   }
 
   /**
+   * A success resets the backoff only once it has held, with no failure, for four times the
+   * last wait (at most the maximum): a pass that comes as a wait ends says little (a service
+   * started by the failed run is as young as the wait), so a resource that fails, passes, then
+   * fails again soon (a service that dies a moment after each start) keeps doubling its wait
+   * instead of starting over at every pass.
+   */
+  private forgetFailuresLater(): void {
+    if (this.failures === 0 || this.forgetting) return;
+    const hold = Math.min(4 * this.backoffMs(this.failures), this.maxBackoffMs());
+    this.forgetting = longTimer(hold, this.ctx.scheduler).subscribe(() => {
+      this.failures = 0;
+      this.forgetting = undefined;
+    });
+    this.pipeline?.add(this.forgetting);
+  }
+
+  /**
    * Out of retries: failed, and the next run (whatever triggers it) waits a backoff that
    * starts at `meta.delay` (or BACKOFF_START_MS) and doubles with each failure in a row, up to
-   * the engine's maximum; a success resets it. A vertex failing on each of its own events
-   * thus runs at the backoff times, not on every event.
+   * the engine's maximum; a success that holds resets it (`forgetFailuresLater`). A vertex
+   * failing on each of its own events thus runs at the backoff times, not on every event.
    */
   private failed(e: Error, refresh: boolean): void {
     this.owedRefresh = refresh;
     this.lastError = e.message;
+    this.forgetting?.unsubscribe();
+    this.forgetting = undefined;
     const wait = this.backoffMs(++this.failures);
     this.log.error(`failed: ${e.message} (next run no sooner than ${wait} ms from now)`);
     this.setCalm(false);
@@ -464,8 +485,15 @@ export class Vertex {
   }
 
   private backoffMs(failures: number): number {
-    const start = this.resource.meta.delay > 0 ? this.resource.meta.delay : BACKOFF_START_MS;
-    const max = Math.max(start, this.ctx.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
-    return Math.min(max, start * 2 ** Math.min(failures - 1, 60));
+    return Math.min(this.maxBackoffMs(), this.backoffStartMs() * 2 ** Math.min(failures - 1, 60));
+  }
+
+  private backoffStartMs(): number {
+    return this.resource.meta.delay > 0 ? this.resource.meta.delay : BACKOFF_START_MS;
+  }
+
+  /** The engine's maximum, or `meta.delay` when that is longer (used as is, without doubling). */
+  private maxBackoffMs(): number {
+    return Math.max(this.backoffStartMs(), this.ctx.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
   }
 }

@@ -55,6 +55,12 @@ export class SvcResource implements Resource {
   readonly fingerprint: string;
   private readonly log: Logger;
   private readonly bus: BusKind;
+  /**
+   * This process started (or restarted) the unit and has not seen it stopped on purpose since.
+   * Kept across checks: a check that finds the unit dead by itself then knows that what it
+   * started died, and fails (see `ensureState`).
+   */
+  private startedByUs = false;
 
   constructor(
     readonly name: string,
@@ -85,7 +91,10 @@ export class SvcResource implements Resource {
   readonly watchAnnouncesReady = true;
 
   watch(): Observable<void | typeof WATCH_READY> {
-    const events$ = this.withManager((m) => m.unitEventsReady(this.want.unit));
+    // Held first: its Ref is sent before the checks' calls, so from the first check on the
+    // unit keeps how it last stopped (see `diedByItself`).
+    const refused = (e: Error) => this.log.debug(`cannot hold a reference on ${this.want.unit} (Unit.Ref: ${e.message}): a stop from outside and a service that exited by itself look alike`);
+    const events$ = this.withManager((m) => merge(m.referenced(this.want.unit, refused), m.unitEventsReady(this.want.unit)));
     const files$ = this.want.session ? EMPTY : merge(...SVC_PATHS.unitDirs.map((d) => watchPath(`${d}/${this.want.unit}`)));
     return merge(files$, events$).pipe(map((e) => (e === 'ready' ? WATCH_READY : undefined)));
   }
@@ -225,10 +234,19 @@ export class SvcResource implements Resource {
     return apply ? this.call(`disable ${unit}`, () => m.disable(unit, s.unitFileState === 'enabled-runtime')) : of(undefined);
   }
 
+  /**
+   * The active state. A unit that rxmgmt started and that died by itself since (it failed, or
+   * its main process exited) is started again, but the run fails: each start of a service that
+   * dies a moment later succeeds, so without that failure the engine would restart it on every
+   * crash; with it the restarts follow the failure backoff, and once the service stays up the
+   * next check passes. A unit stopped on purpose (`systemctl stop`) is plain drift: started, ok.
+   */
   private ensureState(m: SystemdManager, s: UnitStatus, apply: boolean, refresh: boolean, changed: Changed): Observable<void> {
     const { unit, state } = this.want;
     const active = s.activeState === 'active';
     if (state === 'running' && !active) {
+      const died = this.startedByUs && diedByItself(s);
+      this.startedByUs = false;
       changed(`start ${unit} (was ${s.activeState}${s.activeState === 'failed' ? `, result ${s.result}` : ''})`, {
         field: 'state',
         from: s.activeState,
@@ -237,11 +255,18 @@ export class SvcResource implements Resource {
       if (!apply) return of(undefined);
       return this.job(m, 'StartUnit', 'start').pipe(
         concatMap(() => this.settled(m)),
-        concatMap((after) =>
-          after.activeState === 'failed'
-            ? throwError(() => this.error(`start ${unit} failed: the unit failed right after starting${unitDetails(after)}`))
-            : of(undefined),
-        ),
+        concatMap((after) => {
+          if (after.activeState === 'failed') {
+            return throwError(() => this.error(`start ${unit} failed: the unit failed right after starting${unitDetails(after)}`));
+          }
+          if (after.activeState === 'inactive') {
+            return throwError(() => this.error(`start ${unit}: it is inactive right after starting${EXITS_HINT}${unitDetails(after)}`));
+          }
+          this.startedByUs = true;
+          if (!died) return of(undefined);
+          const hint = s.activeState === 'inactive' ? EXITS_HINT : '';
+          return throwError(() => this.error(`${unit} died after rxmgmt started it; started it again${hint}${unitDetails(s)}`));
+        }),
       );
     }
     if (state === 'stopped' && (active || s.activeState === 'maintenance')) {
@@ -250,11 +275,27 @@ export class SvcResource implements Resource {
     }
     if (refresh && active && state !== 'stopped') {
       changed(`restart ${unit} (refresh)`, { field: 'state', from: s.activeState, to: 'restarted (refresh)' });
-      return apply ? this.job(m, 'RestartUnit', 'restart') : of(undefined);
+      if (!apply) return of(undefined);
+      return this.job(m, 'RestartUnit', 'restart').pipe(map(() => void (this.startedByUs = true)));
     }
     return of(undefined);
   }
 }
+
+/**
+ * Dead without being stopped: failed, or inactive because its main process ended before the
+ * unit left the active state. A stop (`systemctl stop`, even of a service that exits 0 on
+ * SIGTERM) leaves the active state first and then ends the process. Without the timestamps (a
+ * unit systemd unloaded: no reference held) an inactive unit counts as stopped.
+ */
+function diedByItself(s: UnitStatus): boolean {
+  if (s.activeState === 'failed') return true;
+  const exited = s.execMainExitUsec ?? 0;
+  return s.activeState === 'inactive' && exited > 0 && exited <= (s.activeExitUsec ?? 0);
+}
+
+/** For a service that is inactive by itself: why it does not stay running. */
+const EXITS_HINT = ' (its main process exits by itself with success; a Type=oneshot service without RemainAfterExit=yes, say, never stays running)';
 
 /** Logs one change (`action`, in words) and reports it (`change`: the field, from what, to what). */
 type Changed = (action: string, change: Change) => void;

@@ -1,0 +1,101 @@
+#!/usr/bin/env node
+// exec-chain: mgmt's exec1 graph with `sleep 1` for its `sleep 10s`: exec1 -> exec2 -> exec3 in
+// a chain and exec4 beside them, run as `rxmgmt run -f g.yaml -t 1`. The ideal run is the
+// critical path (3 x 1 s) plus the converged timeout (1 s): 4 s. The figure is the overhead
+// over those 4 s (whole process, spawn to exit), beside `node -e 0` (Node's own start-up, part
+// of that overhead and out of rxmgmt's reach). Runs alternate; median of R runs each.
+//
+// Where the overhead goes comes from extra runs with bench/lib/exec-phases-probe.mjs preloaded
+// (timed apart, so the probe's own cost stays out of the headline): start-up (process start ->
+// first command spawned, which holds most of Node's own start-up too), spawn() (how long each
+// call blocks: fork + exec), each command's life beyond its 1 s, the latency from a command's
+// exit to its child's spawn (edge propagation), and the last exit -> process exit beyond the
+// 1 s converged timeout (timer, drain, exit).
+//   node bench/exec-chain.mjs [--runs R]        (default 5)
+import { join } from 'node:path';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { BENCH, CLI, cliNodeFlags, deadline, fmtMs, median, requireBuild, runNode, saveResult, tempDir } from './lib/common.mjs';
+
+const i = process.argv.indexOf('--runs');
+const RUNS = i >= 0 ? Number(process.argv[i + 1]) : 5;
+/** Each command's `sleep`, and the converged timeout (`-t 1`). */
+const SLEEP_MS = 1000;
+/** The critical path (three `sleep 1` in a row) plus `-t 1`. */
+const IDEAL_MS = 4 * SLEEP_MS;
+requireBuild();
+deadline(RUNS * 40 + 60, 'exec-chain');
+
+const dir = tempDir('exec-chain');
+const graph = join(dir, 'exec-chain.yaml');
+const exec = (n) => `    - name: exec${n}\n      cmd: sleep 1\n      shell: ''\n      timeout: 0\n      state: present\n`;
+const edge = (a, b) => `  - name: e${a}\n    from: {kind: exec, name: exec${a}}\n    to: {kind: exec, name: exec${b}}\n`;
+writeFileSync(graph, `graph: exec-chain\nresources:\n  exec:\n${[1, 2, 3, 4].map(exec).join('')}edges:\n${edge(1, 2)}${edge(2, 3)}`);
+
+const run = [...cliNodeFlags(), CLI, 'run', '-f', graph, '-t', '1'];
+const PROBE = join(BENCH, 'lib/exec-phases-probe.mjs');
+const phasesFile = join(dir, 'phases.json');
+const subjects = {
+  chain: { argv: run },
+  nodeE0: { argv: ['-e', '0'] },
+  probed: { argv: ['--import', PROBE, ...run], env: { BENCH_EXEC_PHASES_OUT: phasesFile } },
+};
+const samples = { chain: [], nodeE0: [], probed: [] };
+const phases = [];
+
+async function once(name) {
+  const { argv, env } = subjects[name];
+  rmSync(phasesFile, { force: true });
+  const res = await runNode(argv, { rss: false, timeoutMs: 60_000, env });
+  if (res.code !== 0) throw new Error(`${argv.join(' ')}: exit code ${res.code ?? res.signal}`);
+  if (name === 'probed') phases.push(breakdown(JSON.parse(readFileSync(phasesFile, 'utf8'))));
+  return res.wallMs;
+}
+
+/** One probed run's phases, in ms (see the header). */
+function breakdown(p) {
+  const spawns = [...p.spawns].sort((a, b) => a.at - b.at);
+  // A spawn that follows an exit is the next link of the chain: exit -> spawn is the edge's latency.
+  const links = spawns.flatMap((s) => {
+    const before = spawns.filter((e) => e.exitAt !== undefined && e.exitAt <= s.at).map((e) => e.exitAt);
+    return before.length ? [s.at - Math.max(...before)] : [];
+  });
+  const lastExit = Math.max(...spawns.map((s) => s.exitAt ?? NaN));
+  return {
+    startToFirstSpawn: spawns[0]?.at ?? NaN,
+    spawnCall: median(spawns.map((s) => s.callMs)),
+    commandOver: median(spawns.map((s) => s.exitAt - s.at - SLEEP_MS)),
+    link: median(links),
+    tailOver: p.exitAt - lastExit - SLEEP_MS,
+  };
+}
+
+// One untimed warm-up of each, so the first timed run does not pay for a cold page cache.
+for (const name of Object.keys(subjects)) await once(name);
+phases.length = 0;
+for (let r = 0; r < RUNS; r++) {
+  const order = r % 2 ? Object.keys(subjects).reverse() : Object.keys(subjects);
+  for (const name of order) samples[name].push(await once(name));
+}
+
+const overheads = samples.chain.map((ms) => ms - IDEAL_MS);
+const phaseMedians = Object.fromEntries(Object.keys(phases[0]).map((k) => [k, median(phases.map((p) => p[k]))]));
+const results = {
+  wallMs: { median: median(samples.chain), samples: samples.chain },
+  overheadMs: { median: median(overheads), min: Math.min(...overheads), samples: overheads },
+  nodeE0: { median: median(samples.nodeE0), samples: samples.nodeE0 },
+  probedOverheadMs: median(samples.probed.map((ms) => ms - IDEAL_MS)),
+  phasesMs: { medians: phaseMedians, runs: phases },
+  runs: RUNS,
+};
+results.overheadOverNodeStartMs = results.overheadMs.median - results.nodeE0.median;
+const f = (k) => fmtMs(phaseMedians[k]);
+console.log(
+  `exec-chain (median of ${RUNS}): 3 x sleep 1 + 1, -t 1: ${fmtMs(results.wallMs.median)}, overhead over 4 s ${fmtMs(results.overheadMs.median)} ` +
+    `(min ${fmtMs(results.overheadMs.min)}); node -e 0 ${fmtMs(results.nodeE0.median)}, so ${fmtMs(results.overheadOverNodeStartMs)} beyond Node's start-up`,
+);
+console.log(
+  `  phases (probed runs, overhead ${fmtMs(results.probedOverheadMs)}): start -> first spawn ${f('startToFirstSpawn')} (Node's own start-up included), ` +
+    `spawn() ${f('spawnCall')} each, command beyond its 1 s ${f('commandOver')}, exit -> child's spawn ${f('link')}, last exit -> exit beyond -t 1 ${f('tailOver')}`,
+);
+const path = saveResult('exec-chain', { benchmark: 'exec-chain', idealMs: IDEAL_MS, results });
+console.log(`wrote ${path}`);
