@@ -7,13 +7,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
-import { FILE_CHECKS_IN_FLIGHT, fileKind } from './file.js';
+import { FILE_CHECKS_IN_FLIGHT, QUICK_MAX_BYTES, fileKind } from './file.js';
 import type { Resource } from '../model/resource.js';
 import { waitFor } from '../../test/helpers/cli.js';
 import type { Change } from '../model/events.js';
 
-// Every readFile of the file resource, and how many run at once: the verified cache must skip
-// reads (and only when sound), and the kind bounds its checks in flight.
+// Every read of the file resource (async and the quick path's), and how many async ones run at
+// once: the verified cache must skip reads (and only when sound), and the kind bounds its
+// checks in flight.
 const io = vi.hoisted(() => ({ reads: [] as string[], inFlight: 0, maxInFlight: 0 }));
 vi.mock('./file/fs-steps.js', async (importOriginal) => {
   const steps = await importOriginal<typeof import('./file/fs-steps.js')>();
@@ -26,7 +27,12 @@ vi.mock('./file/fs-steps.js', async (importOriginal) => {
       io.inFlight--;
     }
   };
-  return { ...steps, readFile: counted(steps.readFile), readFileNoFollow: counted(steps.readFileNoFollow) };
+  // The quick path's synchronous read: one at a time by construction.
+  const countedSync = (path: string, max: number): Buffer | undefined => {
+    io.reads.push(path);
+    return steps.readSmallNoFollowSync(path, max);
+  };
+  return { ...steps, readFile: counted(steps.readFile), readFileNoFollow: counted(steps.readFileNoFollow), readSmallNoFollowSync: countedSync };
 });
 
 /** Log lines without the `file[name]: ` subject, which every line of one resource shares. */
@@ -415,9 +421,11 @@ describe('file: checks in flight', () => {
   it(`runs at most ${FILE_CHECKS_IN_FLIGHT} file checks at once, over all file resources`, async () => {
     const n = FILE_CHECKS_IN_FLIGHT * 4;
     const paths = Array.from({ length: n }, (_, i) => join(tmp, `f${i}`));
-    for (const p of paths) fs.writeFileSync(p, `i am ${p}\n`);
+    // Bigger than the quick path takes: every check goes through the thread pool.
+    const body = (p: string) => `i am ${p}\n`.padEnd(QUICK_MAX_BYTES + 1, '.');
+    for (const p of paths) fs.writeFileSync(p, body(p));
     io.maxInFlight = 0;
-    const results = await Promise.all(paths.map((p) => check(file({ path: p, content: `i am ${p}\n` }))));
+    const results = await Promise.all(paths.map((p) => check(file({ path: p, content: body(p) }))));
     expect(results).toEqual(paths.map(() => true));
     expect(io.maxInFlight).toBeGreaterThan(1);
     expect(io.maxInFlight).toBeLessThanOrEqual(FILE_CHECKS_IN_FLIGHT);

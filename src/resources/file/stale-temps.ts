@@ -14,6 +14,31 @@ const processStart = Date.now() - process.uptime() * 1000;
 
 /** Per directory, looked at once per process: the stale temp names by the name they were for. */
 const found = new Map<string, Promise<Map<string, string[]>>>();
+/** The scans of `found` that have finished, for the synchronous question of staleTempsFor. */
+const scanned = new Map<string, Map<string, string[]>>();
+
+/** The scan of `dir`, started at its first use. */
+function scanOnce(dir: string): Promise<Map<string, string[]>> {
+  let scan = found.get(dir);
+  if (!scan) {
+    found.set(dir, (scan = scanDir(dir)));
+    void scan.then((byStem) => scanned.set(dir, byStem));
+  }
+  return scan;
+}
+
+/**
+ * Without waiting: whether a killed run left temp files for `path` that removeStaleTemps would
+ * remove (true), or not (false); undefined while its directory has not been scanned yet (the
+ * scan is then started).
+ */
+export function staleTempsFor(path: string): boolean | undefined {
+  const dir = dirname(path);
+  const byStem = scanned.get(dir);
+  if (byStem) return byStem.has(stem(path));
+  void scanOnce(dir);
+  return undefined;
+}
 
 /** The name part of a temp name made for `path` (tempPathFor cuts it to fit NAME_MAX). */
 const stem = (path: string): string => {
@@ -21,7 +46,7 @@ const stem = (path: string): string => {
   return name.slice(1, name.lastIndexOf('.rxmgmt-'));
 };
 
-async function scan(dir: string): Promise<Map<string, string[]>> {
+async function scanDir(dir: string): Promise<Map<string, string[]>> {
   const byStem = new Map<string, string[]>();
   let names: string[];
   try {
@@ -46,9 +71,7 @@ async function scan(dir: string): Promise<Map<string, string[]>> {
  */
 export async function removeStaleTemps(path: string): Promise<string[]> {
   const dir = dirname(path);
-  let scanned = found.get(dir);
-  if (!scanned) found.set(dir, (scanned = scan(dir)));
-  const byStem = await scanned;
+  const byStem = await scanOnce(dir);
   const key = stem(path);
   const names = byStem.get(key);
   if (!names) return [];
