@@ -1,6 +1,7 @@
 // The file resource against real files in a fresh temporary directory per test.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { asyncScheduler, firstValueFrom } from 'rxjs';
+import { type SchedulerLike, asyncScheduler, firstValueFrom } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import * as fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,11 +12,14 @@ import { FILE_CHECKS_IN_FLIGHT, QUICK_MAX_BYTES, fileKind } from './file.js';
 import type { Resource } from '../model/resource.js';
 import { waitFor } from '../../test/helpers/cli.js';
 import type { Change } from '../model/events.js';
+import { readSmallNoFollowSync } from './file/fs-steps.js';
+import { isLocalDir } from './file/local-fs.js';
+import { SLICE_JOBS } from './file/sync-slices.js';
 
 // Every read of the file resource (async and the quick path's), and how many async ones run at
 // once: the verified cache must skip reads (and only when sound), and the kind bounds its
 // checks in flight.
-const io = vi.hoisted(() => ({ reads: [] as string[], inFlight: 0, maxInFlight: 0 }));
+const io = vi.hoisted(() => ({ reads: [] as string[], syncReads: [] as string[], inFlight: 0, maxInFlight: 0 }));
 vi.mock('./file/fs-steps.js', async (importOriginal) => {
   const steps = await importOriginal<typeof import('./file/fs-steps.js')>();
   const counted = (original: (...args: never[]) => Promise<unknown>) => async (...args: unknown[]): Promise<unknown> => {
@@ -30,6 +34,7 @@ vi.mock('./file/fs-steps.js', async (importOriginal) => {
   // The quick path's synchronous read: one at a time by construction.
   const countedSync = (path: string, max: number): Buffer | undefined => {
     io.reads.push(path);
+    io.syncReads.push(path);
     return steps.readSmallNoFollowSync(path, max);
   };
   return { ...steps, readFile: counted(steps.readFile), readFileNoFollow: counted(steps.readFileNoFollow), readSmallNoFollowSync: countedSync };
@@ -48,7 +53,7 @@ afterEach(async () => {
 });
 
 /** Validates params, applies the schema's defaults and creates the resource, as the engine does. */
-function file(params: Record<string, unknown>, log = memoryLogger()): Resource {
+function file(params: Record<string, unknown>, log = memoryLogger(), scheduler: SchedulerLike = asyncScheduler): Resource {
   const problem = fileKind.validate!(params);
   if (problem) throw new Error(problem);
   const withDefaults: Record<string, unknown> = {};
@@ -56,7 +61,7 @@ function file(params: Record<string, unknown>, log = memoryLogger()): Resource {
     if (field.default !== undefined) withDefaults[key] = field.default;
   }
   const spec = { kind: 'file', name: 'f', meta: { ...defaultMeta }, params: { ...withDefaults, ...params }, pos: { file: 'test.yaml', line: 1 } };
-  return fileKind.create(spec, { hostname: 'test', log, scheduler: asyncScheduler });
+  return fileKind.create(spec, { hostname: 'test', log, scheduler });
 }
 
 const apply = (r: Resource) => firstValueFrom(r.checkApply(true, false));
@@ -1148,5 +1153,108 @@ describe('file: changes told to the sink (diffs)', () => {
     const r = file({ path: join(tmp, 'file', 'below'), content: 'x' });
     await expect(firstValueFrom(r.checkApply(true, false, (c) => told.push(c)))).rejects.toThrow(/cannot/);
     expect(told).toEqual([]);
+  });
+});
+
+describe('file: the quick path (synchronous calls in bounded slices)', () => {
+  /** The first check in a directory asks whether it is local; this waits for the answer. */
+  const knownLocal = async (dir: string) => {
+    isLocalDir(dir);
+    await waitFor(() => isLocalDir(dir) === true, `${dir} to be known as a local file system`, { timeoutMs: 10_000 });
+  };
+  const mkfifo = async (p: string) => (await import('node:child_process')).execFileSync('mkfifo', [p]);
+
+  beforeEach(() => {
+    io.reads.length = 0;
+    io.syncReads.length = 0;
+  });
+
+  it('checks, creates and rewrites a small file with synchronous calls once its directory is known to be local', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'f');
+    const r = file({ path: p, content: 'hello\n', mode: '0640' });
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('hello\n');
+    expect(modeOf(p)).toBe(0o640);
+    expect(await check(r)).toBe(true);
+    fs.writeFileSync(p, 'HELLO\n');
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('hello\n');
+    expect(io.syncReads).toEqual([p, p]); // the check after the write, and the drifted one
+    expect(io.reads).toEqual(io.syncReads);
+    expect(fs.readdirSync(tmp)).toEqual(['f']); // no temporary file left
+  });
+
+  it('reports what it changes as the async path does, and only the field when sensitive', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'f');
+    fs.writeFileSync(p, 'old\n');
+    const told: Change[] = [];
+    expect(await firstValueFrom(file({ path: p, content: 'new\n' }).checkApply(false, false, (c) => told.push(c)))).toBe(false);
+    expect(told).toEqual([{ field: 'content', diff: expect.stringContaining('-old\n+new\n') }]);
+    told.length = 0;
+    expect(await firstValueFrom(file({ path: p, content: 'new\n', sensitive: true }).checkApply(true, false, (c) => told.push(c)))).toBe(false);
+    expect(told).toEqual([{ field: 'content' }]);
+    expect(fs.readFileSync(p, 'utf8')).toBe('new\n');
+  });
+
+  it('never opens a fifo at the path: fails without force, replaces it with force', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'pipe');
+    await mkfifo(p);
+    const told: Change[] = [];
+    const listened = (r: Resource, applying: boolean) => firstValueFrom(r.checkApply(applying, false, (c) => told.push(c)));
+    await expect(listened(file({ path: p, content: 'x' }), true)).rejects.toThrow(/is a special file, not a regular file; set force: true/);
+    expect(io.reads).toEqual([]);
+    expect(await listened(file({ path: p, content: 'x', force: true }), true)).toBe(false);
+    expect(io.reads).toEqual([]);
+    expect(fs.lstatSync(p).isFile()).toBe(true);
+    expect(fs.readFileSync(p, 'utf8')).toBe('x');
+  });
+
+  it('reads without blocking or following: a fifo or a too big file is not read, a symlink fails', async () => {
+    const pipe = join(tmp, 'pipe');
+    await mkfifo(pipe);
+    expect(readSmallNoFollowSync(pipe, 100)).toBeUndefined(); // opened O_NONBLOCK, never read
+    const big = join(tmp, 'big');
+    fs.writeFileSync(big, 'x'.repeat(101));
+    expect(readSmallNoFollowSync(big, 100)).toBeUndefined();
+    expect(readSmallNoFollowSync(big, 101)).toEqual(Buffer.from('x'.repeat(101)));
+    fs.symlinkSync(big, join(tmp, 'link'));
+    expect(() => readSmallNoFollowSync(join(tmp, 'link'), 1000)).toThrow(/it is a symlink now, which is never followed/);
+  });
+
+  it('leaves a large file to the async path: large wanted content, or a large file there to diff', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'f');
+    const large = 'x'.repeat(QUICK_MAX_BYTES + 1);
+    fs.writeFileSync(p, large);
+    expect(await check(file({ path: p, content: large }))).toBe(true);
+    expect(io.reads).toEqual([p]);
+    expect(io.syncReads).toEqual([]);
+    const told: Change[] = [];
+    expect(await firstValueFrom(file({ path: p, content: 'small' }).checkApply(false, false, (c) => told.push(c)))).toBe(false);
+    expect(told).toEqual([{ field: 'content', diff: expect.stringContaining('+small') }]);
+    expect(io.reads).toEqual([p, p]);
+    expect(io.syncReads).toEqual([]);
+  });
+
+  it('runs at most one slice of checks at once and yields to the engine\'s scheduler for the rest', async () => {
+    await knownLocal(tmp);
+    const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const n = SLICE_JOBS * 2 + 5;
+    const done: boolean[] = [];
+    for (let i = 0; i < n; i++) {
+      file({ path: join(tmp, `f${i}`), content: 'x' }, memoryLogger(), scheduler)
+        .checkApply(false, false)
+        .subscribe((ok) => done.push(ok));
+    }
+    // The first slice ran at once (a slow machine may end it early, by its time budget)...
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    expect(done.length).toBeLessThanOrEqual(SLICE_JOBS);
+    // ...and the others in the scheduler's tasks.
+    scheduler.flush();
+    expect(done).toEqual(Array.from({ length: n }, () => false));
+    expect(fs.readdirSync(tmp)).toEqual([]); // noop
   });
 });
