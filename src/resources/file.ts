@@ -296,6 +296,14 @@ const fileChecks = semaphore<boolean>(FILE_CHECKS_IN_FLIGHT);
  */
 export const QUICK_MAX_BYTES = 64 * 1024;
 
+/** One clock function per scheduler for the OwnRenames of all its file resources, not one each. */
+const clocks = new WeakMap<SchedulerLike, () => number>();
+function clockOf(scheduler: SchedulerLike): () => number {
+  let clock = clocks.get(scheduler);
+  if (!clock) clocks.set(scheduler, (clock = () => scheduler.now()));
+  return clock;
+}
+
 // ---------------------------------------------------------------------------------------------
 
 class FileResource implements Resource {
@@ -321,13 +329,19 @@ class FileResource implements Resource {
     private readonly log: Logger,
     private readonly scheduler: SchedulerLike,
     /** Said once, at the first run: a graph rebuilt (swap, collect) creates resources again. */
-    private readonly warnings: string[] = [],
-    /** purge: what the rest of the graph declares (recorded by the kind's prepare). */
-    private readonly declared: () => Declared | undefined = () => undefined,
+    private warnings?: string[],
+    /** purge: the spec, to look up what the rest of the graph declares (see purge.ts). */
+    private readonly spec?: ResourceSpec,
   ) {
-    this.ownRenames = new OwnRenames(() => scheduler.now());
+    this.ownRenames = new OwnRenames(clockOf(scheduler));
     this.id = displayPath(want);
     this.shown = escapeControl(this.id);
+  }
+
+  private sayWarnings(): void {
+    if (!this.warnings) return;
+    for (const warning of this.warnings) this.log.warn(warning);
+    this.warnings = undefined;
   }
 
   /** Made when first asked for (a graph swap compares them); most resources never are. */
@@ -412,7 +426,7 @@ class FileResource implements Resource {
     const managesOwner = this.want.owner !== undefined || this.want.group !== undefined;
     if (managesOwner && !this.ids) return undefined;
     const ids = this.ids ?? {};
-    for (const warning of this.warnings.splice(0)) this.log.warn(warning);
+    this.sayWarnings();
     const observedAt = Date.now(); // before the lstat: see Verified
     const st = stepSync(this.shown, 'inspect it', () => lstatBigOrMissingSync(path));
     if (!st?.isFile()) this.verified = undefined;
@@ -507,7 +521,7 @@ class FileResource implements Resource {
   }
 
   private async run(apply: boolean, out: ChangeReporter): Promise<boolean> {
-    for (const warning of this.warnings.splice(0)) this.log.warn(warning);
+    this.sayWarnings();
     const { path, source, isDir } = this.want;
     // The source is read first: a missing one fails the run before anything is changed.
     const fromSource = this.want.fragments
@@ -592,7 +606,7 @@ class FileResource implements Resource {
   /** purge's rule, from what the graph declares; none known is an error: nothing is removed blind. */
   private purgeRule(): ((path: string) => 'keep' | 'descend' | 'remove') | undefined {
     if (!this.want.purge) return undefined;
-    const declared = this.declared();
+    const declared: Declared | undefined = this.spec && declaredOf(this.spec);
     if (!declared) {
       throw new Error(`file ${this.shown}: purge needs to know the graph's other file resources, and this graph was built without the file kind's prepare(); nothing removed`);
     }
@@ -978,6 +992,7 @@ export const fileKind: ResourceKind = {
       const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
       warnings.push(`${shown}: recurse has no effect without source${hint}`);
     }
-    return new FileResource(spec.name, spec.meta, want, env.log.child(`file[${escapeControl(spec.name)}]`), env.scheduler, warnings, () => declaredOf(spec));
+    const log = env.log.child(`file[${escapeControl(spec.name)}]`);
+    return new FileResource(spec.name, spec.meta, want, log, env.scheduler, warnings.length ? warnings : undefined, want.purge ? spec : undefined);
   },
 };
