@@ -1159,8 +1159,7 @@ describe('file: changes told to the sink (diffs)', () => {
 describe('file: the quick path (synchronous calls in bounded slices)', () => {
   /** The first check in a directory asks whether it is local; this waits for the answer. */
   const knownLocal = async (dir: string) => {
-    isLocalDir(dir);
-    await waitFor(() => isLocalDir(dir) === true, `${dir} to be known as a local file system`, { timeoutMs: 10_000 });
+    expect(await isLocalDir(dir)).toBe(true);
   };
   const mkfifo = async (p: string) => (await import('node:child_process')).execFileSync('mkfifo', [p]);
 
@@ -1183,6 +1182,19 @@ describe('file: the quick path (synchronous calls in bounded slices)', () => {
     expect(io.syncReads).toEqual([p, p]); // the check after the write, and the drifted one
     expect(io.reads).toEqual(io.syncReads);
     expect(fs.readdirSync(tmp)).toEqual(['f']); // no temporary file left
+  });
+
+  it('waits for its directory to be looked at (once), then takes the quick path; a missing directory takes the async one', async () => {
+    const dir = join(tmp, 'new');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(join(dir, 'a'), 'a');
+    fs.writeFileSync(join(dir, 'b'), 'b');
+    const results = await Promise.all(['a', 'b'].map((n) => check(file({ path: join(dir, n), content: n }))));
+    expect(results).toEqual([true, true]);
+    expect(io.syncReads).toEqual([join(dir, 'a'), join(dir, 'b')]);
+    const below = join(tmp, 'missing', 'f');
+    expect(await apply(file({ path: below, content: 'x' }))).toBe(false);
+    expect(fs.readFileSync(below, 'utf8')).toBe('x');
   });
 
   it('reports what it changes as the async path does, and only the field when sensitive', async () => {

@@ -383,22 +383,29 @@ class FileResource implements Resource {
   checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
     const full = defer(() => this.run(apply, new ChangeReporter(changes, this.want.sensitive))).pipe(fileChecks);
     if (!this.quickKind()) return full;
-    return new Observable<boolean>((subscriber) =>
-      slicesFor(this.scheduler).run(() => {
-        let ok: boolean | undefined;
+    return new Observable<boolean>((subscriber) => {
+      const slices = slicesFor(this.scheduler);
+      let waited = false;
+      const job = (): void => {
+        let ok: ReturnType<FileResource['quickCheck']>;
         try {
-          ok = this.quickCheck(apply, new ChangeReporter(changes, this.want.sensitive));
+          ok = this.quickCheck(apply, new ChangeReporter(changes, this.want.sensitive), !waited);
         } catch (err) {
           subscriber.error(err);
           return;
         }
         if (ok === undefined) subscriber.add(full.subscribe(subscriber));
-        else {
+        else if (typeof ok !== 'boolean') {
+          // The directory is being looked at (once per directory): back in line when it is.
+          waited = true;
+          void ok.then(() => !subscriber.closed && subscriber.add(slices.run(job)));
+        } else {
           subscriber.next(ok);
           subscriber.complete();
         }
-      }),
-    );
+      };
+      subscriber.add(slices.run(job));
+    });
   }
 
   /** Whether this resource may ever take the quick path (see QUICK_MAX_BYTES). */
@@ -410,17 +417,20 @@ class FileResource implements Resource {
   /**
    * run() for a quickKind resource with synchronous calls: the same decisions, the same
    * messages and changes. Undefined, before anything was changed, when this check must take
-   * the asynchronous path after all: the directory's file system is not known to be local
-   * (yet), its stale temp files are not swept yet, owners are not resolved yet, meta reverse
-   * has not recorded the path yet, what is there is no regular file (a fifo is never opened),
-   * it is bigger than QUICK_MAX_BYTES, or its mode or owner is to be fixed.
+   * the asynchronous path after all: the directory's file system is not local, its stale temp
+   * files are to be removed, owners are not resolved yet, meta reverse has not recorded the
+   * path yet, what is there is no regular file (a fifo is never opened), it is bigger than
+   * QUICK_MAX_BYTES, or its mode or owner is to be fixed. With `mayWait`, a promise instead
+   * while the directory's file system or stale temps are being looked at (once per directory).
    */
-  private quickCheck(apply: boolean, out: ChangeReporter): boolean | undefined {
+  private quickCheck(apply: boolean, out: ChangeReporter, mayWait: boolean): boolean | undefined | Promise<unknown> {
     const { path, content, state } = this.want;
-    if (isLocalDir(posix.dirname(path)) !== true) return undefined;
+    const local = isLocalDir(posix.dirname(path));
+    if (local !== true) return local !== false && mayWait ? local : undefined;
     if (apply && this.meta.reverse && !this.before) return undefined;
     if (apply && !this.sweptTemps) {
-      if (staleTempsFor(path) !== false) return undefined;
+      const stale = staleTempsFor(path);
+      if (stale !== false) return stale !== true && mayWait ? stale : undefined;
       this.sweptTemps = true;
     }
     const managesOwner = this.want.owner !== undefined || this.want.group !== undefined;

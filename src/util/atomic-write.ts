@@ -65,8 +65,11 @@ let counter = 0;
  * stays on one file system): `.<name>.rxmgmt-<pid>-<n>`, the name cut to fit NAME_MAX.
  */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path).slice(0, 200)}.rxmgmt-${process.pid}-${++counter}`);
+  return join(dirname(path), `.${tempStem(path)}.rxmgmt-${process.pid}-${++counter}`);
 }
+
+/** The part of `path`'s temp names that names the file they are for: its name, cut to fit. */
+export const tempStem = (path: string): string => basename(path).slice(0, 200);
 
 /** The pid in a name made by tempPathFor, or undefined when the name is not one of ours. */
 export function tempNamePid(name: string): number | undefined {

@@ -24,23 +24,26 @@ const LOCAL_TYPES = new Set([
   0x2011bab0, // exfat
 ]);
 
-/** Per directory, asked once per process: whether it is local. */
+/** Per directory, asked once per process: whether it is local; or the question under way. */
 const known = new Map<string, boolean>();
-const asking = new Set<string>();
+const asking = new Map<string, Promise<boolean>>();
 
 /**
- * Whether `dir` is on a local file system; undefined while that is not known yet, and then
- * it is asked (one statfs, in the background). A directory that cannot be asked about (it does
- * not exist yet) stays unknown and is asked again next time. A file system mounted over `dir`
- * later in the process is not noticed.
+ * Whether `dir` is on a local file system; while that is not known yet, a promise of the
+ * answer (one statfs, asked at the first call). A directory that cannot be asked about (it
+ * does not exist yet) is not local for this promise, and is asked again at the next call. A
+ * file system mounted over `dir` later in the process is not noticed.
  */
-export function isLocalDir(dir: string): boolean | undefined {
-  const local = known.get(dir);
-  if (local !== undefined || asking.has(dir)) return local;
-  asking.add(dir);
-  statfs(dir, (err, stats) => {
-    asking.delete(dir);
-    if (!err) known.set(dir, LOCAL_TYPES.has(stats.type));
-  });
-  return undefined;
+export function isLocalDir(dir: string): boolean | Promise<boolean> {
+  const local = known.get(dir) ?? asking.get(dir);
+  if (local !== undefined) return local;
+  const answer = new Promise<boolean>((resolve) =>
+    statfs(dir, (err, stats) => {
+      asking.delete(dir);
+      if (!err) known.set(dir, LOCAL_TYPES.has(stats.type));
+      resolve(!err && LOCAL_TYPES.has(stats.type));
+    }),
+  );
+  asking.set(dir, answer);
+  return answer;
 }

@@ -1,9 +1,9 @@
 // Temporary files that a killed rxmgmt left behind (writeFileAtomic's `.<name>.rxmgmt-<pid>-<n>`):
 // found once per directory, removed by the resource that manages the file they were written for.
 import * as fs from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { tempNamePid, tempPathFor } from '../../util/atomic-write.js';
+import { tempNamePid, tempStem } from '../../util/atomic-write.js';
 
 const readdir = promisify(fs.readdir);
 const lstat = promisify(fs.lstat);
@@ -29,22 +29,14 @@ function scanOnce(dir: string): Promise<Map<string, string[]>> {
 
 /**
  * Without waiting: whether a killed run left temp files for `path` that removeStaleTemps would
- * remove (true), or not (false); undefined while its directory has not been scanned yet (the
- * scan is then started).
+ * remove (true), or not (false); while its directory has not been scanned yet, the scan (it is
+ * started at the first call).
  */
-export function staleTempsFor(path: string): boolean | undefined {
+export function staleTempsFor(path: string): boolean | Promise<unknown> {
   const dir = dirname(path);
   const byStem = scanned.get(dir);
-  if (byStem) return byStem.has(stem(path));
-  void scanOnce(dir);
-  return undefined;
+  return byStem ? byStem.has(tempStem(path)) : scanOnce(dir);
 }
-
-/** The name part of a temp name made for `path` (tempPathFor cuts it to fit NAME_MAX). */
-const stem = (path: string): string => {
-  const name = basename(tempPathFor(path));
-  return name.slice(1, name.lastIndexOf('.rxmgmt-'));
-};
 
 async function scanDir(dir: string): Promise<Map<string, string[]>> {
   const byStem = new Map<string, string[]>();
@@ -72,7 +64,7 @@ async function scanDir(dir: string): Promise<Map<string, string[]>> {
 export async function removeStaleTemps(path: string): Promise<string[]> {
   const dir = dirname(path);
   const byStem = await scanOnce(dir);
-  const key = stem(path);
+  const key = tempStem(path);
   const names = byStem.get(key);
   if (!names) return [];
   byStem.delete(key);
