@@ -380,9 +380,12 @@ class FileResource implements Resource {
     return merge(watchTree(path), watchTree(source));
   }
 
+  /**
+   * The quick path where it may apply (quickCheck, run in the slices of sync-slices.ts), else,
+   * or when it declines, the asynchronous run().
+   */
   checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
-    const full = defer(() => this.run(apply, new ChangeReporter(changes, this.want.sensitive))).pipe(fileChecks);
-    if (!this.quickKind()) return full;
+    if (!this.quickKind()) return this.fullCheck(apply, changes);
     return new Observable<boolean>((subscriber) => {
       const slices = slicesFor(this.scheduler);
       let waited = false;
@@ -394,7 +397,7 @@ class FileResource implements Resource {
           subscriber.error(err);
           return;
         }
-        if (ok === undefined) subscriber.add(full.subscribe(subscriber));
+        if (ok === undefined) subscriber.add(this.fullCheck(apply, changes).subscribe(subscriber));
         else if (typeof ok !== 'boolean') {
           // The directory is being looked at (once per directory): back in line when it is.
           waited = true;
@@ -406,6 +409,11 @@ class FileResource implements Resource {
       };
       subscriber.add(slices.run(job));
     });
+  }
+
+  /** The asynchronous path: run(), bounded by fileChecks. */
+  private fullCheck(apply: boolean, changes: ChangeSink | undefined): Observable<boolean> {
+    return defer(() => this.run(apply, new ChangeReporter(changes, this.want.sensitive))).pipe(fileChecks);
   }
 
   /** Whether this resource may ever take the quick path (see QUICK_MAX_BYTES). */
