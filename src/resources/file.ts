@@ -12,7 +12,7 @@ import type { Logger } from '../util/logger.js';
 import { OwnRenames, watchPath, watchTree } from '../watch/index.js';
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { copiedMode, lchown, readdir, readFileNoFollow, readlink, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
-import { lstatBigOrMissingSync, readSmallNoFollowSync, stepSync } from './file/fs-steps.js';
+import { lstatBigOrMissingSync, readSmallNoFollowSync, stepSync } from './file/fs-steps.js'; // the quick path's
 import { isLocalDir } from './file/local-fs.js';
 import { slicesFor } from './file/sync-slices.js';
 import { ChangeReporter, contentChange } from './file/changes.js';
