@@ -1,7 +1,7 @@
 // Which directories are on a local file system: only there may the file resource check and
-// write synchronously (its quick path, see QUICK_MAX_BYTES in file.ts). A synchronous call on a network or FUSE file system
-// can hang the whole process while its server does not answer; on a local one it takes
-// microseconds, less than the trip through libuv's thread pool it saves.
+// write synchronously (its quick path, see QUICK_MAX_BYTES in file.ts). A synchronous call on
+// a network or FUSE file system can hang the whole process while its server does not answer;
+// on a local one it takes microseconds, less than the trip through the thread pool it saves.
 import { statfs } from 'node:fs';
 
 /**
