@@ -60,6 +60,20 @@ describe('SyncSlices', () => {
     expect(ran).toEqual(['a at depth 1', 'a-child at depth 1', 'b at depth 1']);
   });
 
+  it('runs the jobs behind one that threw in the next slice', () => {
+    const scheduler = fresh();
+    const slices = new SyncSlices(scheduler, 10, 1000, () => 0);
+    const ran: string[] = [];
+    const buggy = () => {
+      slices.run(() => ran.push('behind'));
+      throw new Error('a bug');
+    };
+    expect(() => slices.run(buggy)).toThrow('a bug'); // to whoever started it
+    expect(ran).toEqual([]);
+    scheduler.flush();
+    expect(ran).toEqual(['behind']);
+  });
+
   it('drops a job unsubscribed before its turn', () => {
     const scheduler = fresh();
     const slices = new SyncSlices(scheduler, 1, 1000, () => 0);

@@ -25,8 +25,8 @@ class Entry implements Unsubscribable {
  *
  * A burst ends when the synchronous code that ran it returns (a microtask sets the count back)
  * or at the next slice's task. Jobs started from inside a job are queued, not nested, so a chain
- * of dependent checks does not grow the stack. A job must not throw: it reports to its own
- * subscriber.
+ * of dependent checks does not grow the stack. A job should not throw (it reports to its own
+ * subscriber); one that does leaves the rest to the next slice.
  */
 export class SyncSlices {
   private used = 0;
@@ -69,6 +69,8 @@ export class SyncSlices {
       this.head = 0;
     } finally {
       this.running = false;
+      // A job that threw (a bug) must not strand the ones behind it.
+      if (this.head < this.queue.length) this.scheduleSlice();
     }
   }
 
