@@ -1,10 +1,16 @@
 // Synchronous work in bounded slices, so that many quick file checks never starve the event loop.
 import type { SchedulerLike, Unsubscribable } from 'rxjs';
 
-/** Jobs per slice: ~10-30 µs each on a local file system, a few ms a slice. */
-export const SLICE_JOBS = 128;
-/** And at most this long (ms, wall clock): a slow disk ends a slice early. */
+/**
+ * A slice ends after this long (ms, wall clock), or after SLICE_JOBS jobs, whichever comes
+ * first. A job (one file check and what the engine does with its result) takes 10-50 µs on a
+ * local file system, so time usually ends a slice; the count bounds it without a clock (tests).
+ * The next slice waits for a task of the scheduler, which on asyncScheduler is a timer (at
+ * least 1 ms, during which I/O is handled): slices much shorter than that would leave the
+ * process idle between them.
+ */
 export const SLICE_MS = 4;
+export const SLICE_JOBS = 512;
 
 /** One job, waiting or done; unsubscribing before it ran drops it. */
 class Entry implements Unsubscribable {
