@@ -15,8 +15,15 @@ import { readSyscalls, waitForThreadIn } from './helpers/proc.js';
 
 const box = useSandbox();
 
+// The content comes from a source file: a file with inline content is checked with synchronous
+// calls (the file kind's quick path), which no blocked worker thread holds back.
 function graph(dir: string): string {
-  return lines('graph: drain', 'resources:', '  file:', '    - name: held', `      path: ${dir}/held`, '      content: "held\\n"');
+  return lines('graph: drain', 'resources:', '  file:', '    - name: held', `      path: ${dir}/held`, `      source: ${dir}/held.src`);
+}
+
+async function writeGraph(yaml: string): Promise<void> {
+  await writeFile(box.path('held.src'), 'held\n');
+  await writeFile(yaml, graph(box.dir));
 }
 
 /**
@@ -26,7 +33,7 @@ function graph(dir: string): string {
 async function startWithCheckApplyInFlight(): Promise<{ mgmt: CliProcess; unblock: () => Promise<void> }> {
   const yaml = box.path('drain.yaml');
   const held = box.path('held');
-  await writeFile(yaml, graph(box.dir));
+  await writeGraph(yaml);
   const mgmt = startCli(['run', '-f', yaml], { env: { UV_THREADPOOL_SIZE: '1' } });
   await mgmt.waitForLog('file[held]: changed');
 
@@ -66,7 +73,7 @@ async function startWithCheckApplyInFlight(): Promise<{ mgmt: CliProcess; unbloc
 describe('graceful exit', () => {
   it('SIGTERM exits 0', async () => {
     const yaml = box.path('term.yaml');
-    await writeFile(yaml, graph(box.dir));
+    await writeGraph(yaml);
     const mgmt = startCli(['run', '-f', yaml]);
     await mgmt.waitForLog('file[held]: changed');
     mgmt.signal('SIGTERM');

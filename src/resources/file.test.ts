@@ -1,20 +1,25 @@
 // The file resource against real files in a fresh temporary directory per test.
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { asyncScheduler, firstValueFrom } from 'rxjs';
+import { type SchedulerLike, asyncScheduler, firstValueFrom } from 'rxjs';
+import { TestScheduler } from 'rxjs/testing';
 import * as fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultMeta } from '../model/spec.js';
 import { memoryLogger } from '../util/logger.js';
-import { FILE_CHECKS_IN_FLIGHT, fileKind } from './file.js';
+import { FILE_CHECKS_IN_FLIGHT, QUICK_MAX_BYTES, fileKind } from './file.js';
 import type { Resource } from '../model/resource.js';
 import { waitFor } from '../../test/helpers/cli.js';
 import type { Change } from '../model/events.js';
+import { readSmallNoFollowSync } from './file/fs-steps.js';
+import { isLocalDir } from './file/local-fs.js';
+import { SLICE_JOBS } from './file/sync-slices.js';
 
-// Every readFile of the file resource, and how many run at once: the verified cache must skip
-// reads (and only when sound), and the kind bounds its checks in flight.
-const io = vi.hoisted(() => ({ reads: [] as string[], inFlight: 0, maxInFlight: 0 }));
+// Every read of the file resource (async and the quick path's), and how many async ones run at
+// once: the verified cache must skip reads (and only when sound), and the kind bounds its
+// checks in flight.
+const io = vi.hoisted(() => ({ reads: [] as string[], syncReads: [] as string[], inFlight: 0, maxInFlight: 0 }));
 vi.mock('./file/fs-steps.js', async (importOriginal) => {
   const steps = await importOriginal<typeof import('./file/fs-steps.js')>();
   const counted = (original: (...args: never[]) => Promise<unknown>) => async (...args: unknown[]): Promise<unknown> => {
@@ -26,7 +31,13 @@ vi.mock('./file/fs-steps.js', async (importOriginal) => {
       io.inFlight--;
     }
   };
-  return { ...steps, readFile: counted(steps.readFile), readFileNoFollow: counted(steps.readFileNoFollow) };
+  // The quick path's synchronous read: one at a time by construction.
+  const countedSync = (path: string, max: number): Buffer | undefined => {
+    io.reads.push(path);
+    io.syncReads.push(path);
+    return steps.readSmallNoFollowSync(path, max);
+  };
+  return { ...steps, readFile: counted(steps.readFile), readFileNoFollow: counted(steps.readFileNoFollow), readSmallNoFollowSync: countedSync };
 });
 
 /** Log lines without the `file[name]: ` subject, which every line of one resource shares. */
@@ -42,7 +53,7 @@ afterEach(async () => {
 });
 
 /** Validates params, applies the schema's defaults and creates the resource, as the engine does. */
-function file(params: Record<string, unknown>, log = memoryLogger()): Resource {
+function file(params: Record<string, unknown>, log = memoryLogger(), scheduler: SchedulerLike = asyncScheduler): Resource {
   const problem = fileKind.validate!(params);
   if (problem) throw new Error(problem);
   const withDefaults: Record<string, unknown> = {};
@@ -50,7 +61,7 @@ function file(params: Record<string, unknown>, log = memoryLogger()): Resource {
     if (field.default !== undefined) withDefaults[key] = field.default;
   }
   const spec = { kind: 'file', name: 'f', meta: { ...defaultMeta }, params: { ...withDefaults, ...params }, pos: { file: 'test.yaml', line: 1 } };
-  return fileKind.create(spec, { hostname: 'test', log, scheduler: asyncScheduler });
+  return fileKind.create(spec, { hostname: 'test', log, scheduler });
 }
 
 const apply = (r: Resource) => firstValueFrom(r.checkApply(true, false));
@@ -415,9 +426,11 @@ describe('file: checks in flight', () => {
   it(`runs at most ${FILE_CHECKS_IN_FLIGHT} file checks at once, over all file resources`, async () => {
     const n = FILE_CHECKS_IN_FLIGHT * 4;
     const paths = Array.from({ length: n }, (_, i) => join(tmp, `f${i}`));
-    for (const p of paths) fs.writeFileSync(p, `i am ${p}\n`);
+    // Bigger than the quick path takes: every check goes through the thread pool.
+    const body = (p: string) => `i am ${p}\n`.padEnd(QUICK_MAX_BYTES + 1, '.');
+    for (const p of paths) fs.writeFileSync(p, body(p));
     io.maxInFlight = 0;
-    const results = await Promise.all(paths.map((p) => check(file({ path: p, content: `i am ${p}\n` }))));
+    const results = await Promise.all(paths.map((p) => check(file({ path: p, content: body(p) }))));
     expect(results).toEqual(paths.map(() => true));
     expect(io.maxInFlight).toBeGreaterThan(1);
     expect(io.maxInFlight).toBeLessThanOrEqual(FILE_CHECKS_IN_FLIGHT);
@@ -1140,5 +1153,120 @@ describe('file: changes told to the sink (diffs)', () => {
     const r = file({ path: join(tmp, 'file', 'below'), content: 'x' });
     await expect(firstValueFrom(r.checkApply(true, false, (c) => told.push(c)))).rejects.toThrow(/cannot/);
     expect(told).toEqual([]);
+  });
+});
+
+describe('file: the quick path (synchronous calls in bounded slices)', () => {
+  /** The first check in a directory asks whether it is local; this waits for the answer. */
+  const knownLocal = async (dir: string) => {
+    expect(await isLocalDir(dir)).toBe(true);
+  };
+  const mkfifo = async (p: string) => (await import('node:child_process')).execFileSync('mkfifo', [p]);
+
+  beforeEach(() => {
+    io.reads.length = 0;
+    io.syncReads.length = 0;
+  });
+
+  it('checks, creates and rewrites a small file with synchronous calls once its directory is known to be local', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'f');
+    const r = file({ path: p, content: 'hello\n', mode: '0640' });
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('hello\n');
+    expect(modeOf(p)).toBe(0o640);
+    expect(await check(r)).toBe(true);
+    fs.writeFileSync(p, 'HELLO\n');
+    expect(await apply(r)).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('hello\n');
+    expect(io.syncReads).toEqual([p, p]); // the check after the write, and the drifted one
+    expect(io.reads).toEqual(io.syncReads);
+    expect(fs.readdirSync(tmp)).toEqual(['f']); // no temporary file left
+  });
+
+  it('waits for its directory to be looked at (once), then takes the quick path; a missing directory takes the async one', async () => {
+    const dir = join(tmp, 'new');
+    fs.mkdirSync(dir);
+    fs.writeFileSync(join(dir, 'a'), 'a');
+    fs.writeFileSync(join(dir, 'b'), 'b');
+    const results = await Promise.all(['a', 'b'].map((n) => check(file({ path: join(dir, n), content: n }))));
+    expect(results).toEqual([true, true]);
+    expect(io.syncReads).toEqual([join(dir, 'a'), join(dir, 'b')]);
+    const below = join(tmp, 'missing', 'f');
+    expect(await apply(file({ path: below, content: 'x' }))).toBe(false);
+    expect(fs.readFileSync(below, 'utf8')).toBe('x');
+  });
+
+  it('reports what it changes as the async path does, and only the field when sensitive', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'f');
+    fs.writeFileSync(p, 'old\n');
+    const told: Change[] = [];
+    expect(await firstValueFrom(file({ path: p, content: 'new\n' }).checkApply(false, false, (c) => told.push(c)))).toBe(false);
+    expect(told).toEqual([{ field: 'content', diff: expect.stringContaining('-old\n+new\n') }]);
+    told.length = 0;
+    expect(await firstValueFrom(file({ path: p, content: 'new\n', sensitive: true }).checkApply(true, false, (c) => told.push(c)))).toBe(false);
+    expect(told).toEqual([{ field: 'content' }]);
+    expect(fs.readFileSync(p, 'utf8')).toBe('new\n');
+  });
+
+  it('never opens a fifo at the path: fails without force, replaces it with force', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'pipe');
+    await mkfifo(p);
+    const told: Change[] = [];
+    const listened = (r: Resource, applying: boolean) => firstValueFrom(r.checkApply(applying, false, (c) => told.push(c)));
+    await expect(listened(file({ path: p, content: 'x' }), true)).rejects.toThrow(/is a special file, not a regular file; set force: true/);
+    expect(io.reads).toEqual([]);
+    expect(await listened(file({ path: p, content: 'x', force: true }), true)).toBe(false);
+    expect(io.reads).toEqual([]);
+    expect(fs.lstatSync(p).isFile()).toBe(true);
+    expect(fs.readFileSync(p, 'utf8')).toBe('x');
+  });
+
+  it('reads without blocking or following: a fifo or a too big file is not read, a symlink fails', async () => {
+    const pipe = join(tmp, 'pipe');
+    await mkfifo(pipe);
+    expect(readSmallNoFollowSync(pipe, 100)).toBeUndefined(); // opened O_NONBLOCK, never read
+    const big = join(tmp, 'big');
+    fs.writeFileSync(big, 'x'.repeat(101));
+    expect(readSmallNoFollowSync(big, 100)).toBeUndefined();
+    expect(readSmallNoFollowSync(big, 101)).toEqual(Buffer.from('x'.repeat(101)));
+    fs.symlinkSync(big, join(tmp, 'link'));
+    expect(() => readSmallNoFollowSync(join(tmp, 'link'), 1000)).toThrow(/it is a symlink now, which is never followed/);
+  });
+
+  it('leaves a large file to the async path: large wanted content, or a large file there to diff', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'f');
+    const large = 'x'.repeat(QUICK_MAX_BYTES + 1);
+    fs.writeFileSync(p, large);
+    expect(await check(file({ path: p, content: large }))).toBe(true);
+    expect(io.reads).toEqual([p]);
+    expect(io.syncReads).toEqual([]);
+    const told: Change[] = [];
+    expect(await firstValueFrom(file({ path: p, content: 'small' }).checkApply(false, false, (c) => told.push(c)))).toBe(false);
+    expect(told).toEqual([{ field: 'content', diff: expect.stringContaining('+small') }]);
+    expect(io.reads).toEqual([p, p]);
+    expect(io.syncReads).toEqual([]);
+  });
+
+  it('runs at most one slice of checks at once and yields to the engine\'s scheduler for the rest', async () => {
+    await knownLocal(tmp);
+    const scheduler = new TestScheduler((a, b) => expect(a).toEqual(b));
+    const n = SLICE_JOBS * 2 + 5;
+    const done: boolean[] = [];
+    for (let i = 0; i < n; i++) {
+      file({ path: join(tmp, `f${i}`), content: 'x' }, memoryLogger(), scheduler)
+        .checkApply(false, false)
+        .subscribe((ok) => done.push(ok));
+    }
+    // The first slice ran at once (a slow machine may end it early, by its time budget)...
+    expect(done.length).toBeGreaterThanOrEqual(1);
+    expect(done.length).toBeLessThanOrEqual(SLICE_JOBS);
+    // ...and the others in the scheduler's tasks.
+    scheduler.flush();
+    expect(done).toEqual(Array.from({ length: n }, () => false));
+    expect(fs.readdirSync(tmp)).toEqual([]); // noop
   });
 });

@@ -4,7 +4,14 @@ import * as fs from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { symlinkAtomic, tempNamePid, tempPathFor, writeFileAtomic } from './atomic-write.js';
+import { type AtomicWriteOptions, symlinkAtomic, tempNamePid, tempPathFor, writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
+
+/** Both writers, the synchronous one behind the same signature: one contract. */
+const writers = {
+  writeFileAtomic,
+  writeFileAtomicSync: async (path: string, data: string | Uint8Array, opts?: AtomicWriteOptions) =>
+    writeFileAtomicSync(path, typeof data === 'string' ? Buffer.from(data) : data, opts),
+};
 
 let tmp: string;
 beforeEach(async () => {
@@ -31,7 +38,7 @@ describe('tempPathFor', () => {
   });
 });
 
-describe('writeFileAtomic', () => {
+describe.each(Object.entries(writers))('%s', (_name, writeFileAtomic) => {
   it('creates a file with a string or bytes, and leaves no temporary file', async () => {
     await writeFileAtomic(join(tmp, 'a'), 'text\n');
     await writeFileAtomic(join(tmp, 'b'), Buffer.from([0, 1, 2]));
@@ -72,6 +79,18 @@ describe('writeFileAtomic', () => {
     expect(modeOf(join(tmp, 'g'))).toBe(0o600); // no mode: the usual 0666 narrowed by the umask
   });
 
+  it('gives the mode asked for when the umask does not narrow it (no fchmod needed), and a group-writable one when it does', async () => {
+    const old = process.umask(0o022);
+    try {
+      await writeFileAtomic(join(tmp, 'f'), 'x', { mode: 0o640 });
+      await writeFileAtomic(join(tmp, 'g'), 'x', { mode: 0o664 });
+    } finally {
+      process.umask(old);
+    }
+    expect(modeOf(join(tmp, 'f'))).toBe(0o640);
+    expect(modeOf(join(tmp, 'g'))).toBe(0o664);
+  });
+
   it('sets owner and group before the mode, so setuid and setgid survive the chown', async () => {
     const p = join(tmp, 'f');
     await writeFileAtomic(p, 'x', { uid: 65534, gid: 65534, mode: 0o6750 });
@@ -98,8 +117,8 @@ describe('writeFileAtomic', () => {
     fs.chmodSync(dir, 0o777);
     fs.chmodSync(tmp, 0o755);
     const script = (bestEffort: boolean) => `
-      import { writeFileAtomic } from ${JSON.stringify(new URL('./atomic-write.ts', import.meta.url).pathname)};
-      writeFileAtomic(${JSON.stringify(join(dir, 'f'))}, 'x', { uid: 0, ownerBestEffort: ${bestEffort} })
+      import { ${_name} as write } from ${JSON.stringify(new URL('./atomic-write.ts', import.meta.url).pathname)};
+      Promise.resolve().then(() => write(${JSON.stringify(join(dir, 'f'))}, Buffer.from('x'), { uid: 0, ownerBestEffort: ${bestEffort} }))
         .then(() => console.log('ok'), (e) => console.log(e.code));`;
     const { execFileSync } = await import('node:child_process');
     const run = (bestEffort: boolean) =>
@@ -134,7 +153,7 @@ describe('symlinkAtomic', () => {
   });
 });
 
-describe('writeFileAtomic against a planted name', () => {
+describe.each(Object.entries(writers))('%s against a planted name', (_name, writeFileAtomic) => {
   it('fails on a symlink planted at its temporary name, never writing or chmod-ing the target', async () => {
     const target = join(tmp, 'target');
     fs.writeFileSync(target, 'keep', { mode: 0o600 });

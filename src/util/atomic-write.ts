@@ -65,8 +65,11 @@ let counter = 0;
  * stays on one file system): `.<name>.rxmgmt-<pid>-<n>`, the name cut to fit NAME_MAX.
  */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path).slice(0, 200)}.rxmgmt-${process.pid}-${++counter}`);
+  return join(dirname(path), `.${tempStem(path)}.rxmgmt-${process.pid}-${++counter}`);
 }
+
+/** The part of `path`'s temp names that names the file they are for: its name, cut to fit. */
+export const tempStem = (path: string): string => basename(path).slice(0, 200);
 
 /** The pid in a name made by tempPathFor, or undefined when the name is not one of ours. */
 export function tempNamePid(name: string): number | undefined {
@@ -81,6 +84,13 @@ const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoExcept
  * the rename makes it visible (chown first: it clears the setuid and setgid bits). The parent
  * directory must exist; errors are the file system's (ENOENT, EACCES, ...), and the temporary
  * file is removed on any failure.
+ *
+ * The calls, in order: open (O_EXCL|O_NOFOLLOW, with the mode), write, fchown when an owner is
+ * given, fstat, fchmod only when the fstat shows another mode, close, lstat of the temporary
+ * name, rename. fstat comes after fchown, so that it shows the mode as it now is: open gave
+ * the mode narrowed by the umask (or a default ACL), and chown may have cleared setuid and
+ * setgid; when neither happened, the fchmod would change nothing and is left out. The fstat
+ * is needed all the same: the inode it names is what the lstat before the rename must find.
  */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, opts: AtomicWriteOptions = {}): Promise<void> {
   const temp = tempPathFor(path);
@@ -89,29 +99,86 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
   let created: fs.Stats | undefined;
   try {
     fd = await open(temp, CREATE_NEW, opts.mode ?? 0o666);
-    created = await fstat(fd);
     for (let done = 0; done < bytes.length; ) done += (await write(fd, bytes, done, bytes.length - done)).bytesWritten;
     if (opts.uid !== undefined || opts.gid !== undefined) {
       await ownerStep(() => fchown(fd!, opts.uid ?? -1, opts.gid ?? -1), opts);
     }
-    if (opts.mode !== undefined) await fchmod(fd, opts.mode); // the umask narrowed open's mode
+    created = await fstat(fd);
+    if (modeDiffers(created, opts)) await fchmod(fd, opts.mode!);
     await close(fd);
     fd = undefined;
     await ensureStillOurs(temp, created);
     await renameAnnounced(temp, path, opts);
   } catch (err) {
-    if (fd !== undefined) await close(fd).catch(() => undefined);
+    if (fd !== undefined) {
+      created ??= await fstat(fd).catch(() => undefined);
+      await close(fd).catch(() => undefined);
+    }
     // Only our own inode is removed: a name someone swapped in is theirs to keep.
     if (created) await removeIfOurs(temp, created);
     throw err;
   }
 }
 
+/**
+ * writeFileAtomic with synchronous calls, the same ones in the same order: for a small file on
+ * a local file system, where each call takes microseconds and a trip through the thread pool
+ * would cost more than the call itself.
+ */
+export function writeFileAtomicSync(path: string, data: Uint8Array, opts: AtomicWriteOptions = {}): void {
+  const temp = tempPathFor(path);
+  let fd: number | undefined;
+  let created: fs.Stats | undefined;
+  try {
+    fd = fs.openSync(temp, CREATE_NEW, opts.mode ?? 0o666);
+    for (let done = 0; done < data.length; ) done += fs.writeSync(fd, data, done, data.length - done);
+    if (opts.uid !== undefined || opts.gid !== undefined) {
+      ownerStepSync(() => fs.fchownSync(fd!, opts.uid ?? -1, opts.gid ?? -1), opts);
+    }
+    created = fs.fstatSync(fd);
+    if (modeDiffers(created, opts)) fs.fchmodSync(fd, opts.mode!);
+    fs.closeSync(fd);
+    fd = undefined;
+    checkStillOurs(temp, created, fs.lstatSync(temp));
+    opts.announce?.expect();
+    try {
+      fs.renameSync(temp, path);
+    } catch (err) {
+      opts.announce?.cancel();
+      throw err;
+    }
+  } catch (err) {
+    if (fd !== undefined) {
+      try {
+        created ??= fs.fstatSync(fd);
+        fs.closeSync(fd);
+      } catch {
+        // closed or unreadable: the name is then left alone
+      }
+    }
+    if (created) {
+      try {
+        if (sameInode(fs.lstatSync(temp), created)) fs.rmSync(temp, { force: true });
+      } catch {
+        // gone already
+      }
+    }
+    throw err;
+  }
+}
+
+/** A wanted mode that open (umask, default ACL) or chown (setuid, setgid) did not leave as is. */
+const modeDiffers = (created: fs.Stats, opts: AtomicWriteOptions): boolean =>
+  opts.mode !== undefined && (created.mode & 0o7777) !== opts.mode;
+
 const sameInode = (a: fs.Stats, b: fs.Stats): boolean => a.dev === b.dev && a.ino === b.ino;
 
 /** The temporary name is still the regular file we created (nobody renamed it away or swapped it). */
 async function ensureStillOurs(temp: string, created: fs.Stats): Promise<void> {
-  const now = await lstat(temp);
+  checkStillOurs(temp, created, await lstat(temp));
+}
+
+function checkStillOurs(temp: string, created: fs.Stats, now: fs.Stats): void {
   if (!now.isFile() || !sameInode(now, created)) {
     throw new Error(`temporary file ${temp} was replaced by someone else before it was renamed into place; nothing written`);
   }
@@ -160,6 +227,14 @@ async function setOwner(temp: string, opts: AtomicWriteOptions): Promise<void> {
 async function ownerStep(op: () => Promise<void>, opts: AtomicWriteOptions): Promise<void> {
   try {
     await op();
+  } catch (err) {
+    if (!(opts.ownerBestEffort && errCode(err) === 'EPERM')) throw err;
+  }
+}
+
+function ownerStepSync(op: () => void, opts: AtomicWriteOptions): void {
+  try {
+    op();
   } catch (err) {
     if (!(opts.ownerBestEffort && errCode(err) === 'EPERM')) throw err;
   }

@@ -25,9 +25,21 @@ export async function step<T>(shown: string, what: string, op: () => Promise<T>)
   try {
     return await op();
   } catch (err) {
-    throw new Error(`file ${shown}: cannot ${escapeControl(what)}: ${escapeControl((err as Error).message)}`, { cause: err });
+    throw stepError(shown, what, err);
   }
 }
+
+/** step for a synchronous `op`: the same message. */
+export function stepSync<T>(shown: string, what: string, op: () => T): T {
+  try {
+    return op();
+  } catch (err) {
+    throw stepError(shown, what, err);
+  }
+}
+
+const stepError = (shown: string, what: string, err: unknown): Error =>
+  new Error(`file ${shown}: cannot ${escapeControl(what)}: ${escapeControl((err as Error).message)}`, { cause: err });
 
 export const errCode = (err: unknown): string | undefined => (err as NodeJS.ErrnoException)?.code;
 
@@ -50,6 +62,16 @@ export function lstatBigOrMissing(path: string): Promise<BigIntStats | undefined
       else reject(err);
     }),
   );
+}
+
+/** lstatBigOrMissing, synchronous: for the quick path on a local file system only. */
+export function lstatBigOrMissingSync(path: string): BigIntStats | undefined {
+  try {
+    return fs.lstatSync(path, { bigint: true, throwIfNoEntry: false });
+  } catch (err) {
+    if (errCode(err) === 'ENOTDIR') return undefined;
+    throw err;
+  }
 }
 
 /** What kindOf needs: Stats and BigIntStats both have it. */
@@ -78,6 +100,32 @@ export async function readFileNoFollow(path: string): Promise<Buffer> {
     return await readFile(path, NOFOLLOW);
   } catch (err) {
     throw noFollowError(err);
+  }
+}
+
+/**
+ * The content of a managed path, synchronously, never through a symlink; undefined when what the
+ * descriptor shows is not a regular file of at most `max` bytes (a fifo or device swapped in
+ * since the lstat is opened without blocking, never read; a big file is left to the async path).
+ */
+export function readSmallNoFollowSync(path: string, max: number): Buffer | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, READ_NOFOLLOW);
+  } catch (err) {
+    throw noFollowError(err);
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile() || st.size > max) return undefined;
+    // The size fstat gave, as readFile reads: a file changed meanwhile has a new identity, so
+    // the verified cache will not trust what this read saw (see verified.ts).
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    for (let n; got < buf.length && (n = fs.readSync(fd, buf, got, buf.length - got, null)) > 0; ) got += n;
+    return got === buf.length ? buf : buf.subarray(0, got);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 

@@ -1,9 +1,9 @@
 // Temporary files that a killed rxmgmt left behind (writeFileAtomic's `.<name>.rxmgmt-<pid>-<n>`):
 // found once per directory, removed by the resource that manages the file they were written for.
 import * as fs from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { tempNamePid, tempPathFor } from '../../util/atomic-write.js';
+import { tempNamePid, tempStem } from '../../util/atomic-write.js';
 
 const readdir = promisify(fs.readdir);
 const lstat = promisify(fs.lstat);
@@ -14,14 +14,31 @@ const processStart = Date.now() - process.uptime() * 1000;
 
 /** Per directory, looked at once per process: the stale temp names by the name they were for. */
 const found = new Map<string, Promise<Map<string, string[]>>>();
+/** The scans of `found` that have finished, for the synchronous question of staleTempsFor. */
+const scanned = new Map<string, Map<string, string[]>>();
 
-/** The name part of a temp name made for `path` (tempPathFor cuts it to fit NAME_MAX). */
-const stem = (path: string): string => {
-  const name = basename(tempPathFor(path));
-  return name.slice(1, name.lastIndexOf('.rxmgmt-'));
-};
+/** The scan of `dir`, started at its first use. */
+function scanOnce(dir: string): Promise<Map<string, string[]>> {
+  let scan = found.get(dir);
+  if (!scan) {
+    found.set(dir, (scan = scanDir(dir)));
+    void scan.then((byStem) => scanned.set(dir, byStem));
+  }
+  return scan;
+}
 
-async function scan(dir: string): Promise<Map<string, string[]>> {
+/**
+ * Without waiting: whether a killed run left temp files for `path` that removeStaleTemps would
+ * remove (true), or not (false); while its directory has not been scanned yet, the scan (it is
+ * started at the first call).
+ */
+export function staleTempsFor(path: string): boolean | Promise<unknown> {
+  const dir = dirname(path);
+  const byStem = scanned.get(dir);
+  return byStem ? byStem.has(tempStem(path)) : scanOnce(dir);
+}
+
+async function scanDir(dir: string): Promise<Map<string, string[]>> {
   const byStem = new Map<string, string[]>();
   let names: string[];
   try {
@@ -46,10 +63,8 @@ async function scan(dir: string): Promise<Map<string, string[]>> {
  */
 export async function removeStaleTemps(path: string): Promise<string[]> {
   const dir = dirname(path);
-  let scanned = found.get(dir);
-  if (!scanned) found.set(dir, (scanned = scan(dir)));
-  const byStem = await scanned;
-  const key = stem(path);
+  const byStem = await scanOnce(dir);
+  const key = tempStem(path);
   const names = byStem.get(key);
   if (!names) return [];
   byStem.delete(key);
