@@ -6,6 +6,7 @@
 // long-lived objects, then converged 20 % faster at 25 % less peak RSS (bench/README.md).
 import { readFileSync } from 'node:fs';
 import { enableCompileCache } from './compile-cache.js';
+import { mapStackTraces } from './stack-traces.js';
 
 // SIGHUP's default ends the process: a `systemctl reload` right after start would stop the
 // service. Until `run` installs its handler (before it reads the graph file), ignore it.
@@ -16,8 +17,8 @@ process.on('SIGHUP', ignoreHup);
 const root = new URL('../../../', import.meta.url);
 // Before anything else is compiled: what loads from here on is cached or read from the cache.
 enableCompileCache(root);
-// Stack traces name the src/ files the bundle was built from.
-process.setSourceMapsEnabled(true);
+// Stack traces name the src/ files the bundle was built from (its maps, read when a stack is).
+mapStackTraces(new URL('./', import.meta.url));
 
 const { version } = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { version: string };
 const { runCli } = await import('./cli.js');
