@@ -28,6 +28,7 @@ function header(error: Error): string {
 }
 
 function original(frame: NodeJS.CallSite, dir: string, mapOf: (file: string) => SourceMap | undefined): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- V8's CallSite writes the frame as V8 would
   const text = frame.toString();
   const name = frame.getFileName() ?? undefined; // an ES module's is a file: URL
   const line = frame.getLineNumber();
