@@ -1,6 +1,6 @@
 // `rxmgmt check`: validate a graph file as `run` would, without touching anything.
 import { Command, Option } from 'clipanion';
-import { graphvizFilters } from './graphviz-output.js';
+import { graphvizFilters } from './graphviz-filter.js';
 import { UsageError, parseChoice } from './options.js';
 
 export class CheckCommand extends Command {
