@@ -29,6 +29,7 @@ const rxjsAsModules = {
   },
 };
 
+// tsc type-checked src/cli/ and wrote it here, module by module: the bundle replaces that.
 rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { main: join(root, 'src/cli/main.ts') },
