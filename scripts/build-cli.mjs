@@ -31,6 +31,9 @@ const rxjsAsModules = {
 
 // tsc type-checked src/cli/ and wrote it here, module by module: the bundle replaces that.
 rmSync(out, { recursive: true, force: true });
+// The launcher's compile cache (src/cli/compile-cache.ts) holds the old bundle's bytecode: Node
+// would never use it again, nor remove it.
+rmSync(join(root, '.compile-cache'), { recursive: true, force: true });
 await build({
   entryPoints: { main: join(root, 'src/cli/main.ts') },
   outdir: out,
