@@ -1,6 +1,6 @@
 // `rxmgmt check`: validate a graph file as `run` would, without touching anything.
 import { Command, Option } from 'clipanion';
-import { graphvizFilters } from './graphviz-output.js';
+import { graphvizFilters } from './graphviz-filter.js';
 import { UsageError, parseChoice } from './options.js';
 
 export class CheckCommand extends Command {
@@ -34,8 +34,8 @@ export class CheckCommand extends Command {
       if (this.graphvizFilter !== undefined && this.graphviz === undefined) throw new UsageError('--graphviz-filter needs --graphviz FILE');
       const filter = this.graphvizFilter === undefined ? undefined : parseChoice('--graphviz-filter', this.graphvizFilter, graphvizFilters);
       const { checkGraphFile } = await import('../loader/graph-file.js');
-      const { defaultRegistry } = await import('../resources/registry.js');
-      const result = await checkGraphFile(this.file, defaultRegistry());
+      const { lazyBuiltinRegistry } = await import('../resources/kinds.js');
+      const result = await checkGraphFile(this.file, lazyBuiltinRegistry());
       if (!result.ok) {
         this.context.stderr.write(`rxmgmt: ${result.message}\n`);
         return 1;

@@ -6,23 +6,13 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import type { Logger } from '../util/logger.js';
 import { Serial } from '../util/serial.js';
 import { checkOutputDir } from './output-dir.js';
-import { UsageError, parseChoice } from './options.js';
-
-export const graphvizFilters = ['dot', 'neato', 'twopi', 'circo', 'fdp'] as const;
-export type GraphvizFilter = (typeof graphvizFilters)[number];
+import type { GraphvizFilter } from './graphviz-filter.js';
 
 export interface GraphvizWriter {
   /** Queues the graph to be written (and rendered) after the ones before it. */
   write(graph: Graph): void;
   /** Resolves when everything queued is written and rendered: await it before exiting. */
   flushed(): Promise<void>;
-}
-
-/** `--graphviz-filter`'s value, checked: a filter renders the DOT file, so it needs `--graphviz`. */
-export function parseGraphvizFilter(graphviz: string | undefined, filter: string | undefined): GraphvizFilter | undefined {
-  if (filter === undefined) return undefined;
-  if (graphviz === undefined) throw new UsageError('--graphviz-filter renders the DOT file of --graphviz FILE: give --graphviz too');
-  return parseChoice('--graphviz-filter', filter, graphvizFilters);
 }
 
 /** Rejects, naming the flag, when the DOT file (and its PNG beside it) could not be written. */

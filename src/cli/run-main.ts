@@ -7,7 +7,7 @@ import { type RunReport, runGraphs } from '../engine/runner.js';
 import { longDelays } from '../../operators/long-delays.js';
 import { buildGraph } from '../graph/graph.js';
 import type { GraphSpec } from '../model/spec.js';
-import { defaultRegistry } from '../resources/registry.js';
+import { lazyBuiltinRegistry } from '../resources/kinds.js';
 import type { ResourceEnv } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import { memoryWorld } from '../world/memory.js';
@@ -16,7 +16,8 @@ import type { EtcdSecurity } from '../world/etcd/security.js';
 import type { EtcdMemberSupervisor } from '../world/etcd/member.js';
 import { loadGraphFile } from '../yaml/parse.js';
 import { fleetVerdict } from './fleet.js';
-import { type GraphvizFilter, checkGraphvizTarget, graphvizWriter } from './graphviz-output.js';
+import type { GraphvizFilter } from './graphviz-filter.js';
+import { checkGraphvizTarget, graphvizWriter } from './graphviz-output.js';
 import { installReloadSignal } from './reload-signal.js';
 import { installStopSignals } from './signals.js';
 import { StatusFile } from './status-file.js';
@@ -57,7 +58,8 @@ const WORLD_STARTUP_MS = 10_000;
 export async function runMain(options: MainOptions): Promise<number> {
   let opts = options;
   const { log } = opts;
-  const registry = defaultRegistry();
+  // Kinds load as a graph file names them (loadGraphFile): a start pays only for those it uses.
+  const registry = lazyBuiltinRegistry();
   // Resources wait on it (timer ticks, exec and svc timeouts): any length up to the load-time bound.
   const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: longDelays(asyncScheduler) };
   const build = memoLast((spec: GraphSpec) => buildGraph(spec, registry, env));

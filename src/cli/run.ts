@@ -7,7 +7,7 @@ import { type ListenAddress, parseListen } from '../observe/listen-address.js';
 import { stderrLogSink } from '../observe/log-sink.js';
 import { StatusLine } from '../observe/status-line.js';
 import { liveOn } from '../observe/tty.js';
-import { graphvizFilters, parseGraphvizFilter } from './graphviz-output.js';
+import { graphvizFilters, parseGraphvizFilter } from './graphviz-filter.js';
 import { UsageError, parseChoice, parseCount, parseSeconds, parseSeeds } from './options.js';
 
 export class RunCommand extends EtcdClientCommand {

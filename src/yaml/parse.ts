@@ -9,7 +9,7 @@ import { GraphFileError, ProblemLog } from './errors.js';
 import { readResources } from './resources.js';
 import type { KindLookup } from './resources.js';
 import { didYouMean, oneOf } from './suggest.js';
-import { parseTree } from './tree.js';
+import { type TreeResult, type YNode, parseTree } from './tree.js';
 import { firstInvalidUtf8, linePosition } from './utf8.js';
 import { describe, entryOf, isAbsent, readNonEmptyString, readString } from './values.js';
 
@@ -29,8 +29,11 @@ const mgmtOnlyTopLevel: Record<string, string> = {
  * the result. Throws GraphFileError listing every problem found.
  */
 export function parseGraph(text: string, source: string, registry: KindLookup): GraphSpec {
+  return graphFromTree(parseTree(text, source), source, registry);
+}
+
+function graphFromTree(tree: TreeResult, source: string, registry: KindLookup): GraphSpec {
   const log: ProblemLog = new ProblemLog(source); // typed, so log.fatal() narrows
-  const tree = parseTree(text, source);
   if (!tree.ok) log.fatal(tree.line, tree.message);
   const expectedRoot = `a mapping with top-level keys ${topLevelKeys.join(', ')}`;
   const top = tree.root;
@@ -76,7 +79,22 @@ export async function loadGraphFile(path: string, registry: KindLookup): Promise
   } catch (err) {
     throw unreadable(path, err);
   }
-  return parseGraph(decodeUtf8(bytes, path), path, registry);
+  const tree = parseTree(decodeUtf8(bytes, path), path);
+  if (registry.load && tree.ok) await registry.load(kindsNamed(tree.root));
+  return graphFromTree(tree, path, registry);
+}
+
+/** The kinds a graph names: its `resources:` keys and its `collect:` kinds (matched case-insensitively). */
+function kindsNamed(top: YNode | undefined): string[] {
+  if (top?.kind !== 'map') return [];
+  const resources = entryOf(top, 'resources')?.value;
+  const collect = entryOf(top, 'collect')?.value;
+  const kinds = resources?.kind === 'map' ? resources.entries.map((e) => e.key) : [];
+  for (const item of collect?.kind === 'seq' ? collect.items : []) {
+    const kind = item.kind === 'map' ? entryOf(item, 'kind')?.value : undefined;
+    if (kind?.kind === 'scalar' && typeof kind.value === 'string') kinds.push(kind.value.toLowerCase());
+  }
+  return kinds;
 }
 
 /** loadGraphFile, synchronously (for `rxmgmt/testing`, whose marble tests cannot wait). */

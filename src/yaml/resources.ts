@@ -10,8 +10,11 @@ import { didYouMean, oneOf } from './suggest.js';
 import type { YEntry, YMap } from './tree.js';
 import { describe, entryOf, isAbsent, readNonEmptyString } from './values.js';
 
-/** What the parser needs from a Registry (any Registry will do). */
-export type KindLookup = Pick<Registry, 'get' | 'names'>;
+/**
+ * What the parser needs from a Registry (any Registry will do). `load`, when there, loads the
+ * kinds a file names before they are validated (a registry that loads kinds lazily, the CLI's).
+ */
+export type KindLookup = Pick<Registry, 'get' | 'names'> & { load?(kinds: Iterable<string>): Promise<void> };
 
 export interface ResourcesRead {
   resources: ResourceSpec[];

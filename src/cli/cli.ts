@@ -1,0 +1,49 @@
+// The rxmgmt command line, loaded by the launcher (main.ts). Commands import their heavy parts
+// lazily, so --version is quick.
+import { Builtins, Cli } from 'clipanion';
+import { colourOn } from '../observe/tty.js';
+import { joinNegativeValues } from './argv.js';
+import { CheckCommand } from './check.js';
+import { namePlaceholders } from './help-placeholders.js';
+import { RunCommand } from './run.js';
+import { WorldGrantCommand } from './world-grant.js';
+import { WorldWithdrawCommand } from './world-withdraw.js';
+
+/** Help with named values (`--file FILE`, not clipanion's `#0`). */
+class RxmgmtCli extends Cli {
+  override usage(...args: Parameters<Cli['usage']>): string {
+    return namePlaceholders(super.usage(...args));
+  }
+}
+
+const commands = [RunCommand, CheckCommand, WorldGrantCommand, WorldWithdrawCommand];
+
+/** Runs the command that `argv` names; resolves to the exit code (2: a usage error). */
+export async function runCli(argv: string[], version: string): Promise<number> {
+  // Colours only on a terminal and without NO_COLOR: `rxmgmt --help | less` gets plain text.
+  const cli = new RxmgmtCli({ binaryName: 'rxmgmt', binaryLabel: 'rxmgmt', binaryVersion: version, enableColors: colourOn(process.stdout) });
+  // Clipanion builds a state machine of every registered command's options at each start: a
+  // command line that names its command (`run ...`) gets that one alone, ~5 ms less. Anything
+  // else (--help, --version, a typo) gets them all, for the listing and the suggestions.
+  const named = commands.filter((c) => c.paths?.some((path) => path[0] === argv[0]));
+  for (const command of named.length > 0 ? named : commands) cli.register(command);
+  cli.register(Builtins.HelpCommand);
+  cli.register(Builtins.VersionCommand);
+
+  let command;
+  try {
+    command = cli.process(joinNegativeValues(argv));
+  } catch (error) {
+    // A command line that does not parse is a usage error: say so on stderr.
+    process.stderr.write(namePlaceholders(cli.error(error, { colored: colourOn(process.stderr) })));
+    return 2;
+  }
+  // Signal handlers do not keep Node alive: with nothing else to wait on (no graph, no watch,
+  // no timeout), `run` must still wait for SIGINT/SIGTERM.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    return await cli.run(command);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
