@@ -78,7 +78,8 @@ const POLL: Trigger = { refresh: false, cause: 'poll' };
 /** A watch back after a failure: changes while it was down were not seen. */
 const RETRY: Trigger = { refresh: false, cause: 'retry' };
 
-const toWatchTrigger = (): Trigger => WATCH;
+/** What a value of `watchTriggers` means: a trigger of the vertex's own (poll, retry), or a change. */
+const toTrigger = (v: unknown): Trigger => (v === POLL ? POLL : v === RETRY ? RETRY : WATCH);
 
 /** Refresh if either asks for one; the causes listed once each, in the order they came. */
 export function foldTriggers(a: Trigger, b: Trigger): Trigger {
@@ -212,7 +213,7 @@ export class Vertex {
     this.started = true;
     this.compose();
     this.emit?.(START);
-    if (!this.stopped) this.watching = this.watchTriggers().subscribe({ next: (t) => this.emit?.(t), error: (e: Error) => this.watchBroke(e) });
+    if (!this.stopped) this.watching = this.watchTriggers().subscribe({ next: (v) => this.emit?.(toTrigger(v)), error: (e: Error) => this.watchBroke(e) });
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
@@ -260,12 +261,14 @@ export class Vertex {
    */
   private compose(): void {
     if (this.pipeline) return;
+    // No teardown (it would cost each vertex a finalizer list): once the pipeline is
+    // unsubscribed, its closed subscriber ends the triggers.
     const triggers$ = new Observable<Trigger>((subscriber) => {
       this.emit = (t) => {
+        if (subscriber.closed) return;
         this.triggered();
         subscriber.next(t);
       };
-      return () => (this.emit = undefined);
     });
     this.pipeline = triggers$.pipe(coalesceWhen(this.open$, (t) => this.run(t), foldTriggers)).subscribe();
   }
@@ -325,11 +328,15 @@ export class Vertex {
     return this.stopped ? of(undefined) : (this.stop$ ??= new Subject<void>());
   }
 
-  /** The resource's watch (or the poll timer) as triggers, with its meta params. */
-  private watchTriggers(): Observable<Trigger> {
+  /**
+   * The resource's watch (or the poll timer), with its meta params: its events as they come
+   * (`toTrigger` reads them), so that the plain case adds no operator between the resource's
+   * watch and the vertex.
+   */
+  private watchTriggers(): Observable<unknown> {
     const { poll, retry: count, delay, rewatch } = this.resource.meta;
     const { scheduler } = this.ctx;
-    let watch$: Observable<Trigger> =
+    let watch$: Observable<unknown> =
       poll > 0
         ? defer(() => {
             this.setWatchReady();
@@ -345,12 +352,12 @@ export class Vertex {
   }
 
   /**
-   * The resource's watch, subscribed anew by each retry, as triggers. It is ready at
-   * subscription, or when it says `WATCH_READY`; a watch back after a failure then asks for a
-   * check, since it may have missed changes while it was down.
+   * The resource's watch, subscribed anew by each retry. It is ready at subscription, or when
+   * it says `WATCH_READY`; a watch back after a failure then asks for a check (`RETRY`), since
+   * it may have missed changes while it was down.
    */
-  private watchSource(): Observable<Trigger> {
-    return new Observable<Trigger>((subscriber) => {
+  private watchSource(): Observable<unknown> {
+    return new Observable<unknown>((subscriber) => {
       let retried = this.watchFailed;
       this.watchFailed = false;
       const ready = (): void => {
@@ -359,8 +366,8 @@ export class Vertex {
         retried = false;
       };
       if (!this.resource.watchAnnouncesReady) {
-        // Ready at subscription: the plain subscriber is the observer (no closures kept).
-        const inner = this.resource.watch().pipe(map(toWatchTrigger)).subscribe(subscriber);
+        // Ready at subscription: the plain subscriber is the observer (no layer, no closures).
+        const inner = this.resource.watch().subscribe(subscriber);
         ready();
         return inner;
       }
