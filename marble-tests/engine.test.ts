@@ -81,6 +81,22 @@ describe('engine', () => {
     });
   });
 
+  it('changed$ tells each change, and completes when the vertex is removed, also for a late subscriber', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot }) => {
+      const a = fake('a', ts, { runs: [() => cold('-(f|)', ok), () => cold('-(t|)', ok), () => cold('-(f|)', ok)], watch: hot('---x--x') });
+      const engine = engineOn(ts);
+      engine.apply(graphOf([a]));
+      const v = engine.vertex('fake[a]')!;
+      const seen: string[] = [];
+      v.changed$.subscribe({ next: () => seen.push(`changed ${ts.now()}`), complete: () => seen.push(`done ${ts.now()}`) });
+      ts.schedule(() => engine.apply(graphOf([])), 10);
+      ts.schedule(() => v.changed$.subscribe({ complete: () => seen.push(`late done ${ts.now()}`) }), 11);
+      ts.flush();
+      expect(seen).toEqual(['changed 1', 'changed 7', 'done 10', 'late done 11']);
+    });
+  });
+
   it('a CheckApply that throws instead of erroring fails that run only, with or without retries', () => {
     const ts = fresh();
     ts.run(({ cold, hot }) => {

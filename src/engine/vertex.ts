@@ -2,6 +2,7 @@
 // changes), each carrying its cause, wait behind one gate (parents OK, watch ready, no failure
 // backoff) and are coalesced into one CheckApply at a time.
 import {
+  EMPTY,
   type MonoTypeOperatorFunction,
   Observable,
   type SchedulerLike,
@@ -71,6 +72,8 @@ export const BACKOFF_START_MS = 100;
 /** The failure backoff doubles up to this by default (ms). */
 export const DEFAULT_BACKOFF_MAX_MS = 30_000;
 
+const NO_EDGES: readonly InEdge[] = Object.freeze([]);
+
 /** The triggers without a parent are shared: most triggers carry no other data. */
 const START: Trigger = { refresh: false, cause: 'start' };
 const WATCH: Trigger = { refresh: false, cause: 'watch' };
@@ -97,8 +100,9 @@ const isIdle = (s: VertexState, parentsOk: boolean): boolean => s === 'ok' || s 
 export class Vertex {
   readonly key: string;
   readonly state$ = new Cell<VertexState>('pending');
-  /** Emits after a run that changed something: the children's cue to re-run. */
-  readonly changed$ = new Subject<void>();
+  /** Made when first asked for (by a child, say): most vertices have none. */
+  private changedStream?: Subject<void>;
+  private retired = false;
   /** True when every parent has succeeded since its latest event (derived from `parents`). */
   readonly ready$ = new Cell<boolean>(true);
   /**
@@ -125,7 +129,7 @@ export class Vertex {
   /** Streams are made when first needed: 10 000 vertices pay only for what each one uses. */
   private okStream?: Observable<boolean>;
   /** The incoming edges. */
-  private edges: readonly InEdge[] = [];
+  private edges: readonly InEdge[] = NO_EDGES;
   /** Follows the parents: their state feeds `ready$`, their changes are triggers. */
   private parentLinks?: Subscription;
   /** The resource's watch, until stopWatching. */
@@ -166,6 +170,11 @@ export class Vertex {
     const { limit, burst, sema } = resource.meta;
     const guards = ctx.semaphores.guards(sema);
     this.guards = limit > 0 ? [...guards, rateLimit(limit, burst, ctx.scheduler)] : guards;
+  }
+
+  /** Emits after a run that changed something: the children's cue to re-run. Completes when retired. */
+  get changed$(): Observable<void> {
+    return this.retired ? EMPTY : (this.changedStream ??= new Subject<void>());
   }
 
   /** `state === 'ok'`, without repeats: what a child's gate listens to. */
@@ -236,7 +245,9 @@ export class Vertex {
       first((s) => s !== 'running'),
       tap(() => {
         this.dispose();
-        for (const s of [this.changed$, this.state$, this.ready$, this.idle$]) s.complete();
+        this.retired = true;
+        this.changedStream?.complete();
+        for (const s of [this.state$, this.ready$, this.idle$]) s.complete();
       }),
       map(() => undefined),
     );
@@ -465,7 +476,7 @@ export class Vertex {
     if (!ok && apply) {
       this.changes++;
       this.log.info('changed');
-      this.changed$.next();
+      this.changedStream?.next();
     } else if (!ok) {
       this.log.info('would change (noop)');
     }
