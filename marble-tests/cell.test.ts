@@ -1,9 +1,10 @@
-// Cell: a BehaviorSubject's contract (value at subscription, every next, complete) without
-// a teardown per subscriber; a subscriber that leaves is dropped, never told again.
+// Feed and Cell: a Subject's and a BehaviorSubject's contract (every next, complete; a Cell
+// also its value at subscription) without a teardown per subscriber; a subscriber that leaves
+// is dropped, never told again.
 import { take } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { Cell } from '../src/engine/cell.js';
+import { Cell, Feed } from '../src/engine/cell.js';
 
 const fresh = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
@@ -74,5 +75,30 @@ describe('Cell', () => {
     expect(seen).toEqual(['|']);
     expect(cell.value).toBe('b');
     expect(cell.isStopped).toBe(true);
+  });
+});
+
+describe('Feed', () => {
+  it('tells its subscribers each value from their subscription on, then complete', () => {
+    fresh().run(({ expectObservable, cold }) => {
+      const feed = new Feed<string>();
+      feed.next('lost');
+      cold('-a-b-|').subscribe({ next: (v) => feed.next(v), complete: () => feed.complete() });
+      expectObservable(feed).toBe('-a-b-|');
+    });
+  });
+
+  it('says whether anyone still listens', () => {
+    const feed = new Feed<number>();
+    expect(feed.observed).toBe(false);
+    const a = feed.subscribe(() => undefined);
+    const b = feed.subscribe(() => undefined);
+    expect(feed.observed).toBe(true);
+    a.unsubscribe();
+    expect(feed.observed).toBe(true);
+    b.unsubscribe();
+    expect(feed.observed).toBe(false);
+    feed.complete();
+    expect(feed.isStopped).toBe(true);
   });
 });

@@ -1,32 +1,25 @@
-// A BehaviorSubject for the many: every vertex holds a few, so each costs what it uses.
+// A Subject and a BehaviorSubject for the many: every vertex holds a few, so each costs what it uses.
 import { Observable, type Subscriber } from 'rxjs';
 
 /**
- * A current value and the subscribers told each new one, as a BehaviorSubject: a subscriber
- * gets the current value at once, then every `next`, then `complete` (a subscriber that comes
- * after `complete` gets only `complete`).
+ * Subscribers told each value, then `complete`, as a Subject's are (one that comes after
+ * `complete` gets only `complete`).
  *
- * What differs is the cost. A BehaviorSubject pays per subscriber for a Subscription with its
- * teardown, the subscriber's list of finalizers (an array of 17 slots) and its own observer
- * arrays, ~0.5 KB; a vertex's cells have one subscriber each (its converger, its gate), for
- * 100 000 vertices. A Cell keeps a lone subscriber in a field and registers no teardown: a
+ * What differs is the cost. A Subject pays per subscriber for a Subscription with its teardown,
+ * the subscriber's list of finalizers (an array of 17 slots) and its own observer arrays,
+ * ~0.5 KB; a vertex's feeds have one subscriber each (its converger, its gate, its pipeline),
+ * for 100 000 vertices. A Feed keeps a lone subscriber in a field and registers no teardown: a
  * subscriber that unsubscribes is dropped at the next value, or when the list has doubled
  * since it was last swept, so the list stays within twice the live subscribers.
  */
-export class Cell<T> extends Observable<T> {
-  private current: T;
+export class Feed<T> extends Observable<T> {
   private watchers?: Subscriber<T> | Subscriber<T>[];
   /** Sweep the list of closed subscribers when it reaches this length. */
   private sweepAt = 4;
   private done = false;
 
-  constructor(value: T) {
-    super(joinCell);
-    this.current = value;
-  }
-
-  get value(): T {
-    return this.current;
+  constructor() {
+    super(joinFeed);
   }
 
   /** `complete` was called. */
@@ -34,9 +27,13 @@ export class Cell<T> extends Observable<T> {
     return this.done;
   }
 
-  /** After `complete` the value still follows (as a BehaviorSubject's does); nobody is told. */
+  /** Some subscriber still listens. */
+  get observed(): boolean {
+    const w = this.watchers;
+    return w === undefined ? false : Array.isArray(w) ? w.some((s) => !s.closed) : !w.closed;
+  }
+
   next(value: T): void {
-    this.current = value;
     if (this.done) return;
     const w = this.watchers;
     if (w === undefined) return;
@@ -63,7 +60,7 @@ export class Cell<T> extends Observable<T> {
     for (const s of Array.isArray(w) ? w : [w]) s.complete();
   }
 
-  /** Called by `subscribe` (through `joinCell`). */
+  /** Called by `subscribe` (through `joinFeed`). */
   join(subscriber: Subscriber<T>): void {
     if (this.done) return subscriber.complete();
     const w = this.watchers;
@@ -73,8 +70,11 @@ export class Cell<T> extends Observable<T> {
       w.push(subscriber);
       if (w.length >= this.sweepAt) this.sweep();
     }
-    subscriber.next(this.current);
+    this.joined(subscriber);
   }
+
+  /** What a new subscriber is told at once: nothing (a Cell tells its value). */
+  protected joined(_subscriber: Subscriber<T>): void {}
 
   private sweep(): void {
     const w = this.watchers;
@@ -85,7 +85,34 @@ export class Cell<T> extends Observable<T> {
   }
 }
 
-/** The subscribe function of every Cell: one shared function, no closure per cell. */
-function joinCell<T>(this: Observable<T>, subscriber: Subscriber<T>): void {
-  (this as Cell<T>).join(subscriber);
+/**
+ * A Feed with a current value, as a BehaviorSubject: a subscriber gets the current value at
+ * once, then every `next`, then `complete`.
+ */
+export class Cell<T> extends Feed<T> {
+  private current: T;
+
+  constructor(value: T) {
+    super();
+    this.current = value;
+  }
+
+  get value(): T {
+    return this.current;
+  }
+
+  /** After `complete` the value still follows (as a BehaviorSubject's does); nobody is told. */
+  override next(value: T): void {
+    this.current = value;
+    super.next(value);
+  }
+
+  protected override joined(subscriber: Subscriber<T>): void {
+    subscriber.next(this.current);
+  }
+}
+
+/** The subscribe function of every Feed: one shared function, no closure per feed. */
+function joinFeed<T>(this: Observable<T>, subscriber: Subscriber<T>): void {
+  (this as Feed<T>).join(subscriber);
 }

@@ -28,7 +28,7 @@ import { rateLimit } from '../../operators/rate-limit.js';
 import type { Change, ChangeSink, EngineEvent, RunResult, VertexState } from '../model/events.js';
 import { type Resource, WATCH_READY } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
-import { Cell } from './cell.js';
+import { Cell, Feed } from './cell.js';
 import type { SemaphoreTable } from './semaphores.js';
 
 /**
@@ -134,8 +134,8 @@ export class Vertex {
   private parentLinks?: Subscription;
   /** The resource's watch, until stopWatching. */
   private watching?: Subscription;
-  /** Feeds the pipeline's triggers (see `compose`). */
-  private emit?: (t: Trigger) => void;
+  /** The pipeline's triggers (see `compose` and `emit`). */
+  private readonly triggers$ = new Feed<Trigger>();
   /** The watch is installed (or stopped, or replaced by poll): checks may run. */
   private watchReady = false;
   /** No failure backoff is running. */
@@ -207,7 +207,7 @@ export class Vertex {
       .subscribe((ok) => this.setReady(ok));
     for (const e of edges) {
       const t = edgeTrigger(e);
-      links.add(e.from.changed$.subscribe(() => this.emit?.(t)));
+      links.add(e.from.changed$.subscribe(() => this.emit(t)));
     }
     this.parentLinks = links;
   }
@@ -221,8 +221,8 @@ export class Vertex {
     if (this.started) return;
     this.started = true;
     this.compose();
-    this.emit?.(START);
-    if (!this.stopped) this.watching = this.watchTriggers().subscribe({ next: (v) => this.emit?.(toTrigger(v)), error: (e: Error) => this.watchBroke(e) });
+    this.emit(START);
+    if (!this.stopped) this.watching = this.watchTriggers().subscribe({ next: (v) => this.emit(toTrigger(v)), error: (e: Error) => this.watchBroke(e) });
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
@@ -267,21 +267,19 @@ export class Vertex {
    *   triggers (start, watch, parents' changes; each with its cause)
    *     -> coalesceWhen(open$: parents OK && watch ready && no backoff, run, foldTriggers)
    *
-   * The triggers are one plain source fed by the subscriptions above rather than a `merge` of
-   * per-source pipes: a vertex of a 10 000-file graph would pay ~1.5 KB for each merge.
+   * The triggers are one plain source (a `Feed`) fed by the subscriptions above rather than a
+   * `merge` of per-source pipes: a vertex of a 10 000-file graph would pay ~1.5 KB for each merge.
    */
   private compose(): void {
     if (this.pipeline) return;
-    // No teardown (it would cost each vertex a finalizer list): once the pipeline is
-    // unsubscribed, its closed subscriber ends the triggers.
-    const triggers$ = new Observable<Trigger>((subscriber) => {
-      this.emit = (t) => {
-        if (subscriber.closed) return;
-        this.triggered();
-        subscriber.next(t);
-      };
-    });
-    this.pipeline = triggers$.pipe(coalesceWhen(this.open$, (t) => this.run(t), foldTriggers)).subscribe();
+    this.pipeline = this.triggers$.pipe(coalesceWhen(this.open$, (t) => this.run(t), foldTriggers)).subscribe();
+  }
+
+  /** A trigger for the pipeline; none before it is made, nor once it is unsubscribed. */
+  private emit(t: Trigger): void {
+    if (!this.triggers$.observed) return;
+    this.triggered();
+    this.triggers$.next(t);
   }
 
   private setState(state: VertexState): void {
