@@ -81,6 +81,46 @@ describe('engine', () => {
     });
   });
 
+  it('changed$ tells each change, and completes when the vertex is removed, also for a late subscriber', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot }) => {
+      const a = fake('a', ts, { runs: [() => cold('-(f|)', ok), () => cold('-(t|)', ok), () => cold('-(f|)', ok)], watch: hot('---x--x') });
+      const engine = engineOn(ts);
+      engine.apply(graphOf([a]));
+      const v = engine.vertex('fake[a]')!;
+      const seen: string[] = [];
+      v.changed$.subscribe({ next: () => seen.push(`changed ${ts.now()}`), complete: () => seen.push(`done ${ts.now()}`) });
+      ts.schedule(() => engine.apply(graphOf([])), 10);
+      ts.schedule(() => v.changed$.subscribe({ complete: () => seen.push(`late done ${ts.now()}`) }), 11);
+      ts.flush();
+      expect(seen).toEqual(['changed 1', 'changed 7', 'done 10', 'late done 11']);
+    });
+  });
+
+  it('a CheckApply that throws instead of erroring fails that run only, with or without retries', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot }) => {
+      const throwing = () => {
+        throw new Error('bad state');
+      };
+      // a: no retry (the path without defer); b: one retry 5 ms later, then failed.
+      const a = fake('a', ts, { runs: [throwing, () => cold('-(t|)', ok)], watch: hot('200ms x') });
+      const b = fake('b', ts, { runs: [throwing], meta: { retry: 1, delay: 5 } });
+      const engine = engineOn(ts);
+      engine.apply(graphOf([a, b]));
+      ts.schedule(() => {
+        expect(engine.vertex('fake[a]')!.state).toBe('failed');
+        expect(engine.vertex('fake[a]')!.lastError).toBe('bad state');
+        expect(engine.vertex('fake[b]')!.state).toBe('failed');
+      }, 100);
+      ts.flush();
+      // a's watch event at 200 (after its 100 ms backoff) runs it again, and it recovers.
+      expect(frames(a)).toEqual([0, 200]);
+      expect(engine.vertex('fake[a]')!.state).toBe('ok');
+      expect(frames(b)).toEqual([0, 5]);
+    });
+  });
+
   it('retries a failing CheckApply per meta retry and delay, then reports it failed', () => {
     const ts = fresh();
     ts.run(({ cold }) => {

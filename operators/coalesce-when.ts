@@ -1,4 +1,4 @@
-import { Observable, type ObservableInput, type OperatorFunction, type Subscription, from } from 'rxjs';
+import { Observable, type ObservableInput, type Observer, type OperatorFunction, type Subscriber, from } from 'rxjs';
 
 /**
  * `gate` and `coalesce` in one: values are folded into ONE pending value, which is projected
@@ -30,65 +30,107 @@ export function coalesceWhen<T, R>(
 ): OperatorFunction<T, R> {
   return (source) =>
     new Observable<R>((subscriber) => {
-      let open = false;
-      let running = false;
-      let sourceDone = false;
-      let pending: { value: T } | undefined;
-
-      const done = (): boolean => !running && !pending && sourceDone;
-      const runPending = (): void => {
-        while (open && !running && pending && !subscriber.closed) {
-          const { value } = pending;
-          pending = undefined;
-          running = true;
-          let sync = true;
-          let inner: Subscription;
-          try {
-            inner = from(project(value)).subscribe({
-              next: (r) => subscriber.next(r),
-              error: (e) => subscriber.error(e),
-              complete: () => {
-                running = false;
-                // A synchronous inner is continued by the loop, not by recursion.
-                if (!sync) runPending();
-              },
-            });
-          } catch (e) {
-            subscriber.error(e);
-            return;
-          }
-          subscriber.add(inner);
-          sync = false;
-        }
-        if (done()) subscriber.complete();
-      };
-
-      subscriber.add(
-        open$.subscribe({
-          next: (isOpen) => {
-            open = isOpen;
-            if (open && !running) runPending();
-          },
-          error: (e) => subscriber.error(e),
-        }),
-      );
-      subscriber.add(
-        source.subscribe({
-          next: (value) => {
-            try {
-              pending = pending ? { value: fold(pending.value, value) } : { value };
-            } catch (e) {
-              subscriber.error(e);
-              return;
-            }
-            if (!running) runPending();
-          },
-          error: (e) => subscriber.error(e),
-          complete: () => {
-            sourceDone = true;
-            if (done()) subscriber.complete();
-          },
-        }),
-      );
+      const state = new Coalescing(subscriber, project, fold);
+      subscriber.add(open$.subscribe(new GateObserver(state)));
+      subscriber.add(source.subscribe(state));
     });
+}
+
+/**
+ * The state of one subscription, and the observer of its source. A class rather than closures
+ * over `let`s: a vertex holds one for its whole life, and its inners take one small observer
+ * per run (`InnerObserver`), where closures would cost several functions and a context each.
+ */
+class Coalescing<T, R> implements Observer<T> {
+  open = false;
+  running = false;
+  private sourceDone = false;
+  private hasPending = false;
+  private pending?: T;
+
+  constructor(
+    readonly subscriber: Subscriber<R>,
+    private readonly project: (value: T) => ObservableInput<R>,
+    private readonly fold: (pending: T, next: T) => T,
+  ) {}
+
+  next(value: T): void {
+    try {
+      this.pending = this.hasPending ? this.fold(this.pending as T, value) : value;
+    } catch (e) {
+      this.subscriber.error(e);
+      return;
+    }
+    this.hasPending = true;
+    if (!this.running) this.runPending();
+  }
+
+  error(e: unknown): void {
+    this.subscriber.error(e);
+  }
+
+  complete(): void {
+    this.sourceDone = true;
+    if (this.done()) this.subscriber.complete();
+  }
+
+  /** Projects the pending value while the gate is open and nothing runs. */
+  runPending(): void {
+    const { subscriber } = this;
+    while (this.open && !this.running && this.hasPending && !subscriber.closed) {
+      const value = this.pending as T;
+      this.pending = undefined;
+      this.hasPending = false;
+      this.running = true;
+      const inner = new InnerObserver(this);
+      try {
+        subscriber.add(from(this.project(value)).subscribe(inner));
+      } catch (e) {
+        subscriber.error(e);
+        return;
+      }
+      inner.sync = false;
+    }
+    if (this.done()) subscriber.complete();
+  }
+
+  private done(): boolean {
+    return !this.running && !this.hasPending && this.sourceDone;
+  }
+}
+
+class GateObserver<T, R> implements Observer<boolean> {
+  constructor(private readonly state: Coalescing<T, R>) {}
+
+  next(open: boolean): void {
+    this.state.open = open;
+    if (open && !this.state.running) this.state.runPending();
+  }
+
+  error(e: unknown): void {
+    this.state.subscriber.error(e);
+  }
+
+  /** The gate stays as it last was. */
+  complete(): void {}
+}
+
+class InnerObserver<T, R> implements Observer<R> {
+  /** Still inside `subscribe`: a synchronous inner is continued by the loop, not by recursion. */
+  sync = true;
+
+  constructor(private readonly state: Coalescing<T, R>) {}
+
+  next(value: R): void {
+    this.state.subscriber.next(value);
+  }
+
+  error(e: unknown): void {
+    this.state.subscriber.error(e);
+  }
+
+  complete(): void {
+    this.state.running = false;
+    if (!this.sync) this.state.runPending();
+  }
 }

@@ -14,6 +14,9 @@ export function parseSema(text: string): SemaSpec {
   return Number.isInteger(n) && n > 0 ? { id: text.slice(0, i), permits: n } : { id: text, permits: 1 };
 }
 
+/** The guards of a resource with no `sema` and no `--sema`: one shared empty list. */
+const NONE: readonly MonoTypeOperatorFunction<boolean>[] = Object.freeze([]);
+
 /** One semaphore per id for the life of the engine (a swap keeps runs in flight counted). */
 export class SemaphoreTable {
   private readonly table = new Map<string, { permits: number; op: MonoTypeOperatorFunction<boolean> }>();
@@ -29,8 +32,8 @@ export class SemaphoreTable {
    * Ids are taken in one global (sorted) order, the global semaphore first, so that two
    * resources can never each hold what the other waits for.
    */
-  guards(sema: readonly string[]): MonoTypeOperatorFunction<boolean>[] {
-    if (sema.length === 0) return this.global ? [this.global] : [];
+  guards(sema: readonly string[]): readonly MonoTypeOperatorFunction<boolean>[] {
+    if (sema.length === 0) return this.global ? [this.global] : NONE;
     const specs = [...new Map(sema.map(parseSema).map((s) => [s.id, s])).values()].sort((a, b) => (a.id < b.id ? -1 : 1));
     const ops = specs.map((s) => this.get(s));
     if (this.global) ops.unshift(this.global);

@@ -2,7 +2,7 @@
 // changes), each carrying its cause, wait behind one gate (parents OK, watch ready, no failure
 // backoff) and are coalesced into one CheckApply at a time.
 import {
-  BehaviorSubject,
+  EMPTY,
   type MonoTypeOperatorFunction,
   Observable,
   type SchedulerLike,
@@ -28,6 +28,7 @@ import { rateLimit } from '../../operators/rate-limit.js';
 import type { Change, ChangeSink, EngineEvent, RunResult, VertexState } from '../model/events.js';
 import { type Resource, WATCH_READY } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
+import { Cell, Feed } from './cell.js';
 import type { SemaphoreTable } from './semaphores.js';
 
 /**
@@ -71,6 +72,8 @@ export const BACKOFF_START_MS = 100;
 /** The failure backoff doubles up to this by default (ms). */
 export const DEFAULT_BACKOFF_MAX_MS = 30_000;
 
+const NO_EDGES: readonly InEdge[] = Object.freeze([]);
+
 /** The triggers without a parent are shared: most triggers carry no other data. */
 const START: Trigger = { refresh: false, cause: 'start' };
 const WATCH: Trigger = { refresh: false, cause: 'watch' };
@@ -78,7 +81,8 @@ const POLL: Trigger = { refresh: false, cause: 'poll' };
 /** A watch back after a failure: changes while it was down were not seen. */
 const RETRY: Trigger = { refresh: false, cause: 'retry' };
 
-const toWatchTrigger = (): Trigger => WATCH;
+/** What a value of `watchTriggers` means: a trigger of the vertex's own (poll, retry), or a change. */
+const toTrigger = (v: unknown): Trigger => (v === POLL ? POLL : v === RETRY ? RETRY : WATCH);
 
 /** Refresh if either asks for one; the causes listed once each, in the order they came. */
 export function foldTriggers(a: Trigger, b: Trigger): Trigger {
@@ -95,21 +99,27 @@ const isIdle = (s: VertexState, parentsOk: boolean): boolean => s === 'ok' || s 
 
 export class Vertex {
   readonly key: string;
-  readonly state$ = new BehaviorSubject<VertexState>('pending');
-  /** Emits after a run that changed something: the children's cue to re-run. */
-  readonly changed$ = new Subject<void>();
+  readonly state$ = new Cell<VertexState>('pending');
+  /** Made when first asked for (by a child, say): most vertices have none. */
+  private changedStream?: Subject<void>;
+  private retired = false;
   /** True when every parent has succeeded since its latest event (derived from `parents`). */
-  readonly ready$ = new BehaviorSubject<boolean>(true);
+  readonly ready$ = new Cell<boolean>(true);
   /**
    * Idle for the converger: `isIdle(state, ready)`, pushed on each change of either (the
    * converger holds one subscription per vertex for the whole run: a derived `combineLatest`
-   * or even a hand-written two-source Observable costs ~0.7 KB more per vertex than this).
-   * Completes when the vertex is retired.
+   * or even a hand-written two-source Observable costs ~0.7 KB more per vertex than this,
+   * and a BehaviorSubject ~0.5 KB more than a Cell). Completes when the vertex is retired.
    */
-  readonly idle$ = new BehaviorSubject<boolean>(false);
+  readonly idle$ = new Cell<boolean>(false);
 
   /** CheckApply calls started (not counting retries). */
   runs = 0;
+  /**
+   * Runs that changed something: what a recap counts (a counter read when needed costs a
+   * vertex nothing, where a subscription to `changed$` costs each one ~0.6 KB).
+   */
+  changes = 0;
   /** The last failure, for the exit report. */
   lastError?: string;
   /** In noop mode: the last check found the state wrong. */
@@ -119,19 +129,19 @@ export class Vertex {
   /** Streams are made when first needed: 10 000 vertices pay only for what each one uses. */
   private okStream?: Observable<boolean>;
   /** The incoming edges. */
-  private edges: readonly InEdge[] = [];
+  private edges: readonly InEdge[] = NO_EDGES;
   /** Follows the parents: their state feeds `ready$`, their changes are triggers. */
   private parentLinks?: Subscription;
   /** The resource's watch, until stopWatching. */
   private watching?: Subscription;
-  /** Feeds the pipeline's triggers (see `compose`). */
-  private emit?: (t: Trigger) => void;
+  /** The pipeline's triggers (see `compose` and `emit`). */
+  private readonly triggers$ = new Feed<Trigger>();
   /** The watch is installed (or stopped, or replaced by poll): checks may run. */
   private watchReady = false;
   /** No failure backoff is running. */
   private calm = true;
   /** The one gate of the runs: parents OK, watch ready, no backoff (see `updateGate`). */
-  private readonly open$ = new BehaviorSubject<boolean>(false);
+  private readonly open$ = new Cell<boolean>(false);
   private started = false;
   private stopped = false;
   /** `stopWatching` as an event, made only when a retry wait needs it. */
@@ -164,6 +174,11 @@ export class Vertex {
     this.guards = limit > 0 ? [...guards, rateLimit(limit, burst, ctx.scheduler)] : guards;
   }
 
+  /** Emits after a run that changed something: the children's cue to re-run. Completes when retired. */
+  get changed$(): Observable<void> {
+    return this.retired ? EMPTY : (this.changedStream ??= new Subject<void>());
+  }
+
   /** `state === 'ok'`, without repeats: what a child's gate listens to. */
   get ok$(): Observable<boolean> {
     return (this.okStream ??= this.state$.pipe(
@@ -194,7 +209,7 @@ export class Vertex {
       .subscribe((ok) => this.setReady(ok));
     for (const e of edges) {
       const t = edgeTrigger(e);
-      links.add(e.from.changed$.subscribe(() => this.emit?.(t)));
+      links.add(e.from.changed$.subscribe(() => this.emit(t)));
     }
     this.parentLinks = links;
   }
@@ -208,8 +223,8 @@ export class Vertex {
     if (this.started) return;
     this.started = true;
     this.compose();
-    this.emit?.(START);
-    if (!this.stopped) this.watching = this.watchTriggers().subscribe({ next: (t) => this.emit?.(t), error: (e: Error) => this.watchBroke(e) });
+    this.emit(START);
+    if (!this.stopped) this.watching = this.watchTriggers().subscribe({ next: (v) => this.emit(toTrigger(v)), error: (e: Error) => this.watchBroke(e) });
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
@@ -232,7 +247,9 @@ export class Vertex {
       first((s) => s !== 'running'),
       tap(() => {
         this.dispose();
-        for (const s of [this.changed$, this.state$, this.ready$, this.idle$]) s.complete();
+        this.retired = true;
+        this.changedStream?.complete();
+        for (const s of [this.state$, this.ready$, this.idle$]) s.complete();
       }),
       map(() => undefined),
     );
@@ -252,23 +269,23 @@ export class Vertex {
    *   triggers (start, watch, parents' changes; each with its cause)
    *     -> coalesceWhen(open$: parents OK && watch ready && no backoff, run, foldTriggers)
    *
-   * The triggers are one plain source fed by the subscriptions above rather than a `merge` of
-   * per-source pipes: a vertex of a 10 000-file graph would pay ~1.5 KB for each merge.
+   * The triggers are one plain source (a `Feed`) fed by the subscriptions above rather than a
+   * `merge` of per-source pipes: a vertex of a 10 000-file graph would pay ~1.5 KB for each merge.
    */
   private compose(): void {
     if (this.pipeline) return;
-    const triggers$ = new Observable<Trigger>((subscriber) => {
-      this.emit = (t) => {
-        this.triggered();
-        subscriber.next(t);
-      };
-      return () => (this.emit = undefined);
-    });
-    this.pipeline = triggers$.pipe(coalesceWhen(this.open$, (t) => this.run(t), foldTriggers)).subscribe();
+    this.pipeline = this.triggers$.pipe(coalesceWhen(this.open$, (t) => this.run(t), foldTriggers)).subscribe();
+  }
+
+  /** A trigger for the pipeline; none before it is made, nor once it is unsubscribed. */
+  private emit(t: Trigger): void {
+    if (!this.triggers$.observed) return;
+    this.triggered();
+    this.triggers$.next(t);
   }
 
   private setState(state: VertexState): void {
-    if (this.state$.closed) return;
+    if (this.state$.isStopped) return;
     this.state$.next(state);
     const { events } = this.ctx;
     if (events) events({ type: 'state', key: this.key, kind: this.resource.kind, name: this.resource.name, state, at: this.ctx.scheduler.now() });
@@ -277,7 +294,7 @@ export class Vertex {
 
   private updateIdle(): void {
     const idle = isIdle(this.state$.value, this.ready$.value);
-    if (idle !== this.idle$.value && !this.idle$.closed) this.idle$.next(idle);
+    if (idle !== this.idle$.value) this.idle$.next(idle);
   }
 
   /** Tells the observers (if any) how a CheckApply ended. */
@@ -290,7 +307,7 @@ export class Vertex {
   }
 
   private setReady(ready: boolean): void {
-    if (ready !== this.ready$.value && !this.ready$.closed) this.ready$.next(ready);
+    if (ready !== this.ready$.value) this.ready$.next(ready);
     this.updateIdle();
     this.updateGate();
   }
@@ -322,11 +339,15 @@ export class Vertex {
     return this.stopped ? of(undefined) : (this.stop$ ??= new Subject<void>());
   }
 
-  /** The resource's watch (or the poll timer) as triggers, with its meta params. */
-  private watchTriggers(): Observable<Trigger> {
+  /**
+   * The resource's watch (or the poll timer), with its meta params: its events as they come
+   * (`toTrigger` reads them), so that the plain case adds no operator between the resource's
+   * watch and the vertex.
+   */
+  private watchTriggers(): Observable<unknown> {
     const { poll, retry: count, delay, rewatch } = this.resource.meta;
     const { scheduler } = this.ctx;
-    let watch$: Observable<Trigger> =
+    let watch$: Observable<unknown> =
       poll > 0
         ? defer(() => {
             this.setWatchReady();
@@ -342,12 +363,12 @@ export class Vertex {
   }
 
   /**
-   * The resource's watch, subscribed anew by each retry, as triggers. It is ready at
-   * subscription, or when it says `WATCH_READY`; a watch back after a failure then asks for a
-   * check, since it may have missed changes while it was down.
+   * The resource's watch, subscribed anew by each retry. It is ready at subscription, or when
+   * it says `WATCH_READY`; a watch back after a failure then asks for a check (`RETRY`), since
+   * it may have missed changes while it was down.
    */
-  private watchSource(): Observable<Trigger> {
-    return new Observable<Trigger>((subscriber) => {
+  private watchSource(): Observable<unknown> {
+    return new Observable<unknown>((subscriber) => {
       let retried = this.watchFailed;
       this.watchFailed = false;
       const ready = (): void => {
@@ -356,8 +377,8 @@ export class Vertex {
         retried = false;
       };
       if (!this.resource.watchAnnouncesReady) {
-        // Ready at subscription: the plain subscriber is the observer (no closures kept).
-        const inner = this.resource.watch().pipe(map(toWatchTrigger)).subscribe(subscriber);
+        // Ready at subscription: the plain subscriber is the observer (no layer, no closures).
+        const inner = this.resource.watch().subscribe(subscriber);
         ready();
         return inner;
       }
@@ -406,10 +427,22 @@ export class Vertex {
     });
   }
 
-  /** Each attempt waits for a rate-limit token, then for its semaphores, then runs. */
+  /**
+   * Each attempt waits for a rate-limit token, then for its semaphores, then runs. Without
+   * guards or retries (the common case) the resource's own Observable is the whole of it: it
+   * is subscribed inside `run`'s subscription already, so it needs no `defer` of its own (a
+   * resource that throws instead of erroring still fails this run only).
+   */
   private checkApply(refresh: boolean, sink: ChangeSink | undefined, restart: () => void): Observable<boolean> {
     const { retry: count, delay, noop } = this.resource.meta;
     const apply = !(noop || this.ctx.noop);
+    if (count === 0 && this.guards.length === 0) {
+      try {
+        return this.resource.checkApply(apply, refresh, sink);
+      } catch (e) {
+        return throwError(() => e);
+      }
+    }
     const attempt$ = this.guards.reduce(
       (run$, guard) => guard(run$),
       defer(() => {
@@ -441,8 +474,9 @@ export class Vertex {
     this.lastError = this.watchError;
     this.wouldChange = !ok && !apply;
     if (!ok && apply) {
+      this.changes++;
       this.log.info('changed');
-      this.changed$.next();
+      this.changedStream?.next();
     } else if (!ok) {
       this.log.info('would change (noop)');
     }

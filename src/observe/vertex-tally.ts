@@ -1,17 +1,21 @@
 // The recap's counts and the status line's progress, read from the engine's vertices rather
 // than from its events: with no other consumer the engine gets no event listener at all, so it
 // makes no event objects and asks no resource for change reports (a file would compute diffs).
-// Cost: one subscription to each vertex's `changed$` (fires only when it changed something).
+// Cost: nothing per vertex; the counters (`Vertex.changes`, `runs`, `state`) are read when
+// asked. Only a vertex a swap removed is followed, until its last run has ended.
 import type { Engine } from '../engine/engine.js';
 import type { Vertex } from '../engine/vertex.js';
 import type { Summary } from './run-state.js';
 
 export class VertexTally {
   private vertices: readonly Vertex[] = [];
-  private readonly seen = new WeakSet<Vertex>();
-  private readonly changedKeys = new Set<string>();
+  /** Keys of vertices that changed something and have since been replaced or removed. */
+  private readonly changedGone = new Set<string>();
+
   /** Some CheckApply of this run changed something (also one of a vertex removed since). */
-  anyChange = false;
+  get anyChange(): boolean {
+    return this.changedGone.size > 0 || this.vertices.some((v) => v.changes > 0);
+  }
 
   /**
    * Called with each graph just before the engine applies it: the vertices are read once that
@@ -20,15 +24,10 @@ export class VertexTally {
    */
   track(engine: Engine): void {
     queueMicrotask(() => {
+      const previous = this.vertices;
       this.vertices = engine.list();
-      for (const v of this.vertices) {
-        if (this.seen.has(v)) continue;
-        this.seen.add(v);
-        v.changed$.subscribe(() => {
-          this.changedKeys.add(v.key);
-          this.anyChange = true;
-        });
-      }
+      const kept = new Set(this.vertices);
+      for (const v of previous) if (!kept.has(v)) this.forget(v);
     });
   }
 
@@ -38,7 +37,7 @@ export class VertexTally {
     for (const v of this.vertices) {
       if (v.state === 'failed') s.failed++;
       else if (v.runs === 0) s.skipped++;
-      else if (this.changedKeys.has(v.key) || v.wouldChange) s.changed++;
+      else if (v.changes > 0 || this.changedGone.has(v.key) || v.wouldChange) s.changed++;
       else s.ok++;
     }
     return s;
@@ -56,5 +55,11 @@ export class VertexTally {
       if (running) busy++;
     }
     return { done, failed, busy, total: this.vertices.length };
+  }
+
+  /** A vertex out of the graph: its changes still count, also one its run in flight makes. */
+  private forget(v: Vertex): void {
+    if (v.changes > 0) this.changedGone.add(v.key);
+    else v.changed$.subscribe(() => this.changedGone.add(v.key));
   }
 }

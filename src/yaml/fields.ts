@@ -49,7 +49,7 @@ export function readParams(kind: ResourceKind, map: YMap, report: Report): { par
     clean = false;
     report(line, message);
   };
-  const fieldNames = sortedFieldNames(kind);
+  const { names: fieldNames, defaulted } = fieldsOf(kind);
 
   for (const { key, line, value } of map.entries) {
     if (commonKeys.includes(key)) continue;
@@ -67,10 +67,9 @@ export function readParams(kind: ResourceKind, map: YMap, report: Report): { par
     } else params[key] = r.value;
   }
 
-  for (const name of fieldNames) {
+  for (const name of defaulted) {
     if (Object.hasOwn(params, name)) continue; // given, and read
     const schema = kind.fields[name];
-    if (schema.default === undefined && !schema.required) continue;
     let given: YEntry | undefined;
     for (const e of map.entries) {
       if (e.key === name) {
@@ -85,13 +84,24 @@ export function readParams(kind: ResourceKind, map: YMap, report: Report): { par
   return { params, clean };
 }
 
-// Read for every resource: sorted once per kind (its fields object, which does not change).
-const fieldNamesOf = new WeakMap<Record<string, FieldSchema>, string[]>();
+interface KindFields {
+  /** Every field, sorted: for messages. */
+  names: string[];
+  /** The fields with a default or required, sorted: the only ones a missing key matters for. */
+  defaulted: string[];
+}
 
-function sortedFieldNames(kind: ResourceKind): string[] {
-  let names = fieldNamesOf.get(kind.fields);
-  if (!names) fieldNamesOf.set(kind.fields, (names = Object.keys(kind.fields).sort()));
-  return names;
+// Read for every resource: made once per kind (its fields object, which does not change).
+const fieldsOfKind = new WeakMap<Record<string, FieldSchema>, KindFields>();
+
+function fieldsOf(kind: ResourceKind): KindFields {
+  let f = fieldsOfKind.get(kind.fields);
+  if (!f) {
+    const names = Object.keys(kind.fields).sort();
+    const defaulted = names.filter((n) => kind.fields[n].default !== undefined || kind.fields[n].required);
+    fieldsOfKind.set(kind.fields, (f = { names, defaulted }));
+  }
+  return f;
 }
 
 /** Defaults may be arrays or objects: never share one between resources. */
