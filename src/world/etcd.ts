@@ -608,8 +608,10 @@ class EtcdWorldImpl implements EtcdWorld {
   private async resync(): Promise<void> {
     if (this.isClosed) throw this.closedError();
     this.dropWatcher();
-    await this.putConverged();
-    if (this.desiredExports) await this.writeExports(this.desiredExports);
+    // The converged entry (lease grant, put) and the exports (read, transaction) are different
+    // keys: written side by side, the join waits two round trips instead of four.
+    const exports = this.desiredExports;
+    await Promise.all([this.putConverged(), exports ? this.writeExports(exports) : undefined]);
     const res = await this.client.getAll().prefix(this.keys.root).exec();
     if (this.isClosed) throw this.closedError();
     this.previous = this.stored;
