@@ -9,6 +9,7 @@ import { noopKind } from '../resources/noop.js';
 import { memoryLogger } from '../util/logger.js';
 import { GraphBuildError, GraphConflictError, buildGraph } from './graph.js';
 import { GraphBuilder } from './incremental.js';
+import { parseGraph } from '../yaml/parse.js';
 
 /** The file and noop kinds, counting every resource made. */
 function countingRegistry(): { registry: Registry; created: () => number } {
@@ -91,6 +92,20 @@ describe('GraphBuilder', () => {
     expect(kept).toBe(1000);
     expect(second.vertices.get('file[f500]')).not.toBe(first.vertices.get('file[f500]'));
     expect(shape(second)).toEqual(shape(buildGraph(spec(reread), registry, env())));
+  });
+
+  it('a graph file read again (parsed anew) with one resource changed makes only that one again', () => {
+    const { registry, created } = countingRegistry();
+    const builder = new GraphBuilder(registry, env());
+    const text = (v: string) =>
+      `graph: g\nresources:\n  file:\n` +
+      Array.from({ length: 50 }, (_, i) => `    - name: f${i}\n      path: /srv/f${i}\n      content: "${i === 20 ? v : 'same'}"\n      mode: "0644"\n      meta: {sema: ["io:2"]}\n`).join('') +
+      `  noop:\n    - name: n\nedges:\n  - name: e\n    from: {kind: noop, name: n}\n    to: {kind: file, name: f3}\n`;
+    const first = builder.build(parseGraph(text('one'), 'g.yaml', registry));
+    const second = builder.build(parseGraph(text('two'), 'g.yaml', registry));
+    expect(created()).toBe(52);
+    expect(builder.builds).toEqual({ full: 1, delta: 1 });
+    expect([...second.vertices].filter(([k, r]) => first.vertices.get(k) !== r).map(([k]) => k)).toEqual(['file[f20]']);
   });
 
   it('a resource moved to another line of the file is the same resource', () => {
