@@ -172,8 +172,12 @@ class EtcdWorldImpl implements EtcdWorld {
   private rev = 0;
   /** Every stored exported resource, of every generation, by key, with the revision it was last written at. */
   private stored = new Map<string, { generation: string; resource: ExportedResource; modRev: string }>();
-  /** A current export was written or deleted since the last `publish` (else it reuses the last map). */
-  private exportsDirty = true;
+  /**
+   * What changed among the exports collectors see since the last `publish`: the keys of current
+   * exports written or deleted, or 'all' (a generation made current, a resync). Empty: the
+   * last map is reused.
+   */
+  private exportsDirty: Set<string> | 'all' = 'all';
   /** During a resync's re-read: what was stored before it, whose objects unchanged keys keep. */
   private previous: Map<string, { generation: string; resource: ExportedResource; modRev: string }> | undefined;
   /** The current generation of each host's exports: the only one collectors see. */
@@ -616,7 +620,7 @@ class EtcdWorldImpl implements EtcdWorld {
     if (this.isClosed) throw this.closedError();
     this.previous = this.stored;
     this.stored = new Map();
-    this.exportsDirty = true;
+    this.exportsDirty = 'all';
     this.currentGeneration.clear();
     this.liveHosts.clear();
     this.strState = emptyStrings;
@@ -705,7 +709,7 @@ class EtcdWorldImpl implements EtcdWorld {
         } else {
           this.stored.delete(key);
         }
-        if (current) this.exportsDirty = true;
+        if (current && this.exportsDirty !== 'all') this.exportsDirty.add(key);
         return current;
       }
       if (parsed.type === 'str' || parsed.type === 'strmap') {
@@ -713,7 +717,7 @@ class EtcdWorldImpl implements EtcdWorld {
         return false;
       }
       if (parsed.type === 'current') {
-        this.exportsDirty = true;
+        this.exportsDirty = 'all';
         if (kv) this.currentGeneration.set(parsed.host, decodeCurrent(kv.value.toString()));
         else this.currentGeneration.delete(parsed.host);
       } else {
@@ -722,7 +726,7 @@ class EtcdWorldImpl implements EtcdWorld {
       }
     } catch (e) {
       this.log.warn(`ignoring ${key}: ${message(e)}`);
-      if (parsed.type === 'export' || parsed.type === 'current') this.exportsDirty = true;
+      if (parsed.type === 'export' || parsed.type === 'current') this.exportsDirty = 'all';
       if (parsed.type === 'export') this.stored.delete(key);
       else if (parsed.type === 'current') this.currentGeneration.delete(parsed.host);
       else if (parsed.type === 'converged') this.liveHosts.delete(parsed.host);
@@ -746,14 +750,24 @@ class EtcdWorldImpl implements EtcdWorld {
    */
   private publish(): void {
     let exports = this.state.value.exports;
-    if (this.exportsDirty) {
+    const dirty = this.exportsDirty;
+    if (dirty === 'all') {
       const fresh = new Map<string, ExportedResource>();
       for (const [key, { generation, resource }] of this.stored) {
         if (this.currentGeneration.get(resource.host) === generation) fresh.set(key, resource);
       }
       exports = fresh;
-      this.exportsDirty = false;
+    } else if (dirty.size > 0) {
+      // Only the keys this revision wrote: the rest of the map is copied as it was.
+      const fresh = new Map(exports);
+      for (const key of dirty) {
+        const entry = this.stored.get(key);
+        if (entry && this.currentGeneration.get(entry.resource.host) === entry.generation) fresh.set(key, entry.resource);
+        else fresh.delete(key);
+      }
+      exports = fresh;
     }
+    this.exportsDirty = new Set();
     this.state.next({ exports, converged: new Map(this.liveHosts) });
   }
 
