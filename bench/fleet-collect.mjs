@@ -6,6 +6,8 @@
 //     until every host's copy has it (median of --changes changes);
 //   - CPU per collector for one change: user+system ticks of each host process over the
 //     change (from /proc/PID/stat), averaged over hosts and changes;
+//   - the same CPU when nothing changes (per second, health probes and keepalives), and a
+//     change's CPU above it;
 //   - a late joiner (after the changes): one more host starts; from its spawn to "joined" in its
 //     log, and to its E exports being on every other host (start -> collected);
 //   - per host of the fleet start: spawn -> its exports on every other host.
@@ -137,6 +139,14 @@ const startMs = performance.now() - t0;
 const startCpu = hosts.map((c) => cpuMs(c.pid));
 await sleep(2000); // trailing start-up work settles before the changes
 
+// Idle: what a host spends with nothing changing (health probes, lease keepalives), per second,
+// so that a change's own CPU can be told from the background.
+const idleBefore = hosts.map((c) => cpuMs(c.pid));
+const tIdle = performance.now();
+await sleep(3000);
+const idleCpuMsPerHostPerS = (hosts.map((c) => cpuMs(c.pid)).reduce((s, a, i) => s + (a - idleBefore[i]), 0) / H) / ((performance.now() - tIdle) / 1000);
+const changeCpuAboveIdle = [];
+
 const latencies = [];
 const cpuPerChange = [];
 for (let v = 1; v <= K; v++) {
@@ -155,6 +165,7 @@ for (let v = 1; v <= K; v++) {
   await sleep(1500); // let every host finish its swap before measuring its CPU
   const after = hosts.map((c) => cpuMs(c.pid));
   cpuPerChange.push(after.reduce((s, a, i) => s + (a - before[i]), 0) / H);
+  changeCpuAboveIdle.push(cpuPerChange.at(-1) - idleCpuMsPerHostPerS * ((performance.now() - t) / 1000));
 }
 
 // A late joiner: host H starts into the running fleet (its own directory collects everything too).
@@ -187,6 +198,8 @@ const result = {
   changeLatencyMedianMs: median(latencies),
   cpuMsPerCollectorPerChange: cpuPerChange,
   cpuMsPerCollectorPerChangeMedian: median(cpuPerChange),
+  idleCpuMsPerHostPerS,
+  cpuMsPerCollectorPerChangeAboveIdleMedian: median(changeCpuAboveIdle),
 };
 console.log(JSON.stringify(result, null, 2));
 console.log(`saved ${saveResult(`fleet-collect-${H}x${E}${process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : ''}`, result)}`);
