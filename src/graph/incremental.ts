@@ -8,38 +8,49 @@ import { pushTo } from '../util/multimap.js';
 import { buildGraph, createResource, dedupe, explicitEdges, orderOrThrow } from './graph.js';
 import { sameSpec } from './same-spec.js';
 
-/** One resource of the last graph, with what the indexes below hold of it. */
+/**
+ * One resource of the last graph. What it manages and its identities are asked of the resource
+ * again when needed (a file's are a function of its spec) rather than kept: a graph of 100 000
+ * files would hold ~1 KB more per resource. Kinds made again at every build keep theirs
+ * (`held`), since a second answer could differ (svc reads its unit file).
+ */
 interface Entry {
   spec: ResourceSpec;
   resource: Resource;
-  manages: readonly string[];
-  /** Its identities for autoedges; undefined with autoedge off or none to give. */
-  ids: AutoEdges | undefined;
+  /** A position in the order, increasing along every edge (gaps allowed). */
+  pos: number;
+  held?: { manages: readonly string[]; ids: AutoEdges | undefined };
 }
 
-/** The last graph built and the indexes that let the next one be made from a delta. */
+/** The last graph built, and what lets the next one be made from a delta. */
 interface State {
   spec: GraphSpec;
   graph: Graph;
   entries: Map<string, Entry>;
-  /** Thing managed -> the keys that manage it (two or more: a conflict or a refusal). */
-  owners: Map<string, string[]>;
-  /** Identity -> the keys that provide it. */
-  providers: Map<string, string[]>;
-  /** Identity -> the keys that want it. */
-  wantedBy: Map<string, Set<string>>;
-  /** Vertex key -> its automatic incoming edges (before the explicit ones take precedence). */
-  autoIn: Map<string, GraphEdge[]>;
+  /** Made at the first delta (a run that never swaps never pays for them), then kept up to date. */
+  indexes?: Indexes;
   /** `from->to` of the explicit edges. */
   explicit: Set<string>;
   /** The explicit edges, deduplicated. */
   explicitEdges: GraphEdge[];
-  /** A position of each vertex, increasing along every edge (gaps allowed). */
-  pos: Map<string, number>;
   nextPos: number;
   /** Nothing was refused and nothing can group: a delta may be applied. */
   simple: boolean;
 }
+
+interface Indexes {
+  /** Thing managed -> the key(s) that manage it (two or more: a conflict or a refusal). */
+  owners: Holders;
+  /** Identity -> the key(s) that provide it, in the order of the spec. */
+  providers: Holders;
+  /** Identity -> the key(s) that want it. */
+  wantedBy: Map<string, string | Set<string>>;
+  /** Vertex key -> its automatic incoming edges (before the explicit ones take precedence). */
+  autoIn: Map<string, GraphEdge[]>;
+}
+
+/** One holder (the common case, no array) or several, in order. */
+type Holders = Map<string, string | string[]>;
 
 /** Why a delta cannot be applied: the builder builds from scratch (still reusing resources). */
 const FULL = Symbol('full build');
@@ -103,7 +114,9 @@ export class GraphBuilder {
 
   private entry(r: ResourceSpec): Entry {
     const resource = createResource(r, this.registry, this.env);
-    return { spec: r, resource, manages: resource.manages?.() ?? [], ids: resource.meta.autoedge ? resource.autoEdges?.() : undefined };
+    const entry: Entry = { spec: r, resource, pos: -1 };
+    if (!MADE_FROM_SPEC.has(r.kind)) entry.held = { manages: resource.manages?.() ?? [], ids: idsOf(resource) };
+    return entry;
   }
 
   private candidate(e: Entry): boolean {
@@ -182,24 +195,29 @@ export class GraphBuilder {
     }
 
     // What the touched resources manage and provide must be theirs alone, before and after.
-    if (contested(last.owners, goneEntries, fresh, gone, (e) => e.manages)) return FULL;
-    if (contested(last.providers, goneEntries, fresh, gone, (e) => e.ids?.provides ?? [])) return FULL;
+    const goneFacts = goneEntries.map(factsOf);
+    const freshFacts = new Map([...fresh].map(([k, e]) => [k, factsOf(e)]));
+    const ix = (last.indexes ??= indexesOf(last));
+    if (contested(ix.owners, goneFacts, freshFacts, gone, (f) => f.manages)) return FULL;
+    if (contested(ix.providers, goneFacts, freshFacts, gone, (f) => f.ids?.provides ?? [])) return FULL;
 
     // Commit: the indexes are updated in place (a throw from here on discards the whole state).
     this.committed = true;
-    const { owners, providers, wantedBy, autoIn, pos } = last;
-    for (const key of gone) unindex(key, entries.get(key)!, owners, providers, wantedBy);
+    const { owners, providers, wantedBy, autoIn } = ix;
+    let nextPos = last.nextPos;
+    for (const [i, key] of [...gone].entries()) unindex(key, goneFacts[i], owners, providers, wantedBy);
     for (const key of removed) entries.delete(key);
     for (const [key, r] of respecced) entries.set(key, { ...entries.get(key)!, spec: r });
     for (const [key, e] of fresh) {
+      e.pos = entries.get(key)?.pos ?? nextPos++; // a changed resource keeps its place, an added one goes last
       entries.set(key, e);
-      index(key, e, owners, providers, wantedBy);
+      index(key, freshFacts.get(key)!, owners, providers, wantedBy);
     }
 
     // The vertices whose automatic edges may change: the touched ones, and those wanting what they provide.
     const touched = new Set<string>(fresh.keys());
-    for (const e of [...goneEntries, ...fresh.values()]) {
-      for (const id of e.ids?.provides ?? []) for (const k of wantedBy.get(id) ?? []) touched.add(k);
+    for (const f of [...goneFacts, ...freshFacts.values()]) {
+      for (const id of f.ids?.provides ?? []) for (const k of holders(wantedBy.get(id))) touched.add(k);
     }
     for (const key of removed) autoIn.delete(key);
     let edgesChanged = removed.length > 0;
@@ -207,7 +225,7 @@ export class GraphBuilder {
     for (const key of touched) {
       const e = entries.get(key);
       if (!e) continue;
-      const now = incomingAuto(key, e, entries, providers);
+      const now = incomingAuto(key, e, freshFacts.get(key) ?? factsOf(e), entries, providers);
       const had = autoIn.get(key) ?? [];
       if (!sameFroms(had, now)) {
         edgesChanged = true;
@@ -219,23 +237,16 @@ export class GraphBuilder {
 
     // The vertices in their order: changed ones keep their place, added ones go last.
     const vertices = new Map(last.graph.vertices);
-    for (const key of removed) {
-      vertices.delete(key);
-      pos.delete(key);
-    }
-    let nextPos = last.nextPos;
-    for (const [key, e] of fresh) {
-      vertices.set(key, e.resource);
-      if (!pos.has(key)) pos.set(key, nextPos++);
-    }
+    for (const key of removed) vertices.delete(key);
+    for (const [key, e] of fresh) vertices.set(key, e.resource);
     const edges = edgesChanged ? allEdges(last.explicitEdges, last.explicit, autoIn) : last.graph.edges;
     for (const e of last.explicitEdges) if (fresh.has(e.to) || fresh.has(e.from)) check.push(e);
-    const ordered = check.every((e) => pos.get(e.from)! < pos.get(e.to)!);
+    const ordered = check.every((e) => entries.get(e.from)!.pos < entries.get(e.to)!.pos);
     const state: State = { ...last, spec, entries, nextPos, graph: { name: graphName, vertices, edges } };
     if (ordered) return state;
     const order = orderOrThrow(vertices, edges, spec);
     state.graph = { name: graphName, vertices: new Map(order.map((k) => [k, vertices.get(k)!])), edges };
-    state.pos = new Map(order.map((k, i) => [k, i]));
+    for (const [i, key] of order.entries()) entries.get(key)!.pos = i;
     state.nextPos = order.length;
     return state;
   }
@@ -258,47 +269,86 @@ function reusable(before: ResourceSpec, after: ResourceSpec): boolean {
   return before === after || (after.params.purge !== true && sameSpec(before, after));
 }
 
-/** The indexes of a graph built from scratch. */
+/** The state of a graph built from scratch (its indexes wait for the first delta). */
 function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>, simple: boolean): State {
-  const owners = new Map<string, string[]>();
-  const providers = new Map<string, string[]>();
-  const wantedBy = new Map<string, Set<string>>();
-  for (const [key, e] of entries) index(key, e, owners, providers, wantedBy);
   const explicitList = dedupe(explicitEdges(spec));
   const explicit = new Set(explicitList.map((e) => `${e.from}->${e.to}`));
-  const autoIn = new Map<string, GraphEdge[]>();
-  for (const e of graph.edges) if (e.auto) pushTo(autoIn, e.to, e);
-  const pos = new Map<string, number>();
   let i = 0;
-  for (const key of graph.vertices.keys()) pos.set(key, i++);
-  return { spec, graph, entries, owners, providers, wantedBy, autoIn, explicit, explicitEdges: explicitList, pos, nextPos: i, simple };
+  for (const key of graph.vertices.keys()) {
+    const e = entries.get(key);
+    if (e) e.pos = i;
+    i++;
+  }
+  return { spec, graph, entries, explicit, explicitEdges: explicitList, nextPos: i, simple };
 }
 
-function index(key: string, e: Entry, owners: Map<string, string[]>, providers: Map<string, string[]>, wantedBy: Map<string, Set<string>>): void {
-  for (const m of e.manages) pushTo(owners, m, key);
-  for (const id of e.ids?.provides ?? []) pushTo(providers, id, key);
-  for (const group of e.ids?.wants ?? []) {
+/** The indexes of the last graph, made from its resources and edges. */
+function indexesOf(state: State): Indexes {
+  const owners: Holders = new Map();
+  const providers: Holders = new Map();
+  const wantedBy = new Map<string, string | Set<string>>();
+  for (const [key, e] of state.entries) index(key, factsOf(e), owners, providers, wantedBy);
+  const autoIn = new Map<string, GraphEdge[]>();
+  for (const e of state.graph.edges) if (e.auto) pushTo(autoIn, e.to, e);
+  return { owners, providers, wantedBy, autoIn };
+}
+
+/** What a resource manages and its identities for autoedges. */
+interface Facts {
+  manages: readonly string[];
+  ids: AutoEdges | undefined;
+}
+
+const idsOf = (r: Resource): AutoEdges | undefined => (r.meta.autoedge ? r.autoEdges?.() : undefined);
+const factsOf = (e: Entry): Facts => e.held ?? { manages: e.resource.manages?.() ?? [], ids: idsOf(e.resource) };
+
+/** The holders of `id` as a list. */
+const holders = (h: string | readonly string[] | ReadonlySet<string> | undefined): Iterable<string> => (h === undefined ? [] : typeof h === 'string' ? [h] : h);
+const count = (h: string | readonly string[] | undefined): number => (h === undefined ? 0 : typeof h === 'string' ? 1 : h.length);
+
+function hold(map: Holders, id: string, key: string): void {
+  const h = map.get(id);
+  if (h === undefined) map.set(id, key);
+  else if (typeof h === 'string') map.set(id, [h, key]);
+  else h.push(key);
+}
+
+function release(map: Holders, id: string, key: string): void {
+  const h = map.get(id);
+  if (h === undefined || h === key) map.delete(id);
+  else if (typeof h !== 'string') {
+    const rest = h.filter((k) => k !== key);
+    if (rest.length === 1) map.set(id, rest[0]);
+    else if (rest.length === 0) map.delete(id);
+    else map.set(id, rest);
+  }
+}
+
+function index(key: string, f: Facts, owners: Holders, providers: Holders, wantedBy: Map<string, string | Set<string>>): void {
+  for (const m of f.manages) hold(owners, m, key);
+  for (const id of f.ids?.provides ?? []) hold(providers, id, key);
+  for (const group of f.ids?.wants ?? []) {
     for (const id of group) {
-      const set = wantedBy.get(id);
-      if (set) set.add(key);
-      else wantedBy.set(id, new Set([key]));
+      const h = wantedBy.get(id);
+      if (h === undefined) wantedBy.set(id, key);
+      else if (typeof h === 'string') {
+        if (h !== key) wantedBy.set(id, new Set([h, key]));
+      } else h.add(key);
     }
   }
 }
 
-function unindex(key: string, e: Entry, owners: Map<string, string[]>, providers: Map<string, string[]>, wantedBy: Map<string, Set<string>>): void {
-  const drop = (map: Map<string, string[]>, id: string) => {
-    const list = map.get(id)?.filter((k) => k !== key) ?? [];
-    if (list.length > 0) map.set(id, list);
-    else map.delete(id);
-  };
-  for (const m of e.manages) drop(owners, m);
-  for (const id of e.ids?.provides ?? []) drop(providers, id);
-  for (const group of e.ids?.wants ?? []) {
+function unindex(key: string, f: Facts, owners: Holders, providers: Holders, wantedBy: Map<string, string | Set<string>>): void {
+  for (const m of f.manages) release(owners, m, key);
+  for (const id of f.ids?.provides ?? []) release(providers, id, key);
+  for (const group of f.ids?.wants ?? []) {
     for (const id of group) {
-      const set = wantedBy.get(id);
-      set?.delete(key);
-      if (set?.size === 0) wantedBy.delete(id);
+      const h = wantedBy.get(id);
+      if (h === key) wantedBy.delete(id);
+      else if (typeof h !== 'string' && h !== undefined) {
+        h.delete(key);
+        if (h.size === 0) wantedBy.delete(id);
+      }
     }
   }
 }
@@ -308,20 +358,20 @@ function unindex(key: string, e: Entry, owners: Map<string, string[]>, providers
  * one holder? Then the outcome depends on the order of the whole spec: build from scratch.
  */
 function contested(
-  holders: ReadonlyMap<string, readonly string[]>,
-  gone: readonly Entry[],
-  fresh: ReadonlyMap<string, Entry>,
+  map: Holders,
+  gone: readonly Facts[],
+  fresh: ReadonlyMap<string, Facts>,
   goneKeys: ReadonlySet<string>,
-  things: (e: Entry) => readonly string[],
+  things: (f: Facts) => readonly string[],
 ): boolean {
   const added = new Map<string, number>();
-  for (const e of fresh.values()) for (const t of things(e)) added.set(t, (added.get(t) ?? 0) + 1);
+  for (const f of fresh.values()) for (const t of things(f)) added.set(t, (added.get(t) ?? 0) + 1);
   for (const [t, n] of added) {
-    const before = holders.get(t) ?? [];
-    if (before.length > 1) return true;
-    if (n + before.filter((k) => !goneKeys.has(k)).length > 1) return true;
+    const before = map.get(t);
+    if (count(before) > 1) return true;
+    if (n + [...holders(before)].filter((k) => !goneKeys.has(k)).length > 1) return true;
   }
-  for (const e of gone) for (const t of things(e)) if ((holders.get(t)?.length ?? 0) > 1) return true;
+  for (const f of gone) for (const t of things(f)) if (count(map.get(t)) > 1) return true;
   return false;
 }
 
@@ -330,14 +380,20 @@ function contested(
  * identities, one edge from the provider of the first one that has a provider other than
  * itself and other than a peer of its own kind providing an identity it provides too.
  */
-function incomingAuto(key: string, e: Entry, entries: ReadonlyMap<string, Entry>, providers: ReadonlyMap<string, readonly string[]>): GraphEdge[] {
-  const own = e.ids;
+function incomingAuto(key: string, e: Entry, f: Facts, entries: ReadonlyMap<string, Entry>, providers: Holders): GraphEdge[] {
+  const own = f.ids;
   if (!own) return [];
   const kind = e.resource.kind;
   const out: GraphEdge[] = [];
   for (const group of own.wants) {
     for (const id of group) {
-      const from = providers.get(id)?.find((p) => p !== key && !(own.provides.includes(id) && entries.get(p)!.resource.kind === kind));
+      let from: string | undefined;
+      for (const p of holders(providers.get(id))) {
+        if (p !== key && !(own.provides.includes(id) && entries.get(p)!.resource.kind === kind)) {
+          from = p;
+          break;
+        }
+      }
       if (from === undefined) continue;
       out.push({ from, to: key, notify: false, auto: true });
       break;
