@@ -5,7 +5,12 @@
 //   - one change's latency: host 0's graph file gets one export with new content; the time
 //     until every host's copy has it (median of --changes changes);
 //   - CPU per collector for one change: user+system ticks of each host process over the
-//     change (from /proc/PID/stat), averaged over hosts and changes.
+//     change (from /proc/PID/stat), averaged over hosts and changes;
+//   - the same CPU when nothing changes (per second, health probes and keepalives), and a
+//     change's CPU above it;
+//   - a late joiner (after the changes): one more host starts; from its spawn to "joined" in its
+//     log, and to its E exports being on every other host (start -> collected);
+//   - per host of the fleet start: spawn -> its exports on every other host.
 //
 //   node bench/fleet-collect.mjs [--hosts H] [--exports E] [--changes K]
 //
@@ -97,6 +102,14 @@ const read = (p) => {
     return undefined;
   }
 };
+/** Has every host other than `x` (of the first `upTo`) collected all of host x's exports at version 0? */
+const collectedEverywhere = (x, upTo = H) => {
+  for (let h = 0; h < upTo; h++) {
+    if (h === x) continue;
+    for (let e = 0; e < E; e++) if (read(join(dir, `host${h}`, `h${x}-e${e}`)) !== content(x, e, 0)) return false;
+  }
+  return true;
+};
 const allCollected = () => {
   for (let h = 0; h < H; h++) for (let x = 0; x < H; x++) for (let e = 0; e < E; e++) {
     if (read(join(dir, `host${h}`, `h${x}-e${e}`)) !== content(x, e, 0)) return false;
@@ -104,18 +117,35 @@ const allCollected = () => {
   return true;
 };
 
+const logPath = (h) => join(dir, `host${h}.log`);
+// The late joiner logs at info (its "joined" line is timed); the fleet at warn, as before.
+const startHost = (h, level = 'warn') =>
+  startNode([...cliNodeFlags(), CLI, 'run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', level], { stderrFile: logPath(h) });
 const t0 = performance.now();
 const hosts = [];
+const spawnedAt = [];
 for (let h = 0; h < H; h++) {
-  hosts.push(startNode([...cliNodeFlags(), CLI, 'run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', 'warn'], { stderrFile: join(dir, `host${h}.log`) }));
+  spawnedAt.push(performance.now());
+  hosts.push(startHost(h));
 }
-while (!allCollected()) {
+const hostCollectedMs = new Array(H).fill(undefined);
+for (;;) {
   for (const c of hosts) if (c.exitCode !== null) throw new Error(`a host exited early; see ${dir}`);
-  await sleep(50);
+  for (let x = 0; x < H; x++) if (hostCollectedMs[x] === undefined && collectedEverywhere(x)) hostCollectedMs[x] = performance.now() - spawnedAt[x];
+  if (hostCollectedMs.every((v) => v !== undefined) && allCollected()) break;
+  await sleep(20);
 }
 const startMs = performance.now() - t0;
 const startCpu = hosts.map((c) => cpuMs(c.pid));
 await sleep(2000); // trailing start-up work settles before the changes
+
+// Idle: what a host spends with nothing changing (health probes, lease keepalives), per second,
+// so that a change's own CPU can be told from the background.
+const idleBefore = hosts.map((c) => cpuMs(c.pid));
+const tIdle = performance.now();
+await sleep(3000);
+const idleCpuMsPerHostPerS = (hosts.map((c) => cpuMs(c.pid)).reduce((s, a, i) => s + (a - idleBefore[i]), 0) / H) / ((performance.now() - tIdle) / 1000);
+const changeCpuAboveIdle = [];
 
 const latencies = [];
 const cpuPerChange = [];
@@ -135,8 +165,24 @@ for (let v = 1; v <= K; v++) {
   await sleep(1500); // let every host finish its swap before measuring its CPU
   const after = hosts.map((c) => cpuMs(c.pid));
   cpuPerChange.push(after.reduce((s, a, i) => s + (a - before[i]), 0) / H);
+  changeCpuAboveIdle.push(cpuPerChange.at(-1) - idleCpuMsPerHostPerS * ((performance.now() - t) / 1000));
 }
-await Promise.all(hosts.map((c) => stopChild(c)));
+
+// A late joiner: host H starts into the running fleet (its own directory collects everything too).
+mkdirSync(join(dir, `host${H}`));
+writeFileSync(graphPath(H), graph(H));
+const tj = performance.now();
+const late = startHost(H, 'info');
+let lateJoinedMs;
+let lateCollectedMs;
+while (lateCollectedMs === undefined) {
+  if (late.exitCode !== null) throw new Error(`the late host exited early; see ${logPath(H)}`);
+  if (lateJoinedMs === undefined && (read(logPath(H)) ?? '').includes('joined etcd')) lateJoinedMs = performance.now() - tj;
+  if (collectedEverywhere(H)) lateCollectedMs = performance.now() - tj;
+  await sleep(5);
+}
+lateJoinedMs ??= lateCollectedMs;
+await Promise.all([...hosts, late].map((c) => stopChild(c)));
 
 const result = {
   hosts: H,
@@ -144,10 +190,16 @@ const result = {
   collectedPerHost: H * E,
   fleetStartMs: startMs,
   fleetStartCpuMsPerHost: startCpu.reduce((a, b) => a + b, 0) / H,
+  hostStartToCollectedMs: hostCollectedMs,
+  hostStartToCollectedMedianMs: median(hostCollectedMs),
+  lateJoinerStartToJoinedMs: lateJoinedMs,
+  lateJoinerStartToCollectedMs: lateCollectedMs,
   changeLatencyMs: latencies,
   changeLatencyMedianMs: median(latencies),
   cpuMsPerCollectorPerChange: cpuPerChange,
   cpuMsPerCollectorPerChangeMedian: median(cpuPerChange),
+  idleCpuMsPerHostPerS,
+  cpuMsPerCollectorPerChangeAboveIdleMedian: median(changeCpuAboveIdle),
 };
 console.log(JSON.stringify(result, null, 2));
 console.log(`saved ${saveResult(`fleet-collect-${H}x${E}${process.env.BENCH_TAG ? `-${process.env.BENCH_TAG}` : ''}`, result)}`);

@@ -5,7 +5,7 @@ import { type SpecEvent, assembleGraphs } from '../loader/assemble.js';
 import { graphFileChanges } from '../loader/graph-file.js';
 import { type RunReport, runGraphs } from '../engine/runner.js';
 import { longDelays } from '../../operators/long-delays.js';
-import { buildGraph } from '../graph/graph.js';
+import { GraphBuilder } from '../graph/incremental.js';
 import type { GraphSpec } from '../model/spec.js';
 import { lazyBuiltinRegistry } from '../resources/kinds.js';
 import type { ResourceEnv } from '../model/resource.js';
@@ -62,7 +62,9 @@ export async function runMain(options: MainOptions): Promise<number> {
   const registry = lazyBuiltinRegistry();
   // Resources wait on it (timer ticks, exec and svc timeouts): any length up to the load-time bound.
   const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: longDelays(asyncScheduler) };
-  const build = memoLast((spec: GraphSpec) => buildGraph(spec, registry, env));
+  // Each graph is built from the last one: a swap costs what changed (src/graph/incremental.ts).
+  const builder = new GraphBuilder(registry, env);
+  const build = memoLast((spec: GraphSpec) => builder.build(spec));
 
   // From the start: a SIGINT or SIGTERM during start-up ends it cleanly instead of killing the process.
   const signals = installStopSignals(() => {

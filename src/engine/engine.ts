@@ -86,7 +86,8 @@ export class Engine {
     const started: Array<[Vertex, Vertex | undefined]> = [];
     for (const [key, resource] of graph.vertices) {
       const old = previous.get(key);
-      if (old && old.resource.fingerprint === resource.fingerprint) {
+      // The same resource object (an incremental build kept it) is recognised without its fingerprint.
+      if (old && (old.resource === resource || old.resource.fingerprint === resource.fingerprint)) {
         next.set(key, old);
       } else {
         const v = new Vertex(resource, this.ctx);

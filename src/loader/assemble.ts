@@ -178,8 +178,11 @@ function preparedAgain(spec: GraphSpec, { registry }: AssembleOptions): Observab
 }
 
 function build(spec: GraphSpec, opts: AssembleOptions): GraphEvent {
-  const names = new Set(spec.resources.map(refKey));
-  const edges = spec.edges.filter((e) => names.has(refKey(e.from)) && names.has(refKey(e.to)));
+  let edges = spec.edges;
+  if (edges.length > 0) {
+    const names = new Set(spec.resources.map(refKey));
+    edges = spec.edges.filter((e) => names.has(refKey(e.from)) && names.has(refKey(e.to)));
+  }
   let graph: Graph;
   try {
     graph = opts.build(edges.length === spec.edges.length ? spec : { ...spec, edges });

@@ -43,7 +43,7 @@ export function collectedSpecs(
 }
 
 /** One export, read and placed (with what it would manage), or why it is refused. */
-type Taken = { spec: ResourceSpec; claims: string[] } | { refused: string };
+type Taken = { spec: ResourceSpec; key: string; claims: string[]; entry: CollectSpec } | { refused: string };
 
 /**
  * `collectedSpecs` for one graph spec over every version of the collected list. The World
@@ -67,8 +67,9 @@ export class Collector {
   specs(exported: readonly ExportedResource[]): ResourceSpec[] {
     const redirected = redirectedPatterns(this.collect);
     const keys = new Set(this.local.keys);
-    const manages = new Map<string, string>();
-    for (const [m, who] of this.local.manages) manages.set(m, who);
+    // Who manages what: a local resource's description, or the collected export (described
+    // only when it clashes, so that a version costs no string per export).
+    const manages = new Map<string, string | ExportedResource>(this.local.manages);
     const specs: ResourceSpec[] = [];
     const refusals = new Set<string>();
     const refuse = (r: ExportedResource, why: string): void => {
@@ -88,23 +89,24 @@ export class Collector {
         refuse(r, taken.refused);
         continue;
       }
-      const detour = r.kind === 'file' ? redirected.get(this.collect.find((c) => c.kind === r.kind)!.pattern) : undefined;
+      const detour = r.kind === 'file' ? redirected.get(taken.entry.pattern) : undefined;
       if (detour) {
         refuse(r, detour);
         continue;
       }
-      const key = refKey(r);
+      const { key } = taken;
       if (keys.has(key)) {
         refuse(r, `a resource named ${key} is already in the graph`);
         continue;
       }
       const clash = taken.claims.find((m) => manages.has(m));
       if (clash !== undefined) {
-        refuse(r, `it manages ${clash}, as does ${manages.get(clash)}`);
+        const who = manages.get(clash)!;
+        refuse(r, `it manages ${clash}, as does ${typeof who === 'string' ? who : `${refKey(who)} from host ${who.host}`}`);
         continue;
       }
       keys.add(key);
-      for (const m of taken.claims) manages.set(m, `${key} from host ${r.host}`);
+      for (const m of taken.claims) manages.set(m, r);
       specs.push(taken.spec);
     }
     this.reported = refusals;
@@ -120,7 +122,7 @@ export class Collector {
     if (typeof placed === 'string') return { refused: placed };
     const spec: ResourceSpec = { kind: r.kind, name: r.name, params: placed, meta: read.meta, pos: { file: `world:${r.host}`, line: 0 } };
     const claims = this.env ? managedBy(kind, spec, this.env) : [];
-    return typeof claims === 'string' ? { refused: claims } : { spec, claims };
+    return typeof claims === 'string' ? { refused: claims } : { spec, key: refKey(r), claims, entry };
   }
 }
 

@@ -170,8 +170,16 @@ class EtcdWorldImpl implements EtcdWorld {
 
   /** The etcd revision `state` reflects. */
   private rev = 0;
-  /** Every stored exported resource, of every generation, by key. */
-  private readonly stored = new Map<string, { generation: string; resource: ExportedResource }>();
+  /** Every stored exported resource, of every generation, by key, with the revision it was last written at. */
+  private stored = new Map<string, { generation: string; resource: ExportedResource; modRev: string }>();
+  /**
+   * What changed among the exports collectors see since the last `publish`: the keys of current
+   * exports written or deleted, or 'all' (a generation made current, a resync). Empty: the
+   * last map is reused.
+   */
+  private exportsDirty: Set<string> | 'all' = 'all';
+  /** During a resync's re-read: what was stored before it, whose objects unchanged keys keep. */
+  private previous: Map<string, { generation: string; resource: ExportedResource; modRev: string }> | undefined;
   /** The current generation of each host's exports: the only one collectors see. */
   private readonly currentGeneration = new Map<string, string>();
   /** Live hosts -> converged. */
@@ -604,15 +612,20 @@ class EtcdWorldImpl implements EtcdWorld {
   private async resync(): Promise<void> {
     if (this.isClosed) throw this.closedError();
     this.dropWatcher();
-    await this.putConverged();
-    if (this.desiredExports) await this.writeExports(this.desiredExports);
+    // The converged entry (lease grant, put) and the exports (read, transaction) are different
+    // keys: written side by side, the join waits two round trips instead of four.
+    const exports = this.desiredExports;
+    await Promise.all([this.putConverged(), exports ? this.writeExports(exports) : undefined]);
     const res = await this.client.getAll().prefix(this.keys.root).exec();
     if (this.isClosed) throw this.closedError();
-    this.stored.clear();
+    this.previous = this.stored;
+    this.stored = new Map();
+    this.exportsDirty = 'all';
     this.currentGeneration.clear();
     this.liveHosts.clear();
     this.strState = emptyStrings;
     for (const kv of res.kvs) this.applyKv(kv.key.toString(), kv);
+    this.previous = undefined;
     this.rev = Number(res.header.revision);
     this.publish();
     this.publishStrings();
@@ -686,15 +699,25 @@ class EtcdWorldImpl implements EtcdWorld {
     if (!parsed) return false;
     try {
       if (parsed.type === 'export') {
-        if (kv) this.stored.set(key, { generation: parsed.generation, resource: decodeExport(parsed, kv.value.toString()) });
-        else this.stored.delete(key);
-        return this.currentGeneration.get(parsed.host) === parsed.generation;
+        const current = this.currentGeneration.get(parsed.host) === parsed.generation;
+        if (kv) {
+          // The same revision is the same value: keep its object (a resync re-reads everything;
+          // collectors then recognise every unchanged export by identity).
+          const known = this.stored.get(key) ?? this.previous?.get(key);
+          const resource = known?.modRev === kv.mod_revision ? known.resource : decodeExport(parsed, kv.value.toString());
+          this.stored.set(key, { generation: parsed.generation, resource, modRev: kv.mod_revision });
+        } else {
+          this.stored.delete(key);
+        }
+        if (current && this.exportsDirty !== 'all') this.exportsDirty.add(key);
+        return current;
       }
       if (parsed.type === 'str' || parsed.type === 'strmap') {
         this.applyStr(parsed, kv ? decodeStr(kv.value.toString()) : undefined);
         return false;
       }
       if (parsed.type === 'current') {
+        this.exportsDirty = 'all';
         if (kv) this.currentGeneration.set(parsed.host, decodeCurrent(kv.value.toString()));
         else this.currentGeneration.delete(parsed.host);
       } else {
@@ -703,6 +726,7 @@ class EtcdWorldImpl implements EtcdWorld {
       }
     } catch (e) {
       this.log.warn(`ignoring ${key}: ${message(e)}`);
+      if (parsed.type === 'export' || parsed.type === 'current') this.exportsDirty = 'all';
       if (parsed.type === 'export') this.stored.delete(key);
       else if (parsed.type === 'current') this.currentGeneration.delete(parsed.host);
       else if (parsed.type === 'converged') this.liveHosts.delete(parsed.host);
@@ -720,12 +744,30 @@ class EtcdWorldImpl implements EtcdWorld {
     if (this.strState !== this.strings.value) this.strings.next(this.strState);
   }
 
-  /** Emits what collectors see: each host's current generation, and the live hosts. */
+  /**
+   * Emits what collectors see: each host's current generation, and the live hosts. A revision
+   * that changed only converged states keeps the exports map (collectors skip it by identity).
+   */
   private publish(): void {
-    const exports = new Map<string, ExportedResource>();
-    for (const [key, { generation, resource }] of this.stored) {
-      if (this.currentGeneration.get(resource.host) === generation) exports.set(key, resource);
+    let exports = this.state.value.exports;
+    const dirty = this.exportsDirty;
+    if (dirty === 'all') {
+      const fresh = new Map<string, ExportedResource>();
+      for (const [key, { generation, resource }] of this.stored) {
+        if (this.currentGeneration.get(resource.host) === generation) fresh.set(key, resource);
+      }
+      exports = fresh;
+    } else if (dirty.size > 0) {
+      // Only the keys this revision wrote: the rest of the map is copied as it was.
+      const fresh = new Map(exports);
+      for (const key of dirty) {
+        const entry = this.stored.get(key);
+        if (entry && this.currentGeneration.get(entry.resource.host) === entry.generation) fresh.set(key, entry.resource);
+        else fresh.delete(key);
+      }
+      exports = fresh;
     }
+    this.exportsDirty = new Set();
     this.state.next({ exports, converged: new Map(this.liveHosts) });
   }
 

@@ -147,7 +147,10 @@ export function collectFrom(
 ): Observable<ExportedResource[]> {
   const wanted = new Set(kinds);
   return snapshots.pipe(
-    map((s) => [...s.exports.values()].filter((r) => wanted.has(r.kind)).sort(compareExports)),
+    // A snapshot that changed only converged states keeps its exports map: nothing to sort.
+    map((s) => s.exports),
+    distinctUntilChanged(),
+    map((exports) => [...exports.values()].filter((r) => wanted.has(r.kind)).sort(compareExports)),
     distinctUntilChanged(sameExports),
   );
 }

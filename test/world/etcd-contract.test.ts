@@ -180,6 +180,39 @@ describeEtcd('etcd World', () => {
       col.stop();
     });
 
+    it('a resync re-reads everything but keeps the object of every unchanged export (collectors recognise them by identity)', async () => {
+      const ns = freshNamespace();
+      const a = await open('a', ns);
+      const b = await open('b', ns);
+      const raw = new Etcd3({ hosts: etcd.clientUrls });
+      try {
+        await b.setExports([
+          { kind: 'file', name: 'kept', params: { content: 'x' } },
+          { kind: 'file', name: 'other', params: { content: 'y' } },
+        ]);
+        const col = new Recorder(a.collect(['file']));
+        await waitFor(() => col.last?.length === 2, 'both exports collected');
+        const before = col.last!;
+        // Deleting a's converged entry makes its next probe resynchronise: everything re-read.
+        const resynced = new Recorder(a.status());
+        await raw.delete().key(`${ns}/converged/a`).exec();
+        await waitFor(async () => (await raw.get(`${ns}/converged/a`).string()) !== null, 'a to write its converged entry again');
+        await b.setExports([
+          { kind: 'file', name: 'kept', params: { content: 'x' } },
+          { kind: 'file', name: 'other', params: { content: 'changed' } },
+        ]);
+        await waitFor(() => col.last?.find((r) => r.name === 'other')?.params.content === 'changed', 'the change collected');
+        const after = col.last!;
+        expect(after.find((r) => r.name === 'kept')).toBe(before.find((r) => r.name === 'kept'));
+        expect(after.find((r) => r.name === 'other')).not.toBe(before.find((r) => r.name === 'other'));
+        expect(resynced.values).not.toContain('down'); // a resync, not an outage
+        col.stop();
+        resynced.stop();
+      } finally {
+        raw.close();
+      }
+    });
+
     it('writes only what changed, in one revision per setExports', async () => {
       const ns = freshNamespace();
       const a = await open('a', ns);
