@@ -103,7 +103,7 @@ export class GraphBuilder {
     const make = (r: ResourceSpec): Resource => {
       const key = refKey(r);
       const old = last?.entries.get(key);
-      const entry = old && reusable(old.spec, r) ? { ...old, spec: r } : this.entry(r);
+      const entry = old && reusable(this.registry, old.spec, r) ? { ...old, spec: r } : this.entry(r);
       made.set(key, entry);
       return entry.resource;
     };
@@ -115,7 +115,7 @@ export class GraphBuilder {
   private entry(r: ResourceSpec): Entry {
     const resource = createResource(r, this.registry, this.env);
     const entry: Entry = { spec: r, resource, pos: -1 };
-    if (!MADE_FROM_SPEC.has(r.kind)) entry.held = { manages: resource.manages?.() ?? [], ids: idsOf(resource) };
+    if (!madeFromSpec(this.registry, r)) entry.held = { manages: resource.manages?.() ?? [], ids: idsOf(resource) };
     return entry;
   }
 
@@ -160,7 +160,7 @@ export class GraphBuilder {
     for (const [key, r] of incoming) {
       const old = last.entries.get(key);
       if (old?.spec === r) continue;
-      if (old && reusable(old.spec, r)) {
+      if (old && reusable(this.registry, old.spec, r)) {
         respecced.push([key, r]);
         continue;
       }
@@ -253,21 +253,21 @@ export class GraphBuilder {
 }
 
 /**
- * Kinds whose resources are made from their spec alone. Others are made again at every build,
- * as their identities may come from the machine (svc reads its unit file, pkg what its prepare()
- * looked up, again after `changed$`).
- */
-const MADE_FROM_SPEC = new Set(['file', 'noop']);
-
-/**
  * May the resource made from `before` stand for `after`? A kind made from its spec alone, and
  * the same spec object or an equal one; but not a purging file on a new spec object (the
  * file kind's prepare() records what the graph declares by spec object).
  */
-function reusable(before: ResourceSpec, after: ResourceSpec): boolean {
-  if (!MADE_FROM_SPEC.has(after.kind)) return false;
+function reusable(registry: Registry, before: ResourceSpec, after: ResourceSpec): boolean {
+  if (!madeFromSpec(registry, after)) return false;
   return before === after || (after.params.purge !== true && sameSpec(before, after));
 }
+
+/**
+ * Kinds whose resources are made from their spec alone (`ResourceKind.madeFromSpec`). Others are
+ * made again at every build, as their identities may come from the machine (svc reads its unit
+ * file, pkg what its prepare() looked up, again after `changed$`).
+ */
+const madeFromSpec = (registry: Registry, r: ResourceSpec): boolean => registry.get(r.kind)?.madeFromSpec === true;
 
 /** The state of a graph built from scratch (its indexes wait for the first delta). */
 function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>, simple: boolean): State {

@@ -132,6 +132,12 @@ export interface ResourceKind {
   validate?(params: Record<string, unknown>): string | undefined;
   create(spec: ResourceSpec, env: ResourceEnv): Resource;
   /**
+   * The resources of this kind are made from their spec alone (nothing read from the machine
+   * or looked up by `prepare()` goes into what they manage or provide), so a graph swap may
+   * keep the running resource for an equal spec instead of making it again.
+   */
+  madeFromSpec?: boolean;
+  /**
    * Called with every resource spec of this kind in a graph before that graph is built, so that
    * the kind can look up asynchronously what its synchronous `autoEdges()` will need (pkg: the
    * files each package owns, from PackageKit); the kind caches the results itself. It must not

@@ -983,6 +983,9 @@ export const fileKind: ResourceKind = {
     'inotify, with one watch per directory however many files it holds.',
   fields,
   validate,
+  // What a file manages and provides is its path; a purging directory is made again anyway
+  // (src/graph/incremental.ts: its prepare() records the graph's files by spec object).
+  madeFromSpec: true,
   /**
    * A file collected from another host lands in the `collect` entry's pattern directory, under
    * its own base name (mgmt: the pattern replaces the dirname). A directory stays a directory.

@@ -8,6 +8,7 @@ export const noopKind: ResourceKind = {
   fields: {
     comment: { type: 'string', default: '', doc: 'free text, ignored' },
   },
+  madeFromSpec: true,
   create(spec) {
     return {
       kind: 'noop',
