@@ -35,8 +35,8 @@ export interface Verified {
   size: bigint;
   mtimeNs: bigint;
   ctimeNs: bigint;
-  /** The content found: the desired content (a given `content`, or the source's bytes then). */
-  content: Buffer;
+  /** The content found: the desired content (a given `content` as the resource holds it, or the source's bytes then). */
+  content: string | Buffer;
 }
 
 const FINE_MARGIN_NS = 100_000_000n;
