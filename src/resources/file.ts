@@ -218,25 +218,22 @@ function desiredFrom(params: Record<string, unknown>): Desired {
   const source = asText(params.source);
   // The source matters to an existing file, and to a directory that mirrors it.
   const usesSource = source !== undefined && state === 'exists' && (!isDir || recurse) && params.symlink !== true;
-  return {
-    path,
-    isDir,
-    state,
-    content,
-    source: usesSource ? normalizePath(source) : undefined,
-    sourceText: usesSource ? source : undefined,
-    recurse,
-    mode: mode === undefined ? undefined : parseInt(mode, 8),
-    owner: asText(params.owner),
-    group: asText(params.group),
-    force: params.force === true,
-    sensitive: params.sensitive === true,
-    symlink: params.symlink === true ? (source ?? '') : undefined,
-    fragments: Array.isArray(params.fragments)
-      ? (params.fragments as string[]).map((f) => normalizePath(f) + (f.endsWith('/') && normalizePath(f) !== '/' ? '/' : ''))
-      : undefined,
-    purge: params.purge === true,
-  };
+  // Only the fields given are set: a plain file's desired state is half the fields, and there
+  // is one per resource.
+  const want: Desired = { path, isDir, state, recurse, force: params.force === true, sensitive: params.sensitive === true, purge: params.purge === true };
+  if (content !== undefined) want.content = content;
+  if (usesSource) {
+    want.source = normalizePath(source);
+    want.sourceText = source;
+  }
+  if (mode !== undefined) want.mode = parseInt(mode, 8);
+  if (present(params.owner)) want.owner = String(params.owner);
+  if (present(params.group)) want.group = String(params.group);
+  if (params.symlink === true) want.symlink = source ?? '';
+  if (Array.isArray(params.fragments)) {
+    want.fragments = (params.fragments as string[]).map((f) => normalizePath(f) + (f.endsWith('/') && normalizePath(f) !== '/' ? '/' : ''));
+  }
+  return want;
 }
 
 /** The bytes of a content (see Desired.content). */
@@ -327,15 +324,14 @@ class FileResource implements Resource {
     readonly name: string,
     readonly meta: ResourceSpec['meta'],
     private readonly want: Desired,
-    /** The log this resource's own logger is a child of (see `log`). */
-    private readonly parentLog: Logger,
-    private readonly scheduler: SchedulerLike,
+    /** Shared by the resources of a graph: its log is the parent of this resource's (see `log`). */
+    private readonly env: ResourceEnv,
     /** Said once, at the first run: a graph rebuilt (swap, collect) creates resources again. */
     private warnings?: string[],
     /** purge: the spec, to look up what the rest of the graph declares (see purge.ts). */
     private readonly spec?: ResourceSpec,
   ) {
-    this.ownRenames = new OwnRenames(clockOf(scheduler));
+    this.ownRenames = new OwnRenames(clockOf(env.scheduler));
     this.shown = escapeControl(displayPath(want)); // the same string when nothing is escaped
   }
 
@@ -353,7 +349,7 @@ class FileResource implements Resource {
    * kept by each of 100 000 resources costs about 0.1 KB apiece.
    */
   private get log(): Logger {
-    return this.parentLog.child(`file[${escapeControl(this.name)}]`);
+    return this.env.log.child(`file[${escapeControl(this.name)}]`);
   }
 
   private sayWarnings(): void {
@@ -405,7 +401,7 @@ class FileResource implements Resource {
   checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
     if (!this.quickKind()) return this.fullCheck(apply, changes);
     return new Observable<boolean>((subscriber) => {
-      const slices = slicesFor(this.scheduler);
+      const slices = slicesFor(this.env.scheduler);
       let waited = false;
       const job = (): void => {
         let ok: ReturnType<FileResource['quickCheck']>;
@@ -615,7 +611,7 @@ class FileResource implements Resource {
     if (!b) return undefined;
     const { path, isDir, state } = this.want;
     const undo = (d: Partial<Desired>): Resource =>
-      new FileResource(this.name, { ...this.meta, reverse: false }, { ...plainDesired(path, isDir), sensitive: this.want.sensitive, ...d }, this.parentLog, this.scheduler);
+      new FileResource(this.name, { ...this.meta, reverse: false }, { ...plainDesired(path, isDir), sensitive: this.want.sensitive, ...d }, this.env);
     if (state === 'exists') {
       if (!b.existed) return undo({ state: 'absent', symlink: this.want.symlink !== undefined ? '' : undefined });
       if (b.kind === 'file' && !isDir && (this.manageContent() || this.want.mode !== undefined)) {
@@ -1032,6 +1028,6 @@ export const fileKind: ResourceKind = {
       const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
       warnings.push(`${shown}: recurse has no effect without source${hint}`);
     }
-    return new FileResource(spec.name, spec.meta, want, env.log, env.scheduler, warnings.length ? warnings : undefined, want.purge ? spec : undefined);
+    return new FileResource(spec.name, spec.meta, want, env, warnings.length ? warnings : undefined, want.purge ? spec : undefined);
   },
 };
