@@ -19,7 +19,7 @@ import { ChangeReporter, contentChange } from './file/changes.js';
 import { mirrorTree } from './file/mirror-tree.js';
 import { type Declared, declaredOf, purgeDecision, recordDeclared } from './file/purge.js';
 import { removeStaleTemps, staleTempsFor } from './file/stale-temps.js';
-import { type Verified, sameIdentity, settled } from './file/verified.js';
+import { type Verified, identityOf, sameIdentity, settled } from './file/verified.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 import type { ChangeSink } from '../model/events.js';
 
@@ -490,7 +490,7 @@ class FileResource implements Resource {
         });
       }
       if (settled(st, observedAt)) {
-        this.verified = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, content };
+        this.verified = { identity: identityOf(st), content };
       }
     }
     const { mode } = this.want;
@@ -881,7 +881,7 @@ class FileResource implements Resource {
         });
       }
       if (settled(st, observedAt)) {
-        this.verified = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, content };
+        this.verified = { identity: identityOf(st), content };
       }
     }
     return this.ensureMetadata(st, ids, apply, out);
