@@ -218,17 +218,25 @@ function desiredFrom(params: Record<string, unknown>): Desired {
   const source = asText(params.source);
   // The source matters to an existing file, and to a directory that mirrors it.
   const usesSource = source !== undefined && state === 'exists' && (!isDir || recurse) && params.symlink !== true;
-  // Only the fields given are set: a plain file's desired state is half the fields, and there
-  // is one per resource.
-  const want: Desired = { path, isDir, state, recurse, force: params.force === true, sensitive: params.sensitive === true, purge: params.purge === true };
-  if (content !== undefined) want.content = content;
+  // The common fields in the literal, the rare ones only when given: there is one desired state
+  // per resource, and a field added later than the literal costs a separate property array.
+  const want: Desired = {
+    path,
+    isDir,
+    state,
+    content,
+    mode: mode === undefined ? undefined : parseInt(mode, 8),
+    owner: asText(params.owner),
+    group: asText(params.group),
+    recurse,
+    force: params.force === true,
+    sensitive: params.sensitive === true,
+    purge: params.purge === true,
+  };
   if (usesSource) {
     want.source = normalizePath(source);
     want.sourceText = source;
   }
-  if (mode !== undefined) want.mode = parseInt(mode, 8);
-  if (present(params.owner)) want.owner = String(params.owner);
-  if (present(params.group)) want.group = String(params.group);
   if (params.symlink === true) want.symlink = source ?? '';
   if (Array.isArray(params.fragments)) {
     want.fragments = (params.fragments as string[]).map((f) => normalizePath(f) + (f.endsWith('/') && normalizePath(f) !== '/' ? '/' : ''));
