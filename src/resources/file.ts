@@ -261,6 +261,9 @@ interface Ids {
   gid?: number;
 }
 
+/** The ids of a resource that manages neither owner nor group: one object for all of them. */
+const NO_IDS: Readonly<Ids> = Object.freeze({});
+
 /** Old content kept for meta reverse, at most (a bigger file is left as it is on reverse). */
 const MAX_REVERSE_BYTES = 1 << 20;
 
@@ -986,6 +989,7 @@ class FileResource implements Resource {
   private async resolveIds(): Promise<Ids> {
     if (this.ids) return this.ids;
     const { owner, group } = this.want;
+    if (owner === undefined && group === undefined) return (this.ids = NO_IDS);
     const resolve = async (name: string | undefined, lookup: (name: string) => Promise<number>) => {
       if (name === undefined) return undefined;
       try {
