@@ -217,6 +217,19 @@ describe('file: checkApply on a file', () => {
     expect(fs.readFileSync(p, 'utf8')).toBe('right');
   });
 
+  it('takes an empty content as content: empties a file, and writes multi-byte text byte for byte', async () => {
+    const p = join(tmp, 'f');
+    fs.writeFileSync(p, 'not empty');
+    expect(await apply(file({ path: p, content: '' }))).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('');
+    expect(await apply(file({ path: p, content: '' }))).toBe(true);
+    // 'é' is 2 bytes: a file of 2 one-byte characters has the same byte length, not the same content.
+    fs.writeFileSync(p, 'xx');
+    expect(await apply(file({ path: p, content: 'é' }))).toBe(false);
+    expect(fs.readFileSync(p, 'utf8')).toBe('é');
+    expect(await apply(file({ path: p, content: 'é' }))).toBe(true);
+  });
+
   it('writes atomically: a new inode renamed into place, no temporary file left behind', async () => {
     const p = join(tmp, 'f');
     fs.writeFileSync(p, 'old');

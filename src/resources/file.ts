@@ -19,7 +19,7 @@ import { ChangeReporter, contentChange } from './file/changes.js';
 import { mirrorTree } from './file/mirror-tree.js';
 import { type Declared, declaredOf, purgeDecision, recordDeclared } from './file/purge.js';
 import { removeStaleTemps, staleTempsFor } from './file/stale-temps.js';
-import { type Verified, sameIdentity, settled } from './file/verified.js';
+import { type Verified, identityOf, sameIdentity, settled } from './file/verified.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 import type { ChangeSink } from '../model/events.js';
 
@@ -82,9 +82,12 @@ interface Desired {
   path: string;
   isDir: boolean;
   state: 'exists' | 'absent';
-  /** Files only: a directory's content is ignored. */
-  content?: Buffer;
-  contentText?: string;
+  /**
+   * Files only: a directory's content is ignored. The string of the graph, kept as it is (bytes
+   * are made when a check needs them, not held by every resource); a Buffer only for content
+   * read back from the disk (meta reverse restoring what was there).
+   */
+  content?: string | Buffer;
   /** Normalized, without a trailing slash; set only where it is used (see usesSource). */
   source?: string;
   /** The source as written, for messages. */
@@ -215,29 +218,35 @@ function desiredFrom(params: Record<string, unknown>): Desired {
   const source = asText(params.source);
   // The source matters to an existing file, and to a directory that mirrors it.
   const usesSource = source !== undefined && state === 'exists' && (!isDir || recurse) && params.symlink !== true;
-  return {
+  // The common fields in the literal, the rare ones only when given: there is one desired state
+  // per resource, and a field added later than the literal costs a separate property array.
+  const want: Desired = {
     path,
     isDir,
     state,
-    content: content === undefined ? undefined : Buffer.from(content),
-    contentText: content,
-    source: usesSource ? normalizePath(source) : undefined,
-    sourceText: usesSource ? source : undefined,
-    recurse,
+    content,
     mode: mode === undefined ? undefined : parseInt(mode, 8),
     owner: asText(params.owner),
     group: asText(params.group),
+    recurse,
     force: params.force === true,
     sensitive: params.sensitive === true,
-    symlink: params.symlink === true ? (source ?? '') : undefined,
-    fragments: Array.isArray(params.fragments)
-      ? (params.fragments as string[]).map((f) => normalizePath(f) + (f.endsWith('/') && normalizePath(f) !== '/' ? '/' : ''))
-      : undefined,
     purge: params.purge === true,
   };
+  if (usesSource) {
+    want.source = normalizePath(source);
+    want.sourceText = source;
+  }
+  if (params.symlink === true) want.symlink = source ?? '';
+  if (Array.isArray(params.fragments)) {
+    want.fragments = (params.fragments as string[]).map((f) => normalizePath(f) + (f.endsWith('/') && normalizePath(f) !== '/' ? '/' : ''));
+  }
+  return want;
 }
 
-/** The path as identities use it: a directory ends in "/". */
+/** The bytes of a content (see Desired.content). */
+const bytesOf = (content: string | Buffer): Buffer => (typeof content === 'string' ? Buffer.from(content) : content);
+
 /** `root (0)`; a number given as such stays a number. */
 const account = (given: string, id: number): string => (given === String(id) ? given : `${escapeControl(given)} (${id})`);
 
@@ -251,6 +260,9 @@ interface Ids {
   uid?: number;
   gid?: number;
 }
+
+/** The ids of a resource that manages neither owner nor group: one object for all of them. */
+const NO_IDS: Readonly<Ids> = Object.freeze({});
 
 /** Old content kept for meta reverse, at most (a bigger file is left as it is on reverse). */
 const MAX_REVERSE_BYTES = 1 << 20;
@@ -307,11 +319,8 @@ function clockOf(scheduler: SchedulerLike): () => number {
 // ---------------------------------------------------------------------------------------------
 
 class FileResource implements Resource {
-  readonly kind = 'file';
   /** The path as errors and logs show it: directories end in "/", control characters escaped. */
   private readonly shown: string;
-  /** The path as identities (autoedges, manages) and the fingerprint use it: directories end in "/". */
-  private readonly id: string;
   private ids?: Ids;
   /** See Verified. */
   private verified?: Verified;
@@ -326,16 +335,32 @@ class FileResource implements Resource {
     readonly name: string,
     readonly meta: ResourceSpec['meta'],
     private readonly want: Desired,
-    private readonly log: Logger,
-    private readonly scheduler: SchedulerLike,
+    /** Shared by the resources of a graph: its log is the parent of this resource's (see `log`). */
+    private readonly env: ResourceEnv,
     /** Said once, at the first run: a graph rebuilt (swap, collect) creates resources again. */
     private warnings?: string[],
     /** purge: the spec, to look up what the rest of the graph declares (see purge.ts). */
     private readonly spec?: ResourceSpec,
   ) {
-    this.ownRenames = new OwnRenames(clockOf(scheduler));
-    this.id = displayPath(want);
-    this.shown = escapeControl(this.id);
+    this.ownRenames = new OwnRenames(clockOf(env.scheduler));
+    this.shown = escapeControl(displayPath(want)); // the same string when nothing is escaped
+  }
+
+  get kind(): string {
+    return 'file';
+  }
+
+  /** The path as identities (autoedges, manages) and the fingerprint use it: directories end in "/". */
+  private get id(): string {
+    return displayPath(this.want);
+  }
+
+  /**
+   * Made for each message rather than held: most resources log once or never, and a logger
+   * kept by each of 100 000 resources costs about 0.1 KB apiece.
+   */
+  private get log(): Logger {
+    return this.env.log.child(`file[${escapeControl(this.name)}]`);
   }
 
   private sayWarnings(): void {
@@ -350,7 +375,7 @@ class FileResource implements Resource {
     return JSON.stringify({
       path: this.id,
       state: want.state,
-      content: want.contentText ?? null,
+      content: typeof want.content === 'string' ? want.content : null,
       source: want.source ?? null,
       recurse: want.recurse,
       mode: want.mode === undefined ? null : octal(want.mode),
@@ -387,7 +412,7 @@ class FileResource implements Resource {
   checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
     if (!this.quickKind()) return this.fullCheck(apply, changes);
     return new Observable<boolean>((subscriber) => {
-      const slices = slicesFor(this.scheduler);
+      const slices = slicesFor(this.env.scheduler);
       let waited = false;
       const job = (): void => {
         let ok: ReturnType<FileResource['quickCheck']>;
@@ -419,7 +444,7 @@ class FileResource implements Resource {
   /** Whether this resource may ever take the quick path (see QUICK_MAX_BYTES). */
   private quickKind(): boolean {
     const { isDir, source, fragments, symlink, content } = this.want;
-    return !isDir && source === undefined && fragments === undefined && symlink === undefined && (content?.length ?? 0) <= QUICK_MAX_BYTES;
+    return !isDir && source === undefined && fragments === undefined && symlink === undefined && (content === undefined || Buffer.byteLength(content) <= QUICK_MAX_BYTES);
   }
 
   /**
@@ -458,24 +483,25 @@ class FileResource implements Resource {
     if (!st) {
       return this.changeNow(apply, 'create file', () => this.writeNow(ids, undefined, content), () => {
         out.report({ field: 'state', from: 'absent', to: 'exists' });
-        if (content) out.report(() => contentChange(path, undefined, content));
+        if (content !== undefined) out.report(() => contentChange(path, undefined, bytesOf(content)));
         this.reportNewMetadata(ids, out);
       });
     }
     if (!st.isFile() || st.size > BigInt(QUICK_MAX_BYTES)) return undefined;
-    if (content && !this.isVerified(st, content)) {
+    if (content !== undefined && !this.isVerified(st, content)) {
       this.verified = undefined;
-      const sameSize = st.size === BigInt(content.length);
+      const bytes = bytesOf(content);
+      const sameSize = st.size === BigInt(bytes.length);
       const old = sameSize || out.listening ? stepSync(this.shown, 'read it', () => readSmallNoFollowSync(path, QUICK_MAX_BYTES)) : undefined;
       if ((sameSize || out.listening) && old === undefined) return undefined; // no longer a small regular file
-      if (!(sameSize && old!.equals(content))) {
-        return this.changeNow(apply, 'write content', () => this.writeNow(ids, st, content), () => {
-          out.report(() => contentChange(path, old, content));
+      if (!(sameSize && old!.equals(bytes))) {
+        return this.changeNow(apply, 'write content', () => this.writeNow(ids, st, bytes), () => {
+          out.report(() => contentChange(path, old, bytes));
           this.reportMetadata(st, ids, out);
         });
       }
       if (settled(st, observedAt)) {
-        this.verified = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, content };
+        this.verified = { identity: identityOf(st), content };
       }
     }
     const { mode } = this.want;
@@ -493,9 +519,9 @@ class FileResource implements Resource {
   }
 
   /** write() for the quick path. */
-  private writeNow(ids: Ids, old: BigIntStats | undefined, content: Buffer | undefined): void {
+  private writeNow(ids: Ids, old: BigIntStats | undefined, content: string | Buffer | undefined): void {
     const opts = this.writeOptions(ids, old, undefined);
-    const data = content ?? Buffer.alloc(0);
+    const data = content === undefined ? Buffer.alloc(0) : bytesOf(content);
     stepSync(this.shown, 'write it', () => {
       try {
         writeFileAtomicSync(this.want.path, data, opts);
@@ -596,7 +622,7 @@ class FileResource implements Resource {
     if (!b) return undefined;
     const { path, isDir, state } = this.want;
     const undo = (d: Partial<Desired>): Resource =>
-      new FileResource(this.name, { ...this.meta, reverse: false }, { ...plainDesired(path, isDir), sensitive: this.want.sensitive, ...d }, this.log, this.scheduler);
+      new FileResource(this.name, { ...this.meta, reverse: false }, { ...plainDesired(path, isDir), sensitive: this.want.sensitive, ...d }, this.env);
     if (state === 'exists') {
       if (!b.existed) return undo({ state: 'absent', symlink: this.want.symlink !== undefined ? '' : undefined });
       if (b.kind === 'file' && !isDir && (this.manageContent() || this.want.mode !== undefined)) {
@@ -829,7 +855,7 @@ class FileResource implements Resource {
     const { path, force } = this.want;
     const content = this.want.content ?? source?.data;
     const fresh = () => {
-      if (content) out.report(() => contentChange(path, undefined, content));
+      if (content !== undefined) out.report(() => contentChange(path, undefined, bytesOf(content)));
       this.reportNewMetadata(ids, out, source);
     };
     if (!st) {
@@ -852,39 +878,42 @@ class FileResource implements Resource {
         fresh();
       });
     }
-    if (content && !this.isVerified(st, content)) {
+    if (content !== undefined && !this.isVerified(st, content)) {
       this.verified = undefined;
-      const sameSize = st.size === BigInt(content.length);
+      const bytes = bytesOf(content);
+      const sameSize = st.size === BigInt(bytes.length);
       // The old content is read for a diff only when someone listens and the sizes differ.
       const old = sameSize || out.listening ? await step(this.shown, 'read it', () => readFileNoFollow(path)) : undefined;
-      if (!(sameSize && old!.equals(content))) {
+      if (!(sameSize && old!.equals(bytes))) {
         const action = this.want.fragments ? 'write content from its fragments' : source ? `write content of ${this.want.sourceText}` : 'write content';
-        return this.change(apply, action, () => this.write(ids, st, content, undefined), () => {
-          out.report(() => contentChange(path, old, content));
+        return this.change(apply, action, () => this.write(ids, st, bytes, undefined), () => {
+          out.report(() => contentChange(path, old, bytes));
           this.reportMetadata(st, ids, out);
         });
       }
       if (settled(st, observedAt)) {
-        this.verified = { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, content };
+        this.verified = { identity: identityOf(st), content };
       }
     }
     return this.ensureMetadata(st, ids, apply, out);
   }
 
   /** The file is as it was when its content was last found right, and that is still what we want. */
-  private isVerified(st: BigIntStats, content: Buffer): boolean {
+  private isVerified(st: BigIntStats, content: string | Buffer): boolean {
     const v = this.verified;
-    return v !== undefined && sameIdentity(v, st) && (v.content === content || v.content.equals(content));
+    if (v === undefined || !sameIdentity(v, st)) return false;
+    // A given content is the resource's own string; a source's is read again at every check.
+    return v.content === content || (typeof v.content !== 'string' && typeof content !== 'string' && v.content.equals(content));
   }
 
   /**
    * Writes `content` (or an empty file), keeping unmanaged metadata of `old`; a new copy of a
    * source gets the source's permission bits unless `mode` is managed.
    */
-  private async write(ids: Ids, old: BigIntStats | undefined, content: Buffer | undefined, source: SourceData | undefined): Promise<void> {
+  private async write(ids: Ids, old: BigIntStats | undefined, content: string | Buffer | undefined, source: SourceData | undefined): Promise<void> {
     const { path } = this.want;
     const opts = this.writeOptions(ids, old, source);
-    const data = content ?? Buffer.alloc(0);
+    const data = content === undefined ? Buffer.alloc(0) : bytesOf(content);
     await step(this.shown, 'write it', async () => {
       try {
         await writeFileAtomic(path, data, opts);
@@ -960,6 +989,7 @@ class FileResource implements Resource {
   private async resolveIds(): Promise<Ids> {
     if (this.ids) return this.ids;
     const { owner, group } = this.want;
+    if (owner === undefined && group === undefined) return (this.ids = NO_IDS);
     const resolve = async (name: string | undefined, lookup: (name: string) => Promise<number>) => {
       if (name === undefined) return undefined;
       try {
@@ -1013,7 +1043,6 @@ export const fileKind: ResourceKind = {
       const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
       warnings.push(`${shown}: recurse has no effect without source${hint}`);
     }
-    const log = env.log.child(`file[${escapeControl(spec.name)}]`);
-    return new FileResource(spec.name, spec.meta, want, log, env.scheduler, warnings.length ? warnings : undefined, want.purge ? spec : undefined);
+    return new FileResource(spec.name, spec.meta, want, env, warnings.length ? warnings : undefined, want.purge ? spec : undefined);
   },
 };

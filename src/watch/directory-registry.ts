@@ -22,14 +22,25 @@ const forget = (w: DirectoryWatch): void => {
  * watched for another reason.
  */
 export function watchEntry(dir: string, name: string, listener: EntryListener): EntryInterest | undefined {
+  const w = sharedWatch(dir);
+  if (!w) return undefined;
+  w.add(name, listener);
+  return new Interest(w, name, listener);
+}
+
+/**
+ * The shared watch of directory `dir` (absolute, normalized), opened when there is none. The
+ * caller adds itself to it (add, addWhole) at once: a watch nobody listens to is never closed.
+ * Undefined when `dir` is not a directory; throws when it cannot be watched for another reason.
+ */
+export function sharedWatch(dir: string): DirectoryWatch | undefined {
   let w = watches.get(dir);
   if (!w || w.closed) {
     w = DirectoryWatch.open(dir, forget);
     if (!w) return undefined;
     watches.set(dir, w);
   }
-  w.add(name, listener);
-  return new Interest(w, name, listener);
+  return w;
 }
 
 /**
@@ -38,12 +49,8 @@ export function watchEntry(dir: string, name: string, listener: EntryListener): 
  * it cannot be watched for another reason.
  */
 export function watchDirectory(dir: string, listener: DirectoryListener): EntryInterest | undefined {
-  let w = watches.get(dir);
-  if (!w || w.closed) {
-    w = DirectoryWatch.open(dir, forget);
-    if (!w) return undefined;
-    watches.set(dir, w);
-  }
+  const w = sharedWatch(dir);
+  if (!w) return undefined;
   w.addWhole(listener);
   const watch = w;
   let held = true;

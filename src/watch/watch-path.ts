@@ -3,8 +3,8 @@
 import { Observable } from 'rxjs';
 import { posix } from 'node:path';
 import { normalizePath } from '../util/paths.js';
-import { watchEntry, type EntryInterest } from './directory-registry.js';
-import type { EntryEvent, EntryListener } from './directory-watch.js';
+import { sharedWatch } from './directory-registry.js';
+import type { DirectoryWatch, EntryEvent, EntryListener } from './directory-watch.js';
 import type { OwnRenames } from './own-renames.js';
 
 /**
@@ -34,34 +34,31 @@ export function watchPath(path: string, own?: OwnRenames): Observable<void> {
       subscriber.error(new Error(`watch ${path}: the path must be absolute`));
       return;
     }
-    return followPath(
-      normalizePath(path),
-      () => subscriber.next(),
-      (err) => subscriber.error(new Error(`watch ${path}: ${err.message}`)),
-      own,
-    );
+    const normal = normalizePath(path);
+    // The caller's string when it is already normal: it is kept alive anyway.
+    return followPath(normal === path ? path : normal, subscriber, own, path);
   });
 }
 
-/** Follows `path` (normalized): its entry in its parent, re-anchored when the parent changes. */
-function followPath(path: string, emit: () => void, fail: (err: Error) => void, own?: OwnRenames): () => void {
-  if (path === '/') return () => undefined; // the root is always there
-  const dir = posix.dirname(path);
-  const entry = new EntryFollower(dir, posix.basename(path), emit, fail, own);
-  // The parent's watches first, so that the entry can anchor in it at once.
-  const parent = dir === '/' ? undefined : DirectoryFate.of(dir);
-  parent?.add(entry);
-  entry.start();
-  return () => {
-    entry.stop();
-    parent?.remove(entry);
-  };
+/** Who hears about a followed path: a watchPath subscriber, or the fate of a directory. */
+interface PathSink {
+  next(): void;
+  error(err: Error): void;
 }
 
-/** What a directory's fate tells the paths below it. */
-interface FateListener {
-  parentChanged(): void;
-  failWith(err: Error): void;
+/**
+ * Follows `path` (normalized): its entry in its parent, re-anchored when the parent changes.
+ * The follower is the teardown itself (it has unsubscribe()): no closure per path.
+ */
+function followPath(path: string, sink: PathSink, own?: OwnRenames, shown?: string): EntryFollower | undefined {
+  if (path === '/') return undefined; // the root is always there
+  const dir = posix.dirname(path);
+  // The parent's watches first, so that the entry can anchor in it at once.
+  const fate = dir === '/' ? undefined : DirectoryFate.of(dir);
+  const entry = new EntryFollower(fate, posix.basename(path), sink, own, shown);
+  fate?.add(entry);
+  entry.start();
+  return entry;
 }
 
 /**
@@ -69,10 +66,10 @@ interface FateListener {
  * once for every path below it while any is listening. Listeners are a Set, not a Subject:
  * 10 000 files leaving one by one must not cost a search of the rest each time.
  */
-class DirectoryFate {
+class DirectoryFate implements PathSink {
   private static readonly followed = new Map<string, DirectoryFate>();
-  private readonly listeners = new Set<FateListener>();
-  private stopFollowing?: () => void;
+  private readonly listeners = new Set<EntryFollower>();
+  private following?: EntryFollower;
   private failed = false;
 
   static of(dir: string): DirectoryFate {
@@ -81,40 +78,41 @@ class DirectoryFate {
     return fate;
   }
 
-  private constructor(private readonly dir: string) {}
+  /** The paths below share this string: one copy of the directory's path, not one each. */
+  private constructor(readonly dir: string) {}
 
-  add(listener: FateListener): void {
+  add(listener: EntryFollower): void {
     this.listeners.add(listener);
     if (this.listeners.size > 1 || this.failed) return;
-    const stop = followPath(
-      this.dir,
-      () => this.changed(),
-      (err) => this.fail(err),
-    );
-    if (this.failed) stop(); // failed while starting
-    else this.stopFollowing = stop;
+    const following = followPath(this.dir, this);
+    if (this.failed) following?.unsubscribe(); // failed while starting
+    else this.following = following;
   }
 
-  remove(listener: FateListener): void {
+  remove(listener: EntryFollower): void {
     if (!this.listeners.delete(listener) || this.listeners.size > 0) return;
     this.forget();
-    this.stopFollowing?.();
-    this.stopFollowing = undefined;
+    this.stopFollowing();
   }
 
-  private changed(): void {
+  /** The directory itself may have changed. */
+  next(): void {
     for (const l of this.listeners.size === 1 ? this.listeners : [...this.listeners]) l.parentChanged();
   }
 
   /** A failure ends this fate for every listener; the next path below starts a new one. */
-  private fail(err: Error): void {
+  error(err: Error): void {
     this.failed = true;
     this.forget();
-    this.stopFollowing?.();
-    this.stopFollowing = undefined;
+    this.stopFollowing();
     const all = [...this.listeners];
     this.listeners.clear();
     for (const l of all) l.failWith(err);
+  }
+
+  private stopFollowing(): void {
+    this.following?.unsubscribe();
+    this.following = undefined;
   }
 
   private forget(): void {
@@ -122,40 +120,49 @@ class DirectoryFate {
   }
 }
 
-/** One path's entry in its parent directory's shared watch, kept anchored in the current parent. */
-class EntryFollower implements EntryListener, FateListener {
-  private interest?: EntryInterest;
-  private syncing = false;
-  private again = false;
-  private stopped = false;
+// EntryFollower's state, one number rather than a field each (there is one follower per path).
+const STOPPED = 1;
+/** Inside sync(): a nested sync only asks for another round. */
+const SYNCING = 2;
+const AGAIN = 4;
+
+/**
+ * One path's entry in its parent directory's shared watch, kept anchored in the current parent.
+ * It is the entry's listener, its hold on the watch and the subscription's teardown at once:
+ * one object per watched path (beside the watch's map entry and the fate's set entry).
+ */
+class EntryFollower implements EntryListener {
+  /** The watch of the parent directory this entry is registered in, while it is. */
+  private watch?: DirectoryWatch;
+  private state = 0;
 
   constructor(
-    private readonly dir: string,
+    /** The parent's fate; undefined when the parent is the root, which is always there. */
+    private readonly fate: DirectoryFate | undefined,
     private readonly name: string,
-    private readonly emit: () => void,
-    private readonly fail: (err: Error) => void,
+    private readonly sink: PathSink,
     private readonly own?: OwnRenames,
+    /** The path as the caller gave it, for errors; undefined for a directory's own fate. */
+    private readonly shown?: string,
   ) {}
 
   start(): void {
     this.sync();
   }
 
-  stop(): void {
-    this.stopped = true;
-    this.interest?.release();
-    this.interest = undefined;
-    this.own?.anchorAt(undefined);
+  unsubscribe(): void {
+    this.stop();
+    this.fate?.remove(this);
   }
 
   /** The entry changed: the common case, a plain emit with no stat and no re-anchoring. */
   changed(event: EntryEvent): void {
     if (event === 'tick') {
-      if (this.own?.takePending()) this.emit(); // polled: our write may have been undone since
+      if (this.own?.takePending()) this.sink.next(); // polled: our write may have been undone since
       return;
     }
     if (event === 'rename' && this.own?.consume()) return; // the echo of our own write
-    this.emit();
+    this.sink.next();
   }
 
   /** The parent directory's watch closed (it was removed, moved or replaced). */
@@ -173,38 +180,51 @@ class EntryFollower implements EntryListener, FateListener {
   }
 
   failWith(err: Error): void {
-    if (this.stopped) return;
+    if (this.state & STOPPED) return;
     this.stop();
-    this.fail(err);
+    this.sink.error(this.shown === undefined ? err : new Error(`watch ${this.shown}: ${err.message}`));
+  }
+
+  private stop(): void {
+    this.state |= STOPPED;
+    this.release();
+    this.own?.anchorAt(undefined);
+  }
+
+  private release(): void {
+    this.watch?.remove(this.name, this);
+    this.watch = undefined;
   }
 
   private reanchor(): void {
-    const nested = this.syncing; // a watch retired by our own re-sync: that re-sync reports
+    const nested = (this.state & SYNCING) !== 0; // a watch retired by our own re-sync: that re-sync reports
     this.sync();
-    if (!nested && !this.stopped) this.emit();
+    if (!nested && !(this.state & STOPPED)) this.sink.next();
   }
 
-  /** Holds the entry in the watch of the directory now at `dir`, or nothing when there is none. */
+  /** Holds the entry in the watch of the directory now at the parent's path, or nothing when there is none. */
   private sync(): void {
-    if (this.syncing) {
-      this.again = true;
+    if (this.state & SYNCING) {
+      this.state |= AGAIN;
       return;
     }
-    this.syncing = true;
+    this.state |= SYNCING;
     try {
       do {
-        this.again = false;
-        if (this.stopped || this.interest?.isCurrent()) continue;
-        this.interest?.release();
-        this.interest = watchEntry(this.dir, this.name, this);
-      } while (this.again);
+        this.state &= ~AGAIN;
+        if (this.state & STOPPED || this.watch?.isCurrent()) continue;
+        this.release();
+        const watch = sharedWatch(this.fate?.dir ?? '/');
+        watch?.add(this.name, this);
+        this.watch = watch;
+      } while (this.state & AGAIN);
     } catch (err) {
-      this.syncing = false;
+      this.state &= ~SYNCING;
       this.failWith(err as Error);
       return;
     }
-    this.syncing = false;
+    this.state &= ~SYNCING;
     // An own rename is echoed only through the directory watch that sees it.
-    if (!this.stopped) this.own?.anchorAt(this.interest);
+    if (!(this.state & STOPPED)) this.own?.anchorAt(this.watch);
   }
 }
