@@ -280,6 +280,14 @@ function plainTree(events: Event[], text: string): YNode | undefined | NeedsCons
 }
 
 /**
+ * `s` as a string of its own. A scalar read as it stands in the file (`fast`: nothing to decode)
+ * is a substring of the file's text, and V8 makes a substring of 13 characters or more a view
+ * into the whole text: one path kept by the spec for the run would keep the whole graph file
+ * (10 MB at 100 000 resources) alive with it. JSON's round trip is the cheapest full copy.
+ */
+const unshared = (s: string): string => (s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string));
+
+/**
  * `list` in an array of its exact length. An array grown by push keeps room for 16 items more
  * than it had, and a resource's few entries would carry that room for the whole load.
  */
@@ -335,7 +343,7 @@ class PlainWalk {
     const e = this.take();
     if (e.type === EVENT_ID.SCALAR) {
       if (hasProperties(e)) throw BAIL;
-      const text = getScalarValue(this.text, e);
+      const text = e.fast ? unshared(getScalarValue(this.text, e)) : getScalarValue(this.text, e);
       const plain = e.style === SCALAR_STYLE.PLAIN;
       const value = plain ? CORE_SCHEMA.resolveImplicitScalarTag(text).value : text;
       return { kind: 'scalar', line: this.lines.at(e.valueStart) ?? fallback, value, text, plain };
