@@ -315,6 +315,22 @@ class PlainWalk {
   private readonly plainKeys = new Map<string, string>();
   private readonly quotedKeys = new Map<string, string>();
 
+  /**
+   * The last string value each key had: a value equal to it is given that one copy instead.
+   * Generated graphs repeat the same few values key after key (`state: exists`, `owner: root`
+   * in every resource), and the spec keeps them for the run; unique values cost one compare.
+   */
+  private readonly lastValues = new Map<string, string>();
+
+  private shareValue(key: string, node: YNode): void {
+    if (node.kind !== 'scalar' || typeof node.value !== 'string') return;
+    const last = this.lastValues.get(key);
+    if (last === node.text && last === node.value) {
+      node.text = last;
+      node.value = last;
+    } else if (node.text === node.value) this.lastValues.set(key, node.text);
+  }
+
   /** The kept copy of `key`; undefined for a plain key that YAML does not read as a string. */
   private key(key: string, plain: boolean): string | undefined {
     const known = plain ? this.plainKeys : this.quotedKeys;
@@ -368,7 +384,9 @@ class PlainWalk {
       const key = this.key(getScalarValue(this.text, k), k.style === SCALAR_STYLE.PLAIN);
       if (key === undefined || key === '__proto__' || isTaken(entries, taken, key) || this.peek() === EVENT_ID.POP) throw BAIL;
       const keyLine = this.lines.at(k.valueStart) ?? line;
-      entries.push({ key, line: keyLine, value: this.node(keyLine) });
+      const value = this.node(keyLine);
+      this.shareValue(key, value);
+      entries.push({ key, line: keyLine, value });
       if (taken) taken.add(key);
       else if (entries.length > SMALL_MAP) taken = new Set(entries.map((en) => en.key));
     }
