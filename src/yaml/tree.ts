@@ -337,8 +337,9 @@ class PlainWalk {
     const kept = known.get(key);
     if (kept !== undefined) return kept;
     if (plain && typeof CORE_SCHEMA.resolveImplicitScalarTag(key).value !== 'string') return undefined;
-    known.set(key, key);
-    return key;
+    const own = unshared(key);
+    known.set(own, own);
+    return own;
   }
 
   /** The event at `next`, consumed. */
