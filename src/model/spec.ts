@@ -19,7 +19,7 @@ export interface MetaParams {
   /** Token-bucket burst for `limit`. */
   burst: number;
   /** Counting semaphores shared across the graph, as `id` or `id:N`. */
-  sema: string[];
+  sema: readonly string[];
   /** Restart a watch that completed. */
   rewatch: boolean;
   /** Undo the resource when a graph swap removes it (see `Resource.reversed`). */
@@ -28,6 +28,11 @@ export interface MetaParams {
   hidden: boolean;
 }
 
+/**
+ * The meta params of a resource that sets none. One frozen object (its list too), which the
+ * YAML reader gives every such resource: 100 000 resources, one meta. So a resource's meta is
+ * never changed in place; derive another (`{ ...meta, reverse: false }`).
+ */
 export const defaultMeta: Readonly<MetaParams> = Object.freeze({
   autoedge: true,
   autogroup: true,
@@ -37,7 +42,7 @@ export const defaultMeta: Readonly<MetaParams> = Object.freeze({
   poll: 0,
   limit: 0,
   burst: 0,
-  sema: [],
+  sema: Object.freeze([]),
   rewatch: false,
   reverse: false,
   hidden: false,

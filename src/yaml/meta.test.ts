@@ -27,11 +27,13 @@ function problemsOf(...lines: string[]): Pick<Problem, 'line' | 'message'>[] {
 }
 
 describe('meta params', () => {
-  it('default to defaultMeta, with a sema list of their own', () => {
-    const g = parseGraph(['graph: g', 'resources:', '  noop: [{name: a}, {name: b, meta: }]'].join('\n'), 'm.yaml', registry);
-    expect(g.resources[0]!.meta).toEqual(defaultMeta);
-    expect(g.resources[1]!.meta).toEqual(defaultMeta);
-    expect(g.resources[0]!.meta.sema).not.toBe(defaultMeta.sema);
+  it('default to defaultMeta itself, shared and frozen, which a resource setting some meta never changes', () => {
+    const g = parseGraph(['graph: g', 'resources:', '  noop: [{name: a}, {name: b, meta: }, {name: c, meta: {noop: true, sema: [x]}}]'].join('\n'), 'm.yaml', registry);
+    expect(g.resources[0]!.meta).toBe(defaultMeta);
+    expect(g.resources[1]!.meta).toBe(defaultMeta);
+    expect(g.resources[2]!.meta).toEqual({ ...defaultMeta, noop: true, sema: ['x'] });
+    expect(defaultMeta).toMatchObject({ noop: false, sema: [] });
+    expect(Object.isFrozen(defaultMeta) && Object.isFrozen(defaultMeta.sema)).toBe(true);
     expect(defaultMeta.autoedge && defaultMeta.autogroup).toBe(true);
   });
 

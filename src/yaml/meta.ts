@@ -51,14 +51,17 @@ const mgmtOnly: Record<string, { read(node: YNode): Read<unknown>; harmless(v: u
 
 export const metaKeys = Object.keys(rules).sort();
 
-/** Reads `meta:`; problems go to `report`, and the defaults stand in for anything wrong. */
+/**
+ * Reads `meta:`; problems go to `report`, and the defaults stand in for anything wrong.
+ * Without a `meta:` the answer is defaultMeta itself, shared (and frozen).
+ */
 export function readMeta(entry: YEntry | undefined, report: Report): MetaParams {
-  const meta: MetaParams = { ...defaultMeta, sema: [...defaultMeta.sema] };
-  if (entry === undefined || isAbsent(entry.value)) return meta;
+  if (entry === undefined || isAbsent(entry.value)) return defaultMeta;
   if (entry.value.kind !== 'map') {
     report(entry.line, `meta is ${describe(entry.value)}; expected a mapping of meta params (${metaKeys.join(', ')})`);
-    return meta;
+    return defaultMeta;
   }
+  const meta: MetaParams = { ...defaultMeta };
   const set = meta as unknown as Record<string, unknown>;
   for (const { key, line, value } of entry.value.entries) {
     if (isAbsent(value)) continue;

@@ -62,6 +62,13 @@ describe('parseTree', () => {
     expect(constructed).toEqual(plain);
   });
 
+  it('builds the whole tree when what needs the constructor comes last, after the events walked so far were let go', () => {
+    const plain = rootOf(parseTree(doc, 'g.yaml'));
+    if (plain?.kind !== 'map') throw new Error('root is a map');
+    const tail = { key: 'tail', line: 13, value: { kind: 'scalar', line: 13, value: 'end', text: 'end', plain: true } };
+    expect(rootOf(parseTree(`${doc}tail: &t end\n`, 'g.yaml'))).toEqual({ ...plain, entries: [...plain.entries, tail] });
+  });
+
   it('counts lines the same with CRLF line ends and blank or comment lines', () => {
     const text = yaml('# head', '', 'a: 1', '', 'b:', '  # note', '  - x', '', '  - y').replace(/\n/g, '\r\n');
     const root = rootOf(parseTree(text, 'g.yaml'));

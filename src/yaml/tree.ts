@@ -59,6 +59,8 @@ export function parseTree(text: string, source: string): TreeResult {
   }
   const plain = plainTree(events, text);
   if (!(plain instanceof NeedsConstructor)) return { ok: true, root: plain };
+  // plainTree let go of the events it read; the same text parses to the same events again.
+  events = parseEvents(text, { filename: source });
   const tooMuch = aliasProblem(events, text);
   if (tooMuch) return { ok: false, ...tooMuch };
   let docs: unknown[];
@@ -246,6 +248,13 @@ const BAIL = new NeedsConstructor('needs the constructor');
 const hasProperties = (e: { anchorStart: number; tagStart: number }): boolean => e.anchorStart !== -1 || e.tagStart !== -1;
 
 /**
+ * The events a walk reads once, in order: each slot is emptied as its event is consumed, so on
+ * a big file the events already turned into nodes are garbage while the rest of the tree is
+ * built, and the peak holds about one of the two (events and tree), not both.
+ */
+type Consumed = Array<Event | undefined>;
+
+/**
  * The tree of a stream that is exactly one document of untagged, unanchored mappings, sequences
  * and scalars, whose keys are scalars that YAML reads as strings, distinct within each mapping.
  * For such a stream constructFromEvents cannot fail, and what it builds is what the events say:
@@ -253,11 +262,12 @@ const hasProperties = (e: { anchorStart: number; tagStart: number }): boolean =>
  * a quoted or block one its text), each mapping an object with those keys in that order, each
  * sequence an array. BAIL for anything else (an anchor, alias, tag, complex or non-string key,
  * a duplicate key, `__proto__`, no document or several): the general path takes those.
+ * It consumes `events` (see Consumed) even when it gives up.
  */
 function plainTree(events: Event[], text: string): YNode | undefined | NeedsConstructor {
   const last = events.length - 1;
   if (last < 2 || events[0].type !== EVENT_ID.DOCUMENT || events[1].type === EVENT_ID.POP) return BAIL;
-  const walk = new PlainWalk(events, text);
+  const walk = new PlainWalk(events as Consumed, text);
   let root: YNode;
   try {
     root = walk.node(1);
@@ -269,6 +279,20 @@ function plainTree(events: Event[], text: string): YNode | undefined | NeedsCons
   return root.kind === 'scalar' && root.value === null ? undefined : root;
 }
 
+/**
+ * `s` as a string of its own. A scalar read as it stands in the file (`fast`: nothing to decode)
+ * is a substring of the file's text, and V8 makes a substring of 13 characters or more a view
+ * into the whole text: one path kept by the spec for the run would keep the whole graph file
+ * (10 MB at 100 000 resources) alive with it. JSON's round trip is the cheapest full copy.
+ */
+const unshared = (s: string): string => (s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string));
+
+/**
+ * `list` in an array of its exact length. An array grown by push keeps room for 16 items more
+ * than it had, and a resource's few entries would carry that room for the whole load.
+ */
+const exact = <T>(list: T[]): T[] => (list.length === 0 ? list : list.slice());
+
 /** plainTree's walk; throws BAIL at anything outside its subset. */
 class PlainWalk {
   /** The next event to read: the document's root. */
@@ -276,29 +300,67 @@ class PlainWalk {
   private readonly lines: Lines;
 
   constructor(
-    private readonly events: Event[],
+    private readonly events: Consumed,
     private readonly text: string,
   ) {
     this.lines = new Lines(text);
   }
 
-  /** Plain keys already known to read as strings: a graph repeats the same few. */
-  private readonly stringKeys = new Set<string>();
+  /**
+   * Keys seen so far, each mapped to the one copy the tree keeps: a graph repeats the same few
+   * keys in every resource, and each read of one makes a new string. Plain keys are here only
+   * once known to read as strings; quoted ones, always strings, have their own map (a quoted
+   * "1" says nothing about a plain 1).
+   */
+  private readonly plainKeys = new Map<string, string>();
+  private readonly quotedKeys = new Map<string, string>();
 
-  private stringKey(key: string): boolean {
-    if (this.stringKeys.has(key)) return true;
-    if (typeof CORE_SCHEMA.resolveImplicitScalarTag(key).value !== 'string') return false;
-    this.stringKeys.add(key);
-    return true;
+  /**
+   * The last string value each key had: a value equal to it is given that one copy instead.
+   * Generated graphs repeat the same few values key after key (`state: exists`, `owner: root`
+   * in every resource), and the spec keeps them for the run; unique values cost one compare.
+   */
+  private readonly lastValues = new Map<string, string>();
+
+  private shareValue(key: string, node: YNode): void {
+    if (node.kind !== 'scalar' || typeof node.value !== 'string') return;
+    const last = this.lastValues.get(key);
+    if (last === node.text && last === node.value) {
+      node.text = last;
+      node.value = last;
+    } else if (node.text === node.value) this.lastValues.set(key, node.text);
+  }
+
+  /** The kept copy of `key`; undefined for a plain key that YAML does not read as a string. */
+  private key(key: string, plain: boolean): string | undefined {
+    const known = plain ? this.plainKeys : this.quotedKeys;
+    const kept = known.get(key);
+    if (kept !== undefined) return kept;
+    if (plain && typeof CORE_SCHEMA.resolveImplicitScalarTag(key).value !== 'string') return undefined;
+    const own = unshared(key);
+    known.set(own, own);
+    return own;
+  }
+
+  /** The event at `next`, consumed. */
+  private take(): Event {
+    const e = this.events[this.next];
+    if (e === undefined) throw BAIL; // past the end: cannot happen in a stream the parser accepted
+    this.events[this.next++] = undefined;
+    return e;
+  }
+
+  /** The type of the event at `next`, not consumed. */
+  private peek(): Event['type'] | undefined {
+    return this.events[this.next]?.type;
   }
 
   /** The node at `next`, consumed; `fallback` is the line to use when it has no position. */
   node(fallback: number): YNode {
-    const events = this.events;
-    const e = events[this.next++];
+    const e = this.take();
     if (e.type === EVENT_ID.SCALAR) {
       if (hasProperties(e)) throw BAIL;
-      const text = getScalarValue(this.text, e);
+      const text = e.fast ? unshared(getScalarValue(this.text, e)) : getScalarValue(this.text, e);
       const plain = e.style === SCALAR_STYLE.PLAIN;
       const value = plain ? CORE_SCHEMA.resolveImplicitScalarTag(text).value : text;
       return { kind: 'scalar', line: this.lines.at(e.valueStart) ?? fallback, value, text, plain };
@@ -307,29 +369,30 @@ class PlainWalk {
       if (hasProperties(e)) throw BAIL;
       const line = this.lines.at(e.start) ?? fallback;
       const items: YNode[] = [];
-      while (events[this.next].type !== EVENT_ID.POP) items.push(this.node(line));
-      this.next++; // POP
-      return { kind: 'seq', line, items };
+      while (this.peek() !== EVENT_ID.POP) items.push(this.node(line));
+      this.take(); // POP
+      return { kind: 'seq', line, items: exact(items) };
     }
     if (e.type !== EVENT_ID.MAPPING || hasProperties(e)) throw BAIL; // an alias
     const line = this.lines.at(e.start) ?? fallback;
     const entries: YEntry[] = [];
     let taken: Set<string> | undefined; // made once the map is no longer small
-    for (let k = events[this.next]; k.type !== EVENT_ID.POP; k = events[this.next]!) {
+    while (this.peek() !== EVENT_ID.POP) {
+      const k = this.take();
       if (k.type !== EVENT_ID.SCALAR || hasProperties(k)) throw BAIL;
-      this.next++;
-      const key = getScalarValue(this.text, k);
       // The constructor keys the object by String(the key's value): `1`, `~` or `True` as keys
       // would be renamed. `__proto__` is set specially.
-      if (k.style === SCALAR_STYLE.PLAIN && !this.stringKey(key)) throw BAIL;
-      if (key === '__proto__' || isTaken(entries, taken, key) || events[this.next].type === EVENT_ID.POP) throw BAIL;
+      const key = this.key(getScalarValue(this.text, k), k.style === SCALAR_STYLE.PLAIN);
+      if (key === undefined || key === '__proto__' || isTaken(entries, taken, key) || this.peek() === EVENT_ID.POP) throw BAIL;
       const keyLine = this.lines.at(k.valueStart) ?? line;
-      entries.push({ key, line: keyLine, value: this.node(keyLine) });
+      const value = this.node(keyLine);
+      this.shareValue(key, value);
+      entries.push({ key, line: keyLine, value });
       if (taken) taken.add(key);
       else if (entries.length > SMALL_MAP) taken = new Set(entries.map((en) => en.key));
     }
-    this.next++; // POP
-    return { kind: 'map', line, entries };
+    this.take(); // POP
+    return { kind: 'map', line, entries: exact(entries) };
   }
 }
 
