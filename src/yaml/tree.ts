@@ -267,7 +267,7 @@ type Consumed = Array<Event | undefined>;
 function plainTree(events: Event[], text: string): YNode | undefined | NeedsConstructor {
   const last = events.length - 1;
   if (last < 2 || events[0].type !== EVENT_ID.DOCUMENT || events[1].type === EVENT_ID.POP) return BAIL;
-  const walk = new PlainWalk(events as Consumed, text);
+  const walk = new PlainWalk(events, text);
   let root: YNode;
   try {
     root = walk.node(1);
