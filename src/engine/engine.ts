@@ -7,6 +7,7 @@ import type { Graph, GraphEdge } from '../model/graph.js';
 import type { Change } from '../model/events.js';
 import type { Resource } from '../model/resource.js';
 import { SemaphoreTable } from './semaphores.js';
+import { tallestFirst } from './start-order.js';
 import { type InEdge, Vertex, type VertexContext } from './vertex.js';
 
 export interface EngineOptions extends Omit<VertexContext, 'semaphores'> {
@@ -112,7 +113,8 @@ export class Engine {
       const untrack = this.track(idle$);
       this.retire(old).subscribe({ complete: () => this.reverse(old.key, old.resource, reversal, () => (idle$.complete(), untrack())) });
     }
-    for (const [v, old] of started) {
+    // The longest chains first: a chain's head is never queued behind an independent leaf.
+    for (const [v, old] of tallestFirst(graph, started, ([v]) => v.key)) {
       this.untrack.set(v, this.track(v.idle$));
       if (old) this.retire(old).subscribe({ complete: () => v.start() });
       else v.start();
