@@ -171,10 +171,17 @@ export class Engine {
     return this.converged(0).pipe(map(() => undefined));
   }
 
-  dispose(): void {
+  /**
+   * Stops everything: reversals and runs in flight (an exec's process group is killed), watches,
+   * backoff waits. With `exiting` (the process ends right after), a vertex that is `ok` is left
+   * as it is: it runs nothing until a watch or a parent pokes it, its watch was stopped by the
+   * drain and every parent that could still run is stopped here, so undoing its subscriptions
+   * would only tidy what the exit frees anyway (~1.5 ms per 1 000 vertices).
+   */
+  dispose(exiting = false): void {
     for (const r of this.reversals) r.unsubscribe();
     this.reversals.clear();
-    for (const v of this.vertices.values()) v.dispose();
+    for (const v of this.vertices.values()) if (!exiting || v.state !== 'ok') v.dispose();
     this.vertices.clear();
     this.joined$.complete();
   }
