@@ -158,6 +158,8 @@ export async function runMain(options: MainOptions): Promise<number> {
         noExit: opts.convergedNoExit,
         onConvergedState,
         events: observers.events,
+        // main.ts exits as soon as this returns: the engine frees nothing that the exit frees.
+        exiting: true,
       }),
     );
     return exitCode(report, observers, opts.observe?.recapLog ?? log);

@@ -86,6 +86,12 @@ export interface RunOptions {
   onConvergedState?: (converged: boolean) => void;
   /** Told every vertex state change and finished CheckApply (recap, report, metrics). */
   events?: (e: EngineEvent) => void;
+  /**
+   * The process exits once the run ends (the CLI): the engine then stops only what could
+   * still act (runs in flight, backoff waits, anything not `ok`) and leaves the rest for the
+   * exit to free. Never set it where the process lives on: an idle vertex keeps its timers.
+   */
+  exiting?: boolean;
 }
 
 /**
@@ -148,7 +154,7 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
       }),
       finalize(() => {
         graphsSub.unsubscribe();
-        engine.dispose();
+        engine.dispose(opts.exiting);
       }),
     );
   });
