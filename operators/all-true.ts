@@ -1,4 +1,5 @@
-import { Observable, type Observer, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, type Observer, type OperatorFunction, type Unsubscribable } from 'rxjs';
+import { follow } from './follow.js';
 
 /**
  * Given a stream of boolean streams, says whether every one of them last said `true`. A
@@ -35,7 +36,7 @@ export function allTrue(): OperatorFunction<Observable<boolean>, boolean> {
       let outerDone = false;
       // The streams still running. A Set, so that one completing among 10 000 costs O(1)
       // (mergeMap keeps its inner subscriptions in an array and removes them by search).
-      const inners = new Set<Subscription>();
+      const inners = new Set<Unsubscribable>();
       const say = (): void => {
         const now = falses === 0;
         if (live && now !== said) subscriber.next((said = now));
@@ -45,14 +46,14 @@ export function allTrue(): OperatorFunction<Observable<boolean>, boolean> {
         say();
       };
       const fail = (e: unknown): void => subscriber.error(e);
-      const ended = (inner: Subscription): void => {
+      const ended = (inner: Unsubscribable): void => {
         inners.delete(inner);
         if (outerDone && inners.size === 0) subscriber.complete();
       };
       const outer = streams.subscribe({
         next: (stream) => {
-          const inner = countFalses(stream, countChange, fail, ended);
-          if (!inner.closed) inners.add(inner);
+          const counter = countFalses(stream, countChange, fail, ended);
+          if (!counter.done && counter.inner) inners.add(counter.inner);
         },
         error: fail,
         complete: () => {
@@ -74,21 +75,22 @@ export function allTrue(): OperatorFunction<Observable<boolean>, boolean> {
 /**
  * Follows one stream, reporting +1 when it starts to count as `false` and -1 when it stops
  * (it says `true`, or completes). Calls `ended` with its subscription once it completes.
+ * A vertex's `idle$` is a Cell: it is followed without a Subscriber (`follow`).
  */
 function countFalses(
   stream: Observable<boolean>,
   change: (delta: number) => void,
   fail: (e: unknown) => void,
-  ended: (inner: Subscription) => void,
-): Subscription {
+  ended: (inner: Unsubscribable) => void,
+): FalseCounter {
   const counter = new FalseCounter(change, fail, ended);
-  counter.inner = stream.subscribe(counter);
+  counter.inner = follow(stream, counter);
   counter.live = true;
   if (!counter.done && counter.last !== true) {
     counter.counted = true;
     change(1);
   }
-  return counter.inner;
+  return counter;
 }
 
 /**
@@ -102,12 +104,12 @@ class FalseCounter implements Observer<boolean> {
   live = false;
   done = false;
   last?: boolean;
-  inner?: Subscription;
+  inner?: Unsubscribable;
 
   constructor(
     private readonly change: (delta: number) => void,
     readonly error: (e: unknown) => void,
-    private readonly ended: (inner: Subscription) => void,
+    private readonly ended: (inner: Unsubscribable) => void,
   ) {}
 
   next(value: boolean): void {
