@@ -26,7 +26,6 @@ export class Engine {
   private vertices = new Map<string, Vertex>();
   private readonly idleStreams = new Set<Observable<boolean>>();
   private readonly joined$ = new Subject<Observable<boolean>>();
-  private readonly untrack = new Map<Vertex, () => void>();
   private draining = false;
   /** Reversals (meta reverse) in flight, ended by dispose. */
   private readonly reversals = new Set<Subscription>();
@@ -113,7 +112,7 @@ export class Engine {
       this.retire(old).subscribe({ complete: () => this.reverse(old.key, old.resource, reversal, () => (idle$.complete(), untrack())) });
     }
     for (const [v, old] of started) {
-      this.untrack.set(v, this.track(v.idle$));
+      this.track(v.idle$); // until `retire` lets go of it: no untrack closure kept per vertex
       if (old) this.retire(old).subscribe({ complete: () => v.start() });
       else v.start();
     }
@@ -155,10 +154,7 @@ export class Engine {
 
   private retire(v: Vertex): Observable<void> {
     return v.retire().pipe(
-      finalize(() => {
-        this.untrack.get(v)?.();
-        this.untrack.delete(v);
-      }),
+      finalize(() => this.idleStreams.delete(v.idle$)),
     );
   }
 

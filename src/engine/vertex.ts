@@ -125,7 +125,6 @@ export class Vertex {
   /** In noop mode: the last check found the state wrong. */
   wouldChange = false;
 
-  private readonly log: Logger;
   /** Streams are made when first needed: 10 000 vertices pay only for what each one uses. */
   private okStream?: Observable<boolean>;
   /** The incoming edges. */
@@ -168,10 +167,17 @@ export class Vertex {
     private readonly ctx: VertexContext,
   ) {
     this.key = `${resource.kind}[${resource.name}]`;
-    this.log = ctx.log.child(this.key);
     const { limit, burst, sema } = resource.meta;
     const guards = ctx.semaphores.guards(sema);
     this.guards = limit > 0 ? [...guards, rateLimit(limit, burst, ctx.scheduler)] : guards;
+  }
+
+  /**
+   * This vertex's logger, made for each line: a vertex logs a line or two in its life, where a
+   * logger held by each of 100 000 vertices would cost them ~50 B each.
+   */
+  private get log(): Logger {
+    return this.ctx.log.child(this.key);
   }
 
   /** Emits after a run that changed something: the children's cue to re-run. Completes when retired. */
@@ -224,7 +230,7 @@ export class Vertex {
     this.started = true;
     this.compose();
     this.emit(START);
-    if (!this.stopped) this.watching = this.watchTriggers().subscribe({ next: (v) => this.emit(toTrigger(v)), error: (e: Error) => this.watchBroke(e) });
+    if (!this.stopped) this.watching = this.watchTriggers().subscribe(new WatchObserver(this));
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
@@ -278,7 +284,7 @@ export class Vertex {
   }
 
   /** A trigger for the pipeline; none before it is made, nor once it is unsubscribed. */
-  private emit(t: Trigger): void {
+  emit(t: Trigger): void {
     if (!this.triggers$.observed) return;
     this.triggered();
     this.triggers$.next(t);
@@ -391,7 +397,7 @@ export class Vertex {
   }
 
   /** A watch out of retries: the vertex is failed (and says why) until a swap replaces it. */
-  private watchBroke(e: Error): void {
+  watchBroke(e: Error): void {
     this.watchError = `watch: ${e.message}`;
     this.lastError = this.watchError;
     this.log.error(`watch failed, no longer watching: ${e.message}`);
@@ -529,5 +535,21 @@ export class Vertex {
   /** The engine's maximum, or `meta.delay` when that is longer (used as is, without doubling). */
   private maxBackoffMs(): number {
     return Math.max(this.backoffStartMs(), this.ctx.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
+  }
+}
+
+/**
+ * The observer of a vertex's watch: a class, not two closures (and their context) held by each
+ * vertex for its whole life. It calls `emit` and `watchBroke`, the only outside callers of them.
+ */
+class WatchObserver {
+  constructor(private readonly vertex: Vertex) {}
+
+  next(v: unknown): void {
+    this.vertex.emit(toTrigger(v));
+  }
+
+  error(e: Error): void {
+    this.vertex.watchBroke(e);
   }
 }
