@@ -1,7 +1,9 @@
 // follow: the engine's own observers of a Cell or Feed are told what a subscriber would be (the
-// value at once, each next, complete), in order with subscribers, and nothing once they leave;
-// any other stream is subscribed as usual, errors included.
-import { Subject } from 'rxjs';
+// value at once, each next, complete), in order with subscribers, and nothing once they say they
+// are closed; any other stream is subscribed as usual, errors included.
+import { Subject, from, of } from 'rxjs';
+import { allTrue } from '../operators/all-true.js';
+import { coalesceWhen } from '../operators/coalesce-when.js';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { follow } from '../operators/follow.js';
@@ -9,8 +11,9 @@ import { Cell, Feed } from '../src/engine/cell.js';
 
 const fresh = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 
-/** An observer that writes what it is told into `seen`, prefixed with `tag`. */
+/** A follower that writes what it is told into `seen`, prefixed with `tag`; it leaves by `closed = true`. */
 const recorder = (seen: string[], tag: string) => ({
+  closed: false,
   next: (v: unknown) => seen.push(`${tag}${String(v)}`),
   error: (e: Error) => seen.push(`${tag}!${e.message}`),
   complete: () => seen.push(`${tag}|`),
@@ -32,9 +35,10 @@ describe('follow', () => {
     const cell = new Cell(0);
     const seen: string[] = [];
     cell.subscribe((v) => seen.push(`s${v}`));
-    const followed = follow(cell, recorder(seen, 'f'));
+    const follower = recorder(seen, 'f');
+    expect(follow(cell, follower)).toBeUndefined();
     cell.next(1);
-    followed.unsubscribe();
+    follower.closed = true;
     cell.next(2);
     expect(seen).toEqual(['s0', 'f0', 's1', 'f1', 's2']);
     expect(cell.observed).toBe(true);
@@ -43,10 +47,11 @@ describe('follow', () => {
   it('a Feed no one else follows no longer counts as observed once its follower left', () => {
     const feed = new Feed<number>();
     const seen: string[] = [];
-    const followed = follow(feed, recorder(seen, ''));
+    const follower = recorder(seen, '');
+    follow(feed, follower);
     expect(feed.observed).toBe(true);
     feed.next(1);
-    followed.unsubscribe();
+    follower.closed = true;
     expect(feed.observed).toBe(false);
     feed.next(2);
     feed.complete();
@@ -68,6 +73,34 @@ describe('follow', () => {
     subject.next(1);
     subject.error(new Error('boom'));
     expect(seen).toEqual(['1', '!boom']);
-    followed.unsubscribe();
+    expect(followed?.unsubscribe).toBeTypeOf('function');
+  });
+
+  it('allTrue over Cells follows them, and lets go of every one when unsubscribed', () => {
+    const a = new Cell(true);
+    const b = new Cell(false);
+    const seen: boolean[] = [];
+    const sub = from([a, b]).pipe(allTrue()).subscribe((v) => seen.push(v));
+    b.next(true);
+    a.next(false);
+    sub.unsubscribe();
+    expect([a.observed, b.observed]).toEqual([false, false]);
+    a.next(true);
+    expect(seen).toEqual([false, true, false]);
+  });
+
+  it('coalesceWhen on a Feed and a Cell gate: runs when open, and lets go of both when unsubscribed', () => {
+    const triggers = new Feed<string>();
+    const open = new Cell(false);
+    const ran: string[] = [];
+    const sub = triggers.pipe(coalesceWhen(open, (t) => of(t), (x, y) => x + y)).subscribe((t) => ran.push(t));
+    triggers.next('a');
+    triggers.next('b');
+    open.next(true);
+    triggers.next('c');
+    sub.unsubscribe();
+    expect([triggers.observed, open.observed]).toEqual([false, false]);
+    triggers.next('d');
+    expect(ran).toEqual(['ab', 'c']);
   });
 });

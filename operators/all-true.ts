@@ -36,7 +36,7 @@ export function allTrue(): OperatorFunction<Observable<boolean>, boolean> {
       let outerDone = false;
       // The streams still running. A Set, so that one completing among 10 000 costs O(1)
       // (mergeMap keeps its inner subscriptions in an array and removes them by search).
-      const inners = new Set<Unsubscribable>();
+      const inners = new Set<FalseCounter>();
       const say = (): void => {
         const now = falses === 0;
         if (live && now !== said) subscriber.next((said = now));
@@ -46,14 +46,14 @@ export function allTrue(): OperatorFunction<Observable<boolean>, boolean> {
         say();
       };
       const fail = (e: unknown): void => subscriber.error(e);
-      const ended = (inner: Unsubscribable): void => {
+      const ended = (inner: FalseCounter): void => {
         inners.delete(inner);
         if (outerDone && inners.size === 0) subscriber.complete();
       };
       const outer = streams.subscribe({
         next: (stream) => {
           const counter = countFalses(stream, countChange, fail, ended);
-          if (!counter.done && counter.inner) inners.add(counter.inner);
+          if (!counter.closed) inners.add(counter);
         },
         error: fail,
         complete: () => {
@@ -81,10 +81,10 @@ function countFalses(
   stream: Observable<boolean>,
   change: (delta: number) => void,
   fail: (e: unknown) => void,
-  ended: (inner: Unsubscribable) => void,
+  ended: (inner: FalseCounter) => void,
 ): FalseCounter {
   const counter = new FalseCounter(change, fail, ended);
-  counter.inner = follow(stream, counter);
+  counter.subscription = follow(stream, counter);
   counter.live = true;
   if (!counter.done && counter.last !== true) {
     counter.counted = true;
@@ -104,13 +104,25 @@ class FalseCounter implements Observer<boolean> {
   live = false;
   done = false;
   last?: boolean;
-  inner?: Unsubscribable;
+  /** Unsubscribed by the operator's teardown: the stream drops it. */
+  private dropped = false;
+  /** The subscription to a stream that is not a Listenable (`follow`). */
+  subscription?: Unsubscribable;
 
   constructor(
     private readonly change: (delta: number) => void,
     readonly error: (e: unknown) => void,
-    private readonly ended: (inner: Unsubscribable) => void,
+    private readonly ended: (inner: FalseCounter) => void,
   ) {}
+
+  get closed(): boolean {
+    return this.done || this.dropped;
+  }
+
+  unsubscribe(): void {
+    this.dropped = true;
+    this.subscription?.unsubscribe();
+  }
 
   next(value: boolean): void {
     this.last = value;
@@ -123,6 +135,6 @@ class FalseCounter implements Observer<boolean> {
     this.done = true;
     if (this.counted) this.change(-1);
     this.counted = false;
-    if (this.live && this.inner) this.ended(this.inner);
+    if (this.live) this.ended(this);
   }
 }

@@ -56,6 +56,11 @@ class Coalescing<T, R> implements Observer<T> {
     private readonly fold: (pending: T, next: T) => T,
   ) {}
 
+  /** Done with the source once the result is (`follow`). */
+  get closed(): boolean {
+    return this.subscriber.closed;
+  }
+
   next(value: T): void {
     try {
       this.pending = this.hasPending ? this.fold(this.pending as T, value) : value;
@@ -103,6 +108,11 @@ class Coalescing<T, R> implements Observer<T> {
 
 class GateObserver<T, R> implements Observer<boolean> {
   constructor(private readonly state: Coalescing<T, R>) {}
+
+  /** Done with the gate once the result is (`follow`). */
+  get closed(): boolean {
+    return this.state.subscriber.closed;
+  }
 
   next(open: boolean): void {
     this.state.open = open;
