@@ -22,8 +22,12 @@ export class Feed<T> extends Observable<T> implements Listenable<T> {
   private sweepAt = 4;
   private done = false;
 
-  constructor() {
-    super(joinFeed);
+  /**
+   * What `subscribe` calls: RxJS's own hook, overridden as Subject does, so that a feed holds
+   * no subscribe function of its own.
+   */
+  protected _subscribe(subscriber: Subscriber<T>): void {
+    this.join(subscriber);
   }
 
   /** `complete` was called. */
@@ -69,7 +73,7 @@ export class Feed<T> extends Observable<T> implements Listenable<T> {
     this.join(listener);
   }
 
-  /** Called by `subscribe` (through `joinFeed`) and by `listen`. */
+  /** Called by `subscribe` (through `_subscribe`) and by `listen`. */
   join(subscriber: Listener<T>): void {
     if (this.done) return subscriber.complete();
     const w = this.watchers;
@@ -119,9 +123,4 @@ export class Cell<T> extends Feed<T> {
   protected override joined(subscriber: Listener<T>): void {
     subscriber.next(this.current);
   }
-}
-
-/** The subscribe function of every Feed: one shared function, no closure per feed. */
-function joinFeed<T>(this: Observable<T>, subscriber: Subscriber<T>): void {
-  (this as Feed<T>).join(subscriber);
 }

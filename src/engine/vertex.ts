@@ -103,8 +103,10 @@ export class Vertex {
   /** Made when first asked for (by a child, say): most vertices have none. */
   private changedStream?: Subject<void>;
   private retired = false;
-  /** True when every parent has succeeded since its latest event (derived from `parents`). */
-  readonly ready$ = new Cell<boolean>(true);
+  /** Every parent has succeeded since its latest event (derived from `parents`). */
+  private parentsOk = true;
+  /** `ready$`, made when first asked for: nothing in the engine follows it. */
+  private readyCell?: Cell<boolean>;
   /**
    * Idle for the converger: `isIdle(state, ready)`, pushed on each change of either (the
    * converger holds one subscription per vertex for the whole run: a derived `combineLatest`
@@ -129,7 +131,7 @@ export class Vertex {
   private okStream?: Observable<boolean>;
   /** The incoming edges. */
   private edges: readonly InEdge[] = NO_EDGES;
-  /** Follows the parents: their state feeds `ready$`, their changes are triggers. */
+  /** Follows the parents: their state feeds `parentsOk`, their changes are triggers. */
   private parentLinks?: Subscription;
   /** The resource's watch, until stopWatching. */
   private watching?: Subscription;
@@ -194,6 +196,15 @@ export class Vertex {
   }
 
 
+  /** True when every parent has succeeded since its latest event; completes when retired. */
+  get ready$(): Cell<boolean> {
+    if (!this.readyCell) {
+      this.readyCell = new Cell(this.parentsOk);
+      if (this.retired) this.readyCell.complete();
+    }
+    return this.readyCell;
+  }
+
   /** The incoming edges. */
   get parents(): readonly InEdge[] {
     return this.edges;
@@ -255,7 +266,9 @@ export class Vertex {
         this.dispose();
         this.retired = true;
         this.changedStream?.complete();
-        for (const s of [this.state$, this.ready$, this.idle$]) s.complete();
+        this.readyCell?.complete();
+        this.state$.complete();
+        this.idle$.complete();
       }),
       map(() => undefined),
     );
@@ -299,7 +312,7 @@ export class Vertex {
   }
 
   private updateIdle(): void {
-    const idle = isIdle(this.state$.value, this.ready$.value);
+    const idle = isIdle(this.state$.value, this.parentsOk);
     if (idle !== this.idle$.value) this.idle$.next(idle);
   }
 
@@ -313,7 +326,10 @@ export class Vertex {
   }
 
   private setReady(ready: boolean): void {
-    if (ready !== this.ready$.value) this.ready$.next(ready);
+    if (ready !== this.parentsOk) {
+      this.parentsOk = ready;
+      this.readyCell?.next(ready);
+    }
     this.updateIdle();
     this.updateGate();
   }
@@ -329,7 +345,7 @@ export class Vertex {
   }
 
   private updateGate(): void {
-    const open = this.ready$.value && this.watchReady && this.calm;
+    const open = this.parentsOk && this.watchReady && this.calm;
     if (open !== this.open$.value) this.open$.next(open);
   }
 
