@@ -89,7 +89,7 @@ export class Engine {
       if (old && (old.resource === resource || old.resource.fingerprint === resource.fingerprint)) {
         next.set(key, old);
       } else {
-        const v = new Vertex(resource, this.ctx);
+        const v = new Vertex(resource, this.ctx, key);
         next.set(key, v);
         started.push([v, old]);
         (old ? summary.changed : summary.added).push(key);

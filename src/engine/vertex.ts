@@ -164,11 +164,13 @@ export class Vertex {
   /** Semaphores then rate limit, innermost first, shared by every attempt of this vertex. */
   private readonly guards: readonly MonoTypeOperatorFunction<boolean>[];
 
+  /** `key`: the graph's own string for `kind[name]`, so that 100 000 vertices add no copy of theirs. */
   constructor(
     readonly resource: Resource,
     private readonly ctx: VertexContext,
+    key?: string,
   ) {
-    this.key = `${resource.kind}[${resource.name}]`;
+    this.key = key ?? `${resource.kind}[${resource.name}]`;
     const { limit, burst, sema } = resource.meta;
     const guards = ctx.semaphores.guards(sema);
     this.guards = limit > 0 ? [...guards, rateLimit(limit, burst, ctx.scheduler)] : guards;
