@@ -7,6 +7,7 @@ import {
   Observable,
   type SchedulerLike,
   Subject,
+  type Subscriber,
   type Subscription,
   concatMap,
   defer,
@@ -427,28 +428,27 @@ export class Vertex {
   /** One run: CheckApply with its retries, then the state it leaves. Never errors. */
   private run(t: Trigger): Observable<void> {
     return new Observable<void>((subscriber) => {
-      const seq = this.triggers;
       const refresh = t.refresh || this.owedRefresh;
-      const startedAt = this.ctx.scheduler.now();
       // Changes are collected only when someone listens; a retry starts its list afresh.
-      let changes: Change[] = [];
+      const run = new RunObserver(this, subscriber, t.cause, this.triggers, refresh, this.ctx.scheduler.now(), this.ctx.events !== undefined);
       this.runs++;
       this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
       this.setState('running');
-      return this.checkApply(refresh, this.ctx.events ? (c) => changes.push(c) : undefined, () => (changes = [])).subscribe({
-        next: (ok) => {
-          const apply = !(this.resource.meta.noop || this.ctx.noop);
-          this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', startedAt, changes, t.cause);
-          this.succeeded(ok, seq);
-        },
-        error: (e: Error) => {
-          this.report('failed', startedAt, changes, t.cause, e.message);
-          this.failed(e, refresh);
-          subscriber.complete();
-        },
-        complete: () => subscriber.complete(),
-      });
+      return this.checkApply(refresh, run).subscribe(run);
     });
+  }
+
+  /** A run's CheckApply said `ok` (nothing to change) or not (it changed, or would under noop). */
+  ranOk(run: RunObserver, ok: boolean): void {
+    const apply = !(this.resource.meta.noop || this.ctx.noop);
+    this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', run.startedAt, run.changes, run.cause);
+    this.succeeded(ok, run.seq);
+  }
+
+  /** A run's CheckApply failed, out of retries. */
+  ranFailed(run: RunObserver, e: Error): void {
+    this.report('failed', run.startedAt, run.changes, run.cause, e.message);
+    this.failed(e, run.refresh);
   }
 
   /**
@@ -457,9 +457,10 @@ export class Vertex {
    * is subscribed inside `run`'s subscription already, so it needs no `defer` of its own (a
    * resource that throws instead of erroring still fails this run only).
    */
-  private checkApply(refresh: boolean, sink: ChangeSink | undefined, restart: () => void): Observable<boolean> {
+  private checkApply(refresh: boolean, run: RunObserver): Observable<boolean> {
     const { retry: count, delay, noop } = this.resource.meta;
     const apply = !(noop || this.ctx.noop);
+    const { sink } = run;
     if (count === 0 && this.guards.length === 0) {
       try {
         return this.resource.checkApply(apply, refresh, sink);
@@ -470,7 +471,7 @@ export class Vertex {
     const attempt$ = this.guards.reduce(
       (run$, guard) => guard(run$),
       defer(() => {
-        restart();
+        run.changes = [];
         return this.resource.checkApply(apply, refresh, sink);
       }),
     );
@@ -569,5 +570,43 @@ class WatchObserver {
 
   error(e: Error): void {
     this.vertex.watchBroke(e);
+  }
+}
+
+/**
+ * The observer of one run's CheckApply, with what the run's end needs to know: a class, not
+ * three closures and their context, since every vertex of a large graph has a run in flight
+ * at the start.
+ */
+class RunObserver {
+  /** What the CheckApply changed (or would change), when someone listens. */
+  changes: Change[] = [];
+  /** Collects `changes`; absent when nobody listens. */
+  readonly sink?: ChangeSink;
+
+  constructor(
+    private readonly vertex: Vertex,
+    private readonly done: Subscriber<void>,
+    readonly cause: string,
+    /** The vertex's trigger count at the start: a later trigger means another run is owed. */
+    readonly seq: number,
+    readonly refresh: boolean,
+    readonly startedAt: number,
+    listening: boolean,
+  ) {
+    if (listening) this.sink = (c) => this.changes.push(c);
+  }
+
+  next(ok: boolean): void {
+    this.vertex.ranOk(this, ok);
+  }
+
+  error(e: Error): void {
+    this.vertex.ranFailed(this, e);
+    this.done.complete();
+  }
+
+  complete(): void {
+    this.done.complete();
   }
 }
