@@ -296,7 +296,8 @@ export class Vertex {
    */
   private compose(): void {
     if (this.pipeline) return;
-    this.pipeline = this.triggers$.pipe(coalesceWhen(this.open$, (t) => this.run(t), foldTriggers)).subscribe();
+    // A bound method: an arrow function would also keep this call's context for the vertex's life.
+    this.pipeline = this.triggers$.pipe(coalesceWhen(this.open$, this.run.bind(this), foldTriggers)).subscribe();
   }
 
   /** A trigger for the pipeline; none before it is made, nor once it is unsubscribed. */
