@@ -1,4 +1,5 @@
-import { Observable, type Observer, type OperatorFunction, type Subscription } from 'rxjs';
+import { Observable, type Observer, type OperatorFunction, type Unsubscribable } from 'rxjs';
+import { follow } from './follow.js';
 
 /**
  * Given a stream of boolean streams, says whether every one of them last said `true`. A
@@ -35,7 +36,7 @@ export function allTrue(): OperatorFunction<Observable<boolean>, boolean> {
       let outerDone = false;
       // The streams still running. A Set, so that one completing among 10 000 costs O(1)
       // (mergeMap keeps its inner subscriptions in an array and removes them by search).
-      const inners = new Set<Subscription>();
+      const inners = new Set<FalseCounter>();
       const say = (): void => {
         const now = falses === 0;
         if (live && now !== said) subscriber.next((said = now));
@@ -45,14 +46,14 @@ export function allTrue(): OperatorFunction<Observable<boolean>, boolean> {
         say();
       };
       const fail = (e: unknown): void => subscriber.error(e);
-      const ended = (inner: Subscription): void => {
+      const ended = (inner: FalseCounter): void => {
         inners.delete(inner);
         if (outerDone && inners.size === 0) subscriber.complete();
       };
       const outer = streams.subscribe({
         next: (stream) => {
-          const inner = countFalses(stream, countChange, fail, ended);
-          if (!inner.closed) inners.add(inner);
+          const counter = countFalses(stream, countChange, fail, ended);
+          if (!counter.closed) inners.add(counter);
         },
         error: fail,
         complete: () => {
@@ -74,21 +75,22 @@ export function allTrue(): OperatorFunction<Observable<boolean>, boolean> {
 /**
  * Follows one stream, reporting +1 when it starts to count as `false` and -1 when it stops
  * (it says `true`, or completes). Calls `ended` with its subscription once it completes.
+ * A vertex's `idle$` is a Cell: it is followed without a Subscriber (`follow`).
  */
 function countFalses(
   stream: Observable<boolean>,
   change: (delta: number) => void,
   fail: (e: unknown) => void,
-  ended: (inner: Subscription) => void,
-): Subscription {
+  ended: (inner: FalseCounter) => void,
+): FalseCounter {
   const counter = new FalseCounter(change, fail, ended);
-  counter.inner = stream.subscribe(counter);
+  counter.subscription = follow(stream, counter);
   counter.live = true;
   if (!counter.done && counter.last !== true) {
     counter.counted = true;
     change(1);
   }
-  return counter.inner;
+  return counter;
 }
 
 /**
@@ -102,13 +104,25 @@ class FalseCounter implements Observer<boolean> {
   live = false;
   done = false;
   last?: boolean;
-  inner?: Subscription;
+  /** Unsubscribed by the operator's teardown: the stream drops it. */
+  private dropped = false;
+  /** The subscription to a stream that is not a Listenable (`follow`). */
+  subscription?: Unsubscribable;
 
   constructor(
     private readonly change: (delta: number) => void,
     readonly error: (e: unknown) => void,
-    private readonly ended: (inner: Subscription) => void,
+    private readonly ended: (inner: FalseCounter) => void,
   ) {}
+
+  get closed(): boolean {
+    return this.done || this.dropped;
+  }
+
+  unsubscribe(): void {
+    this.dropped = true;
+    this.subscription?.unsubscribe();
+  }
 
   next(value: boolean): void {
     this.last = value;
@@ -121,6 +135,6 @@ class FalseCounter implements Observer<boolean> {
     this.done = true;
     if (this.counted) this.change(-1);
     this.counted = false;
-    if (this.live && this.inner) this.ended(this.inner);
+    if (this.live) this.ended(this);
   }
 }

@@ -1,4 +1,5 @@
 import { Observable, type ObservableInput, type Observer, type OperatorFunction, type Subscriber, from } from 'rxjs';
+import { follow } from './follow.js';
 
 /**
  * `gate` and `coalesce` in one: values are folded into ONE pending value, which is projected
@@ -31,8 +32,9 @@ export function coalesceWhen<T, R>(
   return (source) =>
     new Observable<R>((subscriber) => {
       const state = new Coalescing(subscriber, project, fold);
-      subscriber.add(open$.subscribe(new GateObserver(state)));
-      subscriber.add(source.subscribe(state));
+      // `follow`: a vertex's gate and triggers are a Cell and a Feed, held for its whole life.
+      subscriber.add(follow(open$, new GateObserver(state)));
+      subscriber.add(follow(source, state));
     });
 }
 
@@ -53,6 +55,11 @@ class Coalescing<T, R> implements Observer<T> {
     private readonly project: (value: T) => ObservableInput<R>,
     private readonly fold: (pending: T, next: T) => T,
   ) {}
+
+  /** Done with the source once the result is (`follow`). */
+  get closed(): boolean {
+    return this.subscriber.closed;
+  }
 
   next(value: T): void {
     try {
@@ -101,6 +108,11 @@ class Coalescing<T, R> implements Observer<T> {
 
 class GateObserver<T, R> implements Observer<boolean> {
   constructor(private readonly state: Coalescing<T, R>) {}
+
+  /** Done with the gate once the result is (`follow`). */
+  get closed(): boolean {
+    return this.state.subscriber.closed;
+  }
 
   next(open: boolean): void {
     this.state.open = open;

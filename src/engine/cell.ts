@@ -1,5 +1,6 @@
 // A Subject and a BehaviorSubject for the many: every vertex holds a few, so each costs what it uses.
 import { Observable, type Subscriber } from 'rxjs';
+import type { Listenable, Listener } from '../../operators/follow.js';
 
 /**
  * Subscribers told each value, then `complete`, as a Subject's are (one that comes after
@@ -11,15 +12,22 @@ import { Observable, type Subscriber } from 'rxjs';
  * for 100 000 vertices. A Feed keeps a lone subscriber in a field and registers no teardown: a
  * subscriber that unsubscribes is dropped at the next value, or when the list has doubled
  * since it was last swept, so the list stays within twice the live subscribers.
+ *
+ * The engine's own followers (the converger, a vertex's gate and pipeline) `listen` instead of
+ * subscribing (see operators/follow.ts): a Listener is told the same, without a Subscriber.
  */
-export class Feed<T> extends Observable<T> {
-  private watchers?: Subscriber<T> | Subscriber<T>[];
+export class Feed<T> extends Observable<T> implements Listenable<T> {
+  private watchers?: Listener<T> | Listener<T>[];
   /** Sweep the list of closed subscribers when it reaches this length. */
   private sweepAt = 4;
   private done = false;
 
-  constructor() {
-    super(joinFeed);
+  /**
+   * What `subscribe` calls: RxJS's own hook, overridden as Subject does, so that a feed holds
+   * no subscribe function of its own.
+   */
+  protected _subscribe(subscriber: Subscriber<T>): void {
+    this.join(subscriber);
   }
 
   /** `complete` was called. */
@@ -60,8 +68,13 @@ export class Feed<T> extends Observable<T> {
     for (const s of Array.isArray(w) ? w : [w]) s.complete();
   }
 
-  /** Called by `subscribe` (through `joinFeed`). */
-  join(subscriber: Subscriber<T>): void {
+  /** Follows this feed as a subscriber would, without one (operators/follow.ts). */
+  listen(listener: Listener<T>): void {
+    this.join(listener);
+  }
+
+  /** Called by `subscribe` (through `_subscribe`) and by `listen`. */
+  join(subscriber: Listener<T>): void {
     if (this.done) return subscriber.complete();
     const w = this.watchers;
     if (w === undefined || (!Array.isArray(w) && w.closed)) this.watchers = subscriber;
@@ -74,7 +87,7 @@ export class Feed<T> extends Observable<T> {
   }
 
   /** What a new subscriber is told at once: nothing (a Cell tells its value). */
-  protected joined(_subscriber: Subscriber<T>): void {}
+  protected joined(_subscriber: Listener<T>): void {}
 
   private sweep(): void {
     const w = this.watchers;
@@ -107,12 +120,7 @@ export class Cell<T> extends Feed<T> {
     super.next(value);
   }
 
-  protected override joined(subscriber: Subscriber<T>): void {
+  protected override joined(subscriber: Listener<T>): void {
     subscriber.next(this.current);
   }
-}
-
-/** The subscribe function of every Feed: one shared function, no closure per feed. */
-function joinFeed<T>(this: Observable<T>, subscriber: Subscriber<T>): void {
-  (this as Feed<T>).join(subscriber);
 }

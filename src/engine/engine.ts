@@ -27,7 +27,6 @@ export class Engine {
   private vertices = new Map<string, Vertex>();
   private readonly idleStreams = new Set<Observable<boolean>>();
   private readonly joined$ = new Subject<Observable<boolean>>();
-  private readonly untrack = new Map<Vertex, () => void>();
   private draining = false;
   /** Reversals (meta reverse) in flight, ended by dispose. */
   private readonly reversals = new Set<Subscription>();
@@ -91,7 +90,7 @@ export class Engine {
       if (old && (old.resource === resource || old.resource.fingerprint === resource.fingerprint)) {
         next.set(key, old);
       } else {
-        const v = new Vertex(resource, this.ctx);
+        const v = new Vertex(resource, this.ctx, key);
         next.set(key, v);
         started.push([v, old]);
         (old ? summary.changed : summary.added).push(key);
@@ -115,7 +114,7 @@ export class Engine {
     }
     // The longest chains first: a chain's head is never queued behind an independent leaf.
     for (const [v, old] of tallestFirst(graph, started, ([v]) => v.key)) {
-      this.untrack.set(v, this.track(v.idle$));
+      this.track(v.idle$); // until `retire` lets go of it: no untrack closure kept per vertex
       if (old) this.retire(old).subscribe({ complete: () => v.start() });
       else v.start();
     }
@@ -157,10 +156,7 @@ export class Engine {
 
   private retire(v: Vertex): Observable<void> {
     return v.retire().pipe(
-      finalize(() => {
-        this.untrack.get(v)?.();
-        this.untrack.delete(v);
-      }),
+      finalize(() => this.idleStreams.delete(v.idle$)),
     );
   }
 

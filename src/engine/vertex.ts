@@ -7,6 +7,7 @@ import {
   Observable,
   type SchedulerLike,
   Subject,
+  type Subscriber,
   type Subscription,
   concatMap,
   defer,
@@ -103,8 +104,10 @@ export class Vertex {
   /** Made when first asked for (by a child, say): most vertices have none. */
   private changedStream?: Subject<void>;
   private retired = false;
-  /** True when every parent has succeeded since its latest event (derived from `parents`). */
-  readonly ready$ = new Cell<boolean>(true);
+  /** Every parent has succeeded since its latest event (derived from `parents`). */
+  private parentsOk = true;
+  /** `ready$`, made when first asked for: nothing in the engine follows it. */
+  private readyCell?: Cell<boolean>;
   /**
    * Idle for the converger: `isIdle(state, ready)`, pushed on each change of either (the
    * converger holds one subscription per vertex for the whole run: a derived `combineLatest`
@@ -125,12 +128,11 @@ export class Vertex {
   /** In noop mode: the last check found the state wrong. */
   wouldChange = false;
 
-  private readonly log: Logger;
   /** Streams are made when first needed: 10 000 vertices pay only for what each one uses. */
   private okStream?: Observable<boolean>;
   /** The incoming edges. */
   private edges: readonly InEdge[] = NO_EDGES;
-  /** Follows the parents: their state feeds `ready$`, their changes are triggers. */
+  /** Follows the parents: their state feeds `parentsOk`, their changes are triggers. */
   private parentLinks?: Subscription;
   /** The resource's watch, until stopWatching. */
   private watching?: Subscription;
@@ -163,15 +165,24 @@ export class Vertex {
   /** Semaphores then rate limit, innermost first, shared by every attempt of this vertex. */
   private readonly guards: readonly MonoTypeOperatorFunction<boolean>[];
 
+  /** `key`: the graph's own string for `kind[name]`, so that 100 000 vertices add no copy of theirs. */
   constructor(
     readonly resource: Resource,
     private readonly ctx: VertexContext,
+    key?: string,
   ) {
-    this.key = `${resource.kind}[${resource.name}]`;
-    this.log = ctx.log.child(this.key);
+    this.key = key ?? `${resource.kind}[${resource.name}]`;
     const { limit, burst, sema } = resource.meta;
     const guards = ctx.semaphores.guards(sema);
     this.guards = limit > 0 ? [...guards, rateLimit(limit, burst, ctx.scheduler)] : guards;
+  }
+
+  /**
+   * This vertex's logger, made for each line: a vertex logs a line or two in its life, where a
+   * logger held by each of 100 000 vertices would cost them ~50 B each.
+   */
+  private get log(): Logger {
+    return this.ctx.log.child(this.key);
   }
 
   /** Emits after a run that changed something: the children's cue to re-run. Completes when retired. */
@@ -187,6 +198,15 @@ export class Vertex {
     ));
   }
 
+
+  /** True when every parent has succeeded since its latest event; completes when retired. */
+  get ready$(): Cell<boolean> {
+    if (!this.readyCell) {
+      this.readyCell = new Cell(this.parentsOk);
+      if (this.retired) this.readyCell.complete();
+    }
+    return this.readyCell;
+  }
 
   /** The incoming edges. */
   get parents(): readonly InEdge[] {
@@ -224,7 +244,7 @@ export class Vertex {
     this.started = true;
     this.compose();
     this.emit(START);
-    if (!this.stopped) this.watching = this.watchTriggers().subscribe({ next: (v) => this.emit(toTrigger(v)), error: (e: Error) => this.watchBroke(e) });
+    if (!this.stopped) this.watching = this.watchTriggers().subscribe(new WatchObserver(this));
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
@@ -249,7 +269,9 @@ export class Vertex {
         this.dispose();
         this.retired = true;
         this.changedStream?.complete();
-        for (const s of [this.state$, this.ready$, this.idle$]) s.complete();
+        this.readyCell?.complete();
+        this.state$.complete();
+        this.idle$.complete();
       }),
       map(() => undefined),
     );
@@ -274,11 +296,12 @@ export class Vertex {
    */
   private compose(): void {
     if (this.pipeline) return;
-    this.pipeline = this.triggers$.pipe(coalesceWhen(this.open$, (t) => this.run(t), foldTriggers)).subscribe();
+    // A bound method: an arrow function would also keep this call's context for the vertex's life.
+    this.pipeline = this.triggers$.pipe(coalesceWhen(this.open$, this.run.bind(this), foldTriggers)).subscribe();
   }
 
   /** A trigger for the pipeline; none before it is made, nor once it is unsubscribed. */
-  private emit(t: Trigger): void {
+  emit(t: Trigger): void {
     if (!this.triggers$.observed) return;
     this.triggered();
     this.triggers$.next(t);
@@ -293,7 +316,7 @@ export class Vertex {
   }
 
   private updateIdle(): void {
-    const idle = isIdle(this.state$.value, this.ready$.value);
+    const idle = isIdle(this.state$.value, this.parentsOk);
     if (idle !== this.idle$.value) this.idle$.next(idle);
   }
 
@@ -307,7 +330,10 @@ export class Vertex {
   }
 
   private setReady(ready: boolean): void {
-    if (ready !== this.ready$.value) this.ready$.next(ready);
+    if (ready !== this.parentsOk) {
+      this.parentsOk = ready;
+      this.readyCell?.next(ready);
+    }
     this.updateIdle();
     this.updateGate();
   }
@@ -323,7 +349,7 @@ export class Vertex {
   }
 
   private updateGate(): void {
-    const open = this.ready$.value && this.watchReady && this.calm;
+    const open = this.parentsOk && this.watchReady && this.calm;
     if (open !== this.open$.value) this.open$.next(open);
   }
 
@@ -391,7 +417,7 @@ export class Vertex {
   }
 
   /** A watch out of retries: the vertex is failed (and says why) until a swap replaces it. */
-  private watchBroke(e: Error): void {
+  watchBroke(e: Error): void {
     this.watchError = `watch: ${e.message}`;
     this.lastError = this.watchError;
     this.log.error(`watch failed, no longer watching: ${e.message}`);
@@ -403,28 +429,27 @@ export class Vertex {
   /** One run: CheckApply with its retries, then the state it leaves. Never errors. */
   private run(t: Trigger): Observable<void> {
     return new Observable<void>((subscriber) => {
-      const seq = this.triggers;
       const refresh = t.refresh || this.owedRefresh;
-      const startedAt = this.ctx.scheduler.now();
       // Changes are collected only when someone listens; a retry starts its list afresh.
-      let changes: Change[] = [];
+      const run = new RunObserver(this, subscriber, t.cause, this.triggers, refresh, this.ctx.scheduler.now(), this.ctx.events !== undefined);
       this.runs++;
       this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
       this.setState('running');
-      return this.checkApply(refresh, this.ctx.events ? (c) => changes.push(c) : undefined, () => (changes = [])).subscribe({
-        next: (ok) => {
-          const apply = !(this.resource.meta.noop || this.ctx.noop);
-          this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', startedAt, changes, t.cause);
-          this.succeeded(ok, seq);
-        },
-        error: (e: Error) => {
-          this.report('failed', startedAt, changes, t.cause, e.message);
-          this.failed(e, refresh);
-          subscriber.complete();
-        },
-        complete: () => subscriber.complete(),
-      });
+      return this.checkApply(refresh, run).subscribe(run);
     });
+  }
+
+  /** A run's CheckApply said `ok` (nothing to change) or not (it changed, or would under noop). */
+  ranOk(run: RunObserver, ok: boolean): void {
+    const apply = !(this.resource.meta.noop || this.ctx.noop);
+    this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', run.startedAt, run.changes, run.cause);
+    this.succeeded(ok, run.seq);
+  }
+
+  /** A run's CheckApply failed, out of retries. */
+  ranFailed(run: RunObserver, e: Error): void {
+    this.report('failed', run.startedAt, run.changes, run.cause, e.message);
+    this.failed(e, run.refresh);
   }
 
   /**
@@ -433,9 +458,10 @@ export class Vertex {
    * is subscribed inside `run`'s subscription already, so it needs no `defer` of its own (a
    * resource that throws instead of erroring still fails this run only).
    */
-  private checkApply(refresh: boolean, sink: ChangeSink | undefined, restart: () => void): Observable<boolean> {
+  private checkApply(refresh: boolean, run: RunObserver): Observable<boolean> {
     const { retry: count, delay, noop } = this.resource.meta;
     const apply = !(noop || this.ctx.noop);
+    const { sink } = run;
     if (count === 0 && this.guards.length === 0) {
       try {
         return this.resource.checkApply(apply, refresh, sink);
@@ -446,7 +472,7 @@ export class Vertex {
     const attempt$ = this.guards.reduce(
       (run$, guard) => guard(run$),
       defer(() => {
-        restart();
+        run.changes = [];
         return this.resource.checkApply(apply, refresh, sink);
       }),
     );
@@ -529,5 +555,59 @@ export class Vertex {
   /** The engine's maximum, or `meta.delay` when that is longer (used as is, without doubling). */
   private maxBackoffMs(): number {
     return Math.max(this.backoffStartMs(), this.ctx.backoffMaxMs ?? DEFAULT_BACKOFF_MAX_MS);
+  }
+}
+
+/**
+ * The observer of a vertex's watch: a class, not two closures (and their context) held by each
+ * vertex for its whole life. It calls `emit` and `watchBroke`, the only outside callers of them.
+ */
+class WatchObserver {
+  constructor(private readonly vertex: Vertex) {}
+
+  next(v: unknown): void {
+    this.vertex.emit(toTrigger(v));
+  }
+
+  error(e: Error): void {
+    this.vertex.watchBroke(e);
+  }
+}
+
+/**
+ * The observer of one run's CheckApply, with what the run's end needs to know: a class, not
+ * three closures and their context, since every vertex of a large graph has a run in flight
+ * at the start.
+ */
+class RunObserver {
+  /** What the CheckApply changed (or would change), when someone listens. */
+  changes: Change[] = [];
+  /** Collects `changes`; absent when nobody listens. */
+  readonly sink?: ChangeSink;
+
+  constructor(
+    private readonly vertex: Vertex,
+    private readonly done: Subscriber<void>,
+    readonly cause: string,
+    /** The vertex's trigger count at the start: a later trigger means another run is owed. */
+    readonly seq: number,
+    readonly refresh: boolean,
+    readonly startedAt: number,
+    listening: boolean,
+  ) {
+    if (listening) this.sink = (c) => this.changes.push(c);
+  }
+
+  next(ok: boolean): void {
+    this.vertex.ranOk(this, ok);
+  }
+
+  error(e: Error): void {
+    this.vertex.ranFailed(this, e);
+    this.done.complete();
+  }
+
+  complete(): void {
+    this.done.complete();
   }
 }
