@@ -3,24 +3,15 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { lines, runCli, useSandbox } from './helpers/cli.js';
+import { moduleLog } from './helpers/module-log.js';
 
 const box = useSandbox();
 
-/** The URLs of the modules `args` loads (a resolve hook, as in http-metrics.test.ts). */
+/** The URLs of the modules `args` loads. */
 async function loadedBy(args: string[]): Promise<{ code: number | null; stderr: string; loaded: string[] }> {
-  const log = box.path(`loaded-${args[0]}.txt`);
-  const hook = box.path('hook.mjs');
-  await writeFile(log, '');
-  await writeFile(
-    hook,
-    [
-      "import { registerHooks } from 'node:module';",
-      "import { appendFileSync } from 'node:fs';",
-      `registerHooks({ resolve(s, c, next) { const r = next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; } });`,
-    ].join('\n'),
-  );
-  const res = await runCli(args, { env: { NODE_OPTIONS: `--import=${hook}` } });
-  return { code: res.code, stderr: res.stderr, loaded: (await readFile(log, 'utf8')).split('\n').filter(Boolean) };
+  const log = await moduleLog(box.path(`loaded-${args[0]}.txt`), box.path('hook.mjs'));
+  const res = await runCli(args, { env: log.env });
+  return { code: res.code, stderr: res.stderr, loaded: await log.loaded() };
 }
 
 const chunksOf = (loaded: string[], kinds: RegExp) => loaded.filter((u) => new RegExp(`/src/cli/chunks/(${kinds.source})-\\w+\\.js$`).test(u));

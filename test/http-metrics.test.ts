@@ -1,9 +1,10 @@
 // --prometheus on a real run: a real HTTP client scrapes /metrics and a Prometheus text parser
 // reads it; mgmt's metric names, process metrics, repair latency and the converged gauge.
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { readIfExists, runCli, startCli, useSandbox, waitFor } from './helpers/cli.js';
+import { moduleLog } from './helpers/module-log.js';
 import { goodBadNoteGraph, servedAt } from './helpers/observe.js';
 
 const box = useSandbox();
@@ -100,27 +101,18 @@ describe('run --prometheus', () => {
   });
 
   it('loads neither prom-client nor the server without the flag', async () => {
-    const log = box.path('loaded.txt');
-    const hook = box.path('hook.mjs');
-    await writeFile(
-      hook,
-      [
-        "import { registerHooks } from 'node:module';",
-        "import { appendFileSync } from 'node:fs';",
-        `registerHooks({ resolve(s, c, next) { const r = next(s, c); appendFileSync(${JSON.stringify(log)}, r.url + '\\n'); return r; } });`,
-      ].join('\n'),
-    );
-    const env = { NODE_OPTIONS: `--import=${hook}` };
+    const log = await moduleLog(box.path('loaded.txt'), box.path('hook.mjs'));
+    const { env } = log;
     const without = await runCli(['run', '-f', await graph(), '-t', '0', '--diff', '--report', box.path('r.json')], { env });
     expect(without.code, without.stderr).toBe(1);
-    const loaded = (await readFile(log, 'utf8')).split('\n');
+    const loaded = await log.loaded();
     // The CLI is a bundle (scripts/build-cli.mjs): what `run` loads lazily is a chunk named after its module.
     expect(loaded.some((u) => /\/src\/cli\/chunks\/run-main-\w+\.js$/.test(u)), 'the hook should see the modules loaded').toBe(true);
     expect(loaded.filter((u) => /prom-client|\/chunks\/(metrics|http)-\w+\.js$/.test(u))).toEqual([]);
 
-    await writeFile(log, '');
+    await log.reset();
     const proc = startCli(['run', '-f', await graph(), '--prometheus', '--prometheus-listen', '127.0.0.1:0'], { env });
     await servedAt(proc);
-    expect((await readFile(log, 'utf8')).split('\n').some((u) => u.includes('prom-client'))).toBe(true);
+    expect((await log.loaded()).some((u) => u.includes('prom-client'))).toBe(true);
   });
 });
