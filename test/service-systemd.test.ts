@@ -17,7 +17,7 @@ describeSandbox('rxmgmt.service on a real systemd', {}, () => {
   const DATA = '/var/lib/rxmgmt-test';
   const host = (p: string) => join(sb.root, p);
   const read = async (p: string) => readFile(host(p), 'utf8').catch(() => undefined);
-  const systemctl = async (...args: string[]) => (await sb.exec(['systemctl', ...args])).stdout.trim();
+  const systemctl = (...args: string[]) => sb.systemctl(...args);
   const journal = async () => (await sb.exec(['journalctl', '-u', 'rxmgmt', '--no-pager', '-o', 'cat'])).stdout;
   const describe = async () => `systemctl status:\n${(await sb.exec(['systemctl', 'status', '--no-pager', '-l', 'rxmgmt'])).stdout}\njournal:\n${await journal()}`;
 

@@ -7,7 +7,6 @@
 // "CheckApply:" lines and systemd's own record of the starts.
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describeSandbox, Sandbox } from './helpers/sandbox.js';
 import { lines, runCli, startCli, useSandbox, waitFor } from './helpers/cli.js';
 
@@ -27,8 +26,8 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
   let sb: Sandbox;
   const box = useSandbox();
 
-  const writeUnit = (name: string, text: string) => writeFileSync(join(sb.root, 'etc/systemd/system', name), text);
-  const systemctl = async (...args: string[]) => (await sb.exec(['systemctl', ...args])).stdout.trim();
+  const writeUnit = (name: string, text: string) => sb.writeUnit(name, text);
+  const systemctl = (...args: string[]) => sb.systemctl(...args);
 
   beforeAll(async () => {
     sb = await Sandbox.start();

@@ -3,7 +3,6 @@
 // CLI (`npm run build` first) against a REAL systemd booted in the project's sandbox.
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describeSandbox, Sandbox } from './helpers/sandbox.js';
 import { lines, runCli, startCli, useSandbox } from './helpers/cli.js';
 
@@ -16,8 +15,8 @@ describeSandbox('svc state: stopped on a unit that is already stopped (real syst
   let sb: Sandbox;
   const box = useSandbox();
 
-  const writeUnit = (name: string, text: string) => writeFileSync(join(sb.root, 'etc/systemd/system', name), text);
-  const systemctl = async (...args: string[]) => (await sb.exec(['systemctl', ...args])).stdout.trim();
+  const writeUnit = (name: string, text: string) => sb.writeUnit(name, text);
+  const systemctl = (...args: string[]) => sb.systemctl(...args);
 
   beforeAll(async () => {
     sb = await Sandbox.start();

@@ -38,7 +38,7 @@ describeSandbox('svc on a real systemd', {}, () => {
 
   const unitDir = () => join(sb.root, 'etc/systemd/system');
   const writeUnit = (name: string, text: string) => writeFileSync(join(unitDir(), name), text);
-  const systemctl = async (...args: string[]) => (await sb.exec(['systemctl', ...args])).stdout.trim();
+  const systemctl = (...args: string[]) => sb.systemctl(...args);
   const mainPid = async (unit: string) => Number(await systemctl('show', '-P', 'MainPID', unit));
 
   beforeAll(async () => {

@@ -11,7 +11,7 @@
 // suites are skipped with a message saying what, unless RXMGMT_REQUIRE_REAL=1 (CI), where the
 // missing piece fails the suite instead.
 import { spawn, spawnSync } from 'node:child_process';
-import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { accessSync, chmodSync, constants, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, delimiter } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -173,6 +173,16 @@ export class Sandbox {
     const r = await this.exec(['bash', '-c', script], timeoutMs);
     if (r.code !== 0) throw new Error(`in the sandbox, \`${script}\` exited ${r.code}:\n${r.stdout}\n${r.stderr}`);
     return r.stdout;
+  }
+
+  /** `systemctl ARGS` inside the sandbox, its stdout trimmed (whatever its exit code). */
+  async systemctl(...args: string[]): Promise<string> {
+    return (await this.exec(['systemctl', ...args])).stdout.trim();
+  }
+
+  /** Writes a unit file into the sandbox's /etc/systemd/system (a `daemon-reload` makes it seen). */
+  writeUnit(name: string, text: string): void {
+    writeFileSync(join(this.root, 'etc/systemd/system', name), text);
   }
 
   /** Powers the sandbox off (the script SIGKILLs its init if needed) and removes both temp dirs. */
