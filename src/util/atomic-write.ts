@@ -140,13 +140,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array, opts: Atomic
     fs.closeSync(fd);
     fd = undefined;
     checkStillOurs(temp, created, fs.lstatSync(temp));
-    opts.announce?.expect();
-    try {
-      fs.renameSync(temp, path);
-    } catch (err) {
-      opts.announce?.cancel();
-      throw err;
-    }
+    renameAnnouncedSync(temp, path, opts);
   } catch (err) {
     if (fd !== undefined) {
       try {
@@ -156,13 +150,7 @@ export function writeFileAtomicSync(path: string, data: Uint8Array, opts: Atomic
         // closed or unreadable: the name is then left alone
       }
     }
-    if (created) {
-      try {
-        if (sameInode(fs.lstatSync(temp), created)) fs.rmSync(temp, { force: true });
-      } catch {
-        // gone already
-      }
-    }
+    if (created) removeIfOursSync(temp, created);
     throw err;
   }
 }
@@ -187,6 +175,14 @@ function checkStillOurs(temp: string, created: fs.Stats, now: fs.Stats): void {
 async function removeIfOurs(temp: string, created: fs.Stats): Promise<void> {
   try {
     if (sameInode(await lstat(temp), created)) await rm(temp, { force: true });
+  } catch {
+    // gone already
+  }
+}
+
+function removeIfOursSync(temp: string, created: fs.Stats): void {
+  try {
+    if (sameInode(fs.lstatSync(temp), created)) fs.rmSync(temp, { force: true });
   } catch {
     // gone already
   }
@@ -219,16 +215,29 @@ async function renameAnnounced(temp: string, path: string, opts: AtomicWriteOpti
   }
 }
 
+function renameAnnouncedSync(temp: string, path: string, opts: AtomicWriteOptions): void {
+  opts.announce?.expect();
+  try {
+    fs.renameSync(temp, path);
+  } catch (err) {
+    opts.announce?.cancel();
+    throw err;
+  }
+}
+
 async function setOwner(temp: string, opts: AtomicWriteOptions): Promise<void> {
   if (opts.uid === undefined && opts.gid === undefined) return;
   await ownerStep(() => lchown(temp, opts.uid ?? -1, opts.gid ?? -1), opts);
 }
 
+/** With `ownerBestEffort`, an owner the process may not give (EPERM) is left as it is. */
+const ownerRefusalTolerated = (err: unknown, opts: AtomicWriteOptions): boolean => opts.ownerBestEffort === true && errCode(err) === 'EPERM';
+
 async function ownerStep(op: () => Promise<void>, opts: AtomicWriteOptions): Promise<void> {
   try {
     await op();
   } catch (err) {
-    if (!(opts.ownerBestEffort && errCode(err) === 'EPERM')) throw err;
+    if (!ownerRefusalTolerated(err, opts)) throw err;
   }
 }
 
@@ -236,6 +245,6 @@ function ownerStepSync(op: () => void, opts: AtomicWriteOptions): void {
   try {
     op();
   } catch (err) {
-    if (!(opts.ownerBestEffort && errCode(err) === 'EPERM')) throw err;
+    if (!ownerRefusalTolerated(err, opts)) throw err;
   }
 }
