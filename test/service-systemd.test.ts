@@ -17,7 +17,6 @@ describeSandbox('rxmgmt.service on a real systemd', {}, () => {
   const DATA = '/var/lib/rxmgmt-test';
   const host = (p: string) => join(sb.root, p);
   const read = async (p: string) => readFile(host(p), 'utf8').catch(() => undefined);
-  const systemctl = (...args: string[]) => sb.systemctl(...args);
   const journal = async () => (await sb.exec(['journalctl', '-u', 'rxmgmt', '--no-pager', '-o', 'cat'])).stdout;
   const describe = async () => `systemctl status:\n${(await sb.exec(['systemctl', 'status', '--no-pager', '-l', 'rxmgmt'])).stdout}\njournal:\n${await journal()}`;
 
@@ -62,7 +61,7 @@ describeSandbox('rxmgmt.service on a real systemd', {}, () => {
     graph('one');
     await sb.sh('systemctl start rxmgmt');
     await until(async () => (await read(`${DATA}/motd`)) === 'one\n', 'the graph applied by the service');
-    expect(await systemctl('is-active', 'rxmgmt')).toBe('active');
+    expect(await sb.systemctl('is-active', 'rxmgmt')).toBe('active');
     graph('two');
     await until(async () => (await read(`${DATA}/motd`)) === 'two\n', 'the changed graph applied');
     const j = await journal();
@@ -79,7 +78,7 @@ describeSandbox('rxmgmt.service on a real systemd', {}, () => {
     await sb.sh('systemctl reload rxmgmt');
     await until(async () => (await read(`${DATA}/motd`)) === 'three\n', 'the graph re-read on reload');
     expect(await journal()).toContain('SIGHUP: re-reading /etc/rxmgmt/graph.yaml');
-    expect(await systemctl('is-active', 'rxmgmt')).toBe('active');
+    expect(await sb.systemctl('is-active', 'rxmgmt')).toBe('active');
   });
 
   it('systemctl stop drains: the CheckApply in flight finishes before the service is stopped', async () => {
@@ -93,12 +92,12 @@ describeSandbox('rxmgmt.service on a real systemd', {}, () => {
     await sb.sh('systemctl reload rxmgmt');
     await until(async () => (await read(log)) === 'start\n', 'the exec started');
     await sb.sh('systemctl stop --no-block rxmgmt');
-    await until(async () => (await systemctl('show', '-P', 'ActiveState', 'rxmgmt')) === 'deactivating', 'the stop under way');
+    await until(async () => (await sb.systemctl('show', '-P', 'ActiveState', 'rxmgmt')) === 'deactivating', 'the stop under way');
     expect(await read(log)).toBe('start\n'); // still running: not killed by the stop
     writeFileSync(host(`${DATA}/gate`), '');
-    await until(async () => (await systemctl('show', '-P', 'ActiveState', 'rxmgmt')) === 'inactive', 'the service stopped');
+    await until(async () => (await sb.systemctl('show', '-P', 'ActiveState', 'rxmgmt')) === 'inactive', 'the service stopped');
     expect(await read(log)).toBe('start\nend\n');
-    expect(await systemctl('show', '-P', 'Result', 'rxmgmt')).toBe('success');
+    expect(await sb.systemctl('show', '-P', 'Result', 'rxmgmt')).toBe('success');
     const j = await journal();
     expect(j).toContain('signal: draining');
     expect(j).toMatch(/recap: ok \d+, changed \d+, failed 0, skipped 0, in /);
@@ -115,10 +114,10 @@ describeSandbox('rxmgmt.service on a real systemd', {}, () => {
     const applied = await runCli(['run', '-f', yaml('running'), '-t', '0', '--diff'], { env, timeoutMs: 60_000 });
     expect(applied.code, applied.stderr).toBe(0);
     expect(applied.stdout.split('\n')).toEqual(['svc[rx-sleep]: changed', '  state: inactive -> running', '']);
-    expect(await systemctl('is-active', 'rx-sleep')).toBe('active');
+    expect(await sb.systemctl('is-active', 'rx-sleep')).toBe('active');
     const noop = await runCli(['run', '-f', yaml('stopped'), '-t', '0', '--noop', '--diff'], { env, timeoutMs: 60_000 });
     expect(noop.code, noop.stderr).toBe(0);
     expect(noop.stdout.split('\n')).toEqual(['svc[rx-sleep]: would change', '  state: active -> stopped', '']);
-    expect(await systemctl('is-active', 'rx-sleep')).toBe('active');
+    expect(await sb.systemctl('is-active', 'rx-sleep')).toBe('active');
   });
 });

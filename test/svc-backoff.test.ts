@@ -26,26 +26,24 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
   let sb: Sandbox;
   const box = useSandbox();
 
-  const writeUnit = (name: string, text: string) => sb.writeUnit(name, text);
-  const systemctl = (...args: string[]) => sb.systemctl(...args);
 
   beforeAll(async () => {
     sb = await Sandbox.start();
     // Fails at once; no Restart=, and systemd's default start limit (5 starts in 10 s) applies.
     // A oneshot, so that every start job itself fails: a simple service that exits a moment
     // after its start may be seen active first (see docs/resources/svc.md, Notes).
-    writeUnit('rx-crash.service', '[Service]\nType=oneshot\nExecStart=/bin/false\n');
+    sb.writeUnit('rx-crash.service', '[Service]\nType=oneshot\nExecStart=/bin/false\n');
     // Each start succeeds, and the service dies 0.2 s later; no start limit of systemd's bounds it.
-    writeUnit('rx-die.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=simple\nExecStart=/bin/sh -c "sleep 0.2; exit 3"\n');
+    sb.writeUnit('rx-die.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=simple\nExecStart=/bin/sh -c "sleep 0.2; exit 3"\n');
     // Dies 0.2 s after each of its first two starts (counted in /run), then stays up.
     const twice = 'n=$(cat /run/rx-twice.n 2>/dev/null || echo 0); echo $((n+1)) >/run/rx-twice.n; [ "$n" -ge 2 ] && exec sleep infinity; sleep 0.2; exit 3';
-    writeUnit('rx-twice.service', `[Service]\nType=simple\nExecStart=/bin/sh -c '${twice}'\n`);
+    sb.writeUnit('rx-twice.service', `[Service]\nType=simple\nExecStart=/bin/sh -c '${twice}'\n`);
     // Runs to its end with success at each start: never running, whatever starts it.
-    writeUnit('rx-oneshot.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    sb.writeUnit('rx-oneshot.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=oneshot\nExecStart=/bin/true\n');
     // Ends with success by itself 0.2 s after each start.
-    writeUnit('rx-exit0.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=simple\nExecStart=/bin/sh -c "sleep 0.2; exit 0"\n');
+    sb.writeUnit('rx-exit0.service', '[Unit]\nStartLimitIntervalSec=0\n[Service]\nType=simple\nExecStart=/bin/sh -c "sleep 0.2; exit 0"\n');
     // A daemon that exits 0 on SIGTERM, as many do: a stop leaves it inactive with success too.
-    writeUnit('rx-steady.service', `[Service]\nType=simple\nExecStart=/bin/sh -c 'trap "exit 0" TERM; sleep infinity & wait'\n`);
+    sb.writeUnit('rx-steady.service', `[Service]\nType=simple\nExecStart=/bin/sh -c 'trap "exit 0" TERM; sleep infinity & wait'\n`);
     await sb.sh('systemctl daemon-reload');
   });
 
@@ -122,7 +120,7 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     console.log(`systemd: rx-crash.service started ${started} times, ${refused} start(s) refused by its start limit`);
     expect({ started, refused }, journal.join('\n')).toEqual({ started: Math.min(asked, 5), refused: Math.max(0, asked - 5) });
     expect(refused, journal.join('\n')).toBeLessThanOrEqual(MAX_RUNS - 5);
-    expect(await systemctl('show', '-P', 'StartLimitBurst', 'rx-crash')).toBe('5');
+    expect(await sb.systemctl('show', '-P', 'StartLimitBurst', 'rx-crash')).toBe('5');
   });
 
   it('a unit that does not exist: a few runs at the backoff times, exit 1 naming it and the unit', async () => {
@@ -179,8 +177,8 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
       expect.stringContaining('(was failed, result exit-code)'),
       expect.stringContaining('(was failed, result exit-code)'),
     ]);
-    expect(await systemctl('is-active', 'rx-twice')).toBe('active');
-    await systemctl('stop', 'rx-twice');
+    expect(await sb.systemctl('is-active', 'rx-twice')).toBe('active');
+    await sb.systemctl('stop', 'rx-twice');
   });
 
   it('a oneshot service without RemainAfterExit asked to be running: each start fails, backed off, exit 1 saying why', async () => {
@@ -210,12 +208,12 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     const flags = ['-t', '0', '--converged-timeout-no-exit', '--converged-status-file', status, '--log-level', 'debug'];
     const mgmt = startCli(['run', '-f', graph('rx-steady'), ...flags], { env: { DBUS_SYSTEM_BUS_ADDRESS: sb.busAddress } });
     const converged = () => readFileSync(status, 'utf8') === 'true\n';
-    const mainPid = async () => Number(await systemctl('show', '-P', 'MainPID', 'rx-steady'));
+    const mainPid = async () => Number(await sb.systemctl('show', '-P', 'MainPID', 'rx-steady'));
     await mgmt.waitFor(async () => converged() && (await mainPid()) > 0, 'rx-steady to be started and the graph to converge', WAIT);
     const pid = await mainPid();
-    await systemctl('stop', 'rx-steady');
+    await sb.systemctl('stop', 'rx-steady');
     await mgmt.waitFor(
-      async () => converged() && (await systemctl('is-active', 'rx-steady')) === 'active' && (await mainPid()) !== pid,
+      async () => converged() && (await sb.systemctl('is-active', 'rx-steady')) === 'active' && (await mainPid()) !== pid,
       'rx-steady to be started again and the graph to converge',
       WAIT,
     );
@@ -224,6 +222,6 @@ describeSandbox('svc backs off on a unit that cannot run (real systemd, built CL
     expect(mgmt.stderr).not.toContain('failed: svc[rx-steady]');
     mgmt.signal('SIGINT');
     expect((await mgmt.waitForExit(EXIT_MS)).code, mgmt.stderr).toBe(0);
-    await systemctl('stop', 'rx-steady');
+    await sb.systemctl('stop', 'rx-steady');
   });
 });

@@ -15,14 +15,12 @@ describeSandbox('svc state: stopped on a unit that is already stopped (real syst
   let sb: Sandbox;
   const box = useSandbox();
 
-  const writeUnit = (name: string, text: string) => sb.writeUnit(name, text);
-  const systemctl = (...args: string[]) => sb.systemctl(...args);
 
   beforeAll(async () => {
     sb = await Sandbox.start();
-    writeUnit('rx-idle.service', '[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n');
-    writeUnit('rx-once.service', '[Service]\nType=oneshot\nExecStart=/bin/true\n');
-    writeUnit('rx-up.service', '[Service]\nExecStart=/bin/sleep infinity\n');
+    sb.writeUnit('rx-idle.service', '[Service]\nExecStart=/bin/sleep infinity\n[Install]\nWantedBy=multi-user.target\n');
+    sb.writeUnit('rx-once.service', '[Service]\nType=oneshot\nExecStart=/bin/true\n');
+    sb.writeUnit('rx-up.service', '[Service]\nExecStart=/bin/sleep infinity\n');
     await sb.sh('systemctl daemon-reload && systemctl start rx-up');
   });
 
@@ -50,34 +48,34 @@ describeSandbox('svc state: stopped on a unit that is already stopped (real syst
     it(`exits 0 for an inactive simple service${how}, which stays inactive`, async () => {
       const res = await converge(['state: stopped'], 'rx-idle', flags);
       expect({ code: res.code, stderr: res.stderr }).toMatchObject({ code: 0 });
-      expect(await systemctl('is-active', 'rx-idle')).toBe('inactive');
+      expect(await sb.systemctl('is-active', 'rx-idle')).toBe('inactive');
     });
 
     it(`exits 0 for an inactive, disabled service with startup: disabled${how}`, async () => {
       const res = await converge(['state: stopped', 'startup: disabled'], 'rx-idle', flags);
       expect({ code: res.code, stderr: res.stderr }).toMatchObject({ code: 0 });
-      expect(await systemctl('is-active', 'rx-idle')).toBe('inactive');
-      expect(await systemctl('is-enabled', 'rx-idle')).toBe('disabled');
+      expect(await sb.systemctl('is-active', 'rx-idle')).toBe('inactive');
+      expect(await sb.systemctl('is-enabled', 'rx-idle')).toBe('disabled');
     });
 
     it(`exits 0 for an inactive oneshot (static) service${how}`, async () => {
       const res = await converge(['state: stopped', 'startup: disabled'], 'rx-once', flags);
       expect({ code: res.code, stderr: res.stderr }).toMatchObject({ code: 0 });
-      expect(await systemctl('is-active', 'rx-once')).toBe('inactive');
+      expect(await sb.systemctl('is-active', 'rx-once')).toBe('inactive');
     });
 
     it(`exits 0 for a service that does not exist${how}: stopped and disabled are satisfied`, async () => {
       const res = await converge(['state: stopped', 'startup: disabled'], 'rx-nowhere', flags);
       expect({ code: res.code, stderr: res.stderr }).toMatchObject({ code: 0 });
-      expect(await systemctl('is-active', 'rx-nowhere')).toBe('inactive');
+      expect(await sb.systemctl('is-active', 'rx-nowhere')).toBe('inactive');
     });
 
     it(`exits 0 for state: running on a service that is already running${how}`, async () => {
-      const pid = await systemctl('show', '-P', 'MainPID', 'rx-up');
+      const pid = await sb.systemctl('show', '-P', 'MainPID', 'rx-up');
       const res = await converge(['state: running'], 'rx-up', flags);
       expect({ code: res.code, stderr: res.stderr }).toMatchObject({ code: 0 });
-      expect(await systemctl('is-active', 'rx-up')).toBe('active');
-      expect(await systemctl('show', '-P', 'MainPID', 'rx-up')).toBe(pid);
+      expect(await sb.systemctl('is-active', 'rx-up')).toBe('active');
+      expect(await sb.systemctl('show', '-P', 'MainPID', 'rx-up')).toBe(pid);
     });
   }
 
@@ -89,7 +87,7 @@ describeSandbox('svc state: stopped on a unit that is already stopped (real syst
     const converged = () => readFileSync(status, 'utf8') === 'true\n';
     await mgmt.waitFor(converged, 'the graph to converge (status file "true")', WAIT);
     await sb.sh('systemctl start rx-idle');
-    await mgmt.waitFor(async () => (await systemctl('is-active', 'rx-idle')) === 'inactive' && converged(), 'rx-idle to be stopped again and the graph to converge', WAIT);
+    await mgmt.waitFor(async () => (await sb.systemctl('is-active', 'rx-idle')) === 'inactive' && converged(), 'rx-idle to be stopped again and the graph to converge', WAIT);
     expect(mgmt.stderr).toMatch(/svc\[rx-idle\]: stop rx-idle\.service/);
     mgmt.signal('SIGINT');
     expect((await mgmt.waitForExit(EXIT_MS)).code).toBe(0);

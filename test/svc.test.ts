@@ -38,8 +38,7 @@ describeSandbox('svc on a real systemd', {}, () => {
 
   const unitDir = () => join(sb.root, 'etc/systemd/system');
   const writeUnit = (name: string, text: string) => writeFileSync(join(unitDir(), name), text);
-  const systemctl = (...args: string[]) => sb.systemctl(...args);
-  const mainPid = async (unit: string) => Number(await systemctl('show', '-P', 'MainPID', unit));
+  const mainPid = async (unit: string) => Number(await sb.systemctl('show', '-P', 'MainPID', unit));
 
   beforeAll(async () => {
     sb = await Sandbox.start();
@@ -60,26 +59,26 @@ describeSandbox('svc on a real systemd', {}, () => {
   it('starts a stopped service, and in noop only says it would', async () => {
     const r = svc('rx-sleep', { state: 'running' });
     expect(await check(r, false)).toBe(false);
-    expect(await systemctl('is-active', 'rx-sleep')).toBe('inactive');
+    expect(await sb.systemctl('is-active', 'rx-sleep')).toBe('inactive');
     expect(log.lines).toContainEqual(expect.stringMatching(/noop, would start rx-sleep\.service/));
     expect(await check(r)).toBe(false);
-    expect(await systemctl('is-active', 'rx-sleep')).toBe('active');
+    expect(await sb.systemctl('is-active', 'rx-sleep')).toBe('active');
     expect(await check(r)).toBe(true);
   });
 
   it('enables (name with .service) and checks startup as well as the state', async () => {
     const r = svc('rx-sleep.service', { state: 'running', startup: 'enabled' });
-    expect(await systemctl('is-enabled', 'rx-sleep')).toBe('disabled');
+    expect(await sb.systemctl('is-enabled', 'rx-sleep')).toBe('disabled');
     expect(await check(r)).toBe(false);
-    expect(await systemctl('is-enabled', 'rx-sleep')).toBe('enabled');
+    expect(await sb.systemctl('is-enabled', 'rx-sleep')).toBe('enabled');
     expect(await check(r)).toBe(true);
   });
 
   it('stops and disables', async () => {
     const r = svc('rx-sleep', { state: 'stopped', startup: 'disabled' });
     expect(await check(r)).toBe(false);
-    expect(await systemctl('is-active', 'rx-sleep')).toBe('inactive');
-    expect(await systemctl('is-enabled', 'rx-sleep')).toBe('disabled');
+    expect(await sb.systemctl('is-active', 'rx-sleep')).toBe('inactive');
+    expect(await sb.systemctl('is-enabled', 'rx-sleep')).toBe('disabled');
     expect(await check(r)).toBe(true);
   });
 
@@ -111,10 +110,10 @@ describeSandbox('svc on a real systemd', {}, () => {
 
   it('waits out a transient state (activating) instead of deciding on it', async () => {
     await sb.sh('systemctl start --no-block rx-slow');
-    expect(await systemctl('is-active', 'rx-slow')).toBe('activating');
+    expect(await sb.systemctl('is-active', 'rx-slow')).toBe('activating');
     const r = svc('rx-slow', { state: 'running' });
     expect(await check(r)).toBe(true); // it became active by itself: nothing to do
-    expect(await systemctl('is-active', 'rx-slow')).toBe('active');
+    expect(await sb.systemctl('is-active', 'rx-slow')).toBe('active');
   });
 
   it('notices a service stopped behind its back and starts it again (real engine)', async () => {
@@ -130,14 +129,14 @@ describeSandbox('svc on a real systemd', {}, () => {
     const engine = new Engine({ scheduler: asyncScheduler, log, noop: false });
     try {
       engine.apply(buildGraph(spec, registry, env));
-      await waitFor(async () => (await systemctl('is-active', 'rx-watched')) === 'active', 'the engine to start rx-watched', WAIT);
+      await waitFor(async () => (await sb.systemctl('is-active', 'rx-watched')) === 'active', 'the engine to start rx-watched', WAIT);
       const vertex = engine.vertex('svc[rx-watched]')!;
       await waitFor(() => vertex.state$.value === 'ok', 'svc[rx-watched] to be ok', WAIT);
       const pid = await mainPid('rx-watched');
       const runs = vertex.runs;
       await sb.sh('systemctl stop rx-watched');
       await waitFor(async () => (await mainPid('rx-watched')) > 0 && (await mainPid('rx-watched')) !== pid, 'rx-watched to be started again', WAIT);
-      expect(await systemctl('is-active', 'rx-watched')).toBe('active');
+      expect(await sb.systemctl('is-active', 'rx-watched')).toBe('active');
       expect(vertex.runs).toBeGreaterThan(runs);
     } finally {
       engine.dispose();
@@ -168,7 +167,7 @@ describeSandbox('svc on a real systemd', {}, () => {
       expect(await userctl('is-active', 'rx-user')).toBe('active');
       expect(await userctl('is-enabled', 'rx-user')).toBe('enabled');
       expect(await check(r)).toBe(true);
-      expect(await systemctl('is-active', 'rx-user')).not.toBe('active'); // not a system unit
+      expect(await sb.systemctl('is-active', 'rx-user')).not.toBe('active'); // not a system unit
     } finally {
       if (savedSession === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
       else process.env.DBUS_SESSION_BUS_ADDRESS = savedSession;
@@ -186,12 +185,12 @@ describeSandbox('svc on a real systemd', {}, () => {
       await waitFor(() => seen.includes('ready'), 'the watch to say it is ready', WAIT);
       expect(seen).toEqual(['ready']);
       // One change, made once right after readiness, never repeated: it must be reported.
-      await systemctl('start', 'rx-ready');
+      await sb.systemctl('start', 'rx-ready');
       await waitFor(() => seen.includes('change'), 'the watch to report a start made right after it was ready', WAIT);
       expect(seen[0]).toBe('ready');
     } finally {
       sub.unsubscribe();
-      await systemctl('stop', 'rx-ready');
+      await sb.systemctl('stop', 'rx-ready');
     }
   });
 
@@ -212,8 +211,8 @@ describeSandbox('svc on a real systemd', {}, () => {
       { ...WAIT, intervalMs: 1000 },
     );
     expect(await check(r)).toBe(false);
-    expect(await systemctl('is-active', 'rx-later')).toBe('active');
-    expect(await systemctl('is-enabled', 'rx-later')).toBe('enabled');
+    expect(await sb.systemctl('is-active', 'rx-later')).toBe('active');
+    expect(await sb.systemctl('is-enabled', 'rx-later')).toBe('enabled');
   });
 });
 
