@@ -1210,6 +1210,24 @@ describe('file: the quick path (synchronous calls in bounded slices)', () => {
     expect(fs.readFileSync(below, 'utf8')).toBe('x');
   });
 
+  it('compares bytes exactly without making them: ASCII, multi-byte text and a byte that differs at the end', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'f');
+    const cases: Array<[string, string | Buffer, boolean]> = [
+      ['hello\n', 'hello\n', true],
+      ['hello\n', 'hellO\n', false],
+      ['h\u00e9llo \u65e5\u672c\n', 'h\u00e9llo \u65e5\u672c\n', true],
+      ['h\u00e9llo \u65e5\u672b\n', 'h\u00e9llo \u65e5\u672c\n', false], // the same size, the last character differs
+      ['ab\u00e9', Buffer.from('abc\xa9', 'latin1'), false], // the same 4 bytes long, é's first byte differs
+    ];
+    for (const [wanted, there, same] of cases) {
+      fs.writeFileSync(p, there);
+      expect({ wanted, ok: await check(file({ path: p, content: wanted })) }).toEqual({ wanted, ok: same });
+    }
+    expect(io.syncReads).toEqual(cases.map(() => p));
+    expect(io.reads).toEqual(io.syncReads);
+  });
+
   it('reports what it changes as the async path does, and only the field when sensitive', async () => {
     await knownLocal(tmp);
     const p = join(tmp, 'f');
