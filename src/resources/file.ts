@@ -120,7 +120,19 @@ function rawPath(params: Record<string, unknown>): string {
 
 const within = (inner: string, outer: string): boolean => inner === outer || outer === '/' || inner.startsWith(outer + '/');
 
+/**
+ * The params objects validate() found fine, so that create() does not check them again: the
+ * loader validates every spec before the graph is built. Specs are never changed once read.
+ */
+const validated = new WeakSet<object>();
+
 function validate(params: Record<string, unknown>): string | undefined {
+  const problem = problemOf(params);
+  if (problem === undefined) validated.add(params);
+  return problem;
+}
+
+function problemOf(params: Record<string, unknown>): string | undefined {
   const hasPath = present(params.path);
   const hasDirname = present(params.dirname);
   const hasBasename = present(params.basename);
@@ -337,9 +349,13 @@ export const QUICK_MAX_BYTES = 64 * 1024;
 
 /** One clock function per scheduler for the OwnRenames of all its file resources, not one each. */
 const clocks = new WeakMap<SchedulerLike, () => number>();
+/** The last one asked for: a graph's resources share one scheduler. */
+let lastClock: { scheduler: SchedulerLike; clock: () => number } | undefined;
 function clockOf(scheduler: SchedulerLike): () => number {
+  if (lastClock?.scheduler === scheduler) return lastClock.clock;
   let clock = clocks.get(scheduler);
   if (!clock) clocks.set(scheduler, (clock = () => scheduler.now()));
+  lastClock = { scheduler, clock };
   return clock;
 }
 
@@ -1042,6 +1058,18 @@ class FileResource implements Resource {
   }
 }
 
+/** What a directory's params say that has no effect, to be said at its first run; undefined for nothing. */
+function directoryWarnings(want: Desired, params: Record<string, unknown>): string[] | undefined {
+  const shown = escapeControl(displayPath(want));
+  const warnings: string[] = [];
+  if (present(params.content)) warnings.push(`${shown}: content is ignored on a directory (as mgmt does)`);
+  if (want.recurse && !present(params.source) && !want.purge) {
+    const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
+    warnings.push(`${shown}: recurse has no effect without source${hint}`);
+  }
+  return warnings.length ? warnings : undefined;
+}
+
 export const fileKind: ResourceKind = {
   kind: 'file',
   doc:
@@ -1070,17 +1098,10 @@ export const fileKind: ResourceKind = {
     return Promise.resolve();
   },
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
-    const problem = validate(spec.params);
-    if (problem) throw new Error(`file[${escapeControl(spec.name)}]: ${problem}`);
-    const want = desiredFrom(spec.params);
     const { params } = spec;
-    const shown = escapeControl(displayPath(want));
-    const warnings: string[] = [];
-    if (want.isDir && present(params.content)) warnings.push(`${shown}: content is ignored on a directory (as mgmt does)`);
-    if (want.isDir && want.recurse && !present(params.source) && !want.purge) {
-      const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
-      warnings.push(`${shown}: recurse has no effect without source${hint}`);
-    }
-    return new FileResource(spec.name, spec.meta, want, env, warnings.length ? warnings : undefined, want.purge ? spec : undefined);
+    const problem = validated.has(params) ? undefined : validate(params);
+    if (problem) throw new Error(`file[${escapeControl(spec.name)}]: ${problem}`);
+    const want = desiredFrom(params);
+    return new FileResource(spec.name, spec.meta, want, env, want.isDir ? directoryWarnings(want, params) : undefined, want.purge ? spec : undefined);
   },
 };
