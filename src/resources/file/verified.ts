@@ -10,7 +10,7 @@ import type { BigIntStats, Stats } from 'node:fs';
  * link, rename onto or away) sets its ctime to the current time, and nothing but the clock sets
  * ctime (utimes can set mtime, not ctime); a file replaced by another has another inode, or a
  * new ctime if the inode number is reused. So the same (dev, ino, size, mtime, ctime) means no
- * change since the lstat, provided a change after it cannot get the same ctime. It can: file
+ * change since the lstat (and so does the same (dev, ino, size, ctime): see Verified), provided a change after it cannot get the same ctime. It can: file
  * times come from a coarse clock (one tick, 1 to 10 ms; a whole second on file systems that
  * store seconds), so a same-size write in place in the same tick as the last change keeps every
  * field equal. Measured here (Linux 6.18, ext4 and tmpfs): a write right after a rename gets the
@@ -31,14 +31,13 @@ import type { BigIntStats, Stats } from 'node:fs';
  */
 export interface Verified {
   /**
-   * The (dev, ino, size, mtime, ctime) of that lstat, as plain numbers (see verifiedOf): no
-   * string or BigInt to make at each check, and about the same heap as the string they replace.
-   * Times are in milliseconds as Node's number Stats give them (a double: exact to a quarter
-   * of a microsecond today). That is exact enough: a change after a trusted lstat gets a ctime
-   * later by more than the margin less one clock tick, so at least tens of milliseconds later.
+   * The (dev, ino, size, ctime) of that lstat, as plain numbers (see verifiedOf): no string or
+   * BigInt to make at each check. The ctime is in milliseconds as Node's number Stats give it
+   * (a double: exact to a quarter of a microsecond today), which is exact enough: a change
+   * after a trusted lstat gets a ctime later by more than the margin less one clock tick. The
+   * mtime adds nothing: whatever sets it (a write, truncate, utimes) sets the ctime to now.
    */
   ctimeMs: number;
-  mtimeMs: number;
   ino: number;
   size: number;
   dev: number;
@@ -53,7 +52,6 @@ type AnyStats = Stats | BigIntStats;
 const msOfNs = (ns: bigint): number => Number(ns / 1_000_000_000n) * 1e3 + Number(ns % 1_000_000_000n) / 1e6;
 
 const ctimeMsOf = (st: AnyStats): number => (typeof st.ctimeMs === 'bigint' ? msOfNs((st as BigIntStats).ctimeNs) : st.ctimeMs);
-const mtimeMsOf = (st: AnyStats): number => (typeof st.mtimeMs === 'bigint' ? msOfNs((st as BigIntStats).mtimeNs) : st.mtimeMs);
 
 /**
  * `v` as a number when that is exact, else NaN (equal to nothing): a 64-bit inode or device
@@ -66,7 +64,7 @@ const exact = (v: number | bigint): number => {
 
 /** What `st` says, and the content found with it, as Verified keeps them. */
 export function verifiedOf(st: AnyStats, content: string | Buffer): Verified {
-  return { ctimeMs: ctimeMsOf(st), mtimeMs: mtimeMsOf(st), ino: exact(st.ino), size: Number(st.size), dev: exact(st.dev), content };
+  return { ctimeMs: ctimeMsOf(st), ino: exact(st.ino), size: Number(st.size), dev: exact(st.dev), content };
 }
 
 const FINE_MARGIN_MS = 100;
@@ -84,4 +82,4 @@ export function settled(st: AnyStats, observedAt: number): boolean {
 
 /** Whether `st` shows exactly the identity `v` was made from (NaN fields match nothing). */
 export const sameIdentity = (v: Verified, st: AnyStats): boolean =>
-  v.ctimeMs === ctimeMsOf(st) && v.mtimeMs === mtimeMsOf(st) && v.size === Number(st.size) && v.ino === exact(st.ino) && v.dev === exact(st.dev);
+  v.ctimeMs === ctimeMsOf(st) && v.size === Number(st.size) && v.ino === exact(st.ino) && v.dev === exact(st.dev);
