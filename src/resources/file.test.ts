@@ -568,6 +568,18 @@ describe('file: identity', () => {
     });
   });
 
+  it('gives files of one directory the same parents, whichever directory came before, and the root none', () => {
+    const parents = (path: string) => file({ path }).autoEdges!().wants.slice(1);
+    expect(parents('/srv/a/x')).toEqual([['file:/srv/a/', 'file:/srv/', 'file:/']]);
+    expect(parents('/srv/a/y')).toEqual([['file:/srv/a/', 'file:/srv/', 'file:/']]);
+    expect(parents('/srv/b/')).toEqual([['file:/srv/', 'file:/']]);
+    expect(parents('/srv/a/z')).toEqual([['file:/srv/a/', 'file:/srv/', 'file:/']]);
+    expect(parents('/x')).toEqual([['file:/']]);
+    expect(parents('/')).toEqual([]);
+    // Shared between them, so nobody may change it.
+    expect(Object.isFrozen(parents('/srv/a/x')[0])).toBe(true);
+  });
+
   it('manages its normalised path: /x, /x/, //x and dirname + basename are one thing', () => {
     const all = [file({ path: '/srv/x' }), file({ path: '/srv/x/' }), file({ path: '//srv//x' }), file({ dirname: '/srv/', basename: 'x' }), file({ path: '/srv/./y/../x' })];
     expect(all.map((r) => r.manages!())).toEqual(Array(5).fill(['file:/srv/x']));
