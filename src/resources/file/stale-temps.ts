@@ -47,6 +47,7 @@ async function scanDir(dir: string): Promise<Map<string, string[]>> {
     return byStem; // missing or unreadable: nothing to clean, and the run says what is wrong
   }
   for (const name of names) {
+    if (name.charCodeAt(0) !== 0x2e) continue; // not hidden, so not a temp name: most of a big directory
     const pid = tempNamePid(name);
     if (pid === undefined || pid === process.pid) continue;
     const s = name.slice(1, name.lastIndexOf('.rxmgmt-'));
