@@ -568,6 +568,18 @@ describe('file: identity', () => {
     });
   });
 
+  it('gives files of one directory the same parents, whichever directory came before, and the root none', () => {
+    const parents = (path: string) => file({ path }).autoEdges!().wants.slice(1);
+    expect(parents('/srv/a/x')).toEqual([['file:/srv/a/', 'file:/srv/', 'file:/']]);
+    expect(parents('/srv/a/y')).toEqual([['file:/srv/a/', 'file:/srv/', 'file:/']]);
+    expect(parents('/srv/b/')).toEqual([['file:/srv/', 'file:/']]);
+    expect(parents('/srv/a/z')).toEqual([['file:/srv/a/', 'file:/srv/', 'file:/']]);
+    expect(parents('/x')).toEqual([['file:/']]);
+    expect(parents('/')).toEqual([]);
+    // Shared between them, so nobody may change it.
+    expect(Object.isFrozen(parents('/srv/a/x')[0])).toBe(true);
+  });
+
   it('manages its normalised path: /x, /x/, //x and dirname + basename are one thing', () => {
     const all = [file({ path: '/srv/x' }), file({ path: '/srv/x/' }), file({ path: '//srv//x' }), file({ dirname: '/srv/', basename: 'x' }), file({ path: '/srv/./y/../x' })];
     expect(all.map((r) => r.manages!())).toEqual(Array(5).fill(['file:/srv/x']));
@@ -1208,6 +1220,24 @@ describe('file: the quick path (synchronous calls in bounded slices)', () => {
     const below = join(tmp, 'missing', 'f');
     expect(await apply(file({ path: below, content: 'x' }))).toBe(false);
     expect(fs.readFileSync(below, 'utf8')).toBe('x');
+  });
+
+  it('compares bytes exactly without making them: ASCII, multi-byte text and a byte that differs at the end', async () => {
+    await knownLocal(tmp);
+    const p = join(tmp, 'f');
+    const cases: Array<[string, string | Buffer, boolean]> = [
+      ['hello\n', 'hello\n', true],
+      ['hello\n', 'hellO\n', false],
+      ['h\u00e9llo \u65e5\u672c\n', 'h\u00e9llo \u65e5\u672c\n', true],
+      ['h\u00e9llo \u65e5\u672b\n', 'h\u00e9llo \u65e5\u672c\n', false], // the same size, the last character differs
+      ['ab\u00e9', Buffer.from('abc\xa9', 'latin1'), false], // the same 4 bytes long, é's first byte differs
+    ];
+    for (const [wanted, there, same] of cases) {
+      fs.writeFileSync(p, there);
+      expect({ wanted, ok: await check(file({ path: p, content: wanted })) }).toEqual({ wanted, ok: same });
+    }
+    expect(io.syncReads).toEqual(cases.map(() => p));
+    expect(io.reads).toEqual(io.syncReads);
   });
 
   it('reports what it changes as the async path does, and only the field when sensitive', async () => {

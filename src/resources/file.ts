@@ -12,14 +12,14 @@ import type { Logger } from '../util/logger.js';
 import { OwnRenames, watchPath, watchTree } from '../watch/index.js';
 import { mkdirSync, unlinkSync } from 'node:fs';
 import { copiedMode, lchown, readdir, readFileNoFollow, readlink, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
-import { lstatBigOrMissingSync, readSmallNoFollowSync, stepSync } from './file/fs-steps.js'; // the quick path's
+import { lstatOrMissingSync, readSmallNoFollowSync, stepError, stepSync } from './file/fs-steps.js'; // the quick path's
 import { isLocalDir } from './file/local-fs.js';
 import { slicesFor } from './file/sync-slices.js';
 import { ChangeReporter, contentChange } from './file/changes.js';
 import { mirrorTree } from './file/mirror-tree.js';
 import { type Declared, declaredOf, purgeDecision, recordDeclared } from './file/purge.js';
 import { removeStaleTemps, staleTempsFor } from './file/stale-temps.js';
-import { type Verified, identityOf, sameIdentity, settled } from './file/verified.js';
+import { type Verified, sameIdentity, settled, verifiedOf } from './file/verified.js';
 import type { AutoEdges, FieldSchema, Resource, ResourceEnv, ResourceKind } from '../model/resource.js';
 import type { ChangeSink } from '../model/events.js';
 
@@ -120,7 +120,19 @@ function rawPath(params: Record<string, unknown>): string {
 
 const within = (inner: string, outer: string): boolean => inner === outer || outer === '/' || inner.startsWith(outer + '/');
 
+/**
+ * The params objects validate() found fine, so that create() does not check them again: the
+ * loader validates every spec before the graph is built. Specs are never changed once read.
+ */
+const validated = new WeakSet<object>();
+
 function validate(params: Record<string, unknown>): string | undefined {
+  const problem = problemOf(params);
+  if (problem === undefined) validated.add(params);
+  return problem;
+}
+
+function problemOf(params: Record<string, unknown>): string | undefined {
   const hasPath = present(params.path);
   const hasDirname = present(params.dirname);
   const hasBasename = present(params.basename);
@@ -247,6 +259,33 @@ function desiredFrom(params: Record<string, unknown>): Desired {
 /** The bytes of a content (see Desired.content). */
 const bytesOf = (content: string | Buffer): Buffer => (typeof content === 'string' ? Buffer.from(content) : content);
 
+/** The size of a content in bytes, without making its bytes. */
+const byteLengthOf = (content: string | Buffer): number => (typeof content === 'string' ? Buffer.byteLength(content) : content.length);
+
+/** Where sameBytes encodes a content that is not ASCII: made once, at most QUICK_MAX_BYTES. */
+let encoded: Buffer | undefined;
+
+/**
+ * Whether `bytes` are exactly `content`, making no Buffer for a string: ASCII is compared char
+ * by char (the common case, and cheaper for small files than a trip into Buffer's compare),
+ * anything else encoded into a buffer kept for that.
+ */
+function sameBytes(bytes: Buffer, content: string | Buffer): boolean {
+  if (typeof content !== 'string') return bytes.equals(content);
+  if (bytes.length === content.length) {
+    let i = 0;
+    for (let c; i < content.length && (c = content.charCodeAt(i)) < 0x80; i++) if (bytes[i] !== c) return false;
+    if (i === content.length) return true;
+  }
+  if (Buffer.byteLength(content) > QUICK_MAX_BYTES) return bytes.equals(Buffer.from(content));
+  encoded ??= Buffer.allocUnsafeSlow(QUICK_MAX_BYTES);
+  const n = encoded.write(content);
+  return n === bytes.length && bytes.compare(encoded, 0, n) === 0;
+}
+
+/** An lstat of the quick path (numbers) or of the asynchronous one (BigInts). */
+type AnyStats = Stats | BigIntStats;
+
 /** `root (0)`; a number given as such stays a number. */
 const account = (given: string, id: number): string => (given === String(id) ? given : `${escapeControl(given)} (${id})`);
 
@@ -308,11 +347,36 @@ const fileChecks = semaphore<boolean>(FILE_CHECKS_IN_FLIGHT);
  */
 export const QUICK_MAX_BYTES = 64 * 1024;
 
+/** The ancestors of the last directory ancestorIds was asked about (see there). */
+let lastAncestors: { dir: string; ids: string[] } | undefined;
+
+/**
+ * The autoedge identities of the directories above `path`, nearest first (`file:/a/b/`, ...,
+ * `file:/`). The files of one directory, built one after another, share one frozen list
+ * instead of making the same strings each: nothing changes what autoEdges() returns.
+ */
+function ancestorIds(path: string): string[] {
+  if (path === '/') return [];
+  const parent = posix.dirname(path);
+  if (lastAncestors?.dir === parent) return lastAncestors.ids;
+  const ids: string[] = [];
+  for (let dir = path; dir !== '/'; ) {
+    dir = posix.dirname(dir);
+    ids.push(`file:${dir === '/' ? '/' : dir + '/'}`);
+  }
+  lastAncestors = { dir: parent, ids: Object.freeze(ids) as string[] };
+  return ids;
+}
+
 /** One clock function per scheduler for the OwnRenames of all its file resources, not one each. */
 const clocks = new WeakMap<SchedulerLike, () => number>();
+/** The last one asked for: a graph's resources share one scheduler. */
+let lastClock: { scheduler: SchedulerLike; clock: () => number } | undefined;
 function clockOf(scheduler: SchedulerLike): () => number {
+  if (lastClock?.scheduler === scheduler) return lastClock.clock;
   let clock = clocks.get(scheduler);
   if (!clock) clocks.set(scheduler, (clock = () => scheduler.now()));
+  lastClock = { scheduler, clock };
   return clock;
 }
 
@@ -417,7 +481,7 @@ class FileResource implements Resource {
       const job = (): void => {
         let ok: ReturnType<FileResource['quickCheck']>;
         try {
-          ok = this.quickCheck(apply, new ChangeReporter(changes, this.want.sensitive), !waited);
+          ok = this.quickCheck(apply, ChangeReporter.of(changes, this.want.sensitive), !waited);
         } catch (err) {
           subscriber.error(err);
           return;
@@ -438,7 +502,7 @@ class FileResource implements Resource {
 
   /** The asynchronous path: run(), bounded by fileChecks. */
   private fullCheck(apply: boolean, changes: ChangeSink | undefined): Observable<boolean> {
-    return defer(() => this.run(apply, new ChangeReporter(changes, this.want.sensitive))).pipe(fileChecks);
+    return defer(() => this.run(apply, ChangeReporter.of(changes, this.want.sensitive))).pipe(fileChecks);
   }
 
   /** Whether this resource may ever take the quick path (see QUICK_MAX_BYTES). */
@@ -458,20 +522,26 @@ class FileResource implements Resource {
    */
   private quickCheck(apply: boolean, out: ChangeReporter, mayWait: boolean): boolean | undefined | Promise<unknown> {
     const { path, content, state } = this.want;
-    const local = isLocalDir(posix.dirname(path));
+    const dir = posix.dirname(path);
+    const local = isLocalDir(dir);
     if (local !== true) return local !== false && mayWait ? local : undefined;
     if (apply && this.meta.reverse && !this.before) return undefined;
     if (apply && !this.sweptTemps) {
-      const stale = staleTempsFor(path);
+      const stale = staleTempsFor(path, dir);
       if (stale !== false) return stale !== true && mayWait ? stale : undefined;
       this.sweptTemps = true;
     }
     const managesOwner = this.want.owner !== undefined || this.want.group !== undefined;
     if (managesOwner && !this.ids) return undefined;
-    const ids = this.ids ?? {};
+    const ids = this.ids ?? NO_IDS;
     this.sayWarnings();
     const observedAt = Date.now(); // before the lstat: see Verified
-    const st = stepSync(this.shown, 'inspect it', () => lstatBigOrMissingSync(path));
+    let st: Stats | undefined;
+    try {
+      st = lstatOrMissingSync(path);
+    } catch (err) {
+      throw stepError(this.shown, 'inspect it', err);
+    }
     if (!st?.isFile()) this.verified = undefined;
     if (state === 'absent') {
       if (!st) return true;
@@ -487,26 +557,31 @@ class FileResource implements Resource {
         this.reportNewMetadata(ids, out);
       });
     }
-    if (!st.isFile() || st.size > BigInt(QUICK_MAX_BYTES)) return undefined;
+    if (!st.isFile() || st.size > QUICK_MAX_BYTES) return undefined;
     if (content !== undefined && !this.isVerified(st, content)) {
       this.verified = undefined;
-      const bytes = bytesOf(content);
-      const sameSize = st.size === BigInt(bytes.length);
-      const old = sameSize || out.listening ? stepSync(this.shown, 'read it', () => readSmallNoFollowSync(path, QUICK_MAX_BYTES)) : undefined;
-      if ((sameSize || out.listening) && old === undefined) return undefined; // no longer a small regular file
-      if (!(sameSize && old!.equals(bytes))) {
+      const sameSize = st.size === byteLengthOf(content);
+      let old: Buffer | undefined;
+      if (sameSize || out.listening) {
+        try {
+          old = readSmallNoFollowSync(path, QUICK_MAX_BYTES);
+        } catch (err) {
+          throw stepError(this.shown, 'read it', err);
+        }
+        if (old === undefined) return undefined; // no longer a small regular file
+      }
+      if (!(sameSize && sameBytes(old!, content))) {
+        const bytes = bytesOf(content);
         return this.changeNow(apply, 'write content', () => this.writeNow(ids, st, bytes), () => {
           out.report(() => contentChange(path, old, bytes));
           this.reportMetadata(st, ids, out);
         });
       }
-      if (settled(st, observedAt)) {
-        this.verified = { identity: identityOf(st), content };
-      }
+      if (settled(st, observedAt)) this.verified = verifiedOf(st, content);
     }
     const { mode } = this.want;
-    const modeWrong = mode !== undefined && (Number(st.mode) & 0o7777) !== mode;
-    const ownerWrong = (ids.uid !== undefined && Number(st.uid) !== ids.uid) || (ids.gid !== undefined && Number(st.gid) !== ids.gid);
+    const modeWrong = mode !== undefined && (st.mode & 0o7777) !== mode;
+    const ownerWrong = (ids.uid !== undefined && st.uid !== ids.uid) || (ids.gid !== undefined && st.gid !== ids.gid);
     return modeWrong || ownerWrong ? undefined : true;
   }
 
@@ -519,7 +594,7 @@ class FileResource implements Resource {
   }
 
   /** write() for the quick path. */
-  private writeNow(ids: Ids, old: BigIntStats | undefined, content: string | Buffer | undefined): void {
+  private writeNow(ids: Ids, old: AnyStats | undefined, content: string | Buffer | undefined): void {
     const opts = this.writeOptions(ids, old, undefined);
     const data = content === undefined ? Buffer.alloc(0) : bytesOf(content);
     stepSync(this.shown, 'write it', () => {
@@ -548,20 +623,17 @@ class FileResource implements Resource {
    * them; an absent file has no owner to wait for.
    */
   autoEdges(): AutoEdges {
-    const parents: string[] = [];
-    for (let dir = this.want.path; dir !== '/'; ) {
-      dir = posix.dirname(dir);
-      parents.push(`file:${dir === '/' ? '/' : dir + '/'}`);
-    }
+    const parents = ancestorIds(this.want.path);
+    const own = `file:${this.id}`;
     // Its own path first, on its own: what installs it (a pkg shipping it) comes before it.
-    const wants = [[`file:${this.id}`], ...(parents.length ? [parents] : [])];
+    const wants = parents.length ? [[own], parents] : [[own]];
     const { source, isDir } = this.want;
     if (source !== undefined && source !== EMPTY_SOURCE) wants.push([`file:${isDir && source !== '/' ? source + '/' : source}`]);
     for (const f of this.want.fragments ?? []) wants.push([`file:${f}`]);
     const { owner, group, state } = this.want;
     if (state === 'exists' && owner !== undefined) wants.push([accountId(owner, 'user', 'uid')]);
     if (state === 'exists' && group !== undefined) wants.push([accountId(group, 'group', 'gid')]);
-    return { provides: [`file:${this.id}`], wants };
+    return { provides: [own], wants };
   }
 
   private async run(apply: boolean, out: ChangeReporter): Promise<boolean> {
@@ -892,14 +964,14 @@ class FileResource implements Resource {
         });
       }
       if (settled(st, observedAt)) {
-        this.verified = { identity: identityOf(st), content };
+        this.verified = verifiedOf(st, content);
       }
     }
     return this.ensureMetadata(st, ids, apply, out);
   }
 
   /** The file is as it was when its content was last found right, and that is still what we want. */
-  private isVerified(st: BigIntStats, content: string | Buffer): boolean {
+  private isVerified(st: AnyStats, content: string | Buffer): boolean {
     const v = this.verified;
     if (v === undefined || !sameIdentity(v, st)) return false;
     // A given content is the resource's own string; a source's is read again at every check.
@@ -926,7 +998,7 @@ class FileResource implements Resource {
   }
 
   /** How a write keeps unmanaged metadata of `old` (see write). Forgets the verified content. */
-  private writeOptions(ids: Ids, old: BigIntStats | undefined, source: SourceData | undefined): AtomicWriteOptions {
+  private writeOptions(ids: Ids, old: AnyStats | undefined, source: SourceData | undefined): AtomicWriteOptions {
     this.verified = undefined;
     return {
       mode: this.want.mode ?? (old ? Number(old.mode) & 0o7777 : source?.mode),
@@ -955,7 +1027,7 @@ class FileResource implements Resource {
   }
 
   /** mode, owner and group that differ between `st` and what is wanted, old -> new. */
-  private reportMetadata(st: BigIntStats, ids: Ids, out: ChangeReporter): void {
+  private reportMetadata(st: AnyStats, ids: Ids, out: ChangeReporter): void {
     const { mode, owner, group } = this.want;
     const oldMode = Number(st.mode) & 0o7777;
     if (mode !== undefined && oldMode !== mode) out.report({ field: 'mode', from: octal(oldMode), to: octal(mode) });
@@ -1004,6 +1076,18 @@ class FileResource implements Resource {
   }
 }
 
+/** What a directory's params say that has no effect, to be said at its first run; undefined for nothing. */
+function directoryWarnings(want: Desired, params: Record<string, unknown>): string[] | undefined {
+  const shown = escapeControl(displayPath(want));
+  const warnings: string[] = [];
+  if (present(params.content)) warnings.push(`${shown}: content is ignored on a directory (as mgmt does)`);
+  if (want.recurse && !present(params.source) && !want.purge) {
+    const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
+    warnings.push(`${shown}: recurse has no effect without source${hint}`);
+  }
+  return warnings.length ? warnings : undefined;
+}
+
 export const fileKind: ResourceKind = {
   kind: 'file',
   doc:
@@ -1032,17 +1116,10 @@ export const fileKind: ResourceKind = {
     return Promise.resolve();
   },
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
-    const problem = validate(spec.params);
-    if (problem) throw new Error(`file[${escapeControl(spec.name)}]: ${problem}`);
-    const want = desiredFrom(spec.params);
     const { params } = spec;
-    const shown = escapeControl(displayPath(want));
-    const warnings: string[] = [];
-    if (want.isDir && present(params.content)) warnings.push(`${shown}: content is ignored on a directory (as mgmt does)`);
-    if (want.isDir && want.recurse && !present(params.source) && !want.purge) {
-      const hint = want.state === 'absent' ? ' (force: true removes a non-empty directory)' : '';
-      warnings.push(`${shown}: recurse has no effect without source${hint}`);
-    }
-    return new FileResource(spec.name, spec.meta, want, env, warnings.length ? warnings : undefined, want.purge ? spec : undefined);
+    const problem = validated.has(params) ? undefined : validate(params);
+    if (problem) throw new Error(`file[${escapeControl(spec.name)}]: ${problem}`);
+    const want = desiredFrom(params);
+    return new FileResource(spec.name, spec.meta, want, env, want.isDir ? directoryWarnings(want, params) : undefined, want.purge ? spec : undefined);
   },
 };

@@ -31,6 +31,12 @@ describe('tempPathFor', () => {
     expect(a).not.toBe(b);
   });
 
+  it('stays in the directory of the path, the root and a relative one too', () => {
+    expect(tempPathFor('/motd')).toMatch(new RegExp(`^/\\.motd\\.rxmgmt-${process.pid}-\\d+$`));
+    expect(tempPathFor('motd')).toMatch(new RegExp(`^\\./\\.motd\\.rxmgmt-${process.pid}-\\d+$`));
+    expect(tempPathFor('/a/b/c')).toMatch(new RegExp(`^/a/b/\\.c\\.rxmgmt-`));
+  });
+
   it('keeps the name within NAME_MAX', () => {
     const long = 'x'.repeat(255);
     const name = tempPathFor(`/d/${long}`).slice('/d/'.length);

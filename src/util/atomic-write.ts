@@ -15,7 +15,7 @@
 // still that inode. Nothing is ever written or chmod-ed through a symlink; a swap after the
 // check at worst moves the other user's entry into place, which the next check sees.
 import * as fs from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname } from 'node:path';
 import { promisify } from 'node:util';
 
 // The callback API, promisified: on 10 000 small files fs/promises (FileHandle based, several
@@ -65,7 +65,9 @@ let counter = 0;
  * stays on one file system): `.<name>.rxmgmt-<pid>-<n>`, the name cut to fit NAME_MAX.
  */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${tempStem(path)}.rxmgmt-${process.pid}-${++counter}`);
+  const dir = dirname(path);
+  // Joined by hand: path.join would normalise the whole path again, for every write.
+  return `${dir === '/' ? '' : dir}/.${tempStem(path)}.rxmgmt-${process.pid}-${++counter}`;
 }
 
 /** The part of `path`'s temp names that names the file they are for: its name, cut to fit. */

@@ -32,7 +32,15 @@ export function contentChange(path: string, old: Buffer | undefined, next: Buffe
 
 /** Passes changes on to the sink; for a sensitive resource, the field alone. */
 export class ChangeReporter {
-  constructor(
+  /** Without a sink there is nothing to tell: one reporter for every check nobody listens to. */
+  private static readonly silent = new ChangeReporter(undefined, false);
+
+  /** The reporter for a check: the shared silent one without a sink. */
+  static of(sink: ChangeSink | undefined, sensitive: boolean): ChangeReporter {
+    return sink ? new ChangeReporter(sink, sensitive) : ChangeReporter.silent;
+  }
+
+  private constructor(
     private readonly sink: ChangeSink | undefined,
     private readonly sensitive: boolean,
   ) {}

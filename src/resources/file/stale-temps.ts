@@ -30,12 +30,12 @@ function scanOnce(dir: string): Promise<Map<string, string[]>> {
 /**
  * Without waiting: whether a killed run left temp files for `path` that removeStaleTemps would
  * remove (true), or not (false); while its directory has not been scanned yet, the scan (it is
- * started at the first call).
+ * started at the first call). `dir`: the directory of `path`, when the caller has it.
  */
-export function staleTempsFor(path: string): boolean | Promise<unknown> {
-  const dir = dirname(path);
+export function staleTempsFor(path: string, dir = dirname(path)): boolean | Promise<unknown> {
   const byStem = scanned.get(dir);
-  return byStem ? byStem.has(tempStem(path)) : scanOnce(dir);
+  if (!byStem) return scanOnce(dir);
+  return byStem.size > 0 && byStem.has(tempStem(path)); // most directories have none
 }
 
 async function scanDir(dir: string): Promise<Map<string, string[]>> {
@@ -47,6 +47,7 @@ async function scanDir(dir: string): Promise<Map<string, string[]>> {
     return byStem; // missing or unreadable: nothing to clean, and the run says what is wrong
   }
   for (const name of names) {
+    if (name.charCodeAt(0) !== 0x2e) continue; // not hidden, so not a temp name: most of a big directory
     const pid = tempNamePid(name);
     if (pid === undefined || pid === process.pid) continue;
     const s = name.slice(1, name.lastIndexOf('.rxmgmt-'));
