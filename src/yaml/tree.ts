@@ -1,6 +1,10 @@
-// YAML text -> a tree of nodes that know their line. js-yaml's loader gives values without
-// positions and its event parser gives positions without values; we run the parser once and
-// walk both results side by side, so every value the validator reads has a line number.
+// YAML text -> a tree of nodes that know their line. A file in the plain block subset most graph
+// files are written in is read line by line without js-yaml (block-tree.ts); any other goes the
+// way below, and so does every file that is not valid YAML: js-yaml's messages and lines stand.
+//
+// js-yaml's loader gives values without positions and its event parser gives positions without
+// values; we run the parser once and walk both results side by side, so every value the
+// validator reads has a line number.
 //
 // Cost: this runs on every graph file, and a 10 000-resource graph has 100 000 events. So there
 // is no intermediate tree: one pass over the events builds the nodes. Offsets become line
