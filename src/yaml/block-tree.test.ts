@@ -5,7 +5,8 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mgmtExamplesDir } from '../../test/helpers/mgmt-examples.js';
-import { blockTree } from './block-tree.js';
+import { CORE_SCHEMA } from 'js-yaml';
+import { blockTree, MAYBE_NOT_STRING } from './block-tree.js';
 import { parseTreeByEvents } from './tree.js';
 
 const yaml = (...lines: string[]): string => `${lines.join('\n')}\n`;
@@ -201,6 +202,14 @@ describe('blockTree', () => {
     ]);
     const nulls = blockTree(taken['keys without values, at the end and before others']);
     expect(nulls?.kind === 'map' && nulls.entries.map((e) => [e.key, e.value.line])).toEqual([['graph', 1], ['comment', 2], ['edges', 3], ['collect', 4]]);
+  });
+
+  it('asks the schema only about plain scalars that may not be strings', () => {
+    const others = [...Array.from({ length: 94 }, (_, i) => String.fromCharCode(33 + i)), 'é', 'ß', '中'].filter((c) => !MAYBE_NOT_STRING.has(c.charCodeAt(0)));
+    const endings = ['', 'x', '1', '0', 'rue', 'RUE', 'alse', 'ull', 'ULL', '.5', 'e3', '1e3', 'inf', 'nan', 'x1f', 'o17', '~'];
+    const notStrings = others.flatMap((c) => endings.map((e) => c + e)).filter((s) => typeof CORE_SCHEMA.resolveImplicitScalarTag(s).value !== 'string');
+    expect(notStrings).toEqual([]);
+    expect(['~', 'null', 'true', 'False', '-1', '+2', '0x1f', '.5', '.inf', '.nan'].filter((s) => !MAYBE_NOT_STRING.has(s.charCodeAt(0)))).toEqual([]);
   });
 
   it('reads every example graph it takes as the events path does', () => {

@@ -68,6 +68,13 @@ const DASH = 45;
 const INDICATORS = new Set('?:,[]{}#&*!|>\'"%@`'.split('').map((c) => c.charCodeAt(0)));
 
 /**
+ * The first characters of the plain scalars YAML 1.2's core schema reads as something else than
+ * a string: null (`~`, `null`), booleans (`true`, `False`), integers and floats (`-1`, `+2`,
+ * `0x1f`, `.5`, `.inf`, `.nan`). Any other plain scalar is a string, with no need to ask.
+ */
+export const MAYBE_NOT_STRING = new Set('~nNtTfF0123456789+-.'.split('').map((ch) => ch.charCodeAt(0)));
+
+/**
  * The walk over the lines. It always stands on a content line (not blank, not a comment):
  * `line` its number, `indent` its spaces (-1 past the end), `start` its first character and
  * `end` its "\n" (or the text's end); `lineStart` where it starts.
@@ -81,6 +88,12 @@ class BlockWalk {
   /** Whether a content line or the document's `---` has been read. */
   private started = false;
   private readonly kept = new KeptStrings();
+  /**
+   * The entries of the last mapping read at each depth. The next one there mostly has the same
+   * keys in the same order (every resource of a kind): its n-th key is first compared in place
+   * with the n-th key found there, which costs no string.
+   */
+  private readonly lastEntries: YEntry[][] = [];
 
   constructor(private readonly text: string) {
     this.advance();
@@ -151,12 +164,15 @@ class BlockWalk {
     const line = this.line;
     const entries: YEntry[] = [];
     let taken: Set<string> | undefined; // made once the map is no longer small
+    const last = this.lastEntries[depth];
     for (;;) {
       const colon = this.keyEnd(this.start);
       if (colon === -1 || colon - this.start > MAX_KEY) throw OUT;
       // The constructor keys the object by String(the key's value): `1`, `true` or `null` as
       // keys would be renamed; `__proto__` is set specially.
-      const key = this.kept.key(text.slice(this.start, colon), true);
+      const hint = last?.[entries.length]?.key;
+      const key =
+        hint !== undefined && hint.length === colon - this.start && text.startsWith(hint, this.start) ? hint : this.kept.key(text.slice(this.start, colon), true);
       if (key === undefined || key === '__proto__' || isTaken(entries, taken, key)) throw OUT;
       const keyLine = this.line;
       const value = this.valueOf(colon + 1, indent, keyLine, depth);
@@ -167,7 +183,9 @@ class BlockWalk {
       if (this.indent < indent) break; // the mapping is over (or the text)
       if (this.indent > indent || this.atDash()) throw OUT;
     }
-    return { kind: 'map', line, entries: exact(entries) };
+    const kept = exact(entries);
+    this.lastEntries[depth] = kept;
+    return { kind: 'map', line, entries: kept };
   }
 
   /** The value of a key at column `indent` whose colon ends before `p`. */
@@ -267,7 +285,8 @@ class BlockWalk {
       }
       while (text.charCodeAt(e - 1) === SPACE) e--;
       const own = unshared(text.slice(p, e));
-      node = { kind: 'scalar', line, value: CORE_SCHEMA.resolveImplicitScalarTag(own).value, text: own, plain: true } satisfies YScalar;
+      const value = MAYBE_NOT_STRING.has(c) ? CORE_SCHEMA.resolveImplicitScalarTag(own).value : own;
+      node = { kind: 'scalar', line, value, text: own, plain: true } satisfies YScalar;
       after = e;
     }
     if (!this.restIsComment(after, this.end)) throw OUT;
