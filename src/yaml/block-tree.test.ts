@@ -222,7 +222,7 @@ describe('blockTree', () => {
 
   it('agrees with the events path on thousands of small edits of a graph, or leaves them to it', () => {
     const seeds = Object.values(taken);
-    const alphabet = ['|', '|-', '---', ' ', '  ', ':', ': ', '-', '- ', '#', ' #', '"', "'", '\n', '\n  ', 'a', '1', '[', ']', '{', '}', '|', '&', '*', '!', '\\', '~', ',', '.', 'é'];
+    const alphabet = ['\u2028', '\u00a0', '\t', '\r', '%', '@', '`', '?', '<<', '\\"', '\\u0041', '\\x41', '\\/', '|+', '>', '...', 'true', 'null', '&a ', '*a', '|', '|-', '---', ' ', '  ', ':', ': ', '-', '- ', '#', ' #', '"', "'", '\n', '\n  ', 'a', '1', '[', ']', '{', '}', '|', '&', '*', '!', '\\', '~', ',', '.', 'é'];
     let seed = 15;
     const random = (n: number): number => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31; // a fixed sequence: a failure repeats
@@ -238,7 +238,7 @@ describe('blockTree', () => {
       }
       if (takenAndAgrees(text)) agreed++;
     }
-    expect(agreed).toBeGreaterThan(1000); // edits it took (about half), not only ones it left alone
+    expect(agreed).toBeGreaterThan(800); // edits it took (about a third), not only ones it left alone
   });
 });
 

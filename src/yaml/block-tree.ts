@@ -26,10 +26,11 @@ import type { YEntry, YMap, YNode, YScalar, YSeq } from './tree.js';
 /**
  * Characters that send a text to js-yaml wherever they are: tab and CR (indentation and line
  * rules this walk does not follow), the characters YAML refuses to read (C0, DEL, C1, BOM,
- * U+FFFE/U+FFFF) and surrogates (js-yaml's own check for lone ones decides there).
+ * U+FFFE/U+FFFF), surrogates (js-yaml's own check for lone ones decides there) and the line and
+ * paragraph separators (line breaks to YAML 1.1, not to 1.2: no doubt allowed here).
  */
 // eslint-disable-next-line no-control-regex -- the control characters are what it looks for
-const OUTSIDE = /[\x00-\x09\x0b-\x1f\x7f-\x9f\ufeff\ufffe\uffff\ud800-\udfff]/;
+const OUTSIDE = /[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff\ud800-\udfff]/;
 
 /** Deeper than this goes to js-yaml, which has the depth limit and its message. */
 const MAX_DEPTH = 32;
