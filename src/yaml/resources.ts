@@ -57,14 +57,15 @@ function readKind(entry: YEntry, kind: ResourceKind | undefined, log: ProblemLog
     }
     const name = readName(item);
     const label = name.ok ? refKey({ kind: kindName, name: name.value }) : `${kindName}[#${i + 1}]`;
+    const definedOn = name.ok ? out.defined.get(label) : undefined;
     if (!kind) {
-      if (name.ok && !out.defined.has(label)) out.defined.set(label, item.line);
+      if (name.ok && definedOn === undefined) out.defined.set(label, item.line);
       continue;
     }
     const report = (line: number, message: string): void => log.add(line, message, label);
     if (!name.ok) report(name.line, name.problem);
-    else if (out.defined.has(label)) {
-      report(item.line, `duplicate resource: ${label} is already defined on line ${out.defined.get(label)}; expected a unique name for each ${kindName}`);
+    else if (definedOn !== undefined) {
+      report(item.line, `duplicate resource: ${label} is already defined on line ${definedOn}; expected a unique name for each ${kindName}`);
     } else out.defined.set(label, item.line);
 
     const before = log.count;

@@ -1,6 +1,10 @@
-// YAML text -> a tree of nodes that know their line. js-yaml's loader gives values without
-// positions and its event parser gives positions without values; we run the parser once and
-// walk both results side by side, so every value the validator reads has a line number.
+// YAML text -> a tree of nodes that know their line. A file in the plain block subset most graph
+// files are written in is read line by line without js-yaml (block-tree.ts); any other goes the
+// way below, and so does every file that is not valid YAML: js-yaml's messages and lines stand.
+//
+// js-yaml's loader gives values without positions and its event parser gives positions without
+// values; we run the parser once and walk both results side by side, so every value the
+// validator reads has a line number.
 //
 // Cost: this runs on every graph file, and a 10 000-resource graph has 100 000 events. So there
 // is no intermediate tree: one pass over the events builds the nodes. Offsets become line
@@ -11,6 +15,8 @@
 // the work. Anything else goes through js-yaml's constructor, which also reports its errors.
 import { constructFromEvents, CORE_SCHEMA, EVENT_ID, getScalarValue, parseEvents, SCALAR_STYLE } from 'js-yaml';
 import type { Event } from 'js-yaml';
+import { blockTree } from './block-tree.js';
+import { exact, isTaken, KeptStrings, SMALL_MAP, unshared } from './kept-strings.js';
 
 export interface YScalar {
   kind: 'scalar';
@@ -51,6 +57,12 @@ export type TreeResult =
 
 /** Parses one YAML document; `root` is undefined for an empty file. Never throws. */
 export function parseTree(text: string, source: string): TreeResult {
+  const root = blockTree(text);
+  return root !== undefined ? { ok: true, root } : parseTreeByEvents(text, source);
+}
+
+/** parseTree through js-yaml's events, for any text (block-tree.ts takes the common ones faster). */
+export function parseTreeByEvents(text: string, source: string): TreeResult {
   let events: Event[];
   try {
     events = parseEvents(text, { filename: source });
@@ -191,15 +203,6 @@ function offsetOf(e: Event): number {
   }
 }
 
-/** Maps with more entries than this track the keys already taken in a Set, smaller ones by scanning. */
-const SMALL_MAP = 8;
-
-function isTaken(entries: YEntry[], taken: Set<string> | undefined, key: string): boolean {
-  if (taken) return taken.has(key);
-  for (const en of entries) if (en.key === key) return true;
-  return false;
-}
-
 /**
  * offset -> 1-based line, for offsets asked mostly in increasing order. `lineAtOff` is the line
  * of offset `off`, `nextNl` the first "\n" at or after `off` (-1: none): moving forward counts the
@@ -279,20 +282,6 @@ function plainTree(events: Event[], text: string): YNode | undefined | NeedsCons
   return root.kind === 'scalar' && root.value === null ? undefined : root;
 }
 
-/**
- * `s` as a string of its own. A scalar read as it stands in the file (`fast`: nothing to decode)
- * is a substring of the file's text, and V8 makes a substring of 13 characters or more a view
- * into the whole text: one path kept by the spec for the run would keep the whole graph file
- * (10 MB at 100 000 resources) alive with it. JSON's round trip is the cheapest full copy.
- */
-const unshared = (s: string): string => (s.length < 13 ? s : (JSON.parse(JSON.stringify(s)) as string));
-
-/**
- * `list` in an array of its exact length. An array grown by push keeps room for 16 items more
- * than it had, and a resource's few entries would carry that room for the whole load.
- */
-const exact = <T>(list: T[]): T[] => (list.length === 0 ? list : list.slice());
-
 /** plainTree's walk; throws BAIL at anything outside its subset. */
 class PlainWalk {
   /** The next event to read: the document's root. */
@@ -306,41 +295,7 @@ class PlainWalk {
     this.lines = new Lines(text);
   }
 
-  /**
-   * Keys seen so far, each mapped to the one copy the tree keeps: a graph repeats the same few
-   * keys in every resource, and each read of one makes a new string. Plain keys are here only
-   * once known to read as strings; quoted ones, always strings, have their own map (a quoted
-   * "1" says nothing about a plain 1).
-   */
-  private readonly plainKeys = new Map<string, string>();
-  private readonly quotedKeys = new Map<string, string>();
-
-  /**
-   * The last string value each key had: a value equal to it is given that one copy instead.
-   * Generated graphs repeat the same few values key after key (`state: exists`, `owner: root`
-   * in every resource), and the spec keeps them for the run; unique values cost one compare.
-   */
-  private readonly lastValues = new Map<string, string>();
-
-  private shareValue(key: string, node: YNode): void {
-    if (node.kind !== 'scalar' || typeof node.value !== 'string') return;
-    const last = this.lastValues.get(key);
-    if (last === node.text && last === node.value) {
-      node.text = last;
-      node.value = last;
-    } else if (node.text === node.value) this.lastValues.set(key, node.text);
-  }
-
-  /** The kept copy of `key`; undefined for a plain key that YAML does not read as a string. */
-  private key(key: string, plain: boolean): string | undefined {
-    const known = plain ? this.plainKeys : this.quotedKeys;
-    const kept = known.get(key);
-    if (kept !== undefined) return kept;
-    if (plain && typeof CORE_SCHEMA.resolveImplicitScalarTag(key).value !== 'string') return undefined;
-    const own = unshared(key);
-    known.set(own, own);
-    return own;
-  }
+  private readonly kept = new KeptStrings();
 
   /** The event at `next`, consumed. */
   private take(): Event {
@@ -382,11 +337,11 @@ class PlainWalk {
       if (k.type !== EVENT_ID.SCALAR || hasProperties(k)) throw BAIL;
       // The constructor keys the object by String(the key's value): `1`, `~` or `True` as keys
       // would be renamed. `__proto__` is set specially.
-      const key = this.key(getScalarValue(this.text, k), k.style === SCALAR_STYLE.PLAIN);
+      const key = this.kept.key(getScalarValue(this.text, k), k.style === SCALAR_STYLE.PLAIN);
       if (key === undefined || key === '__proto__' || isTaken(entries, taken, key) || this.peek() === EVENT_ID.POP) throw BAIL;
       const keyLine = this.lines.at(k.valueStart) ?? line;
       const value = this.node(keyLine);
-      this.shareValue(key, value);
+      this.kept.shareValue(key, value);
       entries.push({ key, line: keyLine, value });
       if (taken) taken.add(key);
       else if (entries.length > SMALL_MAP) taken = new Set(entries.map((en) => en.key));

@@ -1,6 +1,6 @@
 // Typed reads of YAML nodes, with the few coercions mgmt users rely on. A failed read says
 // what was found and what was expected; the caller puts the key path in front of it.
-import type { YMap, YNode, YScalar } from './tree.js';
+import type { YEntry, YMap, YNode, YScalar } from './tree.js';
 
 export type Read<T> =
   | { ok: true; value: T }
@@ -14,7 +14,11 @@ const wrong = (node: YNode, expected: string): Read<never> => ({ ok: false, prob
 export const isAbsent = (node: YNode | undefined): node is undefined | YScalar =>
   node === undefined || (node.kind === 'scalar' && node.value === null);
 
-export const entryOf = (map: YMap, key: string) => map.entries.find((e) => e.key === key);
+export function entryOf(map: YMap, key: string): YEntry | undefined {
+  const entries = map.entries;
+  for (let i = 0; i < entries.length; i++) if (entries[i].key === key) return entries[i];
+  return undefined;
+}
 
 /** `a list`, `a string ("x")`, `a number (741)`, ... for "found ..." in messages. */
 export function describe(node: YNode): string {
