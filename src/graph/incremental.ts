@@ -5,7 +5,7 @@ import type { Registry } from '../model/registry.js';
 import type { AutoEdges, Resource, ResourceEnv } from '../model/resource.js';
 import { type GraphSpec, type ResourceSpec, refKey } from '../model/spec.js';
 import { pushTo } from '../util/multimap.js';
-import { buildGraph, createResource, dedupe, explicitEdges, orderOrThrow } from './graph.js';
+import { buildGraph, createResource, explicitEdges, inOrder, withAutoEdges } from './graph.js';
 import { sameSpec } from './same-spec.js';
 
 /**
@@ -100,15 +100,15 @@ export class GraphBuilder {
 
   private full(spec: GraphSpec, last: State | undefined): State {
     const made = new Map<string, Entry>();
-    const make = (r: ResourceSpec): Resource => {
-      const key = refKey(r);
+    const make = (r: ResourceSpec, key: string): Resource => {
       const old = last?.entries.get(key);
       const entry = old && reusable(this.registry, old.spec, r) ? { ...old, spec: r } : this.entry(r);
       made.set(key, entry);
       return entry.resource;
     };
     const graph = buildGraph(spec, this.registry, this.env, make);
-    const simple = made.size === spec.resources.length && made.size === graph.vertices.size && [...made].every(([k, e]) => graph.vertices.get(k) === e.resource && !this.candidate(e));
+    let simple = made.size === spec.resources.length && made.size === graph.vertices.size;
+    if (simple) for (const [k, e] of made) if (graph.vertices.get(k) !== e.resource || this.candidate(e)) simple = false;
     return indexed(spec, graph, made, simple);
   }
 
@@ -121,7 +121,7 @@ export class GraphBuilder {
 
   private candidate(e: Entry): boolean {
     const r = e.resource;
-    return r.meta.autogroup && this.registry.get(r.kind)?.group !== undefined && r.groupKey?.() !== undefined;
+    return r.meta.autogroup && r.groupKey !== undefined && this.registry.get(r.kind)?.group !== undefined && r.groupKey() !== undefined;
   }
 
   /**
@@ -244,10 +244,10 @@ export class GraphBuilder {
     const ordered = check.every((e) => entries.get(e.from)!.pos < entries.get(e.to)!.pos);
     const state: State = { ...last, spec, entries, nextPos, graph: { name: graphName, vertices, edges } };
     if (ordered) return state;
-    const order = orderOrThrow(vertices, edges, spec);
-    state.graph = { name: graphName, vertices: new Map(order.map((k) => [k, vertices.get(k)!])), edges };
-    for (const [i, key] of order.entries()) entries.get(key)!.pos = i;
-    state.nextPos = order.length;
+    state.graph = { name: graphName, vertices: inOrder(vertices, edges, spec), edges };
+    let i = 0;
+    for (const key of state.graph.vertices.keys()) entries.get(key)!.pos = i++;
+    state.nextPos = i;
     return state;
   }
 }
@@ -271,7 +271,7 @@ const madeFromSpec = (registry: Registry, r: ResourceSpec): boolean => registry.
 
 /** The state of a graph built from scratch (its indexes wait for the first delta). */
 function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>, simple: boolean): State {
-  const explicitList = dedupe(explicitEdges(spec));
+  const explicitList = withAutoEdges(explicitEdges(spec), []);
   const explicit = new Set(explicitList.map((e) => `${e.from}->${e.to}`));
   let i = 0;
   for (const key of graph.vertices.keys()) {
