@@ -85,7 +85,7 @@ export function withAutoEdges(explicit: GraphEdge[], auto: GraphEdge[]): GraphEd
   const out: GraphEdge[] = [];
   for (const e of explicit) {
     let tos = pairs.get(e.from);
-    if (!tos) pairs.set(e.from, (tos = new Map()));
+    if (!tos) pairs.set(e.from, (tos = new Map<string, GraphEdge>()));
     const prev = tos.get(e.to);
     if (prev) prev.notify ||= e.notify;
     else {
