@@ -16,6 +16,10 @@ export function autoEdges(resources: ReadonlyMap<string, Resource>): GraphEdge[]
   const kinds: string[] = [];
   const ids: AutoEdges[] = [];
   const providers = new Map<string, number | number[]>();
+  // Set for a resource that provides an identity another one provides too: one that does not
+  // is the only provider of each of its own, so wanting one of them (a file its own path) finds
+  // no parent, without a lookup.
+  const shares = new Uint8Array(resources.size);
   for (const [key, r] of resources) {
     if (!r.meta.autoedge || !r.autoEdges) continue;
     const own = r.autoEdges();
@@ -25,17 +29,28 @@ export function autoEdges(resources: ReadonlyMap<string, Resource>): GraphEdge[]
     ids.push(own);
     for (const id of own.provides) {
       const had = providers.get(id);
-      if (had === undefined) providers.set(id, at);
-      else if (typeof had === 'number') providers.set(id, [had, at]);
-      else had.push(at);
+      if (had === undefined) {
+        providers.set(id, at);
+        continue;
+      }
+      if (typeof had === 'number') {
+        providers.set(id, [had, at]);
+        shares[had] = 1;
+      } else had.push(at); // the others were marked when the list was made
+      shares[at] = 1;
     }
   }
   const edges: GraphEdge[] = [];
+  // The files of one directory want the same parents one after the other: once none of them is
+  // provided, an equal group is passed over without looking its identities up again.
+  let unprovided: readonly string[] = [];
   for (let at = 0; at < ids.length; at++) {
     const own = ids[at];
     const first = edges.length; // this resource's edges so far: edges[first..]
     for (const group of own.wants) {
-      const from = parentIn(group, at, own, providers, kinds);
+      if (sameIds(group, unprovided)) continue;
+      const from = parentIn(group, at, own, shares[at] === 1, providers, kinds);
+      if (from === UNPROVIDED) unprovided = group;
       if (from < 0) continue;
       let seen = false;
       for (let i = first; i < edges.length && !seen; i++) seen = edges[i].from === keys[from];
@@ -45,16 +60,34 @@ export function autoEdges(resources: ReadonlyMap<string, Resource>): GraphEdge[]
   return edges;
 }
 
-/** The position of the parent that `group` of the resource at `at` finds, or -1 (see autoEdges). */
-function parentIn(group: readonly string[], at: number, own: AutoEdges, providers: ReadonlyMap<string, number | number[]>, kinds: readonly string[]): number {
+/** No resource provides any identity of the group. */
+const UNPROVIDED = -2;
+
+/**
+ * The position of the parent that `group` of the resource at `at` finds (see autoEdges); -1 for
+ * none, UNPROVIDED when no resource at all provides one of its identities.
+ */
+function parentIn(group: readonly string[], at: number, own: AutoEdges, shares: boolean, providers: ReadonlyMap<string, number | number[]>, kinds: readonly string[]): number {
+  let provided = false;
   for (const id of group) {
+    if (!shares && own.provides.includes(id)) {
+      provided = true; // but its only provider is itself
+      continue;
+    }
     const had = providers.get(id);
     if (had === undefined) continue;
+    provided = true;
     if (typeof had === 'number') {
       if (had !== at && !(kinds[had] === kinds[at] && own.provides.includes(id))) return had;
       continue;
     }
     for (const p of had) if (p !== at && !(kinds[p] === kinds[at] && own.provides.includes(id))) return p;
   }
-  return -1;
+  return provided ? -1 : UNPROVIDED;
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length || a.length === 0) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
