@@ -9,6 +9,8 @@ import type { GraphEdge } from '../model/graph.js';
  * it provides itself (a file wants whatever installs its own path, a pkg): another resource
  * of its own kind providing it too is a peer, not a parent. Two groups that find the same
  * parent make one edge. O(total identities): one index of identity -> providers, made once.
+ * (Loops by index and Map.forEach: run once at start-up, mostly unoptimised, a for-of would
+ * allocate an iterator result per step.)
  */
 export function autoEdges(resources: ReadonlyMap<string, Resource>): GraphEdge[] {
   // Resources that take part, by position; an identity's providers are positions (one, or a list).
@@ -20,14 +22,15 @@ export function autoEdges(resources: ReadonlyMap<string, Resource>): GraphEdge[]
   // is the only provider of each of its own, so wanting one of them (a file its own path) finds
   // no parent, without a lookup.
   const shares = new Uint8Array(resources.size);
-  for (const [key, r] of resources) {
-    if (!r.meta.autoedge || !r.autoEdges) continue;
+  resources.forEach((r, key) => {
+    if (!r.meta.autoedge || !r.autoEdges) return;
     const own = r.autoEdges();
     const at = keys.length;
     keys.push(key);
     kinds.push(r.kind);
     ids.push(own);
-    for (const id of own.provides) {
+    for (let i = 0; i < own.provides.length; i++) {
+      const id = own.provides[i];
       const had = providers.get(id);
       if (had === undefined) {
         providers.set(id, at);
@@ -39,18 +42,18 @@ export function autoEdges(resources: ReadonlyMap<string, Resource>): GraphEdge[]
       } else had.push(at); // the others were marked when the list was made
       shares[at] = 1;
     }
-  }
+  });
   const edges: GraphEdge[] = [];
   // The files of one directory want the same parents one after the other: once none of them is
   // provided, an equal group is passed over without looking its identities up again.
   let unprovided: readonly string[] = [];
   for (let at = 0; at < ids.length; at++) {
-    const own = ids[at];
+    const { wants } = ids[at];
     const first = edges.length; // this resource's edges so far: edges[first..]
-    for (const group of own.wants) {
-      if (sameIds(group, unprovided)) continue;
-      const from = parentIn(group, at, own, shares[at] === 1, providers, kinds);
-      if (from === UNPROVIDED) unprovided = group;
+    for (let g = 0; g < wants.length; g++) {
+      if (sameIds(wants[g], unprovided)) continue;
+      const from = parentIn(wants[g], at, ids[at], shares[at] === 1, providers, kinds);
+      if (from === UNPROVIDED) unprovided = wants[g];
       if (from < 0) continue;
       let seen = false;
       for (let i = first; i < edges.length && !seen; i++) seen = edges[i].from === keys[from];
@@ -69,7 +72,8 @@ const UNPROVIDED = -2;
  */
 function parentIn(group: readonly string[], at: number, own: AutoEdges, shares: boolean, providers: ReadonlyMap<string, number | number[]>, kinds: readonly string[]): number {
   let provided = false;
-  for (const id of group) {
+  for (let i = 0; i < group.length; i++) {
+    const id = group[i];
     if (!shares && own.provides.includes(id)) {
       provided = true; // but its only provider is itself
       continue;
@@ -87,6 +91,7 @@ function parentIn(group: readonly string[], at: number, own: AutoEdges, shares: 
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return a.length > 0;
   if (a.length !== b.length || a.length === 0) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

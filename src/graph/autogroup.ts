@@ -22,14 +22,14 @@ const keyOf = (r: Resource): string => `${r.kind}[${r.name}]`;
 export function autoGroup(resources: Map<string, Resource>, edges: GraphEdge[], registry: Registry, env: ResourceEnv): Grouped {
   const buckets = new Map<string, string[]>();
   let pairs = false;
-  for (const [key, r] of resources) {
-    if (!r.meta.autogroup || !r.groupKey || !registry.get(r.kind)?.group) continue;
+  resources.forEach((r, key) => {
+    if (!r.meta.autogroup || !r.groupKey || !registry.get(r.kind)?.group) return;
     const gk = r.groupKey();
-    if (gk === undefined) continue;
+    if (gk === undefined) return;
     const bucket = `${r.kind}\0${gk}`;
     pushTo(buckets, bucket, key);
     pairs ||= buckets.get(bucket)!.length > 1;
-  }
+  });
   if (!pairs) return { resources, edges }; // nothing can merge: most graphs, and every one of files alone
   const owner = new Map<string, string>([...resources.keys()].map((k) => [k, k])); // member -> group id
   const groups = new Map<string, string[]>(); // group id -> member keys

@@ -55,15 +55,19 @@ export function findConflicts(specs: readonly ResourceSpec[], keys: readonly str
     const things = resources.get(keys[i])?.manages?.();
     if (things === undefined || things.length === 0) return;
     let clashes: Conflict[] | undefined;
-    for (const thing of things) {
-      const first = owners.get(thing);
-      if (first !== undefined) (clashes ??= []).push({ thing, first: claim(first), second: claim(i) });
+    for (let t = 0; t < things.length; t++) {
+      const first = owners.get(things[t]);
+      if (first !== undefined) (clashes ??= []).push({ thing: things[t], first: claim(first), second: claim(i) });
     }
-    if (clashes && host !== undefined) {
+    if (clashes === undefined) {
+      for (let t = 0; t < things.length; t++) owners.set(things[t], i);
+      return;
+    }
+    if (host !== undefined) {
       refused.push(...clashes);
       return;
     }
-    if (clashes) conflicts.push(...clashes);
+    conflicts.push(...clashes);
     for (const thing of things) if (!owners.has(thing)) owners.set(thing, i);
   };
   for (let i = 0; i < specs.length; i++) if (collectedFrom(specs[i]) === undefined) check(i, undefined);

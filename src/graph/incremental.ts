@@ -107,9 +107,11 @@ export class GraphBuilder {
       return entry.resource;
     };
     const graph = buildGraph(spec, this.registry, this.env, make);
-    let simple = made.size === spec.resources.length && made.size === graph.vertices.size;
-    if (simple) for (const [k, e] of made) if (graph.vertices.get(k) !== e.resource || this.candidate(e)) simple = false;
-    return indexed(spec, graph, made, simple);
+    const state = indexed(spec, graph, made);
+    // Simple when every entry is a vertex as made (nothing refused, grouped or made twice) and none can group.
+    state.simple &&= made.size === spec.resources.length && made.size === graph.vertices.size;
+    if (state.simple) made.forEach((e) => (state.simple &&= !this.candidate(e)));
+    return state;
   }
 
   private entry(r: ResourceSpec): Entry {
@@ -269,16 +271,21 @@ function reusable(registry: Registry, before: ResourceSpec, after: ResourceSpec)
  */
 const madeFromSpec = (registry: Registry, r: ResourceSpec): boolean => registry.get(r.kind)?.madeFromSpec === true;
 
-/** The state of a graph built from scratch (its indexes wait for the first delta). */
-function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>, simple: boolean): State {
+/**
+ * The state of a graph built from scratch (its indexes wait for the first delta): each entry's
+ * place in the order. Simple so far if each vertex is its entry's resource.
+ */
+function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>): State {
   const explicitList = withAutoEdges(explicitEdges(spec), []);
   const explicit = new Set(explicitList.map((e) => `${e.from}->${e.to}`));
   let i = 0;
-  for (const key of graph.vertices.keys()) {
+  let simple = true;
+  graph.vertices.forEach((resource, key) => {
     const e = entries.get(key);
     if (e) e.pos = i;
+    if (e?.resource !== resource) simple = false;
     i++;
-  }
+  });
   return { spec, graph, entries, explicit, explicitEdges: explicitList, nextPos: i, simple };
 }
 
