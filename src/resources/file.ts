@@ -14,6 +14,7 @@ import { mkdirSync, unlinkSync } from 'node:fs';
 import { copiedMode, lchown, readdir, readFileNoFollow, readlink, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
 import { lstatBigOrMissingSync, readSmallNoFollowSync, stepSync } from './file/fs-steps.js'; // the quick path's
 import { isLocalDir } from './file/local-fs.js';
+import { parentIds } from './file/parent-ids.js';
 import { slicesFor } from './file/sync-slices.js';
 import { ChangeReporter, contentChange } from './file/changes.js';
 import { mirrorTree } from './file/mirror-tree.js';
@@ -548,20 +549,17 @@ class FileResource implements Resource {
    * them; an absent file has no owner to wait for.
    */
   autoEdges(): AutoEdges {
-    const parents: string[] = [];
-    for (let dir = this.want.path; dir !== '/'; ) {
-      dir = posix.dirname(dir);
-      parents.push(`file:${dir === '/' ? '/' : dir + '/'}`);
-    }
+    const self = `file:${this.id}`; // one string for both: the graph finds it provided by itself alone
+    const parents = parentIds(this.want.path);
     // Its own path first, on its own: what installs it (a pkg shipping it) comes before it.
-    const wants = [[`file:${this.id}`], ...(parents.length ? [parents] : [])];
+    const wants = parents.length ? [[self], parents] : [[self]];
     const { source, isDir } = this.want;
     if (source !== undefined && source !== EMPTY_SOURCE) wants.push([`file:${isDir && source !== '/' ? source + '/' : source}`]);
     for (const f of this.want.fragments ?? []) wants.push([`file:${f}`]);
     const { owner, group, state } = this.want;
     if (state === 'exists' && owner !== undefined) wants.push([accountId(owner, 'user', 'uid')]);
     if (state === 'exists' && group !== undefined) wants.push([accountId(group, 'group', 'gid')]);
-    return { provides: [`file:${this.id}`], wants };
+    return { provides: [self], wants };
   }
 
   private async run(apply: boolean, out: ChangeReporter): Promise<boolean> {
