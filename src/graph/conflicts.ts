@@ -70,11 +70,12 @@ export function findConflicts(specs: readonly ResourceSpec[], keys: readonly str
     conflicts.push(...clashes);
     for (const thing of things) if (!owners.has(thing)) owners.set(thing, i);
   };
-  for (let i = 0; i < specs.length; i++) if (collectedFrom(specs[i]) === undefined) check(i, undefined);
+  const collected: number[] = [];
   for (let i = 0; i < specs.length; i++) {
-    const host = collectedFrom(specs[i]);
-    if (host !== undefined) check(i, host);
+    if (collectedFrom(specs[i]) === undefined) check(i, undefined);
+    else collected.push(i);
   }
+  for (const i of collected) check(i, collectedFrom(specs[i]));
   return { conflicts, refused };
 }
 
