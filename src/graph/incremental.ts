@@ -107,10 +107,8 @@ export class GraphBuilder {
       return entry.resource;
     };
     const graph = buildGraph(spec, this.registry, this.env, make);
-    const state = indexed(spec, graph, made);
-    // Simple when every entry is a vertex as made (nothing refused, grouped or made twice) and none can group.
-    state.simple &&= made.size === spec.resources.length && made.size === graph.vertices.size;
-    if (state.simple) made.forEach((e) => (state.simple &&= !this.candidate(e)));
+    const state = indexed(spec, graph, made, (r) => this.candidate(r));
+    state.simple &&= made.size === spec.resources.length && made.size === graph.vertices.size; // nothing refused, grouped or made twice
     return state;
   }
 
@@ -121,8 +119,7 @@ export class GraphBuilder {
     return entry;
   }
 
-  private candidate(e: Entry): boolean {
-    const r = e.resource;
+  private candidate(r: Resource): boolean {
     return r.meta.autogroup && r.groupKey !== undefined && this.registry.get(r.kind)?.group !== undefined && r.groupKey() !== undefined;
   }
 
@@ -167,7 +164,7 @@ export class GraphBuilder {
         continue;
       }
       const e = this.entry(r);
-      if (this.candidate(e)) return FULL;
+      if (this.candidate(e.resource)) return FULL;
       fresh.set(key, e);
     }
     return { fresh, respecced, removed };
@@ -273,9 +270,9 @@ const madeFromSpec = (registry: Registry, r: ResourceSpec): boolean => registry.
 
 /**
  * The state of a graph built from scratch (its indexes wait for the first delta): each entry's
- * place in the order. Simple so far if each vertex is its entry's resource.
+ * place in the order. Simple so far if each vertex is its entry's resource and none can group.
  */
-function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>): State {
+function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>, canGroup: (r: Resource) => boolean): State {
   const explicitList = withAutoEdges(explicitEdges(spec), []);
   const explicit = new Set(explicitList.map((e) => `${e.from}->${e.to}`));
   let i = 0;
@@ -283,7 +280,7 @@ function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>): St
   graph.vertices.forEach((resource, key) => {
     const e = entries.get(key);
     if (e) e.pos = i;
-    if (e?.resource !== resource) simple = false;
+    if (e?.resource !== resource || canGroup(resource)) simple = false;
     i++;
   });
   return { spec, graph, entries, explicit, explicitEdges: explicitList, nextPos: i, simple };

@@ -26,6 +26,7 @@ function childrenOf(n: number, from: ArrayLike<number>, to: ArrayLike<number>): 
  * closed path a -> b -> a.
  */
 export function toposort(n: number, from: ArrayLike<number>, to: ArrayLike<number>): TopoResult {
+  if (from.length === 0) return { order: descending(n) }; // all ready at once: popped last first
   const kids = childrenOf(n, from, to);
   const indegree = new Int32Array(n);
   for (let i = 0; i < to.length; i++) indegree[to[i]]++;
@@ -43,6 +44,12 @@ export function toposort(n: number, from: ArrayLike<number>, to: ArrayLike<numbe
   const stuck = new Uint8Array(n);
   for (let v = 0; v < n; v++) if (indegree[v] > 0) stuck[v] = 1;
   return { cycle: findCycle(stuck, kids) };
+}
+
+function descending(n: number): Int32Array {
+  const order = new Int32Array(n);
+  for (let i = 0; i < n; i++) order[i] = n - 1 - i;
+  return order;
 }
 
 /**
