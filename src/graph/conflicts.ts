@@ -40,10 +40,11 @@ export interface ConflictResult {
  * Checks every resource's `manages()` against the others. Resources of the graph file come
  * first, then collected ones in order: a collected resource that manages what a resource before
  * it does is refused (`refused`, its `second` the collected one) and the first one is kept; two
- * resources of the graph file are a conflict. `keys[i]` is the key of `specs[i]`. One index of
- * thing -> the first claimant's position; a claim is made only for a clash.
+ * resources of the graph file are a conflict. `keys[i]` is the key of `specs[i]`, `held[i]` the
+ * resource the graph holds under it. One index of thing -> the first claimant's position; a
+ * claim is made only for a clash.
  */
-export function findConflicts(specs: readonly ResourceSpec[], keys: readonly string[], resources: ReadonlyMap<string, Resource>): ConflictResult {
+export function findConflicts(specs: readonly ResourceSpec[], keys: readonly string[], held: readonly Resource[]): ConflictResult {
   const owners = new Map<string, number>();
   const conflicts: Conflict[] = [];
   const refused: Conflict[] = [];
@@ -52,7 +53,7 @@ export function findConflicts(specs: readonly ResourceSpec[], keys: readonly str
     return host === undefined ? { key: keys[i], pos: specs[i].pos } : { key: keys[i], pos: specs[i].pos, host };
   };
   const check = (i: number, host: string | undefined): void => {
-    const things = resources.get(keys[i])?.manages?.();
+    const things = held[i].manages?.();
     if (things === undefined || things.length === 0) return;
     let clashes: Conflict[] | undefined;
     for (let t = 0; t < things.length; t++) {

@@ -39,9 +39,12 @@ export type MakeResource = (spec: ResourceSpec, key: string) => Resource;
  */
 export function buildGraph(spec: GraphSpec, registry: Registry, env: ResourceEnv, make: MakeResource = (r) => createResource(r, registry, env)): Graph {
   const keys = spec.resources.map(refKey);
+  const made: Resource[] = new Array<Resource>(keys.length);
   const resources = new Map<string, Resource>();
-  for (let i = 0; i < keys.length; i++) resources.set(keys[i], make(spec.resources[i], keys[i]));
-  const { conflicts, refused } = findConflicts(spec.resources, keys, resources);
+  for (let i = 0; i < keys.length; i++) resources.set(keys[i], (made[i] = make(spec.resources[i], keys[i])));
+  // What the graph holds under each spec's key: the one made, unless a later spec had its key.
+  const held = resources.size === keys.length ? made : keys.map((k) => resources.get(k)!);
+  const { conflicts, refused } = findConflicts(spec.resources, keys, held);
   if (conflicts.length > 0) throw new GraphConflictError(conflicts);
   for (const c of refused) {
     warnRefused(env.log, c);
