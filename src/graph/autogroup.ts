@@ -20,15 +20,19 @@ const keyOf = (r: Resource): string => `${r.kind}[${r.name}]`;
  * resource made by the kind's `group()`; their edges move to it.
  */
 export function autoGroup(resources: Map<string, Resource>, edges: GraphEdge[], registry: Registry, env: ResourceEnv): Grouped {
-  const owner = new Map<string, string>([...resources.keys()].map((k) => [k, k])); // member -> group id
-  const groups = new Map<string, string[]>(); // group id -> member keys
   const buckets = new Map<string, string[]>();
-  for (const [key, r] of resources) {
-    const gk = r.meta.autogroup && registry.get(r.kind)?.group ? r.groupKey?.() : undefined;
-    if (gk === undefined) continue;
+  let pairs = false;
+  resources.forEach((r, key) => {
+    if (!r.meta.autogroup || !r.groupKey || !registry.get(r.kind)?.group) return;
+    const gk = r.groupKey();
+    if (gk === undefined) return;
     const bucket = `${r.kind}\0${gk}`;
     pushTo(buckets, bucket, key);
-  }
+    pairs ||= buckets.get(bucket)!.length > 1;
+  });
+  if (!pairs) return { resources, edges }; // nothing can merge: most graphs, and every one of files alone
+  const owner = new Map<string, string>([...resources.keys()].map((k) => [k, k])); // member -> group id
+  const groups = new Map<string, string[]>(); // group id -> member keys
   for (const members of buckets.values()) {
     const open: string[] = []; // group ids of this bucket
     for (const key of members) {

@@ -100,4 +100,13 @@ describe('conflicts at load', () => {
       'warn collect: refusing spot[again] from host web3: it manages file:/srv/a, as does spot[other] collected from host web2',
     ]);
   });
+  it('a refused collected resource goes with its edges: none is left pointing at it, none makes a cycle', () => {
+    const local = parseGraph(yaml('graph: g', 'resources:', '  spot:', '  - {name: mine, manages: [file:/etc/motd]}', '  - {name: next}'), 'g.yaml', registry);
+    const theirs: ResourceSpec = { kind: 'spot', name: 'theirs', params: { manages: ['file:/etc/motd'] }, meta: defaultMeta, pos: { file: 'world:web1', line: 0 } };
+    const edge = (from: string, to: string, line: number) => ({ name: `${from}-${to}`, from: { kind: 'spot', name: from }, to: { kind: 'spot', name: to }, notify: false, pos: { file: 'g.yaml', line } });
+    const spec: GraphSpec = { ...local, resources: [...local.resources, theirs], edges: [edge('theirs', 'next', 9), edge('next', 'theirs', 10), edge('mine', 'next', 11)] };
+    const g = buildGraph(spec, registry, envWith());
+    expect([...g.vertices.keys()]).toEqual(['spot[mine]', 'spot[next]']);
+    expect(g.edges).toEqual([{ from: 'spot[mine]', to: 'spot[next]', notify: false, auto: false }]);
+  });
 });

@@ -1,7 +1,7 @@
 // Two resources that manage one thing (a file, a unit, a package) would fight over it forever,
 // each undoing the other on every event: that is a load error, found with Resource.manages().
 import type { Resource } from '../model/resource.js';
-import { type ResourceSpec, type SourcePos, refKey } from '../model/spec.js';
+import type { ResourceSpec, SourcePos } from '../model/spec.js';
 import { type Logger, escapeControl } from '../util/logger.js';
 
 /** Where a collected resource's spec says it came from (see loader/collected.ts): `world:HOST`. */
@@ -40,33 +40,44 @@ export interface ConflictResult {
  * Checks every resource's `manages()` against the others. Resources of the graph file come
  * first, then collected ones in order: a collected resource that manages what a resource before
  * it does is refused (`refused`, its `second` the collected one) and the first one is kept; two
- * resources of the graph file are a conflict. Keys of refused resources are left out of the
- * returned `kept` map.
+ * resources of the graph file are a conflict. `keys[i]` is the key of `specs[i]`, `held[i]` the
+ * resource the graph holds under it. One index of thing -> the first claimant's position; a
+ * claim is made only for a clash.
  */
-export function findConflicts(specs: readonly ResourceSpec[], resources: ReadonlyMap<string, Resource>): ConflictResult & { kept: Map<string, Resource> } {
-  const owners = new Map<string, Claim>();
+export function findConflicts(specs: readonly ResourceSpec[], keys: readonly string[], held: readonly Resource[]): ConflictResult {
+  const owners = new Map<string, number>();
   const conflicts: Conflict[] = [];
   const refused: Conflict[] = [];
-  const kept = new Map(resources);
-  const ordered = [...specs.filter((s) => collectedFrom(s) === undefined), ...specs.filter((s) => collectedFrom(s) !== undefined)];
-  for (const spec of ordered) {
-    const key = refKey(spec);
-    const things = resources.get(key)?.manages?.() ?? [];
-    const host = collectedFrom(spec);
-    const claim: Claim = host === undefined ? { key, pos: spec.pos } : { key, pos: spec.pos, host };
-    const clashes = things.flatMap((thing) => {
-      const first = owners.get(thing);
-      return first ? [{ thing, first, second: claim }] : [];
-    });
-    if (host !== undefined && clashes.length > 0) {
+  const claim = (i: number): Claim => {
+    const host = collectedFrom(specs[i]);
+    return host === undefined ? { key: keys[i], pos: specs[i].pos } : { key: keys[i], pos: specs[i].pos, host };
+  };
+  const check = (i: number, host: string | undefined): void => {
+    const things = held[i].manages?.();
+    if (things === undefined || things.length === 0) return;
+    let clashes: Conflict[] | undefined;
+    for (let t = 0; t < things.length; t++) {
+      const first = owners.get(things[t]);
+      if (first !== undefined) (clashes ??= []).push({ thing: things[t], first: claim(first), second: claim(i) });
+    }
+    if (clashes === undefined) {
+      for (let t = 0; t < things.length; t++) owners.set(things[t], i);
+      return;
+    }
+    if (host !== undefined) {
       refused.push(...clashes);
-      kept.delete(key);
-      continue;
+      return;
     }
     conflicts.push(...clashes);
-    for (const thing of things) if (!owners.has(thing)) owners.set(thing, claim);
+    for (const thing of things) if (!owners.has(thing)) owners.set(thing, i);
+  };
+  const collected: number[] = [];
+  for (let i = 0; i < specs.length; i++) {
+    if (collectedFrom(specs[i]) === undefined) check(i, undefined);
+    else collected.push(i);
   }
-  return { conflicts, refused, kept };
+  for (const i of collected) check(i, collectedFrom(specs[i]));
+  return { conflicts, refused };
 }
 
 /** The warning for a refused collected resource: its host, its key and what it collides with. */

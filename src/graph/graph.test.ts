@@ -60,14 +60,25 @@ const env = () => ({ hostname: 'h', log: memoryLogger(), scheduler: asyncSchedul
 const build = (s: GraphSpec, e = env()) => buildGraph(s, new Registry([thingKind]), e);
 
 describe('toposort', () => {
+  // Vertices are ids 0..n-1; edges are from[i] -> to[i].
   it('orders parents before children', () => {
-    const r = toposort(['c', 'b', 'a'], new Map([['a', ['b']], ['b', ['c']]]));
-    expect(r).toEqual({ order: ['a', 'b', 'c'] });
+    const [c, b, a] = [0, 1, 2];
+    expect(toposort(3, [a, b], [b, c])).toEqual({ order: Int32Array.from([a, b, c]) });
+  });
+
+  it('takes ready vertices last in, first out', () => {
+    expect(toposort(3, [], [])).toEqual({ order: Int32Array.from([2, 1, 0]) });
+    expect(toposort(4, [0, 0], [1, 2])).toEqual({ order: Int32Array.from([3, 0, 2, 1]) });
   });
 
   it('names a cycle as a closed path', () => {
-    const r = toposort(['a', 'b', 'c', 'd'], new Map([['a', ['b']], ['b', ['c']], ['c', ['b']], ['d', ['a']]]));
-    expect(r).toEqual({ cycle: ['b', 'c', 'b'] });
+    const [a, b, c, d] = [0, 1, 2, 3];
+    expect(toposort(4, [a, b, c, d], [b, c, b, a])).toEqual({ cycle: [b, c, b] });
+  });
+
+  it('names a cycle when the first vertex left over is only downstream of it', () => {
+    const [d, a, b] = [0, 1, 2];
+    expect(toposort(3, [a, b, a], [b, a, d])).toEqual({ cycle: [a, b, a] });
   });
 });
 
@@ -75,6 +86,12 @@ describe('buildGraph', () => {
   it('a cycle is a clear error naming its vertices', () => {
     expect(() => build(spec([res('a'), res('b')], [['a', 'b'], ['b', 'a']]))).toThrow(
       /the graph has a cycle: thing\[(a|b)\] -> thing\[(a|b)\] -> thing\[(a|b)\]/,
+    );
+  });
+
+  it('a cycle upstream of the first resource is named, not that resource', () => {
+    expect(() => build(spec([res('d'), res('a'), res('b')], [['a', 'b'], ['b', 'a'], ['a', 'd']]))).toThrow(
+      'g.yaml:10: the graph has a cycle: thing[a] -> thing[b] -> thing[a]',
     );
   });
 

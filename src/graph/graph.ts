@@ -8,7 +8,6 @@ import { type Conflict, findConflicts, formatConflict, warnRefused } from './con
 import { hidden } from './hidden.js';
 import { type GraphSpec, type ResourceSpec, type SourcePos, refKey } from '../model/spec.js';
 import { toposort } from './toposort.js';
-import { pushTo } from '../util/multimap.js';
 import { escapeControl } from '../util/logger.js';
 
 /** A graph that cannot be built: a resource refused its params, or the edges form a cycle. */
@@ -29,28 +28,33 @@ export class GraphConflictError extends GraphBuildError {
 }
 
 /** Makes the resource of one spec (its kind's `create`, meta hidden applied), or says why not. */
-export type MakeResource = (spec: ResourceSpec) => Resource;
+export type MakeResource = (spec: ResourceSpec, key: string) => Resource;
 
 /**
  * Builds the graph of `spec`: creates each resource, refuses conflicts (two resources of the file
  * managing one thing: GraphConflictError; a collected resource managing what another one does:
  * left out with a warning on env.log), adds automatic edges, groups, and orders it. `make`
- * (default `createResource`) lets an incremental builder hand back the resources it already has.
+ * (default `createResource`) lets an incremental builder hand back the resources it already has;
+ * it is given the spec's key, made once here.
  */
 export function buildGraph(spec: GraphSpec, registry: Registry, env: ResourceEnv, make: MakeResource = (r) => createResource(r, registry, env)): Graph {
+  const keys = spec.resources.map(refKey);
+  const made: Resource[] = new Array<Resource>(keys.length);
   const resources = new Map<string, Resource>();
-  for (const r of spec.resources) resources.set(refKey(r), make(r));
-  const { conflicts, refused, kept } = findConflicts(spec.resources, resources);
+  for (let i = 0; i < keys.length; i++) resources.set(keys[i], (made[i] = make(spec.resources[i], keys[i])));
+  // What the graph holds under each spec's key: the one made, unless a later spec had its key.
+  const held = resources.size === keys.length ? made : keys.map((k) => resources.get(k)!);
+  const { conflicts, refused } = findConflicts(spec.resources, keys, held);
   if (conflicts.length > 0) throw new GraphConflictError(conflicts);
-  for (const c of refused) warnRefused(env.log, c);
-  if (refused.length > 0) {
-    resources.clear();
-    for (const [k, v] of kept) resources.set(k, v);
+  for (const c of refused) {
+    warnRefused(env.log, c);
+    resources.delete(c.second.key);
   }
-  const explicit = explicitEdges(spec);
-  const grouped = autoGroup(resources, dedupe([...explicit, ...autoEdges(resources)]), registry, env);
-  const order = orderOrThrow(grouped.resources, grouped.edges, spec);
-  return { name: spec.graph, vertices: new Map(order.map((k) => [k, grouped.resources.get(k)!])), edges: grouped.edges };
+  let explicit = explicitEdges(spec);
+  if (refused.length > 0) explicit = explicit.filter((e) => resources.has(e.from) && resources.has(e.to)); // a refused resource goes with its edges
+  const edges = withAutoEdges(explicit, autoEdges(resources));
+  const grouped = autoGroup(resources, edges, registry, env);
+  return { name: spec.graph, vertices: inOrder(grouped.resources, grouped.edges, spec), edges: grouped.edges };
 }
 
 /** The resource of `r` as a graph holds it: created by its kind, checked, hidden if asked. */
@@ -74,26 +78,55 @@ export function explicitEdges(spec: GraphSpec): GraphEdge[] {
   return spec.edges.map((e) => ({ from: refKey(e.from), to: refKey(e.to), notify: e.notify, auto: false }));
 }
 
-/** An auto edge that duplicates an explicit one adds nothing; keep the explicit one. */
-export function dedupe(edges: GraphEdge[]): GraphEdge[] {
-  const seen = new Map<string, GraphEdge>();
-  for (const e of edges) {
-    const k = `${e.from}->${e.to}`;
-    const prev = seen.get(k);
-    if (!prev) seen.set(k, e);
-    else if (prev.auto && !e.auto) seen.set(k, e);
-    else if (!prev.auto && !e.auto) prev.notify ||= e.notify;
+/**
+ * The explicit edges, one per pair (notify if any of the pair's notifies), then the automatic
+ * ones whose pair no explicit edge has: an explicit edge says more than an automatic one.
+ * `auto` holds one edge per pair already (autoEdges).
+ */
+export function withAutoEdges(explicit: GraphEdge[], auto: GraphEdge[]): GraphEdge[] {
+  const pairs = new Map<string, Map<string, GraphEdge>>(); // from -> to -> the first explicit edge
+  const out: GraphEdge[] = [];
+  for (const e of explicit) {
+    let tos = pairs.get(e.from);
+    if (!tos) pairs.set(e.from, (tos = new Map<string, GraphEdge>()));
+    const prev = tos.get(e.to);
+    if (prev) prev.notify ||= e.notify;
+    else {
+      tos.set(e.to, e);
+      out.push(e);
+    }
   }
-  return [...seen.values()];
+  if (pairs.size === 0) return auto;
+  for (const e of auto) if (!pairs.get(e.from)?.has(e.to)) out.push(e);
+  return out;
 }
 
-export function orderOrThrow(resources: Map<string, Resource>, edges: GraphEdge[], spec: GraphSpec): string[] {
-  const children = new Map<string, string[]>();
-  for (const e of edges) pushTo(children, e.from, e.to);
-  const result = toposort(resources.keys(), children);
-  if ('order' in result) return result.order;
-  const { cycle } = result;
-  throw new GraphBuildError(`the graph has a cycle: ${cycle.join(' -> ')}`, cyclePos(cycle, spec));
+/**
+ * The resources in a topological order of `edges`, or a GraphBuildError naming a cycle (or an
+ * edge to a resource the graph does not have). Sorted over positions in `resources`.
+ */
+export function inOrder(resources: ReadonlyMap<string, Resource>, edges: readonly GraphEdge[], spec: GraphSpec): Map<string, Resource> {
+  const keys = [...resources.keys()];
+  const values = [...resources.values()];
+  const at = new Map<string, number>();
+  if (edges.length > 0) for (let i = 0; i < keys.length; i++) at.set(keys[i], i);
+  const from: number[] = [];
+  const to: number[] = [];
+  for (const e of edges) {
+    const f = at.get(e.from);
+    const t = at.get(e.to);
+    if (f === undefined || t === undefined) throw new GraphBuildError(`the edge ${e.from} -> ${e.to} names ${f === undefined ? e.from : e.to}, which is not in the graph`);
+    from.push(f);
+    to.push(t);
+  }
+  const result = toposort(keys.length, from, to);
+  if ('cycle' in result) {
+    const cycle = result.cycle.map((i) => keys[i]);
+    throw new GraphBuildError(`the graph has a cycle: ${cycle.join(' -> ')}`, cyclePos(cycle, spec));
+  }
+  const vertices = new Map<string, Resource>();
+  for (const i of result.order) vertices.set(keys[i], values[i]);
+  return vertices;
 }
 
 /** Where to point at a cycle: its first written edge, else its first resource. */

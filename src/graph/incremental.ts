@@ -5,7 +5,7 @@ import type { Registry } from '../model/registry.js';
 import type { AutoEdges, Resource, ResourceEnv } from '../model/resource.js';
 import { type GraphSpec, type ResourceSpec, refKey } from '../model/spec.js';
 import { pushTo } from '../util/multimap.js';
-import { buildGraph, createResource, dedupe, explicitEdges, orderOrThrow } from './graph.js';
+import { buildGraph, createResource, explicitEdges, inOrder, withAutoEdges } from './graph.js';
 import { sameSpec } from './same-spec.js';
 
 /**
@@ -100,16 +100,16 @@ export class GraphBuilder {
 
   private full(spec: GraphSpec, last: State | undefined): State {
     const made = new Map<string, Entry>();
-    const make = (r: ResourceSpec): Resource => {
-      const key = refKey(r);
+    const make = (r: ResourceSpec, key: string): Resource => {
       const old = last?.entries.get(key);
       const entry = old && reusable(this.registry, old.spec, r) ? { ...old, spec: r } : this.entry(r);
       made.set(key, entry);
       return entry.resource;
     };
     const graph = buildGraph(spec, this.registry, this.env, make);
-    const simple = made.size === spec.resources.length && made.size === graph.vertices.size && [...made].every(([k, e]) => graph.vertices.get(k) === e.resource && !this.candidate(e));
-    return indexed(spec, graph, made, simple);
+    const state = indexed(spec, graph, made, (r) => this.candidate(r));
+    state.simple &&= made.size === spec.resources.length && made.size === graph.vertices.size; // nothing refused, grouped or made twice
+    return state;
   }
 
   private entry(r: ResourceSpec): Entry {
@@ -119,9 +119,8 @@ export class GraphBuilder {
     return entry;
   }
 
-  private candidate(e: Entry): boolean {
-    const r = e.resource;
-    return r.meta.autogroup && this.registry.get(r.kind)?.group !== undefined && r.groupKey?.() !== undefined;
+  private candidate(r: Resource): boolean {
+    return r.meta.autogroup && r.groupKey !== undefined && this.registry.get(r.kind)?.group !== undefined && r.groupKey() !== undefined;
   }
 
   /**
@@ -165,7 +164,7 @@ export class GraphBuilder {
         continue;
       }
       const e = this.entry(r);
-      if (this.candidate(e)) return FULL;
+      if (this.candidate(e.resource)) return FULL;
       fresh.set(key, e);
     }
     return { fresh, respecced, removed };
@@ -244,10 +243,10 @@ export class GraphBuilder {
     const ordered = check.every((e) => entries.get(e.from)!.pos < entries.get(e.to)!.pos);
     const state: State = { ...last, spec, entries, nextPos, graph: { name: graphName, vertices, edges } };
     if (ordered) return state;
-    const order = orderOrThrow(vertices, edges, spec);
-    state.graph = { name: graphName, vertices: new Map(order.map((k) => [k, vertices.get(k)!])), edges };
-    for (const [i, key] of order.entries()) entries.get(key)!.pos = i;
-    state.nextPos = order.length;
+    state.graph = { name: graphName, vertices: inOrder(vertices, edges, spec), edges };
+    let i = 0;
+    for (const key of state.graph.vertices.keys()) entries.get(key)!.pos = i++;
+    state.nextPos = i;
     return state;
   }
 }
@@ -269,16 +268,21 @@ function reusable(registry: Registry, before: ResourceSpec, after: ResourceSpec)
  */
 const madeFromSpec = (registry: Registry, r: ResourceSpec): boolean => registry.get(r.kind)?.madeFromSpec === true;
 
-/** The state of a graph built from scratch (its indexes wait for the first delta). */
-function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>, simple: boolean): State {
-  const explicitList = dedupe(explicitEdges(spec));
+/**
+ * The state of a graph built from scratch (its indexes wait for the first delta): each entry's
+ * place in the order. Simple so far if each vertex is its entry's resource and none can group.
+ */
+function indexed(spec: GraphSpec, graph: Graph, entries: Map<string, Entry>, canGroup: (r: Resource) => boolean): State {
+  const explicitList = withAutoEdges(explicitEdges(spec), []);
   const explicit = new Set(explicitList.map((e) => `${e.from}->${e.to}`));
   let i = 0;
-  for (const key of graph.vertices.keys()) {
+  let simple = true;
+  graph.vertices.forEach((resource, key) => {
     const e = entries.get(key);
     if (e) e.pos = i;
+    if (e?.resource !== resource || canGroup(resource)) simple = false;
     i++;
-  }
+  });
   return { spec, graph, entries, explicit, explicitEdges: explicitList, nextPos: i, simple };
 }
 

@@ -14,6 +14,7 @@ import { mkdirSync, unlinkSync } from 'node:fs';
 import { copiedMode, lchown, readdir, readFileNoFollow, readlink, errCode, kindOf, lstatBigOrMissing, mkdir, octal, readFile, rm, rmdir, setMetadataNoFollow, stat, step, unlink } from './file/fs-steps.js';
 import { lstatOrMissingSync, readSmallNoFollowSync, stepError, stepSync } from './file/fs-steps.js'; // the quick path's
 import { isLocalDir } from './file/local-fs.js';
+import { parentIds } from './file/parent-ids.js';
 import { slicesFor } from './file/sync-slices.js';
 import { ChangeReporter, contentChange } from './file/changes.js';
 import { mirrorTree } from './file/mirror-tree.js';
@@ -347,27 +348,6 @@ const fileChecks = semaphore<boolean>(FILE_CHECKS_IN_FLIGHT);
  */
 export const QUICK_MAX_BYTES = 64 * 1024;
 
-/** The ancestors of the last directory ancestorIds was asked about (see there). */
-let lastAncestors: { dir: string; ids: string[] } | undefined;
-
-/**
- * The autoedge identities of the directories above `path`, nearest first (`file:/a/b/`, ...,
- * `file:/`). The files of one directory, built one after another, share one frozen list
- * instead of making the same strings each: nothing changes what autoEdges() returns.
- */
-function ancestorIds(path: string): string[] {
-  if (path === '/') return [];
-  const parent = posix.dirname(path);
-  if (lastAncestors?.dir === parent) return lastAncestors.ids;
-  const ids: string[] = [];
-  for (let dir = path; dir !== '/'; ) {
-    dir = posix.dirname(dir);
-    ids.push(`file:${dir === '/' ? '/' : dir + '/'}`);
-  }
-  lastAncestors = { dir: parent, ids: Object.freeze(ids) as string[] };
-  return ids;
-}
-
 /** One clock function per scheduler for the OwnRenames of all its file resources, not one each. */
 const clocks = new WeakMap<SchedulerLike, () => number>();
 /** The last one asked for: a graph's resources share one scheduler. */
@@ -623,17 +603,17 @@ class FileResource implements Resource {
    * them; an absent file has no owner to wait for.
    */
   autoEdges(): AutoEdges {
-    const parents = ancestorIds(this.want.path);
-    const own = `file:${this.id}`;
+    const self = `file:${this.id}`; // one string for both: the graph finds it provided by itself alone
+    const parents = parentIds(this.want.path);
     // Its own path first, on its own: what installs it (a pkg shipping it) comes before it.
-    const wants = parents.length ? [[own], parents] : [[own]];
+    const wants = parents.length ? [[self], parents] : [[self]];
     const { source, isDir } = this.want;
     if (source !== undefined && source !== EMPTY_SOURCE) wants.push([`file:${isDir && source !== '/' ? source + '/' : source}`]);
     for (const f of this.want.fragments ?? []) wants.push([`file:${f}`]);
     const { owner, group, state } = this.want;
     if (state === 'exists' && owner !== undefined) wants.push([accountId(owner, 'user', 'uid')]);
     if (state === 'exists' && group !== undefined) wants.push([accountId(group, 'group', 'gid')]);
-    return { provides: [own], wants };
+    return { provides: [self], wants };
   }
 
   private async run(apply: boolean, out: ChangeReporter): Promise<boolean> {
