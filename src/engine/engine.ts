@@ -8,11 +8,14 @@ import type { Change } from '../model/events.js';
 import type { Resource } from '../model/resource.js';
 import { SemaphoreTable } from './semaphores.js';
 import { tallestFirst } from './start-order.js';
+import { START_WAVE, StartWaves } from './start-waves.js';
 import { type InEdge, Vertex, type VertexContext } from './vertex.js';
 
 export interface EngineOptions extends Omit<VertexContext, 'semaphores'> {
   /** `--sema N`: at most N CheckApply at once across the graph (0: no bound). */
   sema?: number;
+  /** At most this many new vertices starting at once (start-waves.ts); default START_WAVE. */
+  startWave?: number;
 }
 
 /** What `Engine.apply` changed, by vertex key (`kind[name]`). */
@@ -32,10 +35,14 @@ export class Engine {
   private readonly reversals = new Set<Subscription>();
 
   private readonly ctx: VertexContext;
+  /** New vertices start through it, a bounded wave at a time. */
+  private readonly waves: StartWaves<Vertex>;
 
   constructor(opts: EngineOptions) {
+    const { startWave = START_WAVE, ...vertexOpts } = opts;
     // Every wait of the engine, and of the operators it uses, honours any duration.
-    this.ctx = { ...opts, scheduler: longDelays(opts.scheduler), semaphores: new SemaphoreTable(opts.sema ?? 0) };
+    this.ctx = { ...vertexOpts, scheduler: longDelays(opts.scheduler), semaphores: new SemaphoreTable(opts.sema ?? 0) };
+    this.waves = new StartWaves(startWave);
   }
 
   /** Every idle stream, present and future: vertices and anything else that holds the converger. */
@@ -113,10 +120,11 @@ export class Engine {
       this.retire(old).subscribe({ complete: () => this.reverse(old.key, old.resource, reversal, () => (idle$.complete(), untrack())) });
     }
     // The longest chains first: a chain's head is never queued behind an independent leaf.
+    // Each busy from now (it holds the converger) until its wave has started it and it is idle.
     for (const [v, old] of tallestFirst(graph, started, ([v]) => v.key)) {
       this.track(v.idle$); // until `retire` lets go of it: no untrack closure kept per vertex
-      if (old) this.retire(old).subscribe({ complete: () => v.start() });
-      else v.start();
+      if (old) this.retire(old).subscribe({ complete: () => this.waves.add(v) });
+      else this.waves.add(v);
     }
     return summary;
   }
@@ -163,6 +171,13 @@ export class Engine {
   /** Stops taking new events; completes once every run already started (and what it pokes) is done. */
   drain(): Observable<void> {
     this.draining = true;
+    // Vertices whose wave had not come never start: no new events, and no first check either.
+    const waiting = this.waves.takeWaiting();
+    for (const v of waiting) {
+      v.abandon();
+      this.idleStreams.delete(v.idle$);
+    }
+    if (waiting.length > 0) this.ctx.log.info(`${waiting.length} resource(s) not started: the run ended before their turn`);
     for (const v of this.vertices.values()) v.stopWatching();
     return this.converged(0).pipe(map(() => undefined));
   }
@@ -177,6 +192,7 @@ export class Engine {
   dispose(exiting = false): void {
     for (const r of this.reversals) r.unsubscribe();
     this.reversals.clear();
+    for (const v of this.waves.takeWaiting()) v.abandon(); // a stopped vertex must not start the next
     for (const v of this.vertices.values()) if (!exiting || v.state !== 'ok') v.dispose();
     this.vertices.clear();
     this.joined$.complete();

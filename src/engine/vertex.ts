@@ -31,6 +31,7 @@ import { type Resource, WATCH_READY } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
 import { Cell, Feed } from './cell.js';
 import type { SemaphoreTable } from './semaphores.js';
+import type { Settler } from './start-waves.js';
 
 /**
  * VertexState:
@@ -146,6 +147,8 @@ export class Vertex {
   private readonly open$ = new Cell<boolean>(false);
   private started = false;
   private stopped = false;
+  /** Told once when this vertex, started in a wave, is first idle or stops (see start-waves.ts). */
+  private settler?: Settler;
   /** `stopWatching` as an event, made only when a retry wait needs it. */
   private stop$?: Subject<void>;
   /** The whole composition; unsubscribing it ends the watch and any CheckApply in flight. */
@@ -238,13 +241,27 @@ export class Vertex {
     return this.state$.value;
   }
 
-  /** Starts watching and asks for the first check, which runs once the watch is ready. */
-  start(): void {
-    if (this.started) return;
+  /**
+   * Starts watching and asks for the first check, which runs once the watch is ready.
+   * `settler` is told once this vertex is first idle (or stops): a wave's cue to start the next.
+   */
+  start(settler?: Settler): void {
+    if (this.started || this.stopped) return settler?.settled();
     this.started = true;
+    this.settler = settler;
     this.compose();
     this.emit(START);
     if (!this.stopped) this.watching = this.watchTriggers().subscribe(new WatchObserver(this));
+    // Idle already (held behind a parent that is not OK): no state change would say so.
+    if (this.idle$.value) this.settle();
+  }
+
+  /** Tells the wave, once, that this vertex no longer counts as starting. */
+  private settle(): void {
+    const settler = this.settler;
+    if (!settler) return;
+    this.settler = undefined;
+    settler.settled();
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
@@ -262,19 +279,33 @@ export class Vertex {
    * its streams complete, so the converger and its children let go of it.
    */
   retire(): Observable<void> {
+    // Never started (its wave had not come): nothing runs, and its watch must not open the gate.
+    if (!this.started) return defer(() => (this.abandon(), of(undefined)));
     this.stopWatching();
     return this.state$.pipe(
       first((s) => s !== 'running'),
-      tap(() => {
-        this.dispose();
-        this.retired = true;
-        this.changedStream?.complete();
-        this.readyCell?.complete();
-        this.state$.complete();
-        this.idle$.complete();
-      }),
+      tap(() => this.end()),
       map(() => undefined),
     );
+  }
+
+  /**
+   * Ends a vertex that never started (the drain came before its wave): it never runs, and its
+   * streams complete, so the converger and its children let go of it.
+   */
+  abandon(): void {
+    this.started = true;
+    this.stopped = true; // before dispose: stopWatching would open the gate to a pending trigger
+    this.end();
+  }
+
+  private end(): void {
+    this.dispose();
+    this.retired = true;
+    this.changedStream?.complete();
+    this.readyCell?.complete();
+    this.state$.complete();
+    this.idle$.complete();
   }
 
   /** Stops everything at once (the watch, a CheckApply in flight), completing nothing. */
@@ -282,6 +313,7 @@ export class Vertex {
     this.stopWatching();
     this.parentLinks?.unsubscribe();
     this.pipeline?.unsubscribe();
+    this.settle();
   }
 
   /**
@@ -318,6 +350,7 @@ export class Vertex {
   private updateIdle(): void {
     const idle = isIdle(this.state$.value, this.parentsOk);
     if (idle !== this.idle$.value) this.idle$.next(idle);
+    if (idle && this.settler) this.settle();
   }
 
   /** Tells the observers (if any) how a CheckApply ended. */
