@@ -119,10 +119,12 @@ export class Engine {
       const untrack = this.track(idle$);
       this.retire(old).subscribe({ complete: () => this.reverse(old.key, old.resource, reversal, () => (idle$.complete(), untrack())) });
     }
+    // Each holds the converger from now (until `retire` lets go of it: no untrack closure kept
+    // per vertex), all before the first starts: the converger never sees the graph idle between
+    // two of them (and never sets and cancels a countdown per vertex).
+    for (const [v] of started) this.track(v.idle$);
     // The longest chains first: a chain's head is never queued behind an independent leaf.
-    // Each busy from now (it holds the converger) until its wave has started it and it is idle.
     for (const [v, old] of tallestFirst(graph, started, ([v]) => v.key)) {
-      this.track(v.idle$); // until `retire` lets go of it: no untrack closure kept per vertex
       if (old) this.retire(old).subscribe({ complete: () => this.waves.add(v) });
       else this.waves.add(v);
     }

@@ -7,6 +7,7 @@ import {
   Observable,
   type SchedulerLike,
   Subject,
+  Subscriber,
   type Subscription,
   type Unsubscribable,
   concatMap,
@@ -251,7 +252,7 @@ export class Vertex {
     this.settler = settler;
     this.compose();
     this.emit(START);
-    if (!this.stopped) this.watching = this.watchTriggers().subscribe(new WatchObserver(this));
+    if (!this.stopped) this.watching = this.watchTriggers().subscribe(new WatchSubscriber(this));
     // Idle already (held behind a parent that is not OK): no state change would say so.
     if (this.idle$.value) this.settle();
   }
@@ -347,7 +348,7 @@ export class Vertex {
     if (this.state$.isStopped) return;
     this.state$.next(state);
     const { events } = this.ctx;
-    if (events) events({ type: 'state', key: this.key, kind: this.resource.kind, name: this.resource.name, state, at: this.ctx.scheduler.now() });
+    if (events) this.tell(events, { type: 'state', key: this.key, kind: this.resource.kind, name: this.resource.name, state, at: this.ctx.scheduler.now() });
     this.updateIdle();
   }
 
@@ -363,7 +364,16 @@ export class Vertex {
     if (!events) return;
     const { kind, name, meta } = this.resource;
     const apply = !(meta.noop || this.ctx.noop);
-    events({ type: 'run', key: this.key, kind, name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error, cause });
+    this.tell(events, { type: 'run', key: this.key, kind, name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error, cause });
+  }
+
+  /** A listener that throws is logged: it must not leave the vertex half-way through a change. */
+  private tell(events: (e: EngineEvent) => void, e: EngineEvent): void {
+    try {
+      events(e);
+    } catch (err) {
+      this.runsBroke(err);
+    }
   }
 
   private setReady(ready: boolean): void {
@@ -476,10 +486,13 @@ export class Vertex {
     return this.checkApply(refresh, run).subscribe(run);
   }
 
-  /** The runs stopped on an exception of the engine's own (a bug): said, never thrown at the caller. */
-  runsBroke(e: unknown): void {
+  /**
+   * An exception of the engine's own (a bug, or a throwing `events` listener): said, never
+   * thrown at the watch or the resource that called in. `stopped`: the runs have stopped.
+   */
+  runsBroke(e: unknown, stopped = false): void {
     this.lastError = `engine: ${e instanceof Error ? e.message : String(e)}`;
-    this.log.error(`no longer running: ${this.lastError}`);
+    this.log.error(stopped ? `no longer running: ${this.lastError}` : this.lastError);
   }
 
   /** A run's CheckApply said `ok` (nothing to change) or not (it changed, or would under noop). */
@@ -605,18 +618,37 @@ export class Vertex {
 }
 
 /**
- * The observer of a vertex's watch: a class, not two closures (and their context) held by each
- * vertex for its whole life. It calls `emit` and `watchBroke`, the only outside callers of them.
+ * The subscriber of a vertex's watch, for its whole life: a Subscriber itself, so that
+ * `subscribe` takes it as it is, where an observer object would be wrapped in a SafeSubscriber
+ * and a ConsumerObserver (three objects per vertex instead of one). It calls `emit` and
+ * `watchBroke`, the only outside callers of them, and catches what they throw, as a
+ * SafeSubscriber would: an engine error must not reach the watch that reported the change.
  */
-class WatchObserver {
-  constructor(private readonly vertex: Vertex) {}
-
-  next(v: unknown): void {
-    this.vertex.emit(toTrigger(v));
+class WatchSubscriber extends Subscriber<unknown> {
+  constructor(private readonly vertex: Vertex) {
+    super();
   }
 
-  error(e: Error): void {
-    this.vertex.watchBroke(e);
+  protected override _next(v: unknown): void {
+    try {
+      this.vertex.emit(toTrigger(v));
+    } catch (e) {
+      this.vertex.runsBroke(e);
+    }
+  }
+
+  protected override _error(e: Error): void {
+    try {
+      this.vertex.watchBroke(e);
+    } catch (err) {
+      this.vertex.runsBroke(err);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    this.unsubscribe();
   }
 }
 
@@ -669,7 +701,7 @@ class RunQueue extends Coalescer<Trigger> {
   }
 
   protected broke(e: unknown): void {
-    this.vertex.runsBroke(e);
+    this.vertex.runsBroke(e, true);
   }
 
   /** The run begun last has ended (its RunObserver says so). */
