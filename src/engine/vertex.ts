@@ -247,7 +247,7 @@ export class Vertex {
    * `settler` is told once this vertex is first idle (or stops): a wave's cue to start the next.
    */
   start(settler?: Settler): void {
-    if (this.started || this.stopped) return settler?.settled();
+    if (this.started) return settler?.settled();
     this.started = true;
     this.settler = settler;
     this.compose();
