@@ -244,11 +244,14 @@ export class Engine {
       incoming.set(e.to, list);
     }
     for (const [key, v] of vertices) {
-      const want = incoming.get(key) ?? [];
+      const want = incoming.get(key) ?? NO_PARENTS;
       if (!sameEdges(v.parents, want)) v.setParents(want);
     }
   }
 }
+
+/** The parents of a vertex without any: one shared list, not an empty array per vertex per swap. */
+const NO_PARENTS: readonly InEdge[] = Object.freeze([]);
 
 const sameEdges = (a: readonly InEdge[], b: readonly InEdge[]): boolean =>
   a.length === b.length && a.every((e, i) => e.from === b[i].from && e.notify === b[i].notify);
