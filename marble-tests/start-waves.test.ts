@@ -3,6 +3,7 @@ import { of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
 import { Engine } from '../src/engine/engine.js';
+import { type RunReport, runGraphs } from '../src/engine/runner.js';
 import { StartWaves } from '../src/engine/start-waves.js';
 import { memoryLogger } from '../src/util/logger.js';
 import { type FakeResource, fake, frames, graphOf } from './fake.js';
@@ -60,6 +61,19 @@ describe('start waves', () => {
     expect(drainedAt).toBe(2);
     expect(engine.list().map((v) => `${v.key} ${v.state} runs=${v.runs}`)).toEqual(['fake[a] ok runs=1', 'fake[b] pending runs=0', 'fake[c] pending runs=0']);
     expect(log.lines).toContain('info 2 resource(s) not started: the run ended before their turn');
+  });
+
+  it('a drain out of time names only what was busy, not the vertices it never started', () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('-'.repeat(100) + '(t|)', ok)] });
+      const [b, c] = slow(ts, ['b', 'c']);
+      const report$ = runGraphs(of({ kind: 'graph', graph: graphOf([a, b, c]) }), hot('-----s'), {
+        scheduler: ts, log: memoryLogger(), noop: false, convergedTimeout: -1, maxRuntime: 0, drainTimeout: 0.02, startWave: 1,
+      });
+      const r: RunReport = { reason: 'signal', failed: [], wouldChange: [], drainTimedOut: ['fake[a] (running)'] };
+      expectObservable(report$).toBe('-------------------------(r|)', { r });
+    });
   });
 
   it('a vertex removed by a swap before its wave came never runs, and frees its place', () => {

@@ -212,6 +212,11 @@ export class Vertex {
     return this.readyCell;
   }
 
+  /** Retired, or abandoned before it started: it holds the converger no longer. */
+  get ended(): boolean {
+    return this.retired;
+  }
+
   /** The incoming edges. */
   get parents(): readonly InEdge[] {
     return this.edges;
