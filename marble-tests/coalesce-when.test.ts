@@ -1,7 +1,7 @@
-import { of } from 'rxjs';
+import { type Unsubscribable, of } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
 import { describe, expect, it } from 'vitest';
-import { coalesceWhen } from '../operators/coalesce-when.js';
+import { Coalescer, coalesceWhen } from '../operators/coalesce-when.js';
 
 const fresh = () => new TestScheduler((actual, expected) => expect(actual).toEqual(expected));
 const concatFold = (a: string, b: string) => a + b;
@@ -72,5 +72,43 @@ describe('coalesceWhen', () => {
       expectSubscriptions(source.subscriptions).toBe('^-!');
       expectSubscriptions(open.subscriptions).toBe('^-!');
     });
+  });
+});
+
+describe('Coalescer (the discipline without streams, as a vertex drives it)', () => {
+  /** Runs that end at once, except `slow`; the run of `a` pushes `slow` from inside itself. */
+  class Probe extends Coalescer<string> {
+    log: string[] = [];
+    constructor() {
+      super((a, b) => a + b);
+    }
+    protected begin(v: string): Unsubscribable {
+      this.log.push(`begin ${v}`);
+      if (v === 'slow') return { unsubscribe: () => this.log.push('slow unsubscribed') };
+      if (v === 'a') this.push('slow');
+      this.finished();
+      return { unsubscribe: () => this.log.push(`${v} unsubscribed (already ended)`) };
+    }
+    protected broke(e: unknown): void {
+      this.log.push(`broke ${String(e)}`);
+    }
+  }
+
+  it('a run pushed from inside a synchronous run keeps its own handle: unsubscribing stops it', () => {
+    const c = new Probe();
+    c.setOpen(true);
+    c.push('a');
+    expect(c.running).toBe(true);
+    c.unsubscribe();
+    expect(c.log).toEqual(['begin a', 'begin slow', 'slow unsubscribed']);
+  });
+
+  it('holds values while the gate is shut, folds them, and runs one when it opens', () => {
+    const c = new Probe();
+    c.push('x');
+    c.push('y');
+    expect(c.log).toEqual([]);
+    c.setOpen(true);
+    expect(c.log).toEqual(['begin xy']);
   });
 });

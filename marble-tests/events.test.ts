@@ -124,3 +124,24 @@ describe('engine events', () => {
     expect(qRuns).toEqual(['0: start', '4: watch, refresh from fake[p]']);
   });
 });
+
+describe('a throwing events listener', () => {
+  it('never throws at the watch that reported a change: the vertex logs it and keeps watching', () => {
+    const ts = fresh();
+    const log = memoryLogger();
+    const seen: string[] = [];
+    ts.run(({ cold, hot }) => {
+      const watch = hot('----w---w');
+      const a = fake('a', ts, { runs: [() => cold('-(t|)', ok)], watch });
+      const events = (e: EngineEvent): void => {
+        if (e.type === 'state' && e.state === 'pending' && e.at === 4) throw new Error('listener broke');
+        if (e.type === 'run') seen.push(`${e.result}@${e.startedAt}`);
+      };
+      new Engine({ scheduler: ts, log, noop: false, events }).apply(graphOf([a]));
+      ts.flush();
+    });
+    expect(log.lines).toContain('error fake[a]: engine: listener broke');
+    // The run of the first watch event still happened (the throw came before it), as did the next.
+    expect(seen).toEqual(['ok@0', 'ok@4', 'ok@8']);
+  });
+});

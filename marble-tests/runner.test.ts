@@ -129,6 +129,23 @@ describe('exit drains', () => {
     });
   });
 
+  it("waits for the pokes down a whole chain: a grandchild idle when the drain began still runs", () => {
+    const ts = fresh();
+    ts.run(({ cold, hot, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok), () => cold('-----(f|)', ok)], watch: hot('----------x') });
+      const b = fake('b', ts, { runs: [() => cold('(t|)', ok), () => cold('--(f|)', ok)] });
+      const c = fake('c', ts, { runs: [() => cold('---(t|)', ok)] });
+      const d = fake('d', ts, { runs: [() => cold('(t|)', ok)] });
+      // a runs 10..15 and changes; b (poked) 15..17 and changes; c (poked) 17..20; d is never busy.
+      expectObservable(run(ts, of(graph(graphOf([a, b, c, d], [['a', 'b'], ['b', 'c']]))), -1000, hot('------------s')).report$).toBe(
+        '--------------------(r|)',
+        { r: clean('signal') },
+      );
+      ts.flush();
+      expect([frames(a), frames(b), frames(c), frames(d)]).toEqual([[0, 10], [0, 15], [0, 17], [0]]);
+    });
+  });
+
   it('does not wait for a retry delay that has not elapsed', () => {
     const ts = fresh();
     ts.run(({ cold, hot, expectObservable }) => {

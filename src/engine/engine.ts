@@ -8,11 +8,14 @@ import type { Change } from '../model/events.js';
 import type { Resource } from '../model/resource.js';
 import { SemaphoreTable } from './semaphores.js';
 import { tallestFirst } from './start-order.js';
+import { START_WAVE, StartWaves } from './start-waves.js';
 import { type InEdge, Vertex, type VertexContext } from './vertex.js';
 
 export interface EngineOptions extends Omit<VertexContext, 'semaphores'> {
   /** `--sema N`: at most N CheckApply at once across the graph (0: no bound). */
   sema?: number;
+  /** At most this many new vertices starting at once (start-waves.ts); default START_WAVE. */
+  startWave?: number;
 }
 
 /** What `Engine.apply` changed, by vertex key (`kind[name]`). */
@@ -25,23 +28,35 @@ export interface SwapSummary {
 
 export class Engine {
   private vertices = new Map<string, Vertex>();
-  private readonly idleStreams = new Set<Observable<boolean>>();
+  /** What holds the converger besides vertices (the graph loader, the World, a reversal). */
+  private readonly holds = new Set<Observable<boolean>>();
+  /** The vertices that hold the converger: the graph's, and removed ones until they have retired. */
+  private readonly live = new Set<Vertex>();
   private readonly joined$ = new Subject<Observable<boolean>>();
   private draining = false;
   /** Reversals (meta reverse) in flight, ended by dispose. */
   private readonly reversals = new Set<Subscription>();
 
   private readonly ctx: VertexContext;
+  /** New vertices start through it, a bounded wave at a time. */
+  private readonly waves: StartWaves<Vertex>;
 
   constructor(opts: EngineOptions) {
+    const { startWave = START_WAVE, ...vertexOpts } = opts;
     // Every wait of the engine, and of the operators it uses, honours any duration.
-    this.ctx = { ...opts, scheduler: longDelays(opts.scheduler), semaphores: new SemaphoreTable(opts.sema ?? 0) };
+    this.ctx = { ...vertexOpts, scheduler: longDelays(opts.scheduler), semaphores: new SemaphoreTable(opts.sema ?? 0) };
+    this.waves = new StartWaves(startWave);
   }
 
   /** Every idle stream, present and future: vertices and anything else that holds the converger. */
-  readonly idleStreams$: Observable<Observable<boolean>> = defer(() =>
-    concat(from([...this.idleStreams]), this.joined$),
-  );
+  readonly idleStreams$: Observable<Observable<boolean>> = defer(() => this.following([...this.live]));
+
+  /** `vertices`' idle streams and every hold, then every stream that joins. */
+  private following(vertices: Vertex[]): Observable<Observable<boolean>> {
+    const streams: Observable<boolean>[] = [...this.holds];
+    for (const v of vertices) streams.push(v.idle$);
+    return concat(from(streams), this.joined$);
+  }
 
   /** true/false as everything has (or has not) been idle for `ms`; for the World. */
   convergedState(ms: number): Observable<boolean> {
@@ -58,9 +73,15 @@ export class Engine {
    * counts as busy whenever `idle$` last said false, until `idle$` completes.
    */
   track(idle$: Observable<boolean>): () => void {
-    this.idleStreams.add(idle$);
+    this.holds.add(idle$);
     this.joined$.next(idle$);
-    return () => this.idleStreams.delete(idle$);
+    return () => this.holds.delete(idle$);
+  }
+
+  /** A vertex holds the converger until `retire` lets go of it (no untrack closure kept per vertex). */
+  private trackVertex(v: Vertex): void {
+    this.live.add(v);
+    this.joined$.next(v.idle$);
   }
 
   vertex(key: string): Vertex | undefined {
@@ -112,11 +133,13 @@ export class Engine {
       const untrack = this.track(idle$);
       this.retire(old).subscribe({ complete: () => this.reverse(old.key, old.resource, reversal, () => (idle$.complete(), untrack())) });
     }
+    // Each holds the converger from now, all before the first starts: the converger never sees the graph idle between
+    // two of them (and never sets and cancels a countdown per vertex).
+    for (const [v] of started) this.trackVertex(v);
     // The longest chains first: a chain's head is never queued behind an independent leaf.
     for (const [v, old] of tallestFirst(graph, started, ([v]) => v.key)) {
-      this.track(v.idle$); // until `retire` lets go of it: no untrack closure kept per vertex
-      if (old) this.retire(old).subscribe({ complete: () => v.start() });
-      else v.start();
+      if (old) this.retire(old).subscribe({ complete: () => this.waves.add(v) });
+      else this.waves.add(v);
     }
     return summary;
   }
@@ -156,15 +179,45 @@ export class Engine {
 
   private retire(v: Vertex): Observable<void> {
     return v.retire().pipe(
-      finalize(() => this.idleStreams.delete(v.idle$)),
+      finalize(() => this.live.delete(v)),
     );
   }
 
   /** Stops taking new events; completes once every run already started (and what it pokes) is done. */
   drain(): Observable<void> {
     this.draining = true;
+    // Vertices whose wave had not come never start: no new events, and no first check either.
+    const waiting = this.waves.takeWaiting();
+    for (const v of waiting) {
+      v.abandon();
+      this.live.delete(v);
+    }
+    if (waiting.length > 0) this.ctx.log.info(`${waiting.length} resource(s) not started: the run ended before their turn`);
     for (const v of this.vertices.values()) v.stopWatching();
-    return this.converged(0).pipe(map(() => undefined));
+    return defer(() => this.following(this.couldStillRun())).pipe(converged(0, this.ctx.scheduler), map(() => undefined));
+  }
+
+  /**
+   * Once the watches are stopped, what can still turn busy: the vertices busy now, and their
+   * descendants (a run in flight pokes its children, which poke theirs). The drain follows only
+   * those (and the holds), not every vertex of the graph again: after a converged exit that is
+   * none at all.
+   */
+  private couldStillRun(): Vertex[] {
+    const busy = new Set<Vertex>();
+    for (const v of this.live) if (!v.idle$.value) busy.add(v);
+    if (busy.size === 0) return [];
+    const children = new Map<Vertex, Vertex[]>();
+    for (const v of this.vertices.values()) {
+      for (const e of v.parents) {
+        const list = children.get(e.from);
+        if (list) list.push(v);
+        else children.set(e.from, [v]);
+      }
+    }
+    // `busy` grows as it is walked: a Set's iteration visits what is added during it.
+    for (const v of busy) for (const child of children.get(v) ?? []) busy.add(child);
+    return [...busy];
   }
 
   /**
@@ -177,6 +230,7 @@ export class Engine {
   dispose(exiting = false): void {
     for (const r of this.reversals) r.unsubscribe();
     this.reversals.clear();
+    for (const v of this.waves.takeWaiting()) v.abandon(); // a stopped vertex must not start the next
     for (const v of this.vertices.values()) if (!exiting || v.state !== 'ok') v.dispose();
     this.vertices.clear();
     this.joined$.complete();
@@ -190,11 +244,14 @@ export class Engine {
       incoming.set(e.to, list);
     }
     for (const [key, v] of vertices) {
-      const want = incoming.get(key) ?? [];
+      const want = incoming.get(key) ?? NO_PARENTS;
       if (!sameEdges(v.parents, want)) v.setParents(want);
     }
   }
 }
+
+/** The parents of a vertex without any: one shared list, not an empty array per vertex per swap. */
+const NO_PARENTS: readonly InEdge[] = Object.freeze([]);
 
 const sameEdges = (a: readonly InEdge[], b: readonly InEdge[]): boolean =>
   a.length === b.length && a.every((e, i) => e.from === b[i].from && e.notify === b[i].notify);

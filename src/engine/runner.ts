@@ -56,6 +56,8 @@ export interface RunOptions {
   maxRuntime: number;
   /** `--sema N`: at most N CheckApply at once (0: no bound). */
   sema?: number;
+  /** At most this many new vertices starting at once (default START_WAVE, src/engine/start-waves.ts). */
+  startWave?: number;
   /** `--backoff-max`: the longest wait before re-running a failed resource, seconds (default 30). */
   backoffMax?: number;
   /** Called with each graph before it is applied (graphviz output, say). */
@@ -106,6 +108,7 @@ export function runGraphs(graphs$: Observable<GraphEvent>, stop$: Observable<unk
       log: opts.log,
       noop: opts.noop,
       sema: opts.sema,
+      startWave: opts.startWave,
       events: opts.events,
       backoffMaxMs: opts.backoffMax === undefined ? undefined : opts.backoffMax * 1000,
     });
@@ -189,7 +192,11 @@ export function describeSwap(s: SwapSummary, max = 20): string {
 
 /** The vertices that hold the converger: neither ok, nor failed, nor waiting behind a parent. */
 function busy(engine: Engine): string[] {
-  return engine.list().filter((v) => v.state === 'running' || v.state === 'retrying' || (v.state === 'pending' && v.ready$.value)).map((v) => `${v.key} (${v.state})`);
+  // A vertex the drain never started (its wave had not come) is not busy: it was let go.
+  return engine
+    .list()
+    .filter((v) => !v.ended && (v.state === 'running' || v.state === 'retrying' || (v.state === 'pending' && v.ready$.value)))
+    .map((v) => `${v.key} (${v.state})`);
 }
 
 function report(reason: StopReason, engine: Engine): RunReport {

@@ -7,8 +7,9 @@ import {
   Observable,
   type SchedulerLike,
   Subject,
-  type Subscriber,
+  Subscriber,
   type Subscription,
+  type Unsubscribable,
   concatMap,
   defer,
   distinctUntilChanged,
@@ -23,14 +24,15 @@ import {
   throwError,
 } from 'rxjs';
 import { allTrue } from '../../operators/all-true.js';
-import { coalesceWhen } from '../../operators/coalesce-when.js';
+import { Coalescer } from '../../operators/coalesce-when.js';
 import { longTimer } from '../../operators/long-timer.js';
 import { rateLimit } from '../../operators/rate-limit.js';
 import type { Change, ChangeSink, EngineEvent, RunResult, VertexState } from '../model/events.js';
 import { type Resource, WATCH_READY } from '../model/resource.js';
 import type { Logger } from '../util/logger.js';
-import { Cell, Feed } from './cell.js';
+import { Cell } from './cell.js';
 import type { SemaphoreTable } from './semaphores.js';
+import type { Settler } from './start-waves.js';
 
 /**
  * VertexState:
@@ -136,20 +138,22 @@ export class Vertex {
   private parentLinks?: Subscription;
   /** The resource's watch, until stopWatching. */
   private watching?: Subscription;
-  /** The pipeline's triggers (see `compose` and `emit`). */
-  private readonly triggers$ = new Feed<Trigger>();
   /** The watch is installed (or stopped, or replaced by poll): checks may run. */
   private watchReady = false;
   /** No failure backoff is running. */
   private calm = true;
   /** The one gate of the runs: parents OK, watch ready, no backoff (see `updateGate`). */
-  private readonly open$ = new Cell<boolean>(false);
+  private open = false;
   private started = false;
   private stopped = false;
+  /** Told once when this vertex, started in a wave, is first idle or stops (see start-waves.ts). */
+  private settler?: Settler;
   /** `stopWatching` as an event, made only when a retry wait needs it. */
   private stop$?: Subject<void>;
-  /** The whole composition; unsubscribing it ends the watch and any CheckApply in flight. */
-  private pipeline?: Subscription;
+  /** The runs: triggers wait behind the gate and are folded into one CheckApply at a time. */
+  private queue?: RunQueue;
+  /** The failure backoff's wait (`failed`). */
+  private backoff?: Subscription;
   /** Triggers seen so far; a run that started before the latest one cannot make us OK. */
   private triggers = 0;
   /** A refresh whose run failed is kept for the next run. */
@@ -208,6 +212,11 @@ export class Vertex {
     return this.readyCell;
   }
 
+  /** Retired, or abandoned before it started: it holds the converger no longer. */
+  get ended(): boolean {
+    return this.retired;
+  }
+
   /** The incoming edges. */
   get parents(): readonly InEdge[] {
     return this.edges;
@@ -238,13 +247,27 @@ export class Vertex {
     return this.state$.value;
   }
 
-  /** Starts watching and asks for the first check, which runs once the watch is ready. */
-  start(): void {
-    if (this.started) return;
+  /**
+   * Starts watching and asks for the first check, which runs once the watch is ready.
+   * `settler` is told once this vertex is first idle (or stops): a wave's cue to start the next.
+   */
+  start(settler?: Settler): void {
+    if (this.started) return settler?.settled();
     this.started = true;
+    this.settler = settler;
     this.compose();
     this.emit(START);
-    if (!this.stopped) this.watching = this.watchTriggers().subscribe(new WatchObserver(this));
+    if (!this.stopped) this.watching = this.watchTriggers().subscribe(new WatchSubscriber(this));
+    // Idle already (held behind a parent that is not OK): no state change would say so.
+    if (this.idle$.value) this.settle();
+  }
+
+  /** Tells the wave, once, that this vertex no longer counts as starting. */
+  private settle(): void {
+    const settler = this.settler;
+    if (!settler) return;
+    this.settler = undefined;
+    settler.settled();
   }
 
   /** Stops taking events from the resource's watch; pokes from parents still run (drain). */
@@ -262,62 +285,82 @@ export class Vertex {
    * its streams complete, so the converger and its children let go of it.
    */
   retire(): Observable<void> {
+    // Never started (its wave had not come): nothing runs, and its watch must not open the gate.
+    if (!this.started) return defer(() => (this.abandon(), of(undefined)));
     this.stopWatching();
     return this.state$.pipe(
       first((s) => s !== 'running'),
-      tap(() => {
-        this.dispose();
-        this.retired = true;
-        this.changedStream?.complete();
-        this.readyCell?.complete();
-        this.state$.complete();
-        this.idle$.complete();
-      }),
+      tap(() => this.end()),
       map(() => undefined),
     );
+  }
+
+  /**
+   * Ends a vertex that never started (the drain came before its wave): it never runs, and its
+   * streams complete, so the converger and its children let go of it.
+   */
+  abandon(): void {
+    this.started = true;
+    this.stopped = true; // before dispose: stopWatching would open the gate to a pending trigger
+    this.end();
+  }
+
+  private end(): void {
+    this.dispose();
+    this.retired = true;
+    this.changedStream?.complete();
+    this.readyCell?.complete();
+    this.state$.complete();
+    this.idle$.complete();
   }
 
   /** Stops everything at once (the watch, a CheckApply in flight), completing nothing. */
   dispose(): void {
     this.stopWatching();
     this.parentLinks?.unsubscribe();
-    this.pipeline?.unsubscribe();
+    this.queue?.unsubscribe();
+    this.backoff?.unsubscribe();
+    this.forgetting?.unsubscribe();
+    this.settle();
   }
 
   /**
-   * The run pipeline, made once (at `setParents` or `start`, whichever comes first, so that a
-   * parent's change before the start is kept):
+   * The runs, made once (at `setParents` or `start`, whichever comes first, so that a parent's
+   * change before the start is kept):
    *
    *   triggers (start, watch, parents' changes; each with its cause)
-   *     -> coalesceWhen(open$: parents OK && watch ready && no backoff, run, foldTriggers)
+   *     -> coalesced (operators/coalesce-when.ts) behind the gate: parents OK && watch ready && no backoff
    *
-   * The triggers are one plain source (a `Feed`) fed by the subscriptions above rather than a
-   * `merge` of per-source pipes: a vertex of a 10 000-file graph would pay ~1.5 KB for each merge.
+   * The vertex feeds its Coalescer directly (`emit`, `updateGate`): the `coalesceWhen` operator
+   * over a Feed and a Cell would cost each vertex a Subscriber, its finalizer list, the Feed,
+   * the Cell and three observers more (~0.5 KB) for the same discipline.
    */
   private compose(): void {
-    if (this.pipeline) return;
-    // A bound method: an arrow function would also keep this call's context for the vertex's life.
-    this.pipeline = this.triggers$.pipe(coalesceWhen(this.open$, this.run.bind(this), foldTriggers)).subscribe();
+    if (this.queue) return;
+    this.queue = new RunQueue(this);
+    if (this.open) this.queue.setOpen(true);
   }
 
-  /** A trigger for the pipeline; none before it is made, nor once it is unsubscribed. */
+  /** A trigger for the runs; none before they are made, nor once they are stopped. */
   emit(t: Trigger): void {
-    if (!this.triggers$.observed) return;
+    const queue = this.queue;
+    if (!queue || queue.closed) return;
     this.triggered();
-    this.triggers$.next(t);
+    queue.push(t);
   }
 
   private setState(state: VertexState): void {
     if (this.state$.isStopped) return;
     this.state$.next(state);
     const { events } = this.ctx;
-    if (events) events({ type: 'state', key: this.key, kind: this.resource.kind, name: this.resource.name, state, at: this.ctx.scheduler.now() });
+    if (events) this.tell(events, { type: 'state', key: this.key, kind: this.resource.kind, name: this.resource.name, state, at: this.ctx.scheduler.now() });
     this.updateIdle();
   }
 
   private updateIdle(): void {
     const idle = isIdle(this.state$.value, this.parentsOk);
     if (idle !== this.idle$.value) this.idle$.next(idle);
+    if (idle && this.settler) this.settle();
   }
 
   /** Tells the observers (if any) how a CheckApply ended. */
@@ -326,7 +369,16 @@ export class Vertex {
     if (!events) return;
     const { kind, name, meta } = this.resource;
     const apply = !(meta.noop || this.ctx.noop);
-    events({ type: 'run', key: this.key, kind, name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error, cause });
+    this.tell(events, { type: 'run', key: this.key, kind, name, apply, result, startedAt, durationMs: scheduler.now() - startedAt, changes, error, cause });
+  }
+
+  /** A listener that throws is logged: it must not leave the vertex half-way through a change. */
+  private tell(events: (e: EngineEvent) => void, e: EngineEvent): void {
+    try {
+      events(e);
+    } catch (err) {
+      this.runsBroke(err);
+    }
   }
 
   private setReady(ready: boolean): void {
@@ -350,7 +402,9 @@ export class Vertex {
 
   private updateGate(): void {
     const open = this.parentsOk && this.watchReady && this.calm;
-    if (open !== this.open$.value) this.open$.next(open);
+    if (open === this.open) return;
+    this.open = open;
+    this.queue?.setOpen(open);
   }
 
   /** An event for this vertex: it is pending, unless it is failed and backing off (idle). */
@@ -426,17 +480,24 @@ export class Vertex {
     if (this.state !== 'running' && this.state !== 'retrying') this.setState('failed');
   }
 
-  /** One run: CheckApply with its retries, then the state it leaves. Never errors. */
-  private run(t: Trigger): Observable<void> {
-    return new Observable<void>((subscriber) => {
-      const refresh = t.refresh || this.owedRefresh;
-      // Changes are collected only when someone listens; a retry starts its list afresh.
-      const run = new RunObserver(this, subscriber, t.cause, this.triggers, refresh, this.ctx.scheduler.now(), this.ctx.events !== undefined);
-      this.runs++;
-      this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
-      this.setState('running');
-      return this.checkApply(refresh, run).subscribe(run);
-    });
+  /** One run (RunQueue's `begin`): CheckApply with its retries, then the state it leaves; `queue` is told when it ends. */
+  beginRun(t: Trigger, queue: RunQueue): Unsubscribable {
+    const refresh = t.refresh || this.owedRefresh;
+    // Changes are collected only when someone listens; a retry starts its list afresh.
+    const run = new RunObserver(this, queue, t.cause, this.triggers, refresh, this.ctx.scheduler.now(), this.ctx.events !== undefined);
+    this.runs++;
+    this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
+    this.setState('running');
+    return this.checkApply(refresh, run).subscribe(run);
+  }
+
+  /**
+   * An exception of the engine's own (a bug, or a throwing `events` listener): said, never
+   * thrown at the watch or the resource that called in. `stopped`: the runs have stopped.
+   */
+  runsBroke(e: unknown, stopped = false): void {
+    this.lastError = `engine: ${e instanceof Error ? e.message : String(e)}`;
+    this.log.error(stopped ? `no longer running: ${this.lastError}` : this.lastError);
   }
 
   /** A run's CheckApply said `ok` (nothing to change) or not (it changed, or would under noop). */
@@ -523,7 +584,6 @@ export class Vertex {
       this.failures = 0;
       this.forgetting = undefined;
     });
-    this.pipeline?.add(this.forgetting);
   }
 
   /**
@@ -541,7 +601,11 @@ export class Vertex {
     this.log.error(`failed: ${e.message} (next run no sooner than ${wait} ms from now)`);
     this.setCalm(false);
     this.setState('failed');
-    this.pipeline?.add(longTimer(wait, this.ctx.scheduler).subscribe(() => this.setCalm(true)));
+    this.backoff?.unsubscribe();
+    this.backoff = longTimer(wait, this.ctx.scheduler).subscribe(() => {
+      this.backoff = undefined;
+      this.setCalm(true);
+    });
   }
 
   private backoffMs(failures: number): number {
@@ -559,18 +623,37 @@ export class Vertex {
 }
 
 /**
- * The observer of a vertex's watch: a class, not two closures (and their context) held by each
- * vertex for its whole life. It calls `emit` and `watchBroke`, the only outside callers of them.
+ * The subscriber of a vertex's watch, for its whole life: a Subscriber itself, so that
+ * `subscribe` takes it as it is, where an observer object would be wrapped in a SafeSubscriber
+ * and a ConsumerObserver (three objects per vertex instead of one). It calls `emit` and
+ * `watchBroke`, the only outside callers of them, and catches what they throw, as a
+ * SafeSubscriber would: an engine error must not reach the watch that reported the change.
  */
-class WatchObserver {
-  constructor(private readonly vertex: Vertex) {}
-
-  next(v: unknown): void {
-    this.vertex.emit(toTrigger(v));
+class WatchSubscriber extends Subscriber<unknown> {
+  constructor(private readonly vertex: Vertex) {
+    super();
   }
 
-  error(e: Error): void {
-    this.vertex.watchBroke(e);
+  protected override _next(v: unknown): void {
+    try {
+      this.vertex.emit(toTrigger(v));
+    } catch (e) {
+      this.vertex.runsBroke(e);
+    }
+  }
+
+  protected override _error(e: Error): void {
+    try {
+      this.vertex.watchBroke(e);
+    } catch (err) {
+      this.vertex.runsBroke(err);
+    } finally {
+      this.unsubscribe();
+    }
+  }
+
+  protected override _complete(): void {
+    this.unsubscribe();
   }
 }
 
@@ -587,7 +670,7 @@ class RunObserver {
 
   constructor(
     private readonly vertex: Vertex,
-    private readonly done: Subscriber<void>,
+    private readonly done: RunQueue,
     readonly cause: string,
     /** The vertex's trigger count at the start: a later trigger means another run is owed. */
     readonly seq: number,
@@ -604,10 +687,30 @@ class RunObserver {
 
   error(e: Error): void {
     this.vertex.ranFailed(this, e);
-    this.done.complete();
+    this.done.ended();
   }
 
   complete(): void {
-    this.done.complete();
+    this.done.ended();
+  }
+}
+
+/** A vertex's runs: the coalescing discipline (operators/coalesce-when.ts), each run begun by the vertex. */
+class RunQueue extends Coalescer<Trigger> {
+  constructor(private readonly vertex: Vertex) {
+    super(foldTriggers);
+  }
+
+  protected begin(t: Trigger): Unsubscribable {
+    return this.vertex.beginRun(t, this);
+  }
+
+  protected broke(e: unknown): void {
+    this.vertex.runsBroke(e, true);
+  }
+
+  /** The run begun last has ended (its RunObserver says so). */
+  ended(): void {
+    this.finished();
   }
 }
