@@ -30,9 +30,10 @@ export async function runCli(argv: string[], version: string): Promise<number> {
   cli.register(Builtins.HelpCommand);
   cli.register(Builtins.VersionCommand);
 
+  const context = processContext();
   let command;
   try {
-    command = cli.process(joinNegativeValues(argv));
+    command = cli.process(joinNegativeValues(argv), context);
   } catch (error) {
     // A command line that does not parse is a usage error: say so on stderr.
     process.stderr.write(namePlaceholders(cli.error(error, { colored: colourOn(process.stderr) })));
@@ -42,8 +43,17 @@ export async function runCli(argv: string[], version: string): Promise<number> {
   // no timeout), `run` must still wait for SIGINT/SIGTERM.
   const keepAlive = setInterval(() => undefined, 1 << 30);
   try {
-    return await cli.run(command);
+    return await cli.run(command, context);
   } finally {
     clearInterval(keepAlive);
   }
+}
+
+/**
+ * This process's streams and environment, for the commands. Clipanion's default context holds the
+ * ones of the process that loaded it, which, under the startup snapshot, is the build's.
+ */
+function processContext() {
+  const { stdin, stdout, stderr, env } = process;
+  return { stdin, stdout, stderr, env, colorDepth: colourOn(stdout) ? 8 : 1 };
 }

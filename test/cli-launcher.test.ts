@@ -1,0 +1,100 @@
+// The package's bin (dist/src/cli/rxmgmt, from src/cli/rxmgmt.sh) starts Node from the startup
+// snapshot the build made, and from the plain bundle when the blob is missing or was made by
+// another Node binary. Which way a run started is read from the outside: a command the graph
+// runs writes its parent's command line (the rxmgmt process) to a file.
+import { execFile } from 'node:child_process';
+import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { lines, repoRoot, useSandbox } from './helpers/cli.js';
+
+const run = promisify(execFile);
+const box = useSandbox();
+const cliDir = join(repoRoot, 'dist', 'src', 'cli');
+/** The bin finds `node` on the PATH: this one, which built the blob. */
+const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
+
+/** Runs `bin run` on a graph that writes a file and records rxmgmt's own command line; returns that command line's words. */
+async function startedAs(bin: string): Promise<string[]> {
+  const graph = box.path('g.yaml');
+  const seen = box.path('cmdline');
+  await writeFile(
+    graph,
+    lines(
+      'graph: launcher',
+      'resources:',
+      '  file:',
+      '    - name: f',
+      `      path: ${box.path('f.txt')}`,
+      '      content: "x\\n"',
+      '  exec:',
+      '    - name: whoami',
+      `      cmd: cat /proc/$PPID/cmdline > ${seen}`,
+      '      shell: /bin/sh',
+    ),
+  );
+  await run(bin, ['run', '-f', graph, '-t', '0', '--no-watch', '--log-level', 'warn'], { env, timeout: 60_000 });
+  expect(await readFile(box.path('f.txt'), 'utf8')).toBe('x\n');
+  return (await readFile(seen, 'utf8')).split('\0').filter(Boolean);
+}
+
+/** A copy of the built command line in a package directory of its own, which a test may spoil. */
+async function copyOfPackage(): Promise<string> {
+  const pkg = box.path('pkg');
+  await mkdir(join(pkg, 'dist', 'src'), { recursive: true });
+  await cp(cliDir, join(pkg, 'dist', 'src', 'cli'), { recursive: true });
+  await cp(join(repoRoot, 'package.json'), join(pkg, 'package.json'));
+  return join(pkg, 'dist', 'src', 'cli');
+}
+
+describe('the rxmgmt bin', () => {
+  it('starts Node from the startup snapshot beside it, and applies the graph', { timeout: 90_000 }, async () => {
+    const argv = await startedAs(join(cliDir, 'rxmgmt'));
+    expect(argv).toContain('--snapshot-blob');
+    expect(argv[argv.indexOf('--snapshot-blob') + 1]).toBe(join(cliDir, 'rxmgmt.blob'));
+    expect(argv.slice(argv.indexOf('--') + 1, argv.indexOf('--') + 2)).toEqual(['run']);
+  });
+
+  it('prints --version and --help on stdout, and a usage error on stderr with exit code 2', { timeout: 60_000 }, async () => {
+    const bin = join(cliDir, 'rxmgmt');
+    const { version } = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    expect((await run(bin, ['--version'], { env })).stdout.trim()).toBe(version);
+    expect((await run(bin, ['--help'], { env })).stdout).toContain('rxmgmt run');
+    const bad = await run(bin, ['run', '--no-such-flag'], { env }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--no-such-flag');
+  });
+
+  it('through a symbolic link (as npm links a bin), finds the snapshot beside its real file', { timeout: 90_000 }, async () => {
+    const link = box.path('rxmgmt-link');
+    await symlink(join(cliDir, 'rxmgmt'), link);
+    const argv = await startedAs(link);
+    expect(argv[argv.indexOf('--snapshot-blob') + 1]).toBe(join(cliDir, 'rxmgmt.blob'));
+  });
+
+  it('runs the plain bundle when the blob was made by another Node binary', { timeout: 90_000 }, async () => {
+    const dir = await copyOfPackage();
+    await writeFile(join(dir, 'rxmgmt.blob.node'), '0 0 0 0\n');
+    const argv = await startedAs(join(dir, 'rxmgmt'));
+    expect(argv).not.toContain('--snapshot-blob');
+    expect(argv).toContain(join(dir, 'main.js'));
+  });
+
+  it('runs the plain bundle when there is no blob', { timeout: 90_000 }, async () => {
+    const dir = await copyOfPackage();
+    await rm(join(dir, 'rxmgmt.blob'));
+    const argv = await startedAs(join(dir, 'rxmgmt'));
+    expect(argv).not.toContain('--snapshot-blob');
+    expect(argv).toContain(join(dir, 'main.js'));
+  });
+
+  it('a copy of the package elsewhere starts from its own snapshot and finds its own package.json', { timeout: 90_000 }, async () => {
+    const dir = await copyOfPackage();
+    const argv = await startedAs(join(dir, 'rxmgmt'));
+    expect(argv[argv.indexOf('--snapshot-blob') + 1]).toBe(join(dir, 'rxmgmt.blob'));
+  });
+});
