@@ -21,15 +21,7 @@ const commands = [RunCommand, CheckCommand, WorldGrantCommand, WorldWithdrawComm
 /** Runs the command that `argv` names; resolves to the exit code (2: a usage error). */
 export async function runCli(argv: string[], version: string): Promise<number> {
   // Colours only on a terminal and without NO_COLOR: `rxmgmt --help | less` gets plain text.
-  const cli = new RxmgmtCli({ binaryName: 'rxmgmt', binaryLabel: 'rxmgmt', binaryVersion: version, enableColors: colourOn(process.stdout) });
-  // Clipanion builds a state machine of every registered command's options at each start: a
-  // command line that names its command (`run ...`) gets that one alone, ~5 ms less. Anything
-  // else (--help, --version, a typo) gets them all, for the listing and the suggestions.
-  const named = commands.filter((c) => c.paths?.some((path) => path[0] === argv[0]));
-  for (const command of named.length > 0 ? named : commands) cli.register(command);
-  cli.register(Builtins.HelpCommand);
-  cli.register(Builtins.VersionCommand);
-
+  const cli = parserFor(argv[0], version, colourOn(process.stdout));
   const context = processContext();
   let command;
   try {
@@ -46,6 +38,41 @@ export async function runCli(argv: string[], version: string): Promise<number> {
     return await cli.run(command, context);
   } finally {
     clearInterval(keepAlive);
+  }
+}
+
+/**
+ * The parser of a command line whose first word is `first`. Clipanion builds a state machine of
+ * every registered command's options, and would at each process(): a command line that names its
+ * command (`run ...`) gets that one alone, ~5 ms less; anything else (--help, --version, a typo)
+ * gets them all, for the listing and the suggestions. Each parser is built and compiled once:
+ * at its first use, or, for the startup snapshot, before (prepareParsers), so that a start from
+ * the snapshot finds its machine ready.
+ */
+function parserFor(first: string | undefined, version: string, colours: boolean): Cli {
+  const named = commands.filter((c) => c.paths?.some((path) => path[0] === first));
+  const key = `${named.length > 0 ? first : ''} ${version} ${colours}`;
+  let cli = parsers.get(key);
+  if (!cli) {
+    cli = new RxmgmtCli({ binaryName: 'rxmgmt', binaryLabel: 'rxmgmt', binaryVersion: version, enableColors: colours });
+    for (const command of named.length > 0 ? named : commands) cli.register(command);
+    cli.register(Builtins.HelpCommand);
+    cli.register(Builtins.VersionCommand);
+    // The machine depends on the commands registered alone, all registered by now.
+    const builder = (cli as unknown as { builder: { compile(): unknown } }).builder;
+    const machine = builder.compile();
+    builder.compile = () => machine;
+    parsers.set(key, cli);
+  }
+  return cli;
+}
+
+const parsers = new Map<string, Cli>();
+
+/** Builds every parser that a start of `version` may ask for (the startup snapshot's build does). */
+export function prepareParsers(version: string): void {
+  for (const first of [undefined, ...commands.map((c) => c.paths?.[0]?.[0])]) {
+    for (const colours of [false, true]) parserFor(first, version, colours);
   }
 }
 

@@ -10,12 +10,13 @@
 // of files, commands and noops needs qualifies (bench/README.md); the other kinds, dbus-next,
 // etcd3 and prom-client still load when a graph first needs them (the other kinds from this
 // script's own code, the packages from node_modules, through a require made at run time).
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startupSnapshot } from 'node:v8';
 import { snapshotBlobPath } from './snapshot-blob.js';
 import { startCli } from './start.js';
-import './cli.js';
+import { prepareParsers } from './cli.js';
 import './run-main.js';
 import '../resources/file.js';
 import '../resources/exec.js';
@@ -25,6 +26,11 @@ import '../resources/noop.js';
 declare global {
   var __rxmgmtModuleUrl: string;
 }
+
+// Clipanion's parsers, compiled now for every start (cli.ts), for the version beside this script
+// (dist/src/cli/snapshot.cjs, which the build runs): a start of another version makes its own.
+const built = dirname(resolve(process.argv[1] ?? '.'));
+prepareParsers((JSON.parse(readFileSync(join(built, '../../../package.json'), 'utf8')) as { version: string }).version);
 
 startupSnapshot.setDeserializeMainFunction(() => {
   // The snapshot does not know where it was loaded from: the blob's path on Node's command line says.
