@@ -7,6 +7,9 @@
 // some runs need (etcd3 and its gRPC stack, dbus-next, prom-client, diff). rxjs IS bundled into
 // the CLI, which is a process of its own; the library (rxmgmt, rxmgmt/operators,
 // rxmgmt/testing) stays tsc's output and imports the user's rxjs, so their TestScheduler drives it.
+//
+// Then the same command line once more as one CommonJS script, for the startup snapshot that the
+// package's bin (src/cli/rxmgmt.sh) starts from: docs/cli.md, "The startup snapshot".
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -1,5 +1,5 @@
-// The rxmgmt command line, loaded by the launcher (main.ts). Commands import their heavy parts
-// lazily, so --version is quick.
+// The rxmgmt command line, started by start.ts (from the bundle or the startup snapshot).
+// Commands import their heavy parts lazily, so --version is quick.
 import { Builtins, Cli } from 'clipanion';
 import { colourOn } from '../observe/tty.js';
 import { joinNegativeValues } from './argv.js';

@@ -1,13 +1,13 @@
 // The entry of rxmgmt's startup snapshot. scripts/build-cli.mjs bundles it into one CommonJS
 // script (dist/src/cli/snapshot.cjs) and runs `node --build-snapshot` on it: the modules below are
 // loaded and evaluated then, and the heap they leave is saved as dist/src/cli/rxmgmt.blob. The
-// launcher (scripts/rxmgmt.sh) starts `node --snapshot-blob rxmgmt.blob -- ARGS`, which
+// launcher (src/cli/rxmgmt.sh) starts `node --snapshot-blob rxmgmt.blob -- ARGS`, which
 // deserialises that heap instead of reading, compiling and evaluating the modules again, and
 // calls the function given to setDeserializeMainFunction.
 //
 // Only code whose evaluation captures nothing of the process that built it may be evaluated
 // here: no environment, no working directory, no clock, no stdio streams, no handles. What a run
-// of files, commands and noops needs qualifies (bench/README.md); the other kinds, dbus-next,
+// of files, commands and noops qualifies (docs/cli.md, "The startup snapshot"); the other kinds, dbus-next,
 // etcd3 and prom-client still load when a graph first needs them (the other kinds from this
 // script's own code, the packages from node_modules, through a require made at run time).
 import { readFileSync } from 'node:fs';
