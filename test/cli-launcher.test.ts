@@ -3,7 +3,7 @@
 // another Node binary. Which way a run started is read from the outside: a command the graph
 // runs writes its parent's command line (the rxmgmt process) to a file.
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +67,23 @@ describe('the rxmgmt bin', () => {
     );
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--no-such-flag');
+  });
+
+  it("from the snapshot, sees this process's working directory, environment and clock, not the build's", { timeout: 90_000 }, async () => {
+    await writeFile(
+      box.path('rel.yaml'),
+      lines('graph: runtime', 'resources:', '  exec:', '    - name: probe', '      cmd: printf "%s %s" "$(pwd -P)" "$RXMGMT_PROBE" > seen.txt', '      shell: /bin/sh'),
+    );
+    const before = Date.now();
+    const res = await run(join(cliDir, 'rxmgmt'), ['run', '-f', 'rel.yaml', '-t', '0', '--no-watch', '--log-timestamps'], {
+      cwd: box.dir,
+      env: { ...env, RXMGMT_PROBE: 'set-at-run-time' },
+      timeout: 60_000,
+    });
+    expect(await readFile(box.path('seen.txt'), 'utf8')).toBe(`${await realpath(box.dir)} set-at-run-time`);
+    const stamps = [...res.stderr.matchAll(/^(\d{4}-\d\d-\d\dT[\d:.]+Z) /gm)].map((m) => Date.parse(m[1]!));
+    expect(stamps.length, res.stderr).toBeGreaterThan(0);
+    for (const t of stamps) expect(t).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it('through a symbolic link (as npm links a bin), finds the snapshot beside its real file', { timeout: 90_000 }, async () => {
