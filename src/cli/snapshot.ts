@@ -11,6 +11,9 @@
 // etcd3 and prom-client still load when a graph first needs them (the other kinds from this
 // script's own code, the packages from node_modules, through a require made at run time).
 import { readFileSync } from 'node:fs';
+// The global `performance` loads it at its first use (the file kind's slices): loaded here, and
+// Node sets its time origin again for each start from the snapshot.
+import 'node:perf_hooks';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startupSnapshot } from 'node:v8';
