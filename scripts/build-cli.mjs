@@ -11,7 +11,7 @@
 // Then the same command line once more as one CommonJS script, for the startup snapshot that the
 // package's bin (src/cli/rxmgmt.sh) starts from: docs/cli.md, "The startup snapshot".
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -102,9 +102,8 @@ async function buildSnapshot() {
     // module): src/cli/snapshot.ts says what the snapshot may hold; the warnings go, errors stay.
     execFileSync(process.execPath, ['--disable-warning=Warning', '--snapshot-blob', `${blob}.tmp`, '--build-snapshot', entry], { stdio: ['ignore', 'ignore', 'inherit'] });
     renameSync(`${blob}.tmp`, blob);
-    const node = statSync(process.execPath);
-    // What the bin compares with `stat -L -c '%d %i %s %Y'` of the node it finds.
-    writeFileSync(`${blob}.node`, `${node.dev} ${node.ino} ${node.size} ${Math.floor(node.mtimeMs / 1000)}\n`);
+    // The Node that made it, which the bin compares with the node it finds (`-ef`: the same file).
+    writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n`);
   } catch (e) {
     rmSync(`${blob}.tmp`, { force: true });
     console.warn(`rxmgmt build: no startup snapshot (the command line starts from the plain bundle): ${e.message}`);

@@ -3,7 +3,7 @@
 // another Node binary. Which way a run started is read from the outside: a command the graph
 // runs writes its parent's command line (the rxmgmt process) to a file.
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, realpath, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -95,7 +95,16 @@ describe('the rxmgmt bin', () => {
 
   it('runs the plain bundle when the blob was made by another Node binary', { timeout: 90_000 }, async () => {
     const dir = await copyOfPackage();
-    await writeFile(join(dir, 'rxmgmt.blob.node'), '0 0 0 0\n');
+    await writeFile(join(dir, 'rxmgmt.blob.node'), '/bin/sh\n');
+    const argv = await startedAs(join(dir, 'rxmgmt'));
+    expect(argv).not.toContain('--snapshot-blob');
+    expect(argv).toContain(join(dir, 'main.js'));
+  });
+
+  it('runs the plain bundle when its node changed after the blob was made', { timeout: 90_000 }, async () => {
+    const dir = await copyOfPackage();
+    // Not the node binary (shared): the blob, made older than it.
+    await utimes(join(dir, 'rxmgmt.blob'), new Date(1000), new Date(1000));
     const argv = await startedAs(join(dir, 'rxmgmt'));
     expect(argv).not.toContain('--snapshot-blob');
     expect(argv).toContain(join(dir, 'main.js'));
