@@ -12,6 +12,7 @@
 # readlink's, through a link). The V8 flag is the one of main.js's launcher line (src/cli/main.ts).
 self=$0
 if [ -L "$self" ]; then self=$(readlink -f -- "$self") || self=$0; fi
+case $self in /*) ;; *) self=$PWD/$self ;; esac
 here=${self%/*}
 node=$(command -v node) || { echo 'rxmgmt: node is not on the PATH' >&2; exit 127; }
 blob=$here/rxmgmt.blob
