@@ -1,12 +1,15 @@
 #!/usr/bin/env node
 // exec-chain: mgmt's exec1 graph with `sleep 1` for its `sleep 10s`: exec1 -> exec2 -> exec3 in
-// a chain and exec4 beside them, run as `rxmgmt run -f g.yaml -t 1`. The ideal run is the
+// a chain and exec4 beside them, run as `rxmgmt run -f g.yaml -t 1` through the package's bin
+// (dist/src/cli/rxmgmt: Node from the startup snapshot), beside the plain bundle it falls back to
+// (`node FLAGS dist/src/cli/main.js run ...`). The ideal run is the
 // critical path (3 x 1 s) plus the converged timeout (1 s): 4 s. The figure is the overhead
 // over those 4 s (whole process, spawn to exit), beside `node -e 0` (Node's own start-up, part
 // of that overhead and out of rxmgmt's reach). Runs alternate; median of R runs each.
 //
 // Where the overhead goes comes from extra runs with bench/lib/exec-phases-probe.mjs preloaded
-// (timed apart, so the probe's own cost stays out of the headline): start-up (process start ->
+// (timed apart, so the probe's own cost stays out of the headline; on the plain bundle, since a
+// start from a snapshot runs no --import): start-up (process start ->
 // first command spawned, which holds most of Node's own start-up too), spawn() (how long each
 // call blocks: fork + exec), each command's life beyond its 1 s, the latency from a command's
 // exit to its child's spawn (edge propagation), and the last exit -> process exit beyond the
@@ -14,7 +17,8 @@
 //   node bench/exec-chain.mjs [--runs R]        (default 5)
 import { join } from 'node:path';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { BENCH, CLI, cliNodeFlags, deadline, fmtMs, median, requireBuild, runNode, saveResult, tempDir } from './lib/common.mjs';
+import { BENCH, CLI, NODE, cliNodeFlags, deadline, fmtMs, median, requireBuild, runProcess, saveResult, tempDir } from './lib/common.mjs';
+import { CLI_BIN, binEnv } from './lib/cli-bin.mjs';
 
 const i = process.argv.indexOf('--runs');
 const RUNS = i >= 0 ? Number(process.argv[i + 1]) : 5;
@@ -31,21 +35,23 @@ const exec = (n) => `    - name: exec${n}\n      cmd: sleep 1\n      shell: ''\n
 const edge = (a, b) => `  - name: e${a}\n    from: {kind: exec, name: exec${a}}\n    to: {kind: exec, name: exec${b}}\n`;
 writeFileSync(graph, `graph: exec-chain\nresources:\n  exec:\n${[1, 2, 3, 4].map(exec).join('')}edges:\n${edge(1, 2)}${edge(2, 3)}`);
 
-const run = [...cliNodeFlags(), CLI, 'run', '-f', graph, '-t', '1'];
+const args = ['run', '-f', graph, '-t', '1'];
+const run = [...cliNodeFlags(), CLI, ...args];
 const PROBE = join(BENCH, 'lib/exec-phases-probe.mjs');
 const phasesFile = join(dir, 'phases.json');
 const subjects = {
-  chain: { argv: run },
+  chain: { cmd: CLI_BIN, argv: args },
+  plain: { argv: run },
   nodeE0: { argv: ['-e', '0'] },
   probed: { argv: ['--import', PROBE, ...run], env: { BENCH_EXEC_PHASES_OUT: phasesFile } },
 };
-const samples = { chain: [], nodeE0: [], probed: [] };
+const samples = { chain: [], plain: [], nodeE0: [], probed: [] };
 const phases = [];
 
 async function once(name) {
-  const { argv, env } = subjects[name];
+  const { cmd = NODE, argv, env } = subjects[name];
   rmSync(phasesFile, { force: true });
-  const res = await runNode(argv, { rss: false, timeoutMs: 60_000, env });
+  const res = await runProcess(cmd, argv, { timeoutMs: 60_000, env: { ...binEnv, ...env } });
   if (res.code !== 0) throw new Error(`${argv.join(' ')}: exit code ${res.code ?? res.signal}`);
   if (name === 'probed') phases.push(breakdown(JSON.parse(readFileSync(phasesFile, 'utf8'))));
   return res.wallMs;
@@ -82,6 +88,7 @@ const phaseMedians = Object.fromEntries(Object.keys(phases[0]).map((k) => [k, me
 const results = {
   wallMs: { median: median(samples.chain), samples: samples.chain },
   overheadMs: { median: median(overheads), min: Math.min(...overheads), samples: overheads },
+  plainOverheadMs: median(samples.plain.map((ms) => ms - IDEAL_MS)),
   nodeE0: { median: median(samples.nodeE0), samples: samples.nodeE0 },
   probedOverheadMs: median(samples.probed.map((ms) => ms - IDEAL_MS)),
   phasesMs: { medians: phaseMedians, runs: phases },
@@ -91,7 +98,7 @@ results.overheadOverNodeStartMs = results.overheadMs.median - results.nodeE0.med
 const f = (k) => fmtMs(phaseMedians[k]);
 console.log(
   `exec-chain (median of ${RUNS}): 3 x sleep 1 + 1, -t 1: ${fmtMs(results.wallMs.median)}, overhead over 4 s ${fmtMs(results.overheadMs.median)} ` +
-    `(min ${fmtMs(results.overheadMs.min)}); node -e 0 ${fmtMs(results.nodeE0.median)}, so ${fmtMs(results.overheadOverNodeStartMs)} beyond Node's start-up`,
+    `(min ${fmtMs(results.overheadMs.min)}; plain bundle ${fmtMs(results.plainOverheadMs)}); node -e 0 ${fmtMs(results.nodeE0.median)}, so ${fmtMs(results.overheadOverNodeStartMs)} beyond Node's start-up`,
 );
 console.log(
   `  phases (probed runs, overhead ${fmtMs(results.probedOverheadMs)}): start -> first spawn ${f('startToFirstSpawn')} (Node's own start-up included), ` +

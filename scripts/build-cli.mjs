@@ -7,7 +7,11 @@
 // some runs need (etcd3 and its gRPC stack, dbus-next, prom-client, diff). rxjs IS bundled into
 // the CLI, which is a process of its own; the library (rxmgmt, rxmgmt/operators,
 // rxmgmt/testing) stays tsc's output and imports the user's rxjs, so their TestScheduler drives it.
-import { chmodSync, rmSync } from 'node:fs';
+//
+// Then the same command line once more as one CommonJS script, for the startup snapshot that the
+// package's bin (src/cli/rxmgmt.sh) starts from: docs/cli.md, "The startup snapshot".
+import { execFileSync } from 'node:child_process';
+import { chmodSync, copyFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,4 +57,55 @@ await build({
   legalComments: 'none',
   logLevel: 'warning',
 });
-chmodSync(join(out, 'main.js'), 0o755); // the package's bin
+chmodSync(join(out, 'main.js'), 0o755); // `node dist/src/cli/main.js`, or executed itself
+copyFileSync(join(root, 'src/cli/rxmgmt.sh'), join(out, 'rxmgmt'));
+chmodSync(join(out, 'rxmgmt'), 0o755); // the package's bin
+
+await buildSnapshot();
+
+/**
+ * The startup snapshot (src/cli/snapshot.ts): the command line bundled once more, as the one
+ * CommonJS script that `node --build-snapshot` takes, then run by this very Node to make the
+ * blob that the bin (src/cli/rxmgmt.sh) starts from, with the identity of this Node beside it.
+ * A Node that cannot make one leaves no blob, and the bin runs the plain bundle.
+ */
+async function buildSnapshot() {
+  const entry = join(out, 'snapshot.cjs');
+  await build({
+    entryPoints: [join(root, 'src/cli/snapshot.ts')],
+    outfile: entry,
+    bundle: true,
+    format: 'cjs',
+    platform: 'node',
+    target: 'node22',
+    external: ['etcd3', 'dbus-next', 'prom-client', 'diff'],
+    plugins: [rxjsAsModules],
+    // A script has no import.meta: the snapshot's main function sets this to its URL at run time.
+    define: { 'import.meta.url': 'globalThis.__rxmgmtModuleUrl' },
+    // The builder's require() knows only Node's own modules; the packages left out of the bundle
+    // are required at run time (never while building: that fails), from node_modules beside us.
+    banner: {
+      js: [
+        'const __rxmgmtBuiltin = require;',
+        "require = (id) => __rxmgmtBuiltin('node:module').isBuiltin(id) || __rxmgmtBuiltin('node:v8').startupSnapshot.isBuildingSnapshot()",
+        "  ? __rxmgmtBuiltin(id) : __rxmgmtBuiltin('node:module').createRequire(globalThis.__rxmgmtModuleUrl)(id);",
+      ].join('\n'),
+    },
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  const blob = join(out, 'rxmgmt.blob');
+  try {
+    // Node warns that it has not verified some of its modules in snapshots (child_process, tty,
+    // module): src/cli/snapshot.ts says what the snapshot may hold; the warnings go, errors stay.
+    execFileSync(process.execPath, ['--disable-warning=Warning', '--snapshot-blob', `${blob}.tmp`, '--build-snapshot', entry], { stdio: ['ignore', 'ignore', 'inherit'] });
+    renameSync(`${blob}.tmp`, blob);
+    // The Node that made it, which the bin compares with the node it finds (`-ef`: the same file).
+    writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n`);
+  } catch (e) {
+    rmSync(`${blob}.tmp`, { force: true });
+    console.warn(`rxmgmt build: no startup snapshot (the command line starts from the plain bundle): ${e.message}`);
+  }
+}

@@ -24,6 +24,9 @@ describe('the packed command line', () => {
       expect(paths).toContain(bin);
       expect(paths.filter((p) => p.startsWith('dist/src/cli/chunks/') && p.endsWith('.js')).length).toBeGreaterThan(0);
       expect(paths.filter((p) => p.includes('compile-cache'))).toEqual([]);
+      // The startup snapshot would serve only the packer's own Node binary: the bin runs the plain bundle.
+      expect(paths.filter((p) => p.includes('rxmgmt.blob'))).toEqual([]);
+      expect(paths).toContain('dist/src/cli/snapshot.cjs');
 
       const project = join(tmp, 'project');
       const installed = join(project, 'node_modules', 'rxmgmt');

@@ -9,8 +9,11 @@ const readdir = promisify(fs.readdir);
 const lstat = promisify(fs.lstat);
 const unlink = promisify(fs.unlink);
 
-/** When this process started (ms since the epoch): only older temp files can be left-overs. */
-const processStart = Date.now() - process.uptime() * 1000;
+/**
+ * When this process started (ms since the epoch): only older temp files can be left-overs. Asked
+ * each time, not kept from when the module loaded: the startup snapshot loads it at build time.
+ */
+const processStart = (): number => Date.now() - process.uptime() * 1000;
 
 /** Per directory, looked at once per process: the stale temp names by the name they were for. */
 const found = new Map<string, Promise<Map<string, string[]>>>();
@@ -74,7 +77,7 @@ export async function removeStaleTemps(path: string): Promise<string[]> {
     const temp = join(dir, name);
     try {
       const st = await lstat(temp);
-      if (!(st.isFile() || st.isSymbolicLink()) || st.uid !== process.geteuid?.() || st.mtimeMs >= processStart) continue;
+      if (!(st.isFile() || st.isSymbolicLink()) || st.uid !== process.geteuid?.() || st.mtimeMs >= processStart()) continue;
       await unlink(temp);
       removed.push(name);
     } catch {

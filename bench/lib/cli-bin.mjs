@@ -1,0 +1,8 @@
+// The package's bin beside the bundle under test (dist/src/cli/rxmgmt: a shell launcher that
+// starts Node from the startup snapshot, src/cli/rxmgmt.sh), and the environment that makes it
+// find the harness's own Node first, as `npx rxmgmt` finds the project's.
+import { dirname, join } from 'node:path';
+import { CLI, NODE } from './common.mjs';
+
+export const CLI_BIN = join(dirname(CLI), 'rxmgmt');
+export const binEnv = { PATH: `${dirname(NODE)}:${process.env.PATH ?? ''}` };

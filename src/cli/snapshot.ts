@@ -1,0 +1,43 @@
+// The entry of rxmgmt's startup snapshot. scripts/build-cli.mjs bundles it into one CommonJS
+// script (dist/src/cli/snapshot.cjs) and runs `node --build-snapshot` on it: the modules below are
+// loaded and evaluated then, and the heap they leave is saved as dist/src/cli/rxmgmt.blob. The
+// launcher (src/cli/rxmgmt.sh) starts `node --snapshot-blob rxmgmt.blob -- ARGS`, which
+// deserialises that heap instead of reading, compiling and evaluating the modules again, and
+// calls the function given to setDeserializeMainFunction.
+//
+// Only code whose evaluation captures nothing of the process that built it may be evaluated
+// here: no environment, no working directory, no clock, no stdio streams, no handles. What a run
+// of files, commands and noops qualifies (docs/cli.md, "The startup snapshot"); the other kinds, dbus-next,
+// etcd3 and prom-client still load when a graph first needs them (the other kinds from this
+// script's own code, the packages from node_modules, through a require made at run time).
+import { readFileSync } from 'node:fs';
+// The global `performance` loads it at its first use (the file kind's slices): loaded here, and
+// Node sets its time origin again for each start from the snapshot.
+import 'node:perf_hooks';
+import { dirname, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { startupSnapshot } from 'node:v8';
+import { snapshotBlobPath } from './snapshot-blob.js';
+import { startCli } from './start.js';
+import { prepareParsers } from './cli.js';
+import './run-main.js';
+import '../resources/file.js';
+import '../resources/exec.js';
+import '../resources/noop.js';
+
+/** Where the bundle's `import.meta.url` points (the build defines it so): this script's URL at run time. */
+declare global {
+  var __rxmgmtModuleUrl: string;
+}
+
+// Clipanion's parsers, compiled now for every start (cli.ts), for the version beside this script
+// (dist/src/cli/snapshot.cjs, which the build runs): a start of another version makes its own.
+const built = dirname(resolve(process.argv[1] ?? '.'));
+prepareParsers((JSON.parse(readFileSync(join(built, '../../../package.json'), 'utf8')) as { version: string }).version);
+
+startupSnapshot.setDeserializeMainFunction(() => {
+  // The snapshot does not know where it was loaded from: the blob's path on Node's command line says.
+  const cliDir = dirname(snapshotBlobPath(process.execArgv));
+  globalThis.__rxmgmtModuleUrl = pathToFileURL(`${cliDir}/snapshot.cjs`).href;
+  void startCli(pathToFileURL(`${cliDir}/`), process.argv.slice(1));
+});
