@@ -19,7 +19,7 @@
 // with --sema K, which passes `--sema K` to the engine: at most K CheckApply at once).
 import { dirname } from 'node:path';
 import { CLI, CLI_BASE, commitOf, deadline, fmtMiB, fmtMs, machine, median, requireBuild, saveResult } from './lib/common.mjs';
-import { FLOOR_MAX_IN_FLIGHT, memoryPerResource, pair, pairedRatios, summary } from './lib/converge.mjs';
+import { FLOOR_MAX_IN_FLIGHT, memoryPerResource, pair, pairedRatios, summary, useBin } from './lib/converge.mjs';
 import { beforeAfterTable } from './lib/before-after.mjs';
 
 const args = process.argv.slice(2);
@@ -99,7 +99,7 @@ for (const n of sizes) {
       (CLI_BASE ? `; before (${CLI_BASE}): cold ${fmtMs(row.base.cold.wallMs)}, second ${fmtMs(row.base.warm.wallMs)}, after/before paired ${row.pairedAfterOverBefore.cold.toFixed(2)}x / ${row.pairedAfterOverBefore.warm.toFixed(2)}x` : ''),
   );
 }
-const data = { benchmark: 'files-converge', cli: CLI, cliBase: CLI_BASE, cliBaseCommit: CLI_BASE && commitOf(dirname(CLI_BASE)), results };
+const data = { benchmark: 'files-converge', cli: CLI, engineVia: useBin() ? 'bin (startup snapshot)' : 'bundle', cliBase: CLI_BASE, cliBaseCommit: CLI_BASE && commitOf(dirname(CLI_BASE)), results };
 const path = saveResult(sema ? `files-converge-sema${sema}` : 'files-converge', data);
 console.log(`wrote ${path}`);
 if (CLI_BASE) console.log(`\n${beforeAfterTable({ ...data, machine: machine() }).join('\n')}`);

@@ -10,10 +10,11 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  BENCH, CLI, CLI_BASE, allFilesCorrect, cliNodeFlags, killChild, removeDir, runNode, runProcess, sleep, startNode, stopChild, tempDir,
+  BENCH, CLI, CLI_BASE, NODE, allFilesCorrect, cliNodeFlags, killChild, removeDir, runProcess, sleep, startNode, stopChild, tempDir,
   writeFileGraph,
 } from './common.mjs';
 import { puppetArgv, puppetAvailable, writeManifest } from './puppet.mjs';
+import { CLI_BIN, binEnv } from './cli-bin.mjs';
 
 const FLOOR = join(BENCH, 'floor-files.mjs');
 const FLOOR_SYNC = join(BENCH, 'floor-sync.mjs');
@@ -39,7 +40,7 @@ function tail(path, lines = 5) {
 
 /**
  * One run of `who` on `files` (N files). Engine options: `logLevel`, `sema`. Resolves to
- * runNode's `{ wallMs, maxRssKiB, code, ... }`; throws on a time-out or a failure.
+ * runProcess's `{ wallMs, maxRssKiB, code, ... }`; throws on a time-out or a failure.
  */
 function runOnce(who, n, dir, files, phase, { logLevel = 'warn', sema } = {}) {
   const timeoutMs = runTimeoutMs(who, n);
@@ -48,16 +49,21 @@ function runOnce(who, n, dir, files, phase, { logLevel = 'warn', sema } = {}) {
     case 'engine':
     case 'base': {
       const cli = who === 'engine' ? CLI : CLI_BASE;
-      const argv = [...cliNodeFlags(cli), cli, 'run', '-f', graph, '--converged-timeout=0', '--log-level', logLevel, ...(sema ? ['--sema', String(sema)] : [])];
-      return runNode(argv, { timeoutMs, stderrFile: join(dir, 'stderr.log') });
+      const args = ['run', '-f', graph, '--converged-timeout=0', '--log-level', logLevel, ...(sema ? ['--sema', String(sema)] : [])];
+      const stderrFile = join(dir, 'stderr.log');
+      // As a user runs it: the package's bin (the startup snapshot) when the build has one; an
+      // older build (the side-by-side base) has only its bundle. RSS from GNU time for every
+      // subject, so none pays a preloaded probe the others do not.
+      if (who === 'engine' && useBin()) return runProcess(CLI_BIN, args, { timeoutMs, rss: 'gnu-time', env: binEnv, stderrFile });
+      return runProcess(NODE, [...cliNodeFlags(cli), cli, ...args], { timeoutMs, rss: 'gnu-time', stderrFile });
     }
     case 'floor':
     case 'floor16': {
       const limit = who === 'floor16' ? 16 : n > FLOOR_MAX_IN_FLIGHT ? FLOOR_MAX_IN_FLIGHT : undefined;
-      return runNode([FLOOR, files, String(n)], { timeoutMs, env: limit ? { FLOOR_CONCURRENCY: String(limit) } : {}, stderrFile: join(dir, 'stderr.log') });
+      return runProcess(NODE, [FLOOR, files, String(n)], { timeoutMs, rss: 'gnu-time', env: limit ? { FLOOR_CONCURRENCY: String(limit) } : {}, stderrFile: join(dir, 'stderr.log') });
     }
     case 'floorSync':
-      return runNode([FLOOR_SYNC, files, String(n)], { timeoutMs, stderrFile: join(dir, 'stderr.log') });
+      return runProcess(NODE, [FLOOR_SYNC, files, String(n)], { timeoutMs, rss: 'gnu-time', stderrFile: join(dir, 'stderr.log') });
     case 'puppet': {
       const { wrap } = puppetAvailable();
       const { cmd, args, env } = puppetArgv(join(dir, 'puppet'), join(dir, 'manifest.pp'));
@@ -67,6 +73,9 @@ function runOnce(who, n, dir, files, phase, { logLevel = 'warn', sema } = {}) {
       throw new Error(`unknown subject ${who}`);
   }
 }
+
+/** The engine runs through its bin unless BENCH_ENGINE_BUNDLE=1 asks for the plain bundle. */
+export const useBin = () => process.env.BENCH_ENGINE_BUNDLE !== '1' && existsSync(CLI_BIN);
 
 /** Exit codes that mean success: puppet's --detailed-exitcodes says 2 for "changed something". */
 const okCodes = (who, phase) => (who === 'puppet' ? (phase === 'cold' ? [2] : [0]) : [0]);
