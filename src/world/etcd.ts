@@ -93,6 +93,14 @@ export interface EtcdWorldOptions {
    * several transactions, made current in one.
    */
   maxTxnOps?: number;
+  /**
+   * Bursts of changes to the collected exports are delivered as one list (default 200 ms): the
+   * first change after a quiet spell reaches collectors at once, and the ones that follow
+   * within this window arrive together at its end, each host's change still whole. A fleet
+   * whose hosts join one after the other then swaps each collector's graph a few times instead
+   * of once per host. 0: every change on its own.
+   */
+  collectCoalesceMs?: number;
   /** Where the World's own timing runs (default `asyncScheduler`). */
   scheduler?: SchedulerLike;
   /** TLS and user authentication (none: plain `http://` seeds, no user). */
@@ -158,6 +166,7 @@ class EtcdWorldImpl implements EtcdWorld {
   private readonly maxBackoffMs: number;
   private readonly outageGraceMs: number;
   private readonly maxTxnOps: number;
+  private readonly collectCoalesceMs: number;
 
   private readonly state = new BehaviorSubject<WorldSnapshot>(emptySnapshot);
   private readonly statusState = new BehaviorSubject<WorldStatus>('connecting');
@@ -217,6 +226,7 @@ class EtcdWorldImpl implements EtcdWorld {
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
     this.outageGraceMs = opts.outageGraceMs ?? 3000;
     this.maxTxnOps = opts.maxTxnOps ?? 128;
+    this.collectCoalesceMs = Math.max(0, opts.collectCoalesceMs ?? 200);
     const requestTimeoutMs = this.requestTimeoutMs;
     // A watch stream that broke re-attaches quickly (the client's default backs off to 30 s).
     interface Backoff {
@@ -360,7 +370,7 @@ class EtcdWorldImpl implements EtcdWorld {
   }
 
   collect(kinds: readonly string[]): Observable<ExportedResource[]> {
-    return collectFrom(this.state, kinds);
+    return collectFrom(this.state, kinds, { windowMs: this.collectCoalesceMs, scheduler: this.scheduler });
   }
 
   hostsConverged(): Observable<ReadonlyMap<string, boolean>> {
@@ -671,26 +681,24 @@ class EtcdWorldImpl implements EtcdWorld {
   }
 
   /**
-   * Applies watch events one revision at a time: at most one emission per atomic change, and
-   * none for a revision that only wrote a generation that is not current yet.
+   * Applies one watch message: its events, whole revisions only (etcd never splits one), then
+   * one emission if collectors may see a change. A message carries complete revisions, so a
+   * host's change is never seen half-applied; none is emitted for revisions that only wrote a
+   * generation that is not current yet. Revisions already applied are skipped.
    */
   private applyEvents(events: ReadonlyArray<{ type: string; kv: IKeyValue }>): void {
-    let i = 0;
-    while (i < events.length) {
-      const rev = Number(events[i].kv.mod_revision);
-      let j = i;
-      while (j < events.length && Number(events[j].kv.mod_revision) === rev) j++;
-      if (rev > this.rev) {
-        let visible = false;
-        for (const ev of events.slice(i, j)) {
-          if (this.applyKv(ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv)) visible = true;
-        }
-        this.rev = rev;
-        if (visible) this.publish();
-        this.publishStrings();
-      }
-      i = j;
+    let visible = false;
+    let changed = false;
+    for (const ev of events) {
+      const rev = Number(ev.kv.mod_revision);
+      if (rev <= this.rev) continue;
+      if (this.applyKv(ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv)) visible = true;
+      changed = true;
     }
+    if (!changed) return;
+    this.rev = Math.max(this.rev, Number(events[events.length - 1].kv.mod_revision));
+    if (visible) this.publish();
+    this.publishStrings();
   }
 
   /** Records one key's new value (undefined: deleted); true when collectors may see a change. */

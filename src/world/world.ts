@@ -4,7 +4,7 @@
 // default: a single host needs nothing else) and `etcd` (a real etcd cluster, `--seeds`).
 // docs/world.md describes the semantics and the etcd key layout.
 
-import { type Observable, distinctUntilChanged, map } from 'rxjs';
+import { type Observable, type SchedulerLike, distinctUntilChanged, identity, map, throttleTime } from 'rxjs';
 import type { MetaParams } from '../model/spec.js';
 import type { WorldStrings } from '../model/resource.js';
 
@@ -58,8 +58,9 @@ export interface World extends WorldStrings {
   /**
    * Live view of every host's exports (this host's own included) whose kind is in `kinds`
    * (an empty array collects nothing), sorted by host, kind, name. Emits the full current
-   * list on subscribe and after every change (once per atomic change: one `setExports` of
-   * one host), never twice in a row the same list. During an outage it emits nothing: the
+   * list on subscribe and after every change (at most once per atomic change: one `setExports`
+   * of one host; a backend may deliver changes that come close together as one list, never
+   * part of a change), never twice in a row the same list. During an outage it emits nothing: the
    * last list stays the truth until the World resynchronises. Completes on `close()`.
    */
   collect(kinds: readonly string[]): Observable<ExportedResource[]>;
@@ -140,16 +141,28 @@ function sortKeys(v: unknown, path: string[]): unknown {
 
 const where = (path: string[]): string => (path.length ? path.join('.') : 'the top level');
 
-/** `collect` over a snapshot stream: filter by kind, sort, drop repeats. */
+/** How `collectFrom` delivers a burst of changes: the first at once, the rest at the window's end. */
+export interface Coalescing {
+  windowMs: number;
+  scheduler: SchedulerLike;
+}
+
+/**
+ * `collect` over a snapshot stream: filter by kind, sort, drop repeats. With `coalesce`, the
+ * exports maps of a burst are throttled (leading and trailing, on the given scheduler): each
+ * map is a whole state of the World, so skipping the intermediate ones never shows a mix.
+ */
 export function collectFrom(
   snapshots: Observable<WorldSnapshot>,
   kinds: readonly string[],
+  coalesce?: Coalescing,
 ): Observable<ExportedResource[]> {
   const wanted = new Set(kinds);
   return snapshots.pipe(
     // A snapshot that changed only converged states keeps its exports map: nothing to sort.
     map((s) => s.exports),
     distinctUntilChanged(),
+    coalesce && coalesce.windowMs > 0 ? throttleTime(coalesce.windowMs, coalesce.scheduler, { leading: true, trailing: true }) : identity,
     map((exports) => [...exports.values()].filter((r) => wanted.has(r.kind)).sort(compareExports)),
     distinctUntilChanged(sameExports),
   );
