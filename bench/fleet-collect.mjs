@@ -12,7 +12,10 @@
 //     log, and to its E exports being on every other host (start -> collected);
 //   - per host of the fleet start: spawn -> its exports on every other host.
 //
-//   node bench/fleet-collect.mjs [--hosts H] [--exports E] [--changes K]
+//   node bench/fleet-collect.mjs [--hosts H] [--exports E] [--changes K] [--cpu-prof-dir D]
+//
+// With --cpu-prof-dir, the last host of the fleet and the late joiner run under `node --cpu-prof`
+// and write their profiles into D (summarise with bench/lib/profile-summary.mjs).
 //
 // Defaults 10 x 200 (2 000 collected files per host, 20 000 in all), 5 changes. etcd is
 // Debian's /usr/bin/etcd (or $RXMGMT_ETCD) on free loopback ports, in a temp data dir.
@@ -30,6 +33,7 @@ const opt = (name, dflt) => {
 const H = opt('--hosts', 10);
 const E = opt('--exports', 200);
 const K = opt('--changes', 5);
+const profDir = args.includes('--cpu-prof-dir') ? args[args.indexOf('--cpu-prof-dir') + 1] : undefined;
 requireBuild();
 deadline(20 * 60, 'fleet-collect');
 
@@ -119,8 +123,9 @@ const allCollected = () => {
 
 const logPath = (h) => join(dir, `host${h}.log`);
 // The late joiner logs at info (its "joined" line is timed); the fleet at warn, as before.
+const profiled = (h) => (profDir && (h === H - 1 || h === H) ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=host${h}.cpuprofile`] : []);
 const startHost = (h, level = 'warn') =>
-  startNode([...cliNodeFlags(), CLI, 'run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', level], { stderrFile: logPath(h) });
+  startNode([...cliNodeFlags(), ...profiled(h), CLI, 'run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', level], { stderrFile: logPath(h) });
 const t0 = performance.now();
 const hosts = [];
 const spawnedAt = [];
