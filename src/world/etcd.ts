@@ -1,12 +1,13 @@
 // The World on a real etcd cluster (`rxmgmt run --seeds ...`), through the `etcd3` client.
 //
 // State: one range read of the namespace at revision R gives the full picture, then one
-// prefix watch from R+1 keeps it live; events are applied one etcd revision at a time, so a
-// host's `setExports` reaches collectors in one emission (one transaction, one revision; or,
-// for a change too big for one transaction, a new generation that collectors ignore until the
-// one transaction that makes it current) and no revision is skipped while the watch stays
-// attached (the client re-attaches a broken watch from its last revision, so a member that
-// dies costs nothing).
+// prefix watch from R+1 keeps it live; events are applied a watch message (whole revisions) at
+// a time, so a host's `setExports` reaches collectors whole, never in part (one transaction, one
+// revision; or, for a change too big for one transaction, a new generation that collectors
+// ignore until the one transaction that makes it current) and no revision is skipped while the
+// watch stays attached (the client re-attaches a broken watch from its last revision, so a
+// member that dies costs nothing). Collectors get a burst of changes as one list
+// (`collectCoalesceMs`, on the World's scheduler).
 //
 // Health: every `probeIntervalMs` a linearizable read of this host's converged key (it fails
 // without quorum, which a watch alone would not notice). A failure makes the World `down`:
