@@ -23,10 +23,19 @@ describe('collectFrom with coalescing', () => {
   it('emits the first state of a burst at once and only the last of the rest at the end of the window', () => {
     const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
     ts.run(({ cold, expectObservable }) => {
-      // The state on subscribe, a burst within the 10-frame window, then a lone change long after.
-      const snapshots = cold('a-b-c-d---------------e', { a: s0, b: s1, c: s2, d: s3, e: s4 });
+      // The state on subscribe, a burst (its first at once, then a 10-frame window), then a lone change long after.
+      const snapshots = cold('a-b-c-d' + '-'.repeat(23) + 'e', { a: s0, b: s1, c: s2, d: s3, e: s4 });
       const out = collectFrom(snapshots, ['file'], { windowMs: 10, scheduler: ts }).pipe(map(names));
-      expectObservable(out).toBe('a---------d-----------e', { a: '', d: 'f=3,g=1', e: 'f=4' });
+      expectObservable(out).toBe('a-b' + '-'.repeat(9) + 'd' + '-'.repeat(17) + 'e', { a: '', b: 'f=1', d: 'f=3,g=1', e: 'f=4' });
+    });
+  });
+
+  it('does not hold back the first change after subscribing: the state on subscribe opens no window', () => {
+    const ts = new TestScheduler((a, b) => expect(a).toEqual(b));
+    ts.run(({ cold, expectObservable }) => {
+      const snapshots = cold('a-b-c', { a: s0, b: s1, c: s2 });
+      const out = collectFrom(snapshots, ['file'], { windowMs: 10, scheduler: ts }).pipe(map(names));
+      expectObservable(out).toBe('a-b---------c', { a: '', b: 'f=1', c: 'f=2' });
     });
   });
 

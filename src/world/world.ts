@@ -4,7 +4,7 @@
 // default: a single host needs nothing else) and `etcd` (a real etcd cluster, `--seeds`).
 // docs/world.md describes the semantics and the etcd key layout.
 
-import { type Observable, type SchedulerLike, distinctUntilChanged, identity, map, throttleTime } from 'rxjs';
+import { type MonoTypeOperatorFunction, type Observable, type SchedulerLike, connect, distinctUntilChanged, identity, map, merge, skip, take, throttleTime } from 'rxjs';
 import type { MetaParams } from '../model/spec.js';
 import type { WorldStrings } from '../model/resource.js';
 
@@ -162,9 +162,20 @@ export function collectFrom(
     // A snapshot that changed only converged states keeps its exports map: nothing to sort.
     map((s) => s.exports),
     distinctUntilChanged(),
-    coalesce && coalesce.windowMs > 0 ? throttleTime(coalesce.windowMs, coalesce.scheduler, { leading: true, trailing: true }) : identity,
+    coalesce && coalesce.windowMs > 0 ? coalesced(coalesce) : identity,
     map((exports) => [...exports.values()].filter((r) => wanted.has(r.kind)).sort(compareExports)),
     distinctUntilChanged(sameExports),
+  );
+}
+
+/**
+ * The first value (the state on subscribe) at once and outside any window, so that a new
+ * subscriber (a graph swap re-subscribes) does not hold back the change that follows; the
+ * changes after it throttled, leading and trailing.
+ */
+function coalesced<T>({ windowMs, scheduler }: Coalescing): MonoTypeOperatorFunction<T> {
+  return connect((shared) =>
+    merge(shared.pipe(take(1)), shared.pipe(skip(1), throttleTime(windowMs, scheduler, { leading: true, trailing: true }))),
   );
 }
 
