@@ -4,7 +4,7 @@
 // default: a single host needs nothing else) and `etcd` (a real etcd cluster, `--seeds`).
 // docs/world.md describes the semantics and the etcd key layout.
 
-import { type MonoTypeOperatorFunction, type Observable, type SchedulerLike, connect, distinctUntilChanged, identity, map, merge, skip, take, throttleTime } from 'rxjs';
+import { type Observable, distinctUntilChanged, map } from 'rxjs';
 import type { MetaParams } from '../model/spec.js';
 import type { WorldStrings } from '../model/resource.js';
 
@@ -141,41 +141,18 @@ function sortKeys(v: unknown, path: string[]): unknown {
 
 const where = (path: string[]): string => (path.length ? path.join('.') : 'the top level');
 
-/** How `collectFrom` delivers a burst of changes: the first at once, the rest at the window's end. */
-export interface Coalescing {
-  windowMs: number;
-  scheduler: SchedulerLike;
-}
-
-/**
- * `collect` over a snapshot stream: filter by kind, sort, drop repeats. With `coalesce`, the
- * exports maps of a burst are throttled (leading and trailing, on the given scheduler): each
- * map is a whole state of the World, so skipping the intermediate ones never shows a mix.
- */
+/** `collect` over a snapshot stream: filter by kind, sort, drop repeats. */
 export function collectFrom(
   snapshots: Observable<WorldSnapshot>,
   kinds: readonly string[],
-  coalesce?: Coalescing,
 ): Observable<ExportedResource[]> {
   const wanted = new Set(kinds);
   return snapshots.pipe(
     // A snapshot that changed only converged states keeps its exports map: nothing to sort.
     map((s) => s.exports),
     distinctUntilChanged(),
-    coalesce && coalesce.windowMs > 0 ? coalesced(coalesce) : identity,
     map((exports) => [...exports.values()].filter((r) => wanted.has(r.kind)).sort(compareExports)),
     distinctUntilChanged(sameExports),
-  );
-}
-
-/**
- * The first value (the state on subscribe) at once and outside any window, so that a new
- * subscriber (a graph swap re-subscribes) does not hold back the change that follows; the
- * changes after it throttled, leading and trailing.
- */
-function coalesced<T>({ windowMs, scheduler }: Coalescing): MonoTypeOperatorFunction<T> {
-  return connect((shared) =>
-    merge(shared.pipe(take(1)), shared.pipe(skip(1), throttleTime(windowMs, scheduler, { leading: true, trailing: true }))),
   );
 }
 
