@@ -13,6 +13,7 @@
 // run time, exactly as etcd3 itself would resolve them (whatever layout npm chose); its
 // `__dirname` is that directory. The library (tsc's dist/) imports etcd3 from node_modules as
 // before. Used by scripts/build-cli.mjs: `plugins: [..., etcdProto]`.
+import { readFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 
@@ -126,7 +127,6 @@ export const etcdProto = {
     // The directory etcd3's modules would have as CommonJS modules of their own.
     b.onLoad({ filter: /\.js$/ }, async (args) => {
       if (!inEtcd3(args.path)) return undefined;
-      const { readFile } = await import('node:fs/promises');
       const source = await readFile(args.path, 'utf8');
       const rel = args.path.slice(etcd3Dir.length + 1).split(sep).slice(0, -1).join('/');
       return {
