@@ -12,7 +12,12 @@
 //     log, and to its E exports being on every other host (start -> collected);
 //   - per host of the fleet start: spawn -> its exports on every other host.
 //
-//   node bench/fleet-collect.mjs [--hosts H] [--exports E] [--changes K]
+//   node bench/fleet-collect.mjs [--hosts H] [--exports E] [--changes K] [--cpu-prof-dir D] [--fleet-log-level L]
+//
+// With --cpu-prof-dir, the last host of the fleet and the late joiner run under `node --cpu-prof`
+// and write their profiles into D (summarise with bench/lib/profile-summary.mjs). With
+// --fleet-log-level info (default warn), the fleet logs each graph it runs, and the result says
+// how many graphs each host built during the fleet start (graph swaps; info logging costs CPU).
 //
 // Defaults 10 x 200 (2 000 collected files per host, 20 000 in all), 5 changes. etcd is
 // Debian's /usr/bin/etcd (or $RXMGMT_ETCD) on free loopback ports, in a temp data dir.
@@ -30,6 +35,9 @@ const opt = (name, dflt) => {
 const H = opt('--hosts', 10);
 const E = opt('--exports', 200);
 const K = opt('--changes', 5);
+const strOpt = (name, dflt) => (args.includes(name) ? args[args.indexOf(name) + 1] : dflt);
+const profDir = strOpt('--cpu-prof-dir', undefined);
+const fleetLevel = strOpt('--fleet-log-level', 'warn');
 requireBuild();
 deadline(20 * 60, 'fleet-collect');
 
@@ -119,8 +127,9 @@ const allCollected = () => {
 
 const logPath = (h) => join(dir, `host${h}.log`);
 // The late joiner logs at info (its "joined" line is timed); the fleet at warn, as before.
-const startHost = (h, level = 'warn') =>
-  startNode([...cliNodeFlags(), CLI, 'run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', level], { stderrFile: logPath(h) });
+const profiled = (h) => (profDir && (h === H - 1 || h === H) ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=host${h}.cpuprofile`] : []);
+const startHost = (h, level = fleetLevel) =>
+  startNode([...cliNodeFlags(), ...profiled(h), CLI, 'run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', level], { stderrFile: logPath(h) });
 const t0 = performance.now();
 const hosts = [];
 const spawnedAt = [];
@@ -137,6 +146,7 @@ for (;;) {
 }
 const startMs = performance.now() - t0;
 const startCpu = hosts.map((c) => cpuMs(c.pid));
+const graphsAtStart = hosts.map((_, h) => (read(logPath(h)) ?? '').split('\n').filter((l) => l.includes(`graph "fleet-${h}":`)).length);
 await sleep(2000); // trailing start-up work settles before the changes
 
 // Idle: what a host spends with nothing changing (health probes, lease keepalives), per second,
@@ -192,6 +202,7 @@ const result = {
   fleetStartCpuMsPerHost: startCpu.reduce((a, b) => a + b, 0) / H,
   hostStartToCollectedMs: hostCollectedMs,
   hostStartToCollectedMedianMs: median(hostCollectedMs),
+  ...(fleetLevel === 'info' || fleetLevel === 'debug' ? { graphsPerHostAtStart: graphsAtStart.reduce((a, b) => a + b, 0) / H, graphsAtStart } : {}),
   lateJoinerStartToJoinedMs: lateJoinedMs,
   lateJoinerStartToCollectedMs: lateCollectedMs,
   changeLatencyMs: latencies,

@@ -48,7 +48,7 @@ await build({
   platform: 'node',
   target: 'node22',
   external: ['etcd3', 'dbus-next', 'prom-client', 'diff'],
-  plugins: [rxjsAsModules],
+  plugins: [rxjsAsModules, (await import('./etcd-proto.mjs')).etcdProto],
   // CommonJS dependencies (clipanion) call require() for Node's own modules.
   banner: { js: "import { createRequire as __rxmgmtRequire } from 'node:module'; const require = __rxmgmtRequire(import.meta.url);" },
   // Stack traces name the src/ files (the launcher turns source maps on); the maps hold no source text.

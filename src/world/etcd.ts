@@ -1,12 +1,13 @@
 // The World on a real etcd cluster (`rxmgmt run --seeds ...`), through the `etcd3` client.
 //
 // State: one range read of the namespace at revision R gives the full picture, then one
-// prefix watch from R+1 keeps it live; events are applied one etcd revision at a time, so a
-// host's `setExports` reaches collectors in one emission (one transaction, one revision; or,
-// for a change too big for one transaction, a new generation that collectors ignore until the
-// one transaction that makes it current) and no revision is skipped while the watch stays
-// attached (the client re-attaches a broken watch from its last revision, so a member that
-// dies costs nothing).
+// prefix watch from R+1 keeps it live; events are applied a watch message (whole revisions) at
+// a time, so a host's `setExports` reaches collectors whole, never in part (one transaction, one
+// revision; or, for a change too big for one transaction, a new generation that collectors
+// ignore until the one transaction that makes it current) and no revision is skipped while the
+// watch stays attached (the client re-attaches a broken watch from its last revision, so a
+// member that dies costs nothing). Collectors get a burst of changes as one list
+// (`collectCoalesceMs`, on the World's scheduler; src/world/coalesce.ts).
 //
 // Health: every `probeIntervalMs` a linearizable read of this host's converged key (it fails
 // without quorum, which a watch alone would not notice). A failure makes the World `down`:
@@ -44,6 +45,7 @@ import {
 import type { Logger } from '../util/logger.js';
 import { decodeConverged, decodeCurrent, decodeExport, decodeStr, encodeConverged, encodeCurrent, encodeExport, encodeStr, normalizeExports } from './etcd/codec.js';
 import { DEFAULT_NAMESPACE, KeyLayout, prefixEnd } from './etcd/keys.js';
+import { SnapshotCoalescer } from './coalesce.js';
 import { type EtcdSecurity, clientSecurity, explainEtcdError, isPermanentFailure } from './etcd/security.js';
 import {
   type ExportInput,
@@ -93,6 +95,15 @@ export interface EtcdWorldOptions {
    * several transactions, made current in one.
    */
   maxTxnOps?: number;
+  /**
+   * Bursts of changes to the collected exports are delivered as one list (default 200 ms): the
+   * first change after a quiet spell reaches collectors at once, and the ones that follow
+   * within this window arrive together at its end, each host's change still whole; converged
+   * states written after a held change wait with it (src/world/coalesce.ts). A fleet whose
+   * hosts join one after the other then swaps each collector's graph a few times instead of
+   * once per host. 0: every change on its own.
+   */
+  collectCoalesceMs?: number;
   /** Where the World's own timing runs (default `asyncScheduler`). */
   scheduler?: SchedulerLike;
   /** TLS and user authentication (none: plain `http://` seeds, no user). */
@@ -158,8 +169,12 @@ class EtcdWorldImpl implements EtcdWorld {
   private readonly maxBackoffMs: number;
   private readonly outageGraceMs: number;
   private readonly maxTxnOps: number;
+  private readonly collectCoalesceMs: number;
 
-  private readonly state = new BehaviorSubject<WorldSnapshot>(emptySnapshot);
+  /** The shared state as of `rev`. */
+  private state: WorldSnapshot = emptySnapshot;
+  /** `state` as collectors and `hostsConverged` see it: bursts of export changes coalesced. */
+  private readonly view: SnapshotCoalescer;
   private readonly statusState = new BehaviorSubject<WorldStatus>('connecting');
   /** The kv strings, as of `rev` (`strState` while a revision is being applied). */
   private readonly strings = new BehaviorSubject<StringsState>(emptyStrings);
@@ -217,6 +232,8 @@ class EtcdWorldImpl implements EtcdWorld {
     this.maxBackoffMs = opts.maxBackoffMs ?? 5000;
     this.outageGraceMs = opts.outageGraceMs ?? 3000;
     this.maxTxnOps = opts.maxTxnOps ?? 128;
+    this.collectCoalesceMs = Math.max(0, opts.collectCoalesceMs ?? 200);
+    this.view = new SnapshotCoalescer(emptySnapshot, this.collectCoalesceMs, this.scheduler);
     const requestTimeoutMs = this.requestTimeoutMs;
     // A watch stream that broke re-attaches quickly (the client's default backs off to 30 s).
     interface Backoff {
@@ -334,7 +351,7 @@ class EtcdWorldImpl implements EtcdWorld {
     this.staleLease?.release();
     await Promise.all([...this.cancelling]);
     this.client.close();
-    this.state.complete();
+    this.view.complete();
     this.strings.complete();
     this.statusState.complete();
   }
@@ -360,11 +377,11 @@ class EtcdWorldImpl implements EtcdWorld {
   }
 
   collect(kinds: readonly string[]): Observable<ExportedResource[]> {
-    return collectFrom(this.state, kinds);
+    return collectFrom(this.view.snapshots, kinds);
   }
 
   hostsConverged(): Observable<ReadonlyMap<string, boolean>> {
-    return convergedFrom(this.state);
+    return convergedFrom(this.view.snapshots);
   }
 
   status(): Observable<WorldStatus> {
@@ -627,7 +644,7 @@ class EtcdWorldImpl implements EtcdWorld {
     for (const kv of res.kvs) this.applyKv(kv.key.toString(), kv);
     this.previous = undefined;
     this.rev = Number(res.header.revision);
-    this.publish();
+    this.publish(true);
     this.publishStrings();
     await this.attachWatch(this.rev + 1);
     this.needsResync = false;
@@ -671,26 +688,24 @@ class EtcdWorldImpl implements EtcdWorld {
   }
 
   /**
-   * Applies watch events one revision at a time: at most one emission per atomic change, and
-   * none for a revision that only wrote a generation that is not current yet.
+   * Applies one watch message: its events, whole revisions only (etcd never splits one), then
+   * one emission if collectors may see a change. A message carries complete revisions, so a
+   * host's change is never seen half-applied; none is emitted for revisions that only wrote a
+   * generation that is not current yet. Revisions already applied are skipped.
    */
   private applyEvents(events: ReadonlyArray<{ type: string; kv: IKeyValue }>): void {
-    let i = 0;
-    while (i < events.length) {
-      const rev = Number(events[i].kv.mod_revision);
-      let j = i;
-      while (j < events.length && Number(events[j].kv.mod_revision) === rev) j++;
-      if (rev > this.rev) {
-        let visible = false;
-        for (const ev of events.slice(i, j)) {
-          if (this.applyKv(ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv)) visible = true;
-        }
-        this.rev = rev;
-        if (visible) this.publish();
-        this.publishStrings();
-      }
-      i = j;
+    let visible = false;
+    let changed = false;
+    for (const ev of events) {
+      const rev = Number(ev.kv.mod_revision);
+      if (rev <= this.rev) continue;
+      if (this.applyKv(ev.kv.key.toString(), ev.type === 'Delete' ? undefined : ev.kv)) visible = true;
+      changed = true;
     }
+    if (!changed) return;
+    this.rev = Math.max(this.rev, Number(events[events.length - 1].kv.mod_revision));
+    if (visible) this.publish();
+    this.publishStrings();
   }
 
   /** Records one key's new value (undefined: deleted); true when collectors may see a change. */
@@ -748,8 +763,8 @@ class EtcdWorldImpl implements EtcdWorld {
    * Emits what collectors see: each host's current generation, and the live hosts. A revision
    * that changed only converged states keeps the exports map (collectors skip it by identity).
    */
-  private publish(): void {
-    let exports = this.state.value.exports;
+  private publish(settled = false): void {
+    let exports = this.state.exports;
     const dirty = this.exportsDirty;
     if (dirty === 'all') {
       const fresh = new Map<string, ExportedResource>();
@@ -768,7 +783,9 @@ class EtcdWorldImpl implements EtcdWorld {
       exports = fresh;
     }
     this.exportsDirty = new Set();
-    this.state.next({ exports, converged: new Map(this.liveHosts) });
+    const snapshot = { exports, converged: new Map(this.liveHosts) };
+    this.state = snapshot;
+    this.view.push(snapshot, settled);
   }
 
   // ---- Helpers ---------------------------------------------------------------------------
@@ -784,7 +801,7 @@ class EtcdWorldImpl implements EtcdWorld {
   }
 
   private summary(): string {
-    const s = this.state.value;
+    const s = this.state;
     const hosts = new Set([...s.exports.values()].map((r) => r.host));
     return `${s.exports.size} exported resources from ${hosts.size} hosts, ${s.converged.size} live hosts`;
   }

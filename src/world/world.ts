@@ -58,8 +58,9 @@ export interface World extends WorldStrings {
   /**
    * Live view of every host's exports (this host's own included) whose kind is in `kinds`
    * (an empty array collects nothing), sorted by host, kind, name. Emits the full current
-   * list on subscribe and after every change (once per atomic change: one `setExports` of
-   * one host), never twice in a row the same list. During an outage it emits nothing: the
+   * list on subscribe and after every change (at most once per atomic change: one `setExports`
+   * of one host; a backend may deliver changes that come close together as one list, never
+   * part of a change), never twice in a row the same list. During an outage it emits nothing: the
    * last list stays the truth until the World resynchronises. Completes on `close()`.
    */
   collect(kinds: readonly string[]): Observable<ExportedResource[]>;

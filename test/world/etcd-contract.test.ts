@@ -22,9 +22,10 @@ describeEtcd('etcd World', () => {
     await etcd?.stop();
   });
 
-  const connect = (host: string, namespace: string, log = memoryLogger(), maxTxnOps?: number): Promise<EtcdWorld> =>
+  const connect = (host: string, namespace: string, log = memoryLogger(), maxTxnOps?: number, collectCoalesceMs?: number): Promise<EtcdWorld> =>
     connectEtcdWorld({
       maxTxnOps,
+      collectCoalesceMs,
       host,
       seeds: etcd.clientUrls,
       log,
@@ -53,8 +54,8 @@ describeEtcd('etcd World', () => {
 
   describe('etcd only', () => {
     const worlds: World[] = [];
-    const open = async (host: string, namespace: string, log = memoryLogger(), maxTxnOps?: number) => {
-      const w = await connect(host, namespace, log, maxTxnOps);
+    const open = async (host: string, namespace: string, log = memoryLogger(), maxTxnOps?: number, collectCoalesceMs?: number) => {
+      const w = await connect(host, namespace, log, maxTxnOps, collectCoalesceMs);
       worlds.push(w);
       return w;
     };
@@ -211,6 +212,32 @@ describeEtcd('etcd World', () => {
       } finally {
         raw.close();
       }
+    });
+
+    it('delivers a burst of changes as whole lists, the last one included, at most one per window and one more', async () => {
+      const ns = freshNamespace();
+      const windowMs = 300;
+      const a = await open('a', ns);
+      const b = await open('b', ns, memoryLogger(), undefined, windowMs);
+      const seen = new Recorder(b.collect(['file']));
+      const pair = (i: number) => [
+        { kind: 'file', name: 'counter', params: { i } },
+        { kind: 'file', name: 'twin', params: { i } },
+      ];
+      const N = 20;
+      const start = performance.now();
+      for (let i = 1; i <= N; i++) await a.setExports(pair(i));
+      await waitFor(() => seen.last?.[0]?.params.i === N, `b to see change ${N}`);
+      const elapsedMs = performance.now() - start;
+      const lists = seen.values.filter((l) => l.length > 0);
+      const values = lists.map((l) => l.map((r) => r.params.i));
+      for (const v of values) expect(v).toEqual([v[0], v[0]]); // each host's change whole: both or neither
+      const firsts = values.map((v) => v[0] as number);
+      expect(firsts).toEqual([...firsts].sort((x, y) => x - y)); // in order, never an older state after a newer
+      expect(new Set(firsts).size).toBe(firsts.length); // never the same list twice
+      // Leading and trailing throttle: the first at once, then at most one per window.
+      expect(lists.length).toBeLessThanOrEqual(2 + Math.ceil(elapsedMs / windowMs));
+      seen.stop();
     });
 
     it('writes only what changed, in one revision per setExports', async () => {

@@ -4,7 +4,7 @@
 import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../src/util/logger.js';
-import { type EtcdWorld, connectEtcdWorld } from '../../src/world/etcd.js';
+import { type EtcdWorld, type EtcdWorldOptions, connectEtcdWorld } from '../../src/world/etcd.js';
 import type { ExportedResource, WorldStatus } from '../../src/world/world.js';
 import { type EtcdCluster, describeEtcd, freePort, startEtcd, waitFor } from '../helpers/etcd.js';
 import { Recorder } from './contract.js';
@@ -29,7 +29,7 @@ describeEtcd('etcd World faults', () => {
     let etcd: EtcdCluster;
     const worlds: EtcdWorld[] = [];
     const recorders: Recorder<unknown>[] = [];
-    const open = async (host: string, namespace: string): Promise<EtcdWorld> => {
+    const open = async (host: string, namespace: string, extra: Partial<EtcdWorldOptions> = {}): Promise<EtcdWorld> => {
       const log = memoryLogger();
       logs.set(`${namespace}:${host}`, log);
       const w = await connectEtcdWorld({
@@ -43,6 +43,7 @@ describeEtcd('etcd World faults', () => {
         probeIntervalMs: 250,
         outageGraceMs: 4000,
         maxBackoffMs: 1000,
+        ...extra,
       });
       worlds.push(w);
       return w;
@@ -77,7 +78,8 @@ describeEtcd('etcd World faults', () => {
     it('survives the leader being killed without missing an update', async () => {
       const ns = freshNamespace();
       const a = await open('a', ns);
-      const b = await open('b', ns);
+      // Every revision is to be seen, so b delivers each change on its own (no coalescing).
+      const b = await open('b', ns, { collectCoalesceMs: 0 });
       const seen = record(b.collect(['file']));
       const statusB = record(b.status());
       const counter = (i: number) => [
