@@ -3,8 +3,10 @@
 // one file for what every start needs, and chunks for what commands load lazily. A start then
 // reads ~30 files instead of ~380 (rxjs alone is 223 modules), which is most of its cost.
 //
-// Not bundled, and loaded from node_modules at their first use, as before: the packages only
-// some runs need (etcd3 and its gRPC stack, dbus-next, prom-client, diff). rxjs IS bundled into
+// Not bundled, and loaded from node_modules at their first use: the packages only some runs
+// need (dbus-next, prom-client, diff, and etcd3's gRPC stack). etcd3 itself is bundled, in a
+// chunk of its own, with its .proto answered from a descriptor made here (scripts/etcd-proto.mjs).
+// rxjs IS bundled into
 // the CLI, which is a process of its own; the library (rxmgmt, rxmgmt/operators,
 // rxmgmt/testing) stays tsc's output and imports the user's rxjs, so their TestScheduler drives it.
 //
@@ -16,6 +18,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { etcdProto } from './etcd-proto.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/src/cli');
@@ -48,7 +51,7 @@ await build({
   platform: 'node',
   target: 'node22',
   external: ['etcd3', 'dbus-next', 'prom-client', 'diff'],
-  plugins: [rxjsAsModules, (await import('./etcd-proto.mjs')).etcdProto],
+  plugins: [rxjsAsModules, etcdProto],
   // CommonJS dependencies (clipanion) call require() for Node's own modules.
   banner: { js: "import { createRequire as __rxmgmtRequire } from 'node:module'; const require = __rxmgmtRequire(import.meta.url);" },
   // Stack traces name the src/ files (the launcher turns source maps on); the maps hold no source text.
@@ -79,7 +82,9 @@ async function buildSnapshot() {
     platform: 'node',
     target: 'node22',
     external: ['etcd3', 'dbus-next', 'prom-client', 'diff'],
-    plugins: [rxjsAsModules],
+    plugins: [rxjsAsModules, etcdProto],
+    // etcd3's bundled code asks require.resolve where etcd3 is at run time, as it should.
+    logOverride: { 'require-resolve-not-external': 'silent' },
     // A script has no import.meta: the snapshot's main function sets this to its URL at run time.
     define: { 'import.meta.url': 'globalThis.__rxmgmtModuleUrl' },
     // The builder's require() knows only Node's own modules; the packages left out of the bundle
@@ -89,6 +94,8 @@ async function buildSnapshot() {
         'const __rxmgmtBuiltin = require;',
         "require = (id) => __rxmgmtBuiltin('node:module').isBuiltin(id) || __rxmgmtBuiltin('node:v8').startupSnapshot.isBuildingSnapshot()",
         "  ? __rxmgmtBuiltin(id) : __rxmgmtBuiltin('node:module').createRequire(globalThis.__rxmgmtModuleUrl)(id);",
+        // etcd3's bundled code finds its own dependencies from its directory (scripts/etcd-proto.mjs).
+        "require.resolve = (id, o) => __rxmgmtBuiltin('node:module').createRequire(globalThis.__rxmgmtModuleUrl).resolve(id, o);",
       ].join('\n'),
     },
     sourcemap: true,
