@@ -1,0 +1,64 @@
+// The bin's startup snapshot holds etcd3 bundled with its precompiled gRPC descriptor
+// (scripts/etcd-proto.mjs): two hosts started through the bin share exports on a real etcd
+// (test/etcd-proto.test.ts pins that the bundled client answers as the plain one does).
+import { execFile } from 'node:child_process';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { lines, repoRoot, useSandbox } from './helpers/cli.js';
+import { type EtcdCluster, describeEtcd, startEtcd } from './helpers/etcd.js';
+
+const run = promisify(execFile);
+const box = useSandbox();
+const bin = join(repoRoot, 'dist', 'src', 'cli', 'rxmgmt');
+/** The bin finds `node` on the PATH: this one, which built the blob. */
+const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
+
+/** Host `h` exports one file and collects every exported file into its own dir; it records rxmgmt's command line. */
+function hostGraph(h: string): string {
+  return lines(
+    `graph: bin-${h}`,
+    'resources:',
+    '  file:',
+    `    - name: "@@motd-${h}"`,
+    `      path: /nowhere/motd-${h}`,
+    `      content: "motd from ${h}\\n"`,
+    '  exec:',
+    '    - name: whoami',
+    `      cmd: cat /proc/$PPID/cmdline > ${box.path(`cmdline-${h}`)}`,
+    '      shell: /bin/sh',
+    'collect:',
+    '  - kind: file',
+    `    pattern: ${box.path(h)}/`,
+  );
+}
+
+describeEtcd('the bin on a real etcd', () => {
+  let etcd: EtcdCluster;
+  beforeEach(async () => {
+    etcd = await startEtcd(1);
+  }, 60_000);
+  afterEach(async () => {
+    await etcd?.stop();
+  });
+
+  it('two hosts started from the snapshot collect each other\'s exports', { timeout: 120_000 }, async () => {
+    const seeds = etcd.clientUrls.join(',');
+    for (const h of ['a', 'b']) await writeFile(box.path(`${h}.yaml`), hostGraph(h));
+    await Promise.all(
+      ['a', 'b'].map((h) =>
+        run(bin, ['run', '-f', box.path(`${h}.yaml`), '--hostname', `bin-${h}`, '--seeds', seeds, '--converged-timeout=2', '--log-level', 'warn'], {
+          env,
+          timeout: 90_000,
+        }),
+      ),
+    );
+    for (const h of ['a', 'b']) {
+      expect((await readdir(box.path(h))).sort()).toEqual(['motd-a', 'motd-b']);
+      expect(await readFile(box.path(h, h === 'a' ? 'motd-b' : 'motd-a'), 'utf8')).toBe(`motd from ${h === 'a' ? 'b' : 'a'}\n`);
+      const argv = (await readFile(box.path(`cmdline-${h}`), 'utf8')).split('\0');
+      expect(argv).toContain('--snapshot-blob');
+    }
+  });
+});
