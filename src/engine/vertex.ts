@@ -483,8 +483,10 @@ export class Vertex {
   /** One run (RunQueue's `begin`): CheckApply with its retries, then the state it leaves; `queue` is told when it ends. */
   beginRun(t: Trigger, queue: RunQueue): Unsubscribable {
     const refresh = t.refresh || this.owedRefresh;
-    // Changes are collected only when someone listens; a retry starts its list afresh.
-    const run = new RunSubscriber(this, queue, t.cause, this.triggers, refresh, this.ctx.scheduler.now(), this.ctx.events !== undefined);
+    // Changes and the start time are only for listeners (a clock read per check costs more
+    // than the rest of a quick run's bookkeeping); a retry starts its list afresh.
+    const listening = this.ctx.events !== undefined;
+    const run = new RunSubscriber(this, queue, t.cause, this.triggers, refresh, listening ? this.ctx.scheduler.now() : 0, listening);
     this.runs++;
     this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
     this.setState('running');
@@ -684,6 +686,7 @@ class RunSubscriber extends Subscriber<boolean> {
     /** The vertex's trigger count at the start: a later trigger means another run is owed. */
     readonly seq: number,
     readonly refresh: boolean,
+    /** Scheduler time at the start; 0 when nobody listens (never reported then). */
     readonly startedAt: number,
     listening: boolean,
   ) {
