@@ -488,7 +488,8 @@ export class Vertex {
     const listening = this.ctx.events !== undefined;
     const run = new RunSubscriber(this, queue, t.cause, this.triggers, refresh, listening ? this.ctx.scheduler.now() : 0, listening);
     this.runs++;
-    this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
+    // Asked first: the line and this vertex's child logger would be made for nothing at each run.
+    if (this.ctx.log.wants?.('debug') !== false) this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
     this.setState('running');
     this.checkApply(refresh, run);
     return run;
