@@ -20,6 +20,8 @@ type Outcome = { ok: boolean; after?: number } | { throws: string };
 interface IntoResource extends Resource {
   /** Frames of the checkApplyInto calls. */
   into: number[];
+  /** The `refresh` of each checkApplyInto call. */
+  refreshes: boolean[];
   /** Frames of the checkApply calls (the Observable path). */
   observed: number[];
   /** Frames at which a run still in flight was torn down. */
@@ -33,6 +35,7 @@ function intoResource(name: string, ts: SchedulerLike, outcomes: Outcome[], opts
     meta: { ...defaultMeta, ...opts.meta },
     fingerprint: name,
     into: [],
+    refreshes: [],
     observed: [],
     tornDown: [],
     watch: () => (opts.watch ?? NEVER) as Observable<void>,
@@ -40,8 +43,9 @@ function intoResource(name: string, ts: SchedulerLike, outcomes: Outcome[], opts
       r.observed.push(ts.now());
       return new Observable<boolean>((s) => end(outcomes[Math.min(r.observed.length, outcomes.length) - 1]!, s, changes));
     },
-    checkApplyInto(_apply: boolean, _refresh: boolean, changes: ChangeSink | undefined, run: Subscriber<boolean>) {
+    checkApplyInto(_apply: boolean, refresh: boolean, changes: ChangeSink | undefined, run: Subscriber<boolean>) {
       r.into.push(ts.now());
+      r.refreshes.push(refresh);
       end(outcomes[Math.min(r.into.length, outcomes.length) - 1]!, run, changes);
     },
   };
@@ -122,6 +126,19 @@ describe('checkApplyInto', () => {
       expect(a.into).toEqual([0, 5]);
       expect(runsOf(events)).toEqual(['0+5 fake[a] ok []']);
       expect(a.tornDown).toEqual([8]);
+    });
+  });
+
+  it('a refresh along a notify edge reaches it once, with its cause', () => {
+    const ts = fresh();
+    ts.run(({ cold }) => {
+      const a = intoResource('a', ts, [{ ok: true }, { ok: false, after: 2 }], { watch: cold('-----x') });
+      const b = intoResource('b', ts, [{ ok: true }]);
+      const log = memoryLogger();
+      new Engine({ scheduler: ts, log, noop: false }).apply(graphOf([a, b], [['a', 'b', true]]));
+      ts.flush();
+      expect({ a: a.into, b: b.into, bRefresh: b.refreshes }).toEqual({ a: [0, 5], b: [0, 7], bRefresh: [false, true] });
+      expect(log.lines).toContain('debug fake[b]: CheckApply: refresh from fake[a] (refresh)');
     });
   });
 
