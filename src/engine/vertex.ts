@@ -257,7 +257,7 @@ export class Vertex {
     this.settler = settler;
     this.compose();
     this.emit(START);
-    if (!this.stopped) this.watching = this.watchTriggers().subscribe(new WatchSubscriber(this));
+    if (!this.stopped) this.watching = this.subscribeWatch();
     // Idle already (held behind a parent that is not OK): no state change would say so.
     if (this.idle$.value) this.settle();
   }
@@ -417,6 +417,25 @@ export class Vertex {
   /** `stopWatching` as a stream, for waits that must end when the vertex stops. */
   private stopWatching$(): Observable<void> {
     return this.stopped ? of(undefined) : (this.stop$ ??= new Subject<void>());
+  }
+
+  /**
+   * The watch's subscription. A plain watch (no poll, retry or rewatch, ready at subscription:
+   * most vertices) is the resource's own Observable, subscribed as it is and ready once it is;
+   * no Observable, closures and subscribe machinery of the vertex's own around it at each start.
+   */
+  private subscribeWatch(): Subscription {
+    const { resource } = this;
+    const { poll, retry: count, rewatch } = resource.meta;
+    const subscriber = new WatchSubscriber(this);
+    if (poll > 0 || rewatch || count !== 0 || resource.watchAnnouncesReady) return this.watchTriggers().subscribe(subscriber);
+    try {
+      resource.watch().subscribe(subscriber);
+    } catch (e) {
+      subscriber.error(e); // a watch() that throws is a watch failure, as in an Observable's subscribe
+    }
+    this.setWatchReady();
+    return subscriber;
   }
 
   /**
