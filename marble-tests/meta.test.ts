@@ -110,4 +110,19 @@ describe('meta params', () => {
       expectObservable(report$).toBe('---------------(r|)', { r });
     });
   });
+  it('a plain watch (no retry) that errors, or whose watch() throws, fails its vertex after the first check, never the engine', () => {
+    const ts = fresh();
+    ts.run(({ cold, expectObservable }) => {
+      const a = fake('a', ts, { runs: [() => cold('(t|)', ok)], watch: cold('--#', undefined, new Error('inotify gone')) });
+      const thrower = fake('b', ts, { runs: [() => cold('(t|)', ok)] });
+      const b = { ...thrower, watch: () => { throw new Error('no watch for you'); } };
+      const report$ = runGraphs(of({ kind: 'graph', graph: graphOf([a, b]) }), NEVER, { scheduler: ts, log: memoryLogger(), noop: false, convergedTimeout: 0.01, maxRuntime: 0 });
+      // b's watch fails as it is subscribed: its first check still runs (the watch is gone, so nothing
+      // waits for it) and b is failed. Both idle from 0 on (a's failure at 2 is idle too): -t ends at 10.
+      const r: RunReport = { reason: 'converged', failed: ['fake[a]: watch: inotify gone', 'fake[b]: watch: no watch for you'], wouldChange: [] };
+      expectObservable(report$).toBe('----------(r|)', { r });
+      ts.flush();
+      expect({ a: frames(a), b: frames(thrower) }).toEqual({ a: [0], b: [0] });
+    });
+  });
 });

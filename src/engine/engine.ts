@@ -104,7 +104,9 @@ export class Engine {
     if (this.draining) return summary;
     const previous = this.vertices;
     const next = new Map<string, Vertex>();
-    const started: Array<[Vertex, Vertex | undefined]> = [];
+    const started: Vertex[] = [];
+    /** New vertices that replace a changed one: made only when some do (no pair per new vertex). */
+    let replacing: Map<Vertex, Vertex> | undefined;
     for (const [key, resource] of graph.vertices) {
       const old = previous.get(key);
       // The same resource object (an incremental build kept it) is recognised without its fingerprint.
@@ -113,7 +115,8 @@ export class Engine {
       } else {
         const v = new Vertex(resource, this.ctx, key);
         next.set(key, v);
-        started.push([v, old]);
+        started.push(v);
+        if (old) (replacing ??= new Map()).set(v, old);
         (old ? summary.changed : summary.added).push(key);
       }
     }
@@ -135,9 +138,10 @@ export class Engine {
     }
     // Each holds the converger from now, all before the first starts: the converger never sees the graph idle between
     // two of them (and never sets and cancels a countdown per vertex).
-    for (const [v] of started) this.trackVertex(v);
+    for (const v of started) this.trackVertex(v);
     // The longest chains first: a chain's head is never queued behind an independent leaf.
-    for (const [v, old] of tallestFirst(graph, started, ([v]) => v.key)) {
+    for (const v of tallestFirst(graph, started, (v) => v.key)) {
+      const old = replacing?.get(v);
       if (old) this.retire(old).subscribe({ complete: () => this.waves.add(v) });
       else this.waves.add(v);
     }

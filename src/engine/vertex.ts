@@ -257,7 +257,7 @@ export class Vertex {
     this.settler = settler;
     this.compose();
     this.emit(START);
-    if (!this.stopped) this.watching = this.watchTriggers().subscribe(new WatchSubscriber(this));
+    if (!this.stopped) this.watching = this.subscribeWatch();
     // Idle already (held behind a parent that is not OK): no state change would say so.
     if (this.idle$.value) this.settle();
   }
@@ -420,6 +420,25 @@ export class Vertex {
   }
 
   /**
+   * The watch's subscription. A plain watch (no poll, retry or rewatch, ready at subscription:
+   * most vertices) is the resource's own Observable, subscribed as it is and ready once it is;
+   * no Observable, closures and subscribe machinery of the vertex's own around it at each start.
+   */
+  private subscribeWatch(): Subscription {
+    const { resource } = this;
+    const { poll, retry: count, rewatch } = resource.meta;
+    const subscriber = new WatchSubscriber(this);
+    if (poll > 0 || rewatch || count !== 0 || resource.watchAnnouncesReady) return this.watchTriggers().subscribe(subscriber);
+    try {
+      resource.watch().subscribe(subscriber);
+    } catch (e) {
+      subscriber.error(e); // a watch() that throws is a watch failure, as in an Observable's subscribe
+    }
+    this.setWatchReady();
+    return subscriber;
+  }
+
+  /**
    * The resource's watch (or the poll timer), with its meta params: its events as they come
    * (`toTrigger` reads them), so that the plain case adds no operator between the resource's
    * watch and the vertex.
@@ -483,12 +502,16 @@ export class Vertex {
   /** One run (RunQueue's `begin`): CheckApply with its retries, then the state it leaves; `queue` is told when it ends. */
   beginRun(t: Trigger, queue: RunQueue): Unsubscribable {
     const refresh = t.refresh || this.owedRefresh;
-    // Changes are collected only when someone listens; a retry starts its list afresh.
-    const run = new RunObserver(this, queue, t.cause, this.triggers, refresh, this.ctx.scheduler.now(), this.ctx.events !== undefined);
+    // Changes and the start time are only for listeners (a clock read per check costs more
+    // than the rest of a quick run's bookkeeping); a retry starts its list afresh.
+    const listening = this.ctx.events !== undefined;
+    const run = new RunSubscriber(this, queue, t.cause, this.triggers, refresh, listening ? this.ctx.scheduler.now() : 0, listening);
     this.runs++;
-    this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
+    // Asked first: the line and this vertex's child logger would be made for nothing at each run.
+    if (this.ctx.log.wants?.('debug') !== false) this.log.debug(`CheckApply: ${t.cause}${refresh ? ' (refresh)' : ''}`);
     this.setState('running');
-    return this.checkApply(refresh, run).subscribe(run);
+    this.checkApply(refresh, run);
+    return run;
   }
 
   /**
@@ -501,46 +524,48 @@ export class Vertex {
   }
 
   /** A run's CheckApply said `ok` (nothing to change) or not (it changed, or would under noop). */
-  ranOk(run: RunObserver, ok: boolean): void {
+  ranOk(run: RunSubscriber, ok: boolean): void {
     const apply = !(this.resource.meta.noop || this.ctx.noop);
     this.report(ok ? 'ok' : apply ? 'changed' : 'would-change', run.startedAt, run.changes, run.cause);
     this.succeeded(ok, run.seq);
   }
 
   /** A run's CheckApply failed, out of retries. */
-  ranFailed(run: RunObserver, e: Error): void {
+  ranFailed(run: RunSubscriber, e: Error): void {
     this.report('failed', run.startedAt, run.changes, run.cause, e.message);
     this.failed(e, run.refresh);
   }
 
   /**
    * Each attempt waits for a rate-limit token, then for its semaphores, then runs. Without
-   * guards or retries (the common case) the resource's own Observable is the whole of it: it
-   * is subscribed inside `run`'s subscription already, so it needs no `defer` of its own (a
-   * resource that throws instead of erroring still fails this run only).
+   * guards or retries (the common case) the resource reports to `run` itself: through
+   * `checkApplyInto` when it has one (no Observable, no subscribe machinery: a check that ends
+   * at once costs a few calls), else its own Observable, subscribed by `run` as it is, with no
+   * `defer` (a resource that throws instead of erroring still fails this run only).
    */
-  private checkApply(refresh: boolean, run: RunObserver): Observable<boolean> {
+  private checkApply(refresh: boolean, run: RunSubscriber): void {
     const { retry: count, delay, noop } = this.resource.meta;
     const apply = !(noop || this.ctx.noop);
     const { sink } = run;
     if (count === 0 && this.guards.length === 0) {
+      const { resource } = this;
       try {
-        return this.resource.checkApply(apply, refresh, sink);
+        if (resource.checkApplyInto) resource.checkApplyInto(apply, refresh, sink, run);
+        else resource.checkApply(apply, refresh, sink).subscribe(run);
       } catch (e) {
-        return throwError(() => e);
+        run.error(e);
       }
+      return;
     }
     const attempt$ = this.guards.reduce(
       (run$, guard) => guard(run$),
       defer(() => {
-        run.changes = [];
+        if (sink) run.changes = [];
         return this.resource.checkApply(apply, refresh, sink);
       }),
     );
-    if (count === 0) return attempt$;
-    return attempt$.pipe(
-      retry({ count: count < 0 ? Infinity : count, delay: (e: Error, n) => this.retryDelay('checkApply', e, n, delay) }),
-    );
+    if (count === 0) return void attempt$.subscribe(run);
+    attempt$.pipe(retry({ count: count < 0 ? Infinity : count, delay: (e: Error, n) => this.retryDelay('checkApply', e, n, delay) })).subscribe(run);
   }
 
   /** Waits `ms` before retry `n`; the wait ends in failure if the vertex stops meanwhile. */
@@ -657,14 +682,20 @@ class WatchSubscriber extends Subscriber<unknown> {
   }
 }
 
+/** What a run that nobody listens to has changed: never filled (no sink), never reported. */
+const NO_CHANGES: Change[] = [];
+
 /**
- * The observer of one run's CheckApply, with what the run's end needs to know: a class, not
- * three closures and their context, since every vertex of a large graph has a run in flight
- * at the start.
+ * The subscriber of one run's CheckApply, with what the run's end needs to know: a Subscriber
+ * itself, so that `subscribe` and `checkApplyInto` take it as it is (one object per run, where
+ * an observer would be wrapped in a SafeSubscriber and a ConsumerObserver). Like a
+ * SafeSubscriber it stops at the first error or completion and then tears the run down; what
+ * the vertex throws (a bug) is said by `runsBroke`, never thrown at the resource, and the
+ * run's end still reaches the queue, so the vertex's next run is not held up by it.
  */
-class RunObserver {
+class RunSubscriber extends Subscriber<boolean> {
   /** What the CheckApply changed (or would change), when someone listens. */
-  changes: Change[] = [];
+  changes: Change[] = NO_CHANGES;
   /** Collects `changes`; absent when nobody listens. */
   readonly sink?: ChangeSink;
 
@@ -675,22 +706,41 @@ class RunObserver {
     /** The vertex's trigger count at the start: a later trigger means another run is owed. */
     readonly seq: number,
     readonly refresh: boolean,
+    /** Scheduler time at the start; 0 when nobody listens (never reported then). */
     readonly startedAt: number,
     listening: boolean,
   ) {
-    if (listening) this.sink = (c) => this.changes.push(c);
+    super();
+    if (listening) {
+      this.changes = [];
+      this.sink = (c) => this.changes.push(c);
+    }
   }
 
-  next(ok: boolean): void {
-    this.vertex.ranOk(this, ok);
+  protected override _next(ok: boolean): void {
+    try {
+      this.vertex.ranOk(this, ok);
+    } catch (e) {
+      this.vertex.runsBroke(e);
+    }
   }
 
-  error(e: Error): void {
-    this.vertex.ranFailed(this, e);
-    this.done.ended();
+  protected override _error(e: Error): void {
+    try {
+      this.vertex.ranFailed(this, e);
+    } catch (err) {
+      this.vertex.runsBroke(err);
+    }
+    this.ended();
   }
 
-  complete(): void {
+  protected override _complete(): void {
+    this.ended();
+  }
+
+  /** Torn down before the queue hears of it: the next run never overlaps what is left of this one. */
+  private ended(): void {
+    this.unsubscribe();
     this.done.ended();
   }
 }
@@ -709,7 +759,7 @@ class RunQueue extends Coalescer<Trigger> {
     this.vertex.runsBroke(e, true);
   }
 
-  /** The run begun last has ended (its RunObserver says so). */
+  /** The run begun last has ended (its RunSubscriber says so). */
   ended(): void {
     this.finished();
   }

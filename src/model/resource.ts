@@ -1,5 +1,5 @@
 // The contract between the engine and a resource kind.
-import type { Observable, SchedulerLike } from 'rxjs';
+import type { Observable, SchedulerLike, Subscriber } from 'rxjs';
 import type { MetaParams, ResourceSpec } from './spec.js';
 import type { Logger } from '../util/logger.js';
 import type { ChangeSink } from './events.js';
@@ -97,6 +97,15 @@ export interface Resource {
    * for diffs, reports and metrics; a resource that reports nothing is still correct.
    */
   checkApply(apply: boolean, refresh: boolean, changes?: ChangeSink): Observable<boolean>;
+  /**
+   * Optional: `checkApply(apply, refresh, changes).subscribe(run)` without the Observable. The
+   * resource tells `run` the result (`next` then `complete`, or `error`), at once or later, and
+   * adds what must be torn down if the run is cancelled to it (`run.add`). The engine calls it,
+   * when present, for a run with no retries and no guards (semaphores, rate limit), so that a
+   * check that ends at once (a small local file) costs no Observable, no subscribe machinery
+   * and no wrapping subscriber. It may throw: that fails the run, as an error would.
+   */
+  checkApplyInto?(apply: boolean, refresh: boolean, changes: ChangeSink | undefined, run: Subscriber<boolean>): void;
   /**
    * meta `reverse`: the resource that undoes this one (a created file or user removed, a line
    * taken out), or undefined when there is nothing to undo. When a graph swap removes a resource

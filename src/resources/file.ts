@@ -1,6 +1,6 @@
 // file: a file or a directory, its content (given, or copied from a source), mode and owner.
 // Fields and behaviour follow mgmt's file resource, so mgmt graphs run unchanged.
-import { Observable, type SchedulerLike, defer, merge } from 'rxjs';
+import { Observable, type SchedulerLike, type Subscriber, defer, merge } from 'rxjs';
 import type { BigIntStats, Stats } from 'node:fs';
 import { posix } from 'node:path';
 import { semaphore } from '../../operators/semaphore.js';
@@ -453,31 +453,38 @@ class FileResource implements Resource {
    * The quick path where it may apply (quickCheck, run in the slices of sync-slices.ts), else,
    * or when it declines, the asynchronous run().
    */
-  checkApply(apply: boolean, _refresh: boolean, changes?: ChangeSink): Observable<boolean> {
+  checkApply(apply: boolean, refresh: boolean, changes?: ChangeSink): Observable<boolean> {
     if (!this.quickKind()) return this.fullCheck(apply, changes);
-    return new Observable<boolean>((subscriber) => {
-      const slices = slicesFor(this.env.scheduler);
-      let waited = false;
-      const job = (): void => {
-        let ok: ReturnType<FileResource['quickCheck']>;
-        try {
-          ok = this.quickCheck(apply, ChangeReporter.of(changes, this.want.sensitive), !waited);
-        } catch (err) {
-          subscriber.error(err);
-          return;
-        }
-        if (ok === undefined) subscriber.add(this.fullCheck(apply, changes).subscribe(subscriber));
-        else if (typeof ok !== 'boolean') {
-          // The directory is being looked at (once per directory): back in line when it is.
-          waited = true;
-          void ok.then(() => !subscriber.closed && subscriber.add(slices.run(job)));
-        } else {
-          subscriber.next(ok);
-          subscriber.complete();
-        }
-      };
-      subscriber.add(slices.run(job));
-    });
+    return new Observable<boolean>((subscriber) => this.checkApplyInto(apply, refresh, changes, subscriber));
+  }
+
+  /** checkApply told straight to the engine's run (Resource.checkApplyInto): no Observable per check. */
+  checkApplyInto(apply: boolean, _refresh: boolean, changes: ChangeSink | undefined, subscriber: Subscriber<boolean>): void {
+    if (!this.quickKind()) {
+      subscriber.add(this.fullCheck(apply, changes).subscribe(subscriber));
+      return;
+    }
+    const slices = slicesFor(this.env.scheduler);
+    let waited = false;
+    const job = (): void => {
+      let ok: ReturnType<FileResource['quickCheck']>;
+      try {
+        ok = this.quickCheck(apply, ChangeReporter.of(changes, this.want.sensitive), !waited);
+      } catch (err) {
+        subscriber.error(err);
+        return;
+      }
+      if (ok === undefined) subscriber.add(this.fullCheck(apply, changes).subscribe(subscriber));
+      else if (typeof ok !== 'boolean') {
+        // The directory is being looked at (once per directory): back in line when it is.
+        waited = true;
+        void ok.then(() => !subscriber.closed && subscriber.add(slices.run(job)));
+      } else {
+        subscriber.next(ok);
+        subscriber.complete();
+      }
+    };
+    subscriber.add(slices.run(job));
   }
 
   /** The asynchronous path: run(), bounded by fileChecks. */

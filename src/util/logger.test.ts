@@ -31,3 +31,14 @@ describe('the logger', () => {
     expect(seen).toEqual(['info||name "\\x00"']);
   });
 });
+
+describe('wants', () => {
+  it('says whether a level is written, as its lines are, for children too', () => {
+    const log = memoryLogger('info');
+    const child = log.child('file[a]');
+    expect(['debug', 'info', 'warn', 'error'].map((l) => `${l}:${child.wants?.(l as 'debug')}`)).toEqual(['debug:false', 'info:true', 'warn:true', 'error:true']);
+    child.debug('hidden');
+    child.info('shown');
+    expect(log.lines).toEqual(['info file[a]: shown']);
+  });
+});

@@ -9,6 +9,11 @@ export interface Logger {
   error(msg: string): void;
   /** A logger whose lines name `subject` (e.g. `file[f1]`). */
   child(subject: string): Logger;
+  /**
+   * Whether lines of `level` are written: a caller on a hot path (a line per CheckApply) asks
+   * before building the line and its child logger. Absent: assume they are.
+   */
+  wants?(level: Level): boolean;
 }
 
 const rank: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
@@ -36,6 +41,9 @@ class SinkLogger implements Logger {
   }
   error(msg: string): void {
     this.at('error', msg);
+  }
+  wants(level: Level): boolean {
+    return rank[level] >= this.min;
   }
   child(subject: string): Logger {
     return new SinkLogger(this.sink, this.min, this.subject ? `${this.subject}: ${subject}` : subject);
