@@ -20,7 +20,7 @@
 // - a value below its key: a mapping or a sequence indented more (a sequence also at the key's
 //   own indentation), or nothing at all (null).
 import { CORE_SCHEMA } from 'js-yaml';
-import { exact, isTaken, KeptStrings, SMALL_MAP, unshared } from './kept-strings.js';
+import { exact, KeptStrings, SMALL_MAP, unshared } from './kept-strings.js';
 import type { YEntry, YMap, YNode, YScalar, YSeq } from './tree.js';
 
 /**
@@ -52,6 +52,12 @@ export function blockTree(text: string): YNode | undefined {
     if (err === OUT) return undefined;
     throw err;
   }
+}
+
+/** Whether one of the first `n` entries has `key` (a small mapping's check for a repeated key). */
+function takenBefore(entries: YEntry[], n: number, key: string): boolean {
+  for (let i = 0; i < n; i++) if (entries[i].key === key) return true;
+  return false;
 }
 
 const isKeyStart = (c: number): boolean => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
@@ -163,37 +169,52 @@ class BlockWalk {
     if (depth > MAX_DEPTH) throw OUT;
     const text = this.text;
     const line = this.line;
-    const entries: YEntry[] = [];
-    let taken: Set<string> | undefined; // made once the map is no longer small
     const last = this.lastEntries[depth];
+    // Room for as many entries as the last mapping here had: the next one mostly has as many
+    // (every resource of a kind), and then its list needs no copy to its exact length.
+    const room = last === undefined ? 0 : last.length;
+    const entries: YEntry[] = room === 0 ? [] : new Array<YEntry>(room);
+    let n = 0;
+    let taken: Set<string> | undefined; // made once the map is no longer small
     for (;;) {
       const colon = this.keyEnd(this.start);
       if (colon === -1 || colon - this.start > MAX_KEY) throw OUT;
       // The constructor keys the object by String(the key's value): `1`, `true` or `null` as
       // keys would be renamed; `__proto__` is set specially.
-      const hint = last?.[entries.length]?.key;
+      const like = n < room ? last![n] : undefined;
+      const hint = like?.key;
       const key =
         hint !== undefined && hint.length === colon - this.start && text.startsWith(hint, this.start) ? hint : this.kept.key(text.slice(this.start, colon), true);
-      if (key === undefined || key === '__proto__' || isTaken(entries, taken, key)) throw OUT;
+      if (key === undefined || key === '__proto__' || (taken ? taken.has(key) : takenBefore(entries, n, key))) throw OUT;
       const keyLine = this.line;
-      const value = this.valueOf(colon + 1, indent, keyLine, depth);
+      const value = this.valueOf(colon + 1, indent, keyLine, depth, key === hint ? like!.value : undefined);
       this.kept.shareValue(key, value);
-      entries.push({ key, line: keyLine, value });
+      const entry: YEntry = { key, line: keyLine, value };
+      if (n < room) entries[n] = entry;
+      else entries.push(entry);
+      n++;
       if (taken) taken.add(key);
-      else if (entries.length > SMALL_MAP) taken = new Set(entries.map((en) => en.key));
+      else if (n > SMALL_MAP) {
+        taken = new Set<string>();
+        for (let i = 0; i < n; i++) taken.add(entries[i].key);
+      }
       if (this.indent < indent) break; // the mapping is over (or the text)
       if (this.indent > indent || this.atDash()) throw OUT;
     }
-    const kept = exact(entries);
+    const kept = n === room ? entries : n < room ? entries.slice(0, n) : exact(entries);
     this.lastEntries[depth] = kept;
     return { kind: 'map', line, entries: kept };
   }
 
-  /** The value of a key at column `indent` whose colon ends before `p`. */
-  private valueOf(p: number, indent: number, keyLine: number, depth: number): YNode {
+  /**
+   * The value of a key at column `indent` whose colon ends before `p`. `like` is the value the
+   * same key had in the last mapping at this depth: a plain scalar written as it was takes its
+   * strings, with no new string made (`state: exists` in every resource).
+   */
+  private valueOf(p: number, indent: number, keyLine: number, depth: number, like: YNode | undefined): YNode {
     const text = this.text;
     while (p < this.end && text.charCodeAt(p) === SPACE) p++;
-    if (p < this.end && text.charCodeAt(p) !== HASH) return this.inline(p, indent);
+    if (p < this.end && text.charCodeAt(p) !== HASH) return this.inline(p, indent, like);
     this.advance();
     if (this.indent > indent) return this.atDash() ? this.seq(this.indent, depth + 1) : this.map(this.indent, depth + 1);
     if (this.indent === indent && this.atDash()) return this.seq(indent, depth + 1);
@@ -216,7 +237,7 @@ class BlockWalk {
         this.indent = p - this.lineStart;
         items.push(this.map(this.indent, depth + 1));
         if (this.indent > indent) throw OUT; // a key out of line with the item's mapping
-      } else items.push(this.inline(p, indent));
+      } else items.push(this.inline(p, indent, undefined));
     }
     if (this.indent > indent) throw OUT;
     return { kind: 'seq', line, items: exact(items) };
@@ -226,7 +247,7 @@ class BlockWalk {
    * The scalar (or `[]`, `{}`) at `p` that ends on this line, as the value of something at
    * column `indent`. The next line must not be indented more: it would continue the scalar.
    */
-  private inline(p: number, indent: number): YNode {
+  private inline(p: number, indent: number, like: YNode | undefined): YNode {
     const text = this.text;
     const c = text.charCodeAt(p);
     const line = this.line;
@@ -285,9 +306,13 @@ class BlockWalk {
         if (ch === COLON && (e + 1 === this.end || text.charCodeAt(e + 1) === SPACE)) throw OUT;
       }
       while (text.charCodeAt(e - 1) === SPACE) e--;
-      const own = unshared(text.slice(p, e));
-      const value = MAYBE_NOT_STRING.has(c) ? CORE_SCHEMA.resolveImplicitScalarTag(own).value : own;
-      node = { kind: 'scalar', line, value, text: own, plain: true } satisfies YScalar;
+      if (like !== undefined && like.kind === 'scalar' && like.plain && like.text.length === e - p && text.startsWith(like.text, p)) {
+        node = { kind: 'scalar', line, value: like.value, text: like.text, plain: true } satisfies YScalar; // same text, same value
+      } else {
+        const own = unshared(text.slice(p, e));
+        const value = MAYBE_NOT_STRING.has(c) ? CORE_SCHEMA.resolveImplicitScalarTag(own).value : own;
+        node = { kind: 'scalar', line, value, text: own, plain: true } satisfies YScalar;
+      }
       after = e;
     }
     if (!this.restIsComment(after, this.end)) throw OUT;
