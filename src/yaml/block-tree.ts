@@ -41,11 +41,20 @@ const MAX_KEY = 1000;
 /** Thrown to give up; one instance, so giving up costs no stack trace. */
 const OUT = new Error('outside the block subset');
 
+/**
+ * Where the walk may hand over the lists of `resources:` (the lists of the top-level mapping's
+ * `resources` mapping) item by item as it reads them: `lists(kind)` gives a reader for the
+ * kind's items, which then do not stay in the tree (its list is left empty), or undefined to
+ * keep them there. When the text turns out to be outside the subset, what the readers were
+ * given is to be forgotten: js-yaml reads the text again.
+ */
+export type ListReaders = (kind: string) => ((item: YNode, index: number) => void) | undefined;
+
 /** The tree of `text` when it is in the subset above, else undefined. Never throws. */
-export function blockTree(text: string): YNode | undefined {
+export function blockTree(text: string, lists?: ListReaders): YNode | undefined {
   if (OUTSIDE.test(text)) return undefined;
   try {
-    const walk = new BlockWalk(text);
+    const walk = new BlockWalk(text, lists);
     if (walk.indent !== 0) return undefined; // an empty file, or an indented root
     return walk.map(0, 1); // which ends only at the text's end: no line is left of column 0
   } catch (err) {
@@ -102,7 +111,14 @@ class BlockWalk {
    */
   private readonly lastEntries: YEntry[][] = [];
 
-  constructor(private readonly text: string) {
+  /** Whether the walk is in the value of the top-level `resources` key, and the key there it is in. */
+  private inResources = false;
+  private kindKey = '';
+
+  constructor(
+    private readonly text: string,
+    private readonly lists: ListReaders | undefined,
+  ) {
     this.advance();
   }
 
@@ -187,7 +203,12 @@ class BlockWalk {
         hint !== undefined && hint.length === colon - this.start && text.startsWith(hint, this.start) ? hint : this.kept.key(text.slice(this.start, colon), true);
       if (key === undefined || key === '__proto__' || (taken ? taken.has(key) : takenBefore(entries, n, key))) throw OUT;
       const keyLine = this.line;
+      if (this.lists !== undefined) {
+        if (depth === 1) this.inResources = key === 'resources';
+        else if (depth === 2) this.kindKey = key;
+      }
       const value = this.valueOf(colon + 1, indent, keyLine, depth, key === hint ? like!.value : undefined);
+      if (depth === 1) this.inResources = false;
       this.kept.shareValue(key, value);
       const entry: YEntry = { key, line: keyLine, value };
       if (n < room) entries[n] = entry;
@@ -227,17 +248,23 @@ class BlockWalk {
     const text = this.text;
     const line = this.line;
     const items: YNode[] = [];
+    // A depth-3 list in the resources section is a kind's (the value of a key of its mapping).
+    const each = depth === 3 && this.inResources ? this.lists!(this.kindKey) : undefined;
+    let index = 0;
     while (this.indent === indent && this.atDash()) {
       let p = this.start + 1;
       while (p < this.end && text.charCodeAt(p) === SPACE) p++;
       // An item below its dash, or a sequence in a sequence: js-yaml's.
       if (p === this.end || text.charCodeAt(p) === HASH || (text.charCodeAt(p) === DASH && (p + 1 === this.end || text.charCodeAt(p + 1) === SPACE))) throw OUT;
+      let item: YNode;
       if (this.keyEnd(p) !== -1) {
         this.start = p;
         this.indent = p - this.lineStart;
-        items.push(this.map(this.indent, depth + 1));
+        item = this.map(this.indent, depth + 1);
         if (this.indent > indent) throw OUT; // a key out of line with the item's mapping
-      } else items.push(this.inline(p, indent, undefined));
+      } else item = this.inline(p, indent, undefined);
+      if (each !== undefined) each(item, index++);
+      else items.push(item);
     }
     if (this.indent > indent) throw OUT;
     return { kind: 'seq', line, items: exact(items) };

@@ -7,7 +7,7 @@ import type { ProblemLog } from './errors.js';
 import { readParams } from './fields.js';
 import { readMeta } from './meta.js';
 import { didYouMean, oneOf } from './suggest.js';
-import type { YEntry } from './tree.js';
+import type { YEntry, YNode } from './tree.js';
 import { describe, entryOf, isAbsent, readNonEmptyString } from './values.js';
 
 /**
@@ -15,12 +15,6 @@ import { describe, entryOf, isAbsent, readNonEmptyString } from './values.js';
  * kinds a file names before they are validated (a registry that loads kinds lazily, the CLI's).
  */
 export type KindLookup = Pick<Registry, 'get' | 'names'> & { load?(kinds: Iterable<string>): Promise<void> };
-
-export interface ResourcesRead {
-  resources: ResourceSpec[];
-  /** Every named resource, including those of unknown kinds (so edges to them do not pile up more errors). */
-  defined: DefinedResources;
-}
 
 /**
  * The line of each named resource, by kind then name: one look-up by the name as read, where a
@@ -41,38 +35,78 @@ export class DefinedResources {
   }
 }
 
-export function readResources(entry: YEntry | undefined, registry: KindLookup, log: ProblemLog): ResourcesRead {
-  const out: ResourcesRead = { resources: [], defined: new DefinedResources() };
-  if (entry === undefined || isAbsent(entry.value)) return out;
-  if (entry.value.kind !== 'map') {
-    log.add(entry.line, `"resources" is ${describe(entry.value)}; expected a mapping of resource kinds to lists of resources`);
+/** Reads each resource of a kind's list, given it and its index in the list. */
+export type ListReader = (item: YNode, index: number) => void;
+
+/**
+ * Reads the `resources:` section into specs. Either from the finished tree (section()), or list
+ * by list while the tree is being read (list(), for block-tree.ts: each resource's nodes are let
+ * go as soon as it is read, instead of the whole tree living until the end); section() then
+ * takes the specs of the lists read that way in their place, so the order is the file's either way.
+ */
+export class ResourceReader {
+  /** Every named resource, including those of unknown kinds (so edges to them do not pile up more errors). */
+  readonly defined = new DefinedResources();
+  /** The specs of the lists read by list(), by kind. */
+  private readonly early = new Map<string, ResourceSpec[]>();
+
+  constructor(
+    readonly registry: KindLookup,
+    private readonly log: ProblemLog,
+  ) {}
+
+  /**
+   * A reader for the list of `kindName` found in the section, or undefined (a kind not known or
+   * not loaded yet) to leave the list in the tree, for section() to read.
+   */
+  list(kindName: string): ListReader | undefined {
+    const kind = this.registry.get(kindName);
+    if (!kind || this.early.has(kindName)) return undefined;
+    const specs: ResourceSpec[] = [];
+    this.early.set(kindName, specs);
+    return kindList(kindName, kind, this.log, this.defined.of(kindName), specs);
+  }
+
+  /** The specs of the `resources:` section (`entry`), in the file's order. */
+  section(entry: YEntry | undefined): ResourceSpec[] {
+    const out: ResourceSpec[] = [];
+    const log = this.log;
+    if (entry === undefined || isAbsent(entry.value)) return out;
+    if (entry.value.kind !== 'map') {
+      log.add(entry.line, `"resources" is ${describe(entry.value)}; expected a mapping of resource kinds to lists of resources`);
+      return out;
+    }
+    for (const kindEntry of entry.value.entries) {
+      const early = this.early.get(kindEntry.key);
+      if (early !== undefined) {
+        for (let i = 0; i < early.length; i++) out.push(early[i]);
+        continue;
+      }
+      const kind = this.registry.get(kindEntry.key);
+      if (!kind) {
+        const known = this.registry.names();
+        log.add(kindEntry.line, `unknown resource kind "${kindEntry.key}"${didYouMean(kindEntry.key, known)}; expected ${oneOf(known)}`);
+      }
+      const value = kindEntry.value;
+      if (isAbsent(value)) continue;
+      if (value.kind !== 'seq') {
+        if (kind) log.add(kindEntry.line, `resources.${kindEntry.key} is ${describe(value)}; expected a list of ${kindEntry.key} resources`);
+        continue;
+      }
+      const read = kindList(kindEntry.key, kind, log, this.defined.of(kindEntry.key), out);
+      for (let i = 0; i < value.items.length; i++) read(value.items[i], i);
+    }
     return out;
   }
-  for (const kindEntry of entry.value.entries) {
-    const kind = registry.get(kindEntry.key);
-    if (!kind) {
-      const known = registry.names();
-      log.add(kindEntry.line, `unknown resource kind "${kindEntry.key}"${didYouMean(kindEntry.key, known)}; expected ${oneOf(known)}`);
-    }
-    readKind(kindEntry, kind, log, out);
-  }
-  return out;
 }
 
 /**
- * One kind's list. With `kind` undefined (unknown kind) only the names are recorded. It runs once
- * per resource (100 000 times for a big graph), so what does not depend on the resource is made
- * once per kind, and what only a message needs (the resource's label) only for a message.
+ * The reader of one kind's list, putting its specs in `specs`. With `kind` undefined (unknown
+ * kind) only the names are recorded. It runs once per resource (100 000 times for a big graph),
+ * so what does not depend on the resource is made here, once per kind, and what only a message
+ * needs (the resource's label) only for a message.
  */
-function readKind(entry: YEntry, kind: ResourceKind | undefined, log: ProblemLog, out: ResourcesRead): void {
-  const kindName = entry.key;
-  if (isAbsent(entry.value)) return;
-  if (entry.value.kind !== 'seq') {
-    if (kind) log.add(entry.line, `resources.${kindName} is ${describe(entry.value)}; expected a list of ${kindName} resources`);
-    return;
-  }
-  const items = entry.value.items;
-  const names = out.defined.of(kindName);
+function kindList(kindName: string, kind: ResourceKind | undefined, log: ProblemLog, names: Map<string, number>, specs: ResourceSpec[]): ListReader {
   const file = log.file;
   // The resource being read, for the one report function of the kind (readMeta and readParams
   // report while they are called, never later).
@@ -80,11 +114,10 @@ function readKind(entry: YEntry, kind: ResourceKind | undefined, log: ProblemLog
   let index = 0;
   const labelOf = (): string => (name !== undefined ? refKey({ kind: kindName, name }) : `${kindName}[#${index + 1}]`);
   const report = (line: number, message: string): void => log.add(line, message, labelOf());
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i];
+  return (item, i) => {
     if (item.kind !== 'map') {
       if (kind) log.add(item.line, `resource is ${describe(item)}; expected a mapping with a name and the ${kindName} fields`, `${kindName}[#${i + 1}]`);
-      continue;
+      return;
     }
     const read = readName(entryOf(item, 'name'));
     name = typeof read === 'string' ? read : undefined;
@@ -92,7 +125,7 @@ function readKind(entry: YEntry, kind: ResourceKind | undefined, log: ProblemLog
     const definedOn = name !== undefined ? names.get(name) : undefined;
     if (!kind) {
       if (name !== undefined && definedOn === undefined) names.set(name, item.line);
-      continue;
+      return;
     }
     const before = log.count;
     if (typeof read !== 'string') report(read.line ?? item.line, read.problem);
@@ -107,9 +140,9 @@ function readKind(entry: YEntry, kind: ResourceKind | undefined, log: ProblemLog
       if (problem) report(item.line, problem);
     }
     if (name !== undefined && log.count === before) {
-      out.resources.push({ kind: kindName, name, meta, params, pos: { file, line: item.line } });
+      specs.push({ kind: kindName, name, meta, params, pos: { file, line: item.line } });
     }
-  }
+  };
 }
 
 /** The resource's name (a non-empty string without NUL), or what is wrong with it and where (no line: the item's). */
