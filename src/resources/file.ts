@@ -145,7 +145,7 @@ function validate(params: Record<string, unknown>): string | undefined {
   }
   for (let i = 0; i < NUL_FREE.length; i++) {
     const v = params[NUL_FREE[i]];
-    if (v === undefined || v === null) continue;
+    if (!present(v)) continue;
     if ((typeof v === 'string' ? v : String(v)).includes('\0')) return `\`${NUL_FREE[i]}\` contains a NUL byte, which no path or name can hold: ${quoted(String(v))}`;
   }
   const raw = typeof path === 'string' ? path : rawPath(params);

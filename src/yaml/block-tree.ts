@@ -197,7 +197,7 @@ class BlockWalk {
       if (colon === -1 || colon - this.start > MAX_KEY) throw OUT;
       // The constructor keys the object by String(the key's value): `1`, `true` or `null` as
       // keys would be renamed; `__proto__` is set specially.
-      const like = n < room ? last![n] : undefined;
+      const like = n < room ? last[n] : undefined;
       const hint = like?.key;
       const key =
         hint !== undefined && hint.length === colon - this.start && text.startsWith(hint, this.start) ? hint : this.kept.key(text.slice(this.start, colon), true);

@@ -26,7 +26,7 @@ export class DefinedResources {
   /** The names of one kind (made on first use), name -> line. */
   of(kind: string): Map<string, number> {
     let names = this.byKind.get(kind);
-    if (names === undefined) this.byKind.set(kind, (names = new Map()));
+    if (names === undefined) this.byKind.set(kind, (names = new Map<string, number>()));
     return names;
   }
 
