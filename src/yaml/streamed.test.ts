@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../model/registry.js';
 import { defaultRegistry } from '../resources/registry.js';
+import { mgmtExamplesDir } from '../../test/helpers/mgmt-examples.js';
 import { blockTree } from './block-tree.js';
 import { ProblemLog } from './errors.js';
 import { kindsListed, parseGraph } from './parse.js';
@@ -135,7 +136,7 @@ describe('resources read while the tree is read', () => {
   });
 
   it('reads every example graph as from the finished tree', () => {
-    const dirs = [join(import.meta.dirname, '../../examples')];
+    const dirs = [join(import.meta.dirname, '../../examples'), ...(existsSync(mgmtExamplesDir) ? [mgmtExamplesDir] : [])];
     const files = dirs.flatMap(yamlFilesUnder).filter((f) => blockTree(readFileSync(f, 'utf8')) !== undefined);
     expect(files.length).toBeGreaterThan(5);
     for (const f of files) {
