@@ -6,10 +6,12 @@ import type { GraphSpec } from '../model/spec.js';
 import { readCollect } from './collect.js';
 import { readEdges } from './edges.js';
 import { GraphFileError, ProblemLog } from './errors.js';
+
+export { kindsListed } from './block-tree.js';
 import { ResourceReader } from './resources.js';
 import type { KindLookup } from './resources.js';
 import { didYouMean, oneOf } from './suggest.js';
-import { blockTree } from './block-tree.js';
+import { blockTree, kindsListed } from './block-tree.js';
 import { type TreeResult, type YNode, parseTreeByEvents } from './tree.js';
 import { firstInvalidUtf8, linePosition } from './utf8.js';
 import { describe, entryOf, isAbsent, readNonEmptyString, readString } from './values.js';
@@ -102,27 +104,6 @@ export async function loadGraphFile(path: string, registry: KindLookup): Promise
   const { tree, log, resources } = readTree(text, path, registry);
   if (registry.load && tree.ok) await registry.load(kindsNamed(tree.root));
   return graphFromTree(tree, log, resources);
-}
-
-/**
- * The kinds a graph file's `resources:` probably lists, from its lines alone: the keys at the
- * indentation of the first key below a `resources:` at column 0, up to the next line at column
- * 0. A guess, for loading kinds before the tree is read: a wrong name is skipped by the
- * registry, a missed kind is loaded after the tree is read (and its resources read then).
- */
-export function kindsListed(text: string): string[] {
-  const at = text.startsWith('resources:') ? 0 : text.indexOf('\nresources:') + 1;
-  if (at === 0 && !text.startsWith('resources:')) return [];
-  const nextTop = /\n[^ \n#]/g;
-  nextTop.lastIndex = at;
-  const end = nextTop.exec(text)?.index ?? text.length;
-  const first = /\n( +)[A-Za-z0-9_]/.exec(text.slice(at, Math.min(end, at + 4096)));
-  if (first === null) return [];
-  const kinds = new Set<string>();
-  const keys = new RegExp(`^ {${first[1].length}}([A-Za-z0-9_][A-Za-z0-9_./-]*):`, 'gm');
-  keys.lastIndex = at;
-  for (let m = keys.exec(text); m !== null && m.index < end; m = keys.exec(text)) kinds.add(m[1]);
-  return [...kinds];
 }
 
 /** The kinds a graph names: its `resources:` keys and its `collect:` kinds (matched case-insensitively). */

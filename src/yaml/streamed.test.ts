@@ -173,6 +173,8 @@ describe('kindsListed', () => {
     expect(kindsListed(graphs['files, noops and an edge'])).toEqual(['file', 'noop']);
     expect(kindsListed(yaml('graph: g', 'resources:', '    # a comment', '    exec:', '    - name: a', '    svc:'))).toEqual(['exec', 'svc']);
     expect(kindsListed(yaml('graph: g'))).toEqual([]);
+    expect(kindsListed(yaml('resources:', '', '  file:', '  - name: a', '    meta:', '  noop: []', 'edges:', '  exec:'))).toEqual(['file', 'noop']);
+    expect(kindsListed(yaml('graph: g', 'resources:'))).toEqual([]);
   });
 });
 
