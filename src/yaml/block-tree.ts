@@ -82,7 +82,7 @@ const DASH = 45;
  * indentation of the first line below a `resources:` at column 0, up to the next line at column
  * 0. A guess, for loading kinds before the tree is read: a wrong name is skipped by the
  * registry, a missed kind is loaded after the tree is read (and its resources read then). A
- * look at each line's start only (a 100 000-resource file in ~5 ms).
+ * look at each line's start only (a 100 000-resource file in ~10 ms).
  */
 export function kindsListed(text: string): string[] {
   const at = text.startsWith('resources:') ? 0 : text.indexOf('\nresources:') + 1;

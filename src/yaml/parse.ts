@@ -6,8 +6,6 @@ import type { GraphSpec } from '../model/spec.js';
 import { readCollect } from './collect.js';
 import { readEdges } from './edges.js';
 import { GraphFileError, ProblemLog } from './errors.js';
-
-export { kindsListed } from './block-tree.js';
 import { ResourceReader } from './resources.js';
 import type { KindLookup } from './resources.js';
 import { didYouMean, oneOf } from './suggest.js';
@@ -16,6 +14,7 @@ import { type TreeResult, type YNode, parseTreeByEvents } from './tree.js';
 import { firstInvalidUtf8, linePosition } from './utf8.js';
 import { describe, entryOf, isAbsent, readNonEmptyString, readString } from './values.js';
 
+export { kindsListed } from './block-tree.js';
 export { GraphFileError } from './errors.js';
 export type { Problem } from './errors.js';
 export type { KindLookup } from './resources.js';
