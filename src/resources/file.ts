@@ -121,20 +121,20 @@ function rawPath(params: Record<string, unknown>): string {
 
 const within = (inner: string, outer: string): boolean => inner === outer || outer === '/' || inner.startsWith(outer + '/');
 
+/** The fields that name a path or an account, and so can hold no NUL byte. */
+const NUL_FREE = ['path', 'dirname', 'basename', 'source', 'owner', 'group', 'mode'] as const;
+
 /**
- * The params objects validate() found fine, so that create() does not check them again: the
- * loader validates every spec before the graph is built. Specs are never changed once read.
+ * The cross-field check of a file's params. It runs twice per resource, at load (where its
+ * answer gets the resource's line) and in create() (params may come from elsewhere: collected,
+ * rxmgmt/testing), so it makes nothing for params that are fine: no array, closure or string,
+ * each field read once, the rare fields looked at only when given. (Remembering the params found
+ * fine in a WeakSet cost more than checking them again: 0.5 us a resource, and its ephemeron
+ * table slowed every major GC.)
  */
-const validated = new WeakSet<object>();
-
 function validate(params: Record<string, unknown>): string | undefined {
-  const problem = problemOf(params);
-  if (problem === undefined) validated.add(params);
-  return problem;
-}
-
-function problemOf(params: Record<string, unknown>): string | undefined {
-  const hasPath = present(params.path);
+  const path = params.path;
+  const hasPath = present(path);
   const hasDirname = present(params.dirname);
   const hasBasename = present(params.basename);
   if (hasPath && (hasDirname || hasBasename)) return 'give either `path`, or `dirname` with `basename`, not both';
@@ -143,16 +143,53 @@ function problemOf(params: Record<string, unknown>): string | undefined {
       ? '`dirname` and `basename` go together: both are needed'
       : 'needs `path` (or `dirname` with `basename`)';
   }
-  for (const key of ['path', 'dirname', 'basename', 'source', 'owner', 'group', 'mode'] as const) {
-    if (present(params[key]) && String(params[key]).includes('\0')) return `\`${key}\` contains a NUL byte, which no path or name can hold: ${quoted(String(params[key]))}`;
+  for (let i = 0; i < NUL_FREE.length; i++) {
+    const v = params[NUL_FREE[i]];
+    if (!present(v)) continue;
+    if ((typeof v === 'string' ? v : String(v)).includes('\0')) return `\`${NUL_FREE[i]}\` contains a NUL byte, which no path or name can hold: ${quoted(String(v))}`;
   }
-  const raw = rawPath(params);
-  if (!posix.isAbsolute(raw)) {
+  const raw = typeof path === 'string' ? path : rawPath(params);
+  if (raw.charCodeAt(0) !== SLASH) {
     return hasPath ? `\`path\` must be absolute, got ${quoted(raw)}` : `\`dirname\` must be absolute, got ${quoted(String(params.dirname))}`;
   }
-  const isDir = raw.endsWith('/');
+  const isDir = raw.charCodeAt(raw.length - 1) === SLASH;
   const source = asText(params.source);
-  if (source !== undefined && params.symlink !== true) {
+  if (source !== undefined) {
+    const problem = sourceProblem(params, source, raw, isDir);
+    if (problem) return problem;
+  } else if (params.recurse === true && !isDir) return recurseOnFile(raw);
+  if (present(params.fragments) || params.symlink === true || params.purge === true) {
+    const more = validateAdditions(params, raw, isDir);
+    if (more) return more;
+  }
+  const mode = params.mode;
+  if (present(mode) && !/^[0-7]{3,4}$/.test(String(mode))) {
+    return `\`mode\` must be 3 or 4 octal digits like "0644", got ${quoted(String(mode))}`;
+  }
+  const owner = params.owner;
+  if (present(owner)) {
+    const problem = accountFieldProblem('owner', String(owner), 'user');
+    if (problem) return problem;
+  }
+  const group = params.group;
+  if (present(group)) {
+    const problem = accountFieldProblem('group', String(group), 'group');
+    if (problem) return problem;
+  }
+  const state = params.state ?? 'exists';
+  if (state !== 'exists' && state !== 'absent') return `\`state\` must be "exists" or "absent", got ${typeof state === 'string' ? quoted(state) : JSON.stringify(state)}`;
+  if (state === 'absent' && posix.normalize(raw) === '/') return 'refusing to make "/" absent';
+  return undefined;
+}
+
+const SLASH = 47;
+
+const recurseOnFile = (raw: string): string =>
+  `\`recurse\` is for directories (with \`source\`), but ${quoted(raw)} names a file; remove recurse or end the path in "/"`;
+
+/** `source` with the rest: what it may be, and with recurse, that it and the path stay apart. */
+function sourceProblem(params: Record<string, unknown>, source: string, raw: string, isDir: boolean): string | undefined {
+  if (params.symlink !== true) {
     if (!posix.isAbsolute(source)) return `\`source\` must be an absolute path, got ${quoted(source)}`;
     if (!isDir) {
       if (present(params.content)) return 'give either `content` or `source`, not both: each one sets the content of the file';
@@ -163,30 +200,22 @@ function problemOf(params: Record<string, unknown>): string | undefined {
     }
   }
   if (params.recurse === true) {
-    if (!isDir) return `\`recurse\` is for directories (with \`source\`), but ${quoted(raw)} names a file; remove recurse or end the path in "/"`;
-    if (source !== undefined && normalizePath(source) !== EMPTY_SOURCE) {
-      const [s, p] = [normalizePath(source), normalizePath(raw)];
+    if (!isDir) return recurseOnFile(raw);
+    const s = normalizePath(source);
+    if (s !== EMPTY_SOURCE) {
+      const p = normalizePath(raw);
       if (within(s, p) || within(p, s)) {
         return `\`source\` ${quoted(source)} and \`path\` ${quoted(raw)} overlap: a directory cannot mirror itself, its parent or its child`;
       }
     }
   }
-  const more = validateAdditions(params, raw, isDir);
-  if (more) return more;
-  const mode = asText(params.mode);
-  if (mode !== undefined && !/^[0-7]{3,4}$/.test(mode)) {
-    return `\`mode\` must be 3 or 4 octal digits like "0644", got ${quoted(mode)}`;
-  }
-  for (const key of ['owner', 'group'] as const) {
-    const v = asText(params[key]);
-    if (v === '') return `\`${key}\` must not be empty`;
-    const problem = v === undefined ? undefined : accountProblem(v, key === 'owner' ? 'user' : 'group');
-    if (problem) return `\`${key}\`: ${problem}`;
-  }
-  const state = params.state ?? 'exists';
-  if (state !== 'exists' && state !== 'absent') return `\`state\` must be "exists" or "absent", got ${typeof state === 'string' ? quoted(state) : JSON.stringify(state)}`;
-  if (state === 'absent' && posix.normalize(raw) === '/') return 'refusing to make "/" absent';
   return undefined;
+}
+
+function accountFieldProblem(key: 'owner' | 'group', value: string, what: 'user' | 'group'): string | undefined {
+  if (value === '') return `\`${key}\` must not be empty`;
+  const problem = accountProblem(value, what);
+  return problem ? `\`${key}\`: ${problem}` : undefined;
 }
 
 /** symlink, fragments and purge: what goes with what (mgmt's rules, same messages in spirit). */
@@ -1104,7 +1133,7 @@ export const fileKind: ResourceKind = {
   },
   create(spec: ResourceSpec, env: ResourceEnv): Resource {
     const { params } = spec;
-    const problem = validated.has(params) ? undefined : validate(params);
+    const problem = validate(params);
     if (problem) throw new Error(`file[${escapeControl(spec.name)}]: ${problem}`);
     const want = desiredFrom(params);
     return new FileResource(spec.name, spec.meta, want, env, want.isDir ? directoryWarnings(want, params) : undefined, want.purge ? spec : undefined);

@@ -2,6 +2,7 @@
 import { refKey } from '../model/spec.js';
 import type { EdgeSpec, ResourceRef } from '../model/spec.js';
 import type { ProblemLog, Report } from './errors.js';
+import type { DefinedResources } from './resources.js';
 import { didYouMean, oneOf } from './suggest.js';
 import type { YEntry, YMap } from './tree.js';
 import { describe, entryOf, isAbsent, readBoolean, readNonEmptyString } from './values.js';
@@ -9,8 +10,8 @@ import { describe, entryOf, isAbsent, readBoolean, readNonEmptyString } from './
 const edgeKeys = ['name', 'from', 'to', 'notify'];
 const endpointKeys = ['kind', 'name'];
 
-/** `defined` maps `kind[name]` of every resource in the file to its line. */
-export function readEdges(entry: YEntry | undefined, defined: ReadonlyMap<string, number>, log: ProblemLog): EdgeSpec[] {
+/** `defined` has every resource of the file. */
+export function readEdges(entry: YEntry | undefined, defined: Pick<DefinedResources, 'has'>, log: ProblemLog): EdgeSpec[] {
   const edges: EdgeSpec[] = [];
   if (entry === undefined || isAbsent(entry.value)) return edges; // mgmt writes `edges:` for none
   if (entry.value.kind !== 'seq') {
@@ -43,7 +44,7 @@ export function readEdges(entry: YEntry | undefined, defined: ReadonlyMap<string
     const loop = from && to && refKey(from.ref) === refKey(to.ref);
     if (loop) report(item.line, `from and to are both ${refKey(from.ref)}; expected two different resources`);
     for (const [side, end] of [['from', from], ['to', loop ? undefined : to]] as const) {
-      if (end && !defined.has(refKey(end.ref))) {
+      if (end && !defined.has(end.ref)) {
         report(end.line, `${side} ${refKey(end.ref)} is not a resource in this graph; expected the kind and name of a resource under resources`);
       }
     }

@@ -115,7 +115,11 @@ interface KindFields {
 // Read for every resource: made once per kind (its fields object, which does not change).
 const fieldsOfKind = new WeakMap<Record<string, FieldSchema>, KindFields>();
 
+/** The last kind asked about: a graph's resources come kind by kind. */
+let last: { fields: Record<string, FieldSchema>; f: KindFields } | undefined;
+
 function fieldsOf(kind: ResourceKind): KindFields {
+  if (last?.fields === kind.fields) return last.f;
   let f = fieldsOfKind.get(kind.fields);
   if (!f) {
     const names = Object.keys(kind.fields).sort();
@@ -123,6 +127,7 @@ function fieldsOf(kind: ResourceKind): KindFields {
     const schemas = new Map(names.map((n) => [n, kind.fields[n]]));
     fieldsOfKind.set(kind.fields, (f = { names, defaulted, schemas }));
   }
+  last = { fields: kind.fields, f };
   return f;
 }
 

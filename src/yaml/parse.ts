@@ -6,13 +6,15 @@ import type { GraphSpec } from '../model/spec.js';
 import { readCollect } from './collect.js';
 import { readEdges } from './edges.js';
 import { GraphFileError, ProblemLog } from './errors.js';
-import { readResources } from './resources.js';
+import { ResourceReader } from './resources.js';
 import type { KindLookup } from './resources.js';
 import { didYouMean, oneOf } from './suggest.js';
-import { type TreeResult, type YNode, parseTree } from './tree.js';
+import { blockTree, kindsListed } from './block-tree.js';
+import { type TreeResult, type YNode, parseTreeByEvents } from './tree.js';
 import { firstInvalidUtf8, linePosition } from './utf8.js';
 import { describe, entryOf, isAbsent, readNonEmptyString, readString } from './values.js';
 
+export { kindsListed } from './block-tree.js';
 export { GraphFileError } from './errors.js';
 export type { Problem } from './errors.js';
 export type { KindLookup } from './resources.js';
@@ -29,11 +31,26 @@ const mgmtOnlyTopLevel: Record<string, string> = {
  * the result. Throws GraphFileError listing every problem found.
  */
 export function parseGraph(text: string, source: string, registry: KindLookup): GraphSpec {
-  return graphFromTree(parseTree(text, source), source, registry);
+  const { tree, log, resources } = readTree(text, source, registry);
+  return graphFromTree(tree, log, resources);
 }
 
-function graphFromTree(tree: TreeResult, source: string, registry: KindLookup): GraphSpec {
-  const log: ProblemLog = new ProblemLog(source); // typed, so log.fatal() narrows
+/**
+ * The tree of a graph file's text, with the log and the reader of its resources. A plain block
+ * file is read line by line, its resources of loaded kinds as they come (block-tree.ts); any
+ * other by js-yaml, with a fresh log and reader (what the line walk read is forgotten).
+ */
+function readTree(text: string, source: string, registry: KindLookup): { tree: TreeResult; log: ProblemLog; resources: ResourceReader } {
+  const log = new ProblemLog(source);
+  const resources = new ResourceReader(registry, log);
+  const root = blockTree(text, (kind) => resources.list(kind));
+  if (root !== undefined) return { tree: { ok: true, root }, log, resources };
+  const fresh = new ProblemLog(source);
+  return { tree: parseTreeByEvents(text, source), log: fresh, resources: new ResourceReader(registry, fresh) };
+}
+
+function graphFromTree(tree: TreeResult, log: ProblemLog, reader: ResourceReader): GraphSpec {
+  const source = log.file;
   if (!tree.ok) log.fatal(tree.line, tree.message);
   const expectedRoot = `a mapping with top-level keys ${topLevelKeys.join(', ')}`;
   const top = tree.root;
@@ -64,9 +81,9 @@ function graphFromTree(tree: TreeResult, source: string, registry: KindLookup): 
     else log.add(commentEntry.line, `"comment" ${r.problem}`);
   }
 
-  const { resources, defined } = readResources(entryOf(top, 'resources'), registry, log);
-  const edges = readEdges(entryOf(top, 'edges'), defined, log);
-  const collect = readCollect(entryOf(top, 'collect'), registry, log);
+  const resources = reader.section(entryOf(top, 'resources'));
+  const edges = readEdges(entryOf(top, 'edges'), reader.defined, log);
+  const collect = readCollect(entryOf(top, 'collect'), reader.registry, log);
   log.throwIfAny();
   return { graph, comment, resources, edges, collect, source };
 }
@@ -79,9 +96,13 @@ export async function loadGraphFile(path: string, registry: KindLookup): Promise
   } catch (err) {
     throw unreadable(path, err);
   }
-  const tree = parseTree(decodeUtf8(bytes, path), path);
+  const text = decodeUtf8(bytes, path);
+  // Kinds loaded before the tree is read have their resources read with it (readTree); the
+  // look at the lines only guesses them, and the kinds the tree names are loaded after it.
+  if (registry.load) await registry.load(kindsListed(text));
+  const { tree, log, resources } = readTree(text, path, registry);
   if (registry.load && tree.ok) await registry.load(kindsNamed(tree.root));
-  return graphFromTree(tree, path, registry);
+  return graphFromTree(tree, log, resources);
 }
 
 /** The kinds a graph names: its `resources:` keys and its `collect:` kinds (matched case-insensitively). */
