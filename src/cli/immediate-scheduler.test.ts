@@ -22,6 +22,7 @@ import {
 } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { MAX_TIMER_MS } from '../../operators/long-timer.js';
+import { SyncSlices } from '../resources/file/sync-slices.js';
 import { immediateScheduler as s, runScheduler } from './immediate-scheduler.js';
 
 /** Resolves once `work` has run on `scheduler` after `ms` (a barrier behind everything due earlier). */
@@ -234,5 +235,25 @@ describe('runScheduler (what `rxmgmt run` gives the engine)', () => {
     runScheduler.schedule(() => ran.push('now'));
     await after(10, runScheduler);
     expect(ran).toEqual(['now', '5 ms']);
+  });
+});
+
+describe('the file checks\' slices (sync-slices.ts) on runScheduler', () => {
+  it('handle I/O between two slices: jobs that keep coming do not starve a file system callback', async () => {
+    // A job budget only (no clock): slices of 10 jobs, each job queueing the next one.
+    const slices = new SyncSlices(runScheduler, 10, Infinity);
+    let ioDone = false;
+    stat('.', () => (ioDone = true));
+    let jobs = 0;
+    await new Promise<void>((done) => {
+      const job = (): void => {
+        jobs++;
+        if (ioDone || jobs >= 10_000_000) done();
+        else slices.run(job);
+      };
+      slices.run(job);
+    });
+    expect(ioDone).toBe(true);
+    expect(jobs).toBeGreaterThan(10); // it did have to wait for a slice of its own
   });
 });
