@@ -1,11 +1,11 @@
 // The body of `rxmgmt run`, loaded only when it runs so that `--version` and `--help` stay fast.
 import { resolve } from 'node:path';
-import { EMPTY, type Observable, asyncScheduler, concat, filter, firstValueFrom, lastValueFrom, map, merge, of } from 'rxjs';
+import { EMPTY, type Observable, concat, filter, firstValueFrom, lastValueFrom, map, merge, of } from 'rxjs';
 import { type SpecEvent, assembleGraphs } from '../loader/assemble.js';
 import { graphFileChanges } from '../loader/graph-file.js';
 import { type RunReport, runGraphs } from '../engine/runner.js';
-import { longDelays } from '../../operators/long-delays.js';
 import { GraphBuilder } from '../graph/incremental.js';
+import { runScheduler as scheduler } from './immediate-scheduler.js';
 import type { GraphSpec } from '../model/spec.js';
 import { lazyBuiltinRegistry } from '../resources/kinds.js';
 import type { ResourceEnv } from '../model/resource.js';
@@ -60,8 +60,10 @@ export async function runMain(options: MainOptions): Promise<number> {
   const { log } = opts;
   // Kinds load as a graph file names them (loadGraphFile): a start pays only for those it uses.
   const registry = lazyBuiltinRegistry();
-  // Resources wait on it (timer ticks, exec and svc timeouts): any length up to the load-time bound.
-  const env: ResourceEnv = { hostname: opts.hostname, log, scheduler: longDelays(asyncScheduler) };
+  // The engine's time and its resources' (timer ticks, exec and svc timeouts, the file checks'
+  // slices): one scheduler, zero-delay tasks on the next turn of the loop (immediate-scheduler.ts),
+  // delays of any length up to the load-time bound.
+  const env: ResourceEnv = { hostname: opts.hostname, log, scheduler };
   // Each graph is built from the last one: a swap costs what changed (src/graph/incremental.ts).
   const builder = new GraphBuilder(registry, env);
   const build = memoLast((spec: GraphSpec) => builder.build(spec));
@@ -141,7 +143,7 @@ export async function runMain(options: MainOptions): Promise<number> {
     }
     const report = await lastValueFrom(
       runGraphs(assembleGraphs(specs$, { registry, build, log, env, world, exportTtlMs: (opts.exportTtl ?? 0) * 1000 }), signals.stop$, {
-        scheduler: asyncScheduler,
+        scheduler,
         log,
         noop: opts.noop,
         convergedTimeout: opts.convergedTimeout,

@@ -5,9 +5,10 @@ import type { SchedulerLike, Unsubscribable } from 'rxjs';
  * A slice ends after this long (ms, wall clock), or after SLICE_JOBS jobs, whichever comes
  * first. A job (one file check and what the engine does with its result) takes 10-50 µs on a
  * local file system, so time usually ends a slice; the count bounds it without a clock (tests).
- * The next slice waits for a task of the scheduler, which on asyncScheduler is a timer (at
- * least 1 ms, during which I/O is handled): slices much shorter than that would leave the
- * process idle between them.
+ * The next slice is a zero-delay task of the scheduler: in the CLI a setImmediate
+ * (src/cli/immediate-scheduler.ts), so I/O and signals are handled between two slices without
+ * idle time, and an event (a repair, a SIGINT) waits at most about a slice behind the checks.
+ * On asyncScheduler it would be a timer that Node clamps to 1 ms: idle after every slice.
  */
 export const SLICE_MS = 4;
 export const SLICE_JOBS = 512;
