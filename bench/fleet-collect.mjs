@@ -25,7 +25,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { CLI, cliNodeFlags, deadline, killChild, median, requireBuild, saveResult, sleep, startNode, stopChild, tempDir } from './lib/common.mjs';
+import { CLI, cliNodeFlags, deadline, killChild, median, requireBuild, saveResult, sleep, startNode, startProcess, stopChild, tempDir } from './lib/common.mjs';
+import { CLI_BIN, binEnv, useBin } from './lib/cli-bin.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -128,8 +129,13 @@ const allCollected = () => {
 const logPath = (h) => join(dir, `host${h}.log`);
 // The late joiner logs at info (its "joined" line is timed); the fleet at warn, as before.
 const profiled = (h) => (profDir && (h === H - 1 || h === H) ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=host${h}.cpuprofile`] : []);
-const startHost = (h, level = fleetLevel) =>
-  startNode([...cliNodeFlags(), ...profiled(h), CLI, 'run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', level], { stderrFile: logPath(h) });
+// Hosts start as a user starts them, through the bin (the startup snapshot), unless profiled
+// (a start from the snapshot ignores --cpu-prof) or BENCH_ENGINE_BUNDLE=1.
+const startHost = (h, level = fleetLevel) => {
+  const args = ['run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', level];
+  if (useBin() && profiled(h).length === 0) return startProcess(CLI_BIN, args, { stderrFile: logPath(h), env: binEnv });
+  return startNode([...cliNodeFlags(), ...profiled(h), CLI, ...args], { stderrFile: logPath(h) });
+};
 const t0 = performance.now();
 const hosts = [];
 const spawnedAt = [];
@@ -195,6 +201,7 @@ lateJoinedMs ??= lateCollectedMs;
 await Promise.all([...hosts, late].map((c) => stopChild(c)));
 
 const result = {
+  hostsVia: useBin() && !profDir ? 'bin (startup snapshot)' : 'bundle',
   hosts: H,
   exports: E,
   collectedPerHost: H * E,

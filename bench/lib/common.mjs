@@ -169,9 +169,14 @@ export function runProcess(cmd, args, { timeoutMs = 300_000, rss = false, stderr
 }
 
 /** Starts a long-running node process; returns the child (registered for cleanup). */
-export function startNode(args, { stderrFile, cwd = ROOT, env } = {}) {
+export function startNode(args, opts = {}) {
+  return startProcess(NODE, args, opts);
+}
+
+/** startNode for any program (the package's bin). */
+export function startProcess(cmd, args, { stderrFile, cwd = ROOT, env } = {}) {
   const errFd = stderrFile ? openSync(stderrFile, 'a') : 'ignore';
-  const child = spawn(NODE, args, { cwd, env: env && { ...process.env, ...env }, stdio: ['ignore', 'ignore', errFd] });
+  const child = spawn(cmd, args, { cwd, env: env && { ...process.env, ...env }, stdio: ['ignore', 'ignore', errFd] });
   if (typeof errFd === 'number') closeSync(errFd);
   children.add(child.pid);
   child.exited = new Promise((resolve) =>

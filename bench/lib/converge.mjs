@@ -14,7 +14,9 @@ import {
   writeFileGraph,
 } from './common.mjs';
 import { puppetArgv, puppetAvailable, writeManifest } from './puppet.mjs';
-import { CLI_BIN, binEnv } from './cli-bin.mjs';
+import { CLI_BIN, binEnv, useBin } from './cli-bin.mjs';
+
+export { useBin };
 
 const FLOOR = join(BENCH, 'floor-files.mjs');
 const FLOOR_SYNC = join(BENCH, 'floor-sync.mjs');
@@ -73,9 +75,6 @@ function runOnce(who, n, dir, files, phase, { logLevel = 'warn', sema } = {}) {
       throw new Error(`unknown subject ${who}`);
   }
 }
-
-/** The engine runs through its bin unless BENCH_ENGINE_BUNDLE=1 asks for the plain bundle. */
-export const useBin = () => process.env.BENCH_ENGINE_BUNDLE !== '1' && existsSync(CLI_BIN);
 
 /** Exit codes that mean success: puppet's --detailed-exitcodes says 2 for "changed something". */
 const okCodes = (who, phase) => (who === 'puppet' ? (phase === 'cold' ? [2] : [0]) : [0]);
