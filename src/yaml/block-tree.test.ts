@@ -1,10 +1,11 @@
 // blockTree reads a subset of YAML without js-yaml. Wherever it gives a tree, that tree must be
 // the one the js-yaml path (parseTreeByEvents) builds, node for node and line for line; for
 // everything else it must give up, so that js-yaml decides (and reports the errors).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { mgmtExamplesDir } from '../../test/helpers/mgmt-examples.js';
+import { seededEdits, yamlFilesUnder } from '../../test/helpers/yaml-corpus.js';
 import { CORE_SCHEMA } from 'js-yaml';
 import { blockTree, MAYBE_NOT_STRING } from './block-tree.js';
 import { parseTreeByEvents } from './tree.js';
@@ -248,31 +249,8 @@ describe('blockTree', () => {
   it('agrees with the events path on thousands of small edits of a graph, or leaves them to it', () => {
     const seeds = Object.values(taken);
     const alphabet = ['\u2028', '\u00a0', '\t', '\r', '%', '@', '`', '?', '<<', '\\"', '\\u0041', '\\x41', '\\/', '|+', '>', '...', 'true', 'null', '&a ', '*a', '|', '|-', '---', ' ', '  ', ':', ': ', '-', '- ', '#', ' #', '"', "'", '\n', '\n  ', 'a', '1', '[', ']', '{', '}', '|', '&', '*', '!', '\\', '~', ',', '.', 'é'];
-    let seed = 15;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31; // a fixed sequence: a failure repeats
-      return seed % n;
-    };
     let agreed = 0;
-    for (let i = 0; i < 4000; i++) {
-      let text = seeds[i % seeds.length];
-      for (let edits = 1 + random(2); edits > 0; edits--) {
-        const at = random(text.length);
-        const cut = random(3);
-        text = text.slice(0, at) + alphabet[random(alphabet.length)] + text.slice(at + cut);
-      }
-      if (takenAndAgrees(text)) agreed++;
-    }
+    for (const text of seededEdits(seeds, alphabet, 4000)) if (takenAndAgrees(text)) agreed++;
     expect(agreed).toBeGreaterThan(800); // edits it took (about a third), not only ones it left alone
   });
 });
-
-function yamlFilesUnder(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return yamlFilesUnder(path);
-      return name.endsWith('.yaml') ? [path] : [];
-    });
-}

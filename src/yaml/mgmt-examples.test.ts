@@ -1,6 +1,6 @@
 // Compatibility with mgmt's own graphs (../shared/mgmt-examples, read in place, never copied;
 // test/helpers/mgmt-examples.ts says where they are looked for and what happens without them).
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect } from 'vitest';
 import type { ResourceKind } from '../model/resource.js';
@@ -8,16 +8,7 @@ import { noopKind } from '../resources/noop.js';
 import { GraphFileError, parseGraph } from './parse.js';
 import type { KindLookup } from './parse.js';
 import { itWithMgmtExamples, mgmtExamplesDir as examplesDir } from '../../test/helpers/mgmt-examples.js';
-
-function yamlFilesUnder(dir: string): string[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return yamlFilesUnder(path);
-      return name.endsWith('.yaml') ? [path] : [];
-    });
-}
+import { yamlFilesUnder } from '../../test/helpers/yaml-corpus.js';
 
 const unused = (): never => {
   throw new Error('not used by the parser');

@@ -3,12 +3,13 @@
 // specs and the same problems, line for line: here every text is also read the other way, by
 // appending a comment with a tab (outside the block subset, so js-yaml reads it; it changes
 // no line and no value).
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Registry } from '../model/registry.js';
 import { defaultRegistry } from '../resources/registry.js';
 import { mgmtExamplesDir } from '../../test/helpers/mgmt-examples.js';
+import { seededEdits, yamlFilesUnder } from '../../test/helpers/yaml-corpus.js';
 import { blockTree } from './block-tree.js';
 import { ProblemLog } from './errors.js';
 import { kindsListed, parseGraph } from './parse.js';
@@ -148,18 +149,8 @@ describe('resources read while the tree is read', () => {
   it('agrees with the finished tree on 1 500 small edits of a graph', () => {
     const seeds = Object.values(graphs);
     const alphabet = ['\n', '\n  ', '- ', ': ', 'name: ', 'path: /x', 'f1', '""', 'noop', 'file', ' ', '  ', '#', 'meta:', '\n    retry: 1', 'x', '1', '~'];
-    let seed = 15;
-    const random = (n: number): number => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31; // a fixed sequence: a failure repeats
-      return seed % n;
-    };
     let streamed = 0;
-    for (let i = 0; i < 1500; i++) {
-      let text = seeds[i % seeds.length];
-      for (let edits = 1 + random(2); edits > 0; edits--) {
-        const at = random(text.length);
-        text = text.slice(0, at) + alphabet[random(alphabet.length)] + text.slice(at + random(3));
-      }
+    for (const text of seededEdits(seeds, alphabet, 1500)) {
       if (blockTree(text) === undefined) continue;
       streamed++;
       expect(outcome(text), JSON.stringify(text)).toEqual(outcome(byEvents(text)));
@@ -177,14 +168,3 @@ describe('kindsListed', () => {
     expect(kindsListed(yaml('graph: g', 'resources:'))).toEqual([]);
   });
 });
-
-function yamlFilesUnder(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) return yamlFilesUnder(path);
-      return name.endsWith('.yaml') ? [path] : [];
-    });
-}
