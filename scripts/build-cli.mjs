@@ -41,24 +41,30 @@ rmSync(out, { recursive: true, force: true });
 // The launcher's compile cache (src/cli/compile-cache.ts) holds the old bundle's bytecode: Node
 // would never use it again, nor remove it.
 rmSync(join(root, '.compile-cache'), { recursive: true, force: true });
-await build({
-  entryPoints: { main: join(root, 'src/cli/main.ts') },
-  outdir: out,
-  chunkNames: 'chunks/[name]-[hash]',
+
+/** What both bundles share: Node's platform, what stays in node_modules, the plugins, the maps. */
+const shared = {
   bundle: true,
-  splitting: true,
-  format: 'esm',
   platform: 'node',
   target: 'node22',
   external: ['etcd3', 'dbus-next', 'prom-client', 'diff'],
   plugins: [rxjsAsModules, etcdProto],
-  // CommonJS dependencies (clipanion) call require() for Node's own modules.
-  banner: { js: "import { createRequire as __rxmgmtRequire } from 'node:module'; const require = __rxmgmtRequire(import.meta.url);" },
   // Stack traces name the src/ files (the launcher turns source maps on); the maps hold no source text.
   sourcemap: true,
   sourcesContent: false,
   legalComments: 'none',
   logLevel: 'warning',
+};
+
+await build({
+  ...shared,
+  entryPoints: { main: join(root, 'src/cli/main.ts') },
+  outdir: out,
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
+  format: 'esm',
+  // CommonJS dependencies (clipanion) call require() for Node's own modules.
+  banner: { js: "import { createRequire as __rxmgmtRequire } from 'node:module'; const require = __rxmgmtRequire(import.meta.url);" },
 });
 chmodSync(join(out, 'main.js'), 0o755); // `node dist/src/cli/main.js`, or executed itself
 copyFileSync(join(root, 'src/cli/rxmgmt.sh'), join(out, 'rxmgmt'));
@@ -75,14 +81,10 @@ await buildSnapshot();
 async function buildSnapshot() {
   const entry = join(out, 'snapshot.cjs');
   await build({
+    ...shared,
     entryPoints: [join(root, 'src/cli/snapshot.ts')],
     outfile: entry,
-    bundle: true,
     format: 'cjs',
-    platform: 'node',
-    target: 'node22',
-    external: ['etcd3', 'dbus-next', 'prom-client', 'diff'],
-    plugins: [rxjsAsModules, etcdProto],
     // etcd3's bundled code asks require.resolve where etcd3 is at run time, as it should.
     logOverride: { 'require-resolve-not-external': 'silent' },
     // A script has no import.meta: the snapshot's main function sets this to its URL at run time.
@@ -98,10 +100,6 @@ async function buildSnapshot() {
         "require.resolve = (id, o) => __rxmgmtBuiltin('node:module').createRequire(globalThis.__rxmgmtModuleUrl).resolve(id, o);",
       ].join('\n'),
     },
-    sourcemap: true,
-    sourcesContent: false,
-    legalComments: 'none',
-    logLevel: 'warning',
   });
   const blob = join(out, 'rxmgmt.blob');
   try {
