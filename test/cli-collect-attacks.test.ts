@@ -2,22 +2,16 @@
 // pattern, copy its secrets or plant setuid files: every attempt is refused, named in the log,
 // and nothing of it is written; the honest export beside it still lands.
 import { mkdir, readdir, symlink, writeFile } from 'node:fs/promises';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { memoryLogger } from '../src/util/logger.js';
 import { connectEtcdWorld } from '../src/world/etcd.js';
 import { lines, readIfExists, runCli, useSandbox } from './helpers/cli.js';
-import { type EtcdCluster, describeEtcd, startEtcd } from './helpers/etcd.js';
+import { describeEtcd, useEtcdPerTest } from './helpers/etcd.js';
 
 const box = useSandbox();
 
 describeEtcd('confined collection against a hostile host on a real etcd', () => {
-  let etcd: EtcdCluster;
-  beforeEach(async () => {
-    etcd = await startEtcd(1);
-  }, 60_000);
-  afterEach(async () => {
-    await etcd?.stop();
-  });
+  const etcd = useEtcdPerTest();
 
   it('refuses ../, a symlinked parent, source, setuid, and owner; the rest is collected', async () => {
     const pattern = box.path('in', 'sub');
@@ -26,7 +20,7 @@ describeEtcd('confined collection against a hostile host on a real etcd', () => 
     await mkdir(outside);
     // A symlink inside the pattern directory pointing out of it.
     await symlink(outside, box.path('in', 'sub', 'link'));
-    const evil = await connectEtcdWorld({ host: 'evil', seeds: etcd.clientUrls, log: memoryLogger(), startupTimeoutMs: 10_000 });
+    const evil = await connectEtcdWorld({ host: 'evil', seeds: etcd().clientUrls, log: memoryLogger(), startupTimeoutMs: 10_000 });
     await evil.setExports([
       { kind: 'file', name: 'climb', params: { dirname: '/x/', basename: '../../outside/climbed', content: 'pwned\n' } },
       { kind: 'file', name: 'dotdot', params: { path: '/x/..', content: 'pwned\n' } },
@@ -52,7 +46,7 @@ describeEtcd('confined collection against a hostile host on a real etcd', () => 
         `    pattern: ${pattern}/`,
       ),
     );
-    const r = await runCli(['run', '-f', box.path('c.yaml'), '--hostname', 'collector', '--seeds', etcd.clientUrls.join(','), '-t', '1'], {
+    const r = await runCli(['run', '-f', box.path('c.yaml'), '--hostname', 'collector', '--seeds', etcd().clientUrls.join(','), '-t', '1'], {
       timeoutMs: 60_000,
     });
     expect(r.code, r.stderr).toBe(0);

@@ -1,8 +1,8 @@
 // mgmt's t3 and live export changes: several rxmgmt processes sharing one real etcd.
 import { readdir, writeFile } from 'node:fs/promises';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { lines, readIfExists, replaceAtomically, runCli, startCli, useSandbox } from './helpers/cli.js';
-import { type EtcdCluster, describeEtcd, startEtcd } from './helpers/etcd.js';
+import { describeEtcd, useEtcdPerTest } from './helpers/etcd.js';
 
 const box = useSandbox();
 
@@ -32,16 +32,10 @@ function hostGraph(dir: string, h: string, motd = `motd from ${h}`): string {
 
 describeEtcd('distributed mode on a real etcd', () => {
   // A fresh etcd per test: exports outlive their host's process, so tests must not share one.
-  let etcd: EtcdCluster;
-  beforeEach(async () => {
-    etcd = await startEtcd(1);
-  }, 60_000);
-  afterEach(async () => {
-    await etcd?.stop();
-  });
+  const etcd = useEtcdPerTest();
 
   it('t3: three hosts converge together, each with its own files and every exported one', async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     const hosts = ['a', 'b', 'c'];
     for (const h of hosts) await writeFile(box.path(`${h}.yaml`), hostGraph(box.dir, h));
     // Each exits by itself once all three have been converged for 2 s.
@@ -61,7 +55,7 @@ describeEtcd('distributed mode on a real etcd', () => {
   }, 120_000);
 
   it('a live change of an export reaches the other host; a withdrawn export leaves its vertex (the file stays)', async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     for (const h of ['x', 'y']) await writeFile(box.path(`${h}.yaml`), hostGraph(box.dir, h));
     const x = startCli(['run', '-f', box.path('x.yaml'), '--hostname', 'live-x', '--seeds', seeds]);
     const y = startCli(['run', '-f', box.path('y.yaml'), '--hostname', 'live-y', '--seeds', seeds]);
@@ -89,7 +83,7 @@ describeEtcd('distributed mode on a real etcd', () => {
   }, 120_000);
 
   it('a host exits only when every live host has converged: a fast host waits for a slow one', async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     const marker = box.path('slow-done');
     await writeFile(box.path('fast.yaml'), lines('graph: fast', 'resources:', '  noop:', '    - name: nothing-to-do'));
     await writeFile(
@@ -106,7 +100,7 @@ describeEtcd('distributed mode on a real etcd', () => {
   }, 90_000);
 
   it('--converged-timeout-no-exit with --converged-status-file records the state and keeps running', async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     const status = box.path('converged');
     const file = box.path('watched');
     await writeFile(box.path('s.yaml'), lines('graph: s', 'resources:', '  file:', '    - name: w', `      path: ${file}`, '      content: "x\\n"'));
@@ -118,13 +112,13 @@ describeEtcd('distributed mode on a real etcd', () => {
   }, 90_000);
 
   it('an etcd outage while running: the local graph keeps repairing, the outage is reported, and it resynchronises', async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     await writeFile(box.path('o.yaml'), hostGraph(box.dir, 'o'));
     const p = startCli(['run', '-f', box.path('o.yaml'), '--hostname', 'outage', '--seeds', seeds]);
     const collected = box.path('o', 'f3o');
     await p.waitFor(async () => (await readIfExists(collected)) === 'motd from o\n', 'the collected f3o');
 
-    await etcd.members[0]!.kill();
+    await etcd().members[0]!.kill();
     await p.waitForLog(/etcd .*(down|unreachable|lost)|outage/i, { timeoutMs: 30_000 });
     // Local work goes on, on the last known collected resources too.
     await writeFile(box.path('o', 'f1o'), 'drift\n');
@@ -132,21 +126,21 @@ describeEtcd('distributed mode on a real etcd', () => {
     await p.waitFor(async () => (await readIfExists(box.path('o', 'f1o'))) === 'i am f1\n', 'f1o repaired during the outage');
     await p.waitFor(async () => (await readIfExists(collected)) === 'motd from o\n', 'f3o repaired during the outage');
 
-    etcd.members[0]!.start();
+    etcd().members[0]!.start();
     await p.waitForLog('etcd is back: resynchronised', { timeoutMs: 60_000 });
     p.signal('SIGINT');
     expect((await p.waitForExit()).code).toBe(0);
   }, 120_000);
 
   it('etcd unreachable at start-up: the local graph is applied at once, the host joins when etcd comes up', async () => {
-    const seeds = etcd.clientUrls.join(',');
-    await etcd.members[0]!.kill();
+    const seeds = etcd().clientUrls.join(',');
+    await etcd().members[0]!.kill();
     await writeFile(box.path('u.yaml'), hostGraph(box.dir, 'u'));
     const p = startCli(['run', '-f', box.path('u.yaml'), '--hostname', 'early', '--seeds', seeds]);
     await p.waitForLog(/etcd at .* is not reachable yet/, { timeoutMs: 30_000 });
     await p.waitFor(async () => (await readIfExists(box.path('u', 'f1u'))) === 'i am f1\n', 'the local f1u applied before etcd is up');
     expect(await readIfExists(box.path('u', 'f3u'))).toBeUndefined();
-    etcd.members[0]!.start();
+    etcd().members[0]!.start();
     await p.waitForLog('joined etcd at', { timeoutMs: 60_000 });
     // Its exports were kept and written on joining; now it collects them like any host.
     await p.waitFor(async () => (await readIfExists(box.path('u', 'f3u'))) === 'motd from u\n', 'the collected f3u once joined', { timeoutMs: 30_000 });
@@ -155,7 +149,7 @@ describeEtcd('distributed mode on a real etcd', () => {
   }, 120_000);
 
   it('hosts without -t or with --converged-timeout-no-exit publish their converged state: a -t host does not wait for them forever', async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     await writeFile(box.path('n.yaml'), lines('graph: n', 'resources:', '  noop:', '    - name: idle'));
     const forever = startCli(['run', '-f', box.path('n.yaml'), '--hostname', 'no-t', '--seeds', seeds]);
     const noExit = startCli(['run', '-f', box.path('n.yaml'), '--hostname', 'no-exit', '--seeds', seeds, '-t', '1', '--converged-timeout-no-exit']);

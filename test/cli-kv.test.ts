@@ -1,9 +1,9 @@
 // mgmt's kv1-kv4 example graphs load and converge, on the in-process World and on a real etcd
 // (where the values are read back from etcd itself).
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { type EtcdCluster, describeEtcd, startEtcd } from './helpers/etcd.js';
+import { describeEtcd, useEtcdPerTest } from './helpers/etcd.js';
 import { describeWithMgmtExamples, mgmtExamplesDir } from './helpers/mgmt-examples.js';
 
 const examples = join(mgmtExamplesDir, 'latest');
@@ -19,32 +19,26 @@ describeWithMgmtExamples('mgmt kv examples on the in-process World', () => {
 
 describeWithMgmtExamples('mgmt kv examples on a real etcd', () => {
   describeEtcd('with etcd', () => {
-    let etcd: EtcdCluster;
-    beforeEach(async () => {
-      etcd = await startEtcd(1);
-    }, 60_000);
-    afterEach(async () => {
-      await etcd?.stop();
-    });
-    const value = (key: string) => etcd.etcdctl('get', `/rxmgmt/str/${key}`, '--print-value-only').trim();
+    const etcd = useEtcdPerTest();
+    const value = (key: string) => etcd().etcdctl('get', `/rxmgmt/str/${key}`, '--print-value-only').trim();
     const run = async (n: number) => {
-      const r = await runCli(['run', '-f', graph(n), '--hostname', 'kvhost', '--seeds', etcd.clientUrls.join(','), '-t', '0'], { timeoutMs: 60_000 });
+      const r = await runCli(['run', '-f', graph(n), '--hostname', 'kvhost', '--seeds', etcd().clientUrls.join(','), '-t', '0'], { timeoutMs: 60_000 });
       expect(r.code, r.stderr).toBe(0);
     };
 
     it('kv1 sets hello=world; kv2 deletes iamdeleted', async () => {
       await run(1);
       expect(JSON.parse(value('hello'))).toEqual({ value: 'world', version: 1 });
-      etcd.etcdctl('put', '/rxmgmt/str/iamdeleted', '{"value":"x","version":1}');
+      etcd().etcdctl('put', '/rxmgmt/str/iamdeleted', '{"value":"x","version":1}');
       await run(2);
       expect(value('iamdeleted')).toBe('');
     }, 120_000);
 
     it('kv3 leaves a greater stage alone; kv4 raises stage through 1, 2, 3', async () => {
-      etcd.etcdctl('put', '/rxmgmt/str/stage', '{"value":"7","version":1}');
+      etcd().etcdctl('put', '/rxmgmt/str/stage', '{"value":"7","version":1}');
       await run(3);
       expect(JSON.parse(value('stage')).value).toBe('7');
-      etcd.etcdctl('del', '/rxmgmt/str/stage');
+      etcd().etcdctl('del', '/rxmgmt/str/stage');
       await run(4);
       expect(JSON.parse(value('stage')).value).toBe('3');
     }, 120_000);

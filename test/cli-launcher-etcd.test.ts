@@ -5,9 +5,9 @@ import { execFile } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { lines, repoRoot, useSandbox } from './helpers/cli.js';
-import { type EtcdCluster, describeEtcd, startEtcd } from './helpers/etcd.js';
+import { describeEtcd, useEtcdPerTest } from './helpers/etcd.js';
 
 const run = promisify(execFile);
 const box = useSandbox();
@@ -35,16 +35,10 @@ function hostGraph(h: string): string {
 }
 
 describeEtcd('the bin on a real etcd', () => {
-  let etcd: EtcdCluster;
-  beforeEach(async () => {
-    etcd = await startEtcd(1);
-  }, 60_000);
-  afterEach(async () => {
-    await etcd?.stop();
-  });
+  const etcd = useEtcdPerTest();
 
   it('two hosts started from the snapshot collect each other\'s exports', { timeout: 120_000 }, async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     for (const h of ['a', 'b']) await writeFile(box.path(`${h}.yaml`), hostGraph(h));
     await Promise.all(
       ['a', 'b'].map((h) =>

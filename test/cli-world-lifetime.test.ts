@@ -2,9 +2,9 @@
 // graph and are deleted only where the collect entry says purge: true; a host that restarts
 // re-publishes; an etcd outage alone deletes nothing.
 import { writeFile } from 'node:fs/promises';
-import { afterEach, beforeEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { lines, readIfExists, runCli, startCli, useSandbox } from './helpers/cli.js';
-import { type EtcdCluster, describeEtcd, startEtcd } from './helpers/etcd.js';
+import { describeEtcd, useEtcdPerTest } from './helpers/etcd.js';
 
 const box = useSandbox();
 
@@ -23,16 +23,10 @@ const collector = (name: string, purge: boolean) =>
   );
 
 describeEtcd('exports with a lifetime on a real etcd', () => {
-  let etcd: EtcdCluster;
-  beforeEach(async () => {
-    etcd = await startEtcd(1);
-  }, 60_000);
-  afterEach(async () => {
-    await etcd?.stop();
-  });
+  const etcd = useEtcdPerTest();
 
   it('world withdraw: collectors stop managing, purge: true deletes, purge: false keeps; a restarted host re-publishes', async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     await writeFile(box.path('x.yaml'), exporter('from x'));
     await writeFile(box.path('p.yaml'), collector('p', true));
     await writeFile(box.path('k.yaml'), collector('k', false));
@@ -64,7 +58,7 @@ describeEtcd('exports with a lifetime on a real etcd', () => {
   }, 150_000);
 
   it('an etcd outage deletes nothing, even with purge: true: collected files stay managed and stay after resync', async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     await writeFile(box.path('x.yaml'), exporter('from x'));
     await writeFile(box.path('p.yaml'), collector('p', true));
     const x = await runCli(['run', '-f', box.path('x.yaml'), '--hostname', 'x', '--seeds', seeds, '-t', '0'], { timeoutMs: 60_000 });
@@ -73,12 +67,12 @@ describeEtcd('exports with a lifetime on a real etcd', () => {
     const px = box.path('p', 'px');
     await p.waitFor(async () => (await readIfExists(px)) === 'from x\n', 'p to collect px', { timeoutMs: 30_000 });
 
-    await etcd.members[0]!.kill();
+    await etcd().members[0]!.kill();
     await p.waitForLog(/etcd at .* is unreachable/, { timeoutMs: 30_000 });
     // Still managed during the outage: a drift is repaired, not purged.
     await writeFile(px, 'drift\n');
     await p.waitFor(async () => (await readIfExists(px)) === 'from x\n', 'px repaired during the outage');
-    etcd.members[0]!.start();
+    etcd().members[0]!.start();
     await p.waitForLog('etcd is back: resynchronised', { timeoutMs: 60_000 });
     await writeFile(px, 'drift again\n');
     await p.waitFor(async () => (await readIfExists(px)) === 'from x\n', 'px repaired after the resync');
@@ -88,7 +82,7 @@ describeEtcd('exports with a lifetime on a real etcd', () => {
   }, 150_000);
 
   it('--export-ttl: a host gone for the TTL is no longer collected (and purged); one that comes back is collected again', async () => {
-    const seeds = etcd.clientUrls.join(',');
+    const seeds = etcd().clientUrls.join(',');
     await writeFile(box.path('x.yaml'), exporter('from x'));
     await writeFile(box.path('p.yaml'), collector('p', true));
     const p = startCli(['run', '-f', box.path('p.yaml'), '--hostname', 'p', '--seeds', seeds, '--export-ttl', '2']);

@@ -10,7 +10,7 @@ import { accessSync, constants, mkdtempSync, openSync, closeSync, readFileSync, 
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { describe, it } from 'vitest';
+import { afterEach, beforeEach, describe, it } from 'vitest';
 
 export const requireReal = process.env.RXMGMT_REQUIRE_REAL === '1';
 
@@ -407,4 +407,23 @@ export class CustomEtcd {
     }
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A fresh one-member etcd for each test of the enclosing describe, stopped after it: exports
+ * outlive their host's process, so tests must not share one. Call the result for the running one.
+ */
+export function useEtcdPerTest(): () => EtcdCluster {
+  let etcd: EtcdCluster | undefined;
+  beforeEach(async () => {
+    etcd = await startEtcd(1);
+  }, 60_000);
+  afterEach(async () => {
+    await etcd?.stop();
+    etcd = undefined;
+  });
+  return () => {
+    if (!etcd) throw new Error('useEtcdPerTest: no etcd outside a test');
+    return etcd;
+  };
 }
