@@ -19,7 +19,8 @@
 // with --sema K, which passes `--sema K` to the engine: at most K CheckApply at once).
 import { dirname } from 'node:path';
 import { CLI, CLI_BASE, commitOf, deadline, fmtMiB, fmtMs, machine, median, requireBuild, saveResult } from './lib/common.mjs';
-import { FLOOR_MAX_IN_FLIGHT, memoryPerResource, pair, pairedRatios, summary, useBin } from './lib/converge.mjs';
+import { FLOOR_MAX_IN_FLIGHT, memoryPerResource, pair, pairedRatios, summary } from './lib/converge.mjs';
+import { useBin } from './lib/cli-bin.mjs';
 import { beforeAfterTable } from './lib/before-after.mjs';
 
 const args = process.argv.slice(2);

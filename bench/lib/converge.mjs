@@ -16,8 +16,6 @@ import {
 import { puppetArgv, puppetAvailable, writeManifest } from './puppet.mjs';
 import { CLI_BIN, binEnv, useBin } from './cli-bin.mjs';
 
-export { useBin };
-
 const FLOOR = join(BENCH, 'floor-files.mjs');
 const FLOOR_SYNC = join(BENCH, 'floor-sync.mjs');
 
