@@ -47,6 +47,11 @@ export interface MainOptions {
   graphviz?: string;
   graphvizFilter?: GraphvizFilter;
   log: Logger;
+  /**
+   * The process exits right after (default): the engine then leaves open what the exit closes.
+   * False closes everything (the startup snapshot's warm-up run, which must leave nothing open).
+   */
+  exiting?: boolean;
   /** Recap, diffs, report, metrics, live page, status line (src/observe). */
   observe?: Omit<ObserveOptions, 'host' | 'noop' | 'log'> & { recapLog: Logger };
 }
@@ -161,7 +166,7 @@ export async function runMain(options: MainOptions): Promise<number> {
         onConvergedState,
         events: observers.events,
         // main.ts exits as soon as this returns: the engine frees nothing that the exit frees.
-        exiting: true,
+        exiting: opts.exiting ?? true,
       }),
     );
     return exitCode(report, observers, opts.observe?.recapLog ?? log);

@@ -10,6 +10,8 @@
 // of files, commands and noops qualifies (docs/cli.md, "The startup snapshot"); the other kinds, dbus-next,
 // etcd3 and prom-client still load when a graph first needs them (the other kinds from this
 // script's own code, the packages from node_modules, through a require made at run time).
+// Then one real run of a small graph (snapshot-warm-up.ts), so that the functions a run calls
+// are compiled too; it must leave nothing open and forget what it learnt of this machine.
 import { readFileSync } from 'node:fs';
 // The global `performance` loads it at its first use (the file kind's slices): loaded here, and
 // Node sets its time origin again for each start from the snapshot.
@@ -24,6 +26,7 @@ import './run-main.js';
 import '../resources/file.js';
 import '../resources/exec.js';
 import '../resources/noop.js';
+import { warmUp } from './snapshot-warm-up.js';
 
 /** Where the bundle's `import.meta.url` points (the build defines it so): this script's URL at run time. */
 declare global {
@@ -34,6 +37,13 @@ declare global {
 // (dist/src/cli/snapshot.cjs, which the build runs): a start of another version makes its own.
 const built = dirname(resolve(process.argv[1] ?? '.'));
 prepareParsers((JSON.parse(readFileSync(join(built, '../../../package.json'), 'utf8')) as { version: string }).version);
+
+// One real run of a small graph, so the blob also holds the bytecode of what a run calls
+// (snapshot-warm-up.ts). A failure fails the build of the blob (the bin then runs the bundle).
+warmUp().catch((e: unknown) => {
+  process.stderr.write(`rxmgmt snapshot: the warm-up run failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exitCode = 1;
+});
 
 startupSnapshot.setDeserializeMainFunction(() => {
   // The snapshot does not know where it was loaded from: the blob's path on Node's command line says.

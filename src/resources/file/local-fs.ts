@@ -47,3 +47,11 @@ export function isLocalDir(dir: string): boolean | Promise<boolean> {
   asking.set(dir, answer);
   return answer;
 }
+
+/**
+ * Forgets every answer: what a process learnt of its machine's file systems must not outlive it.
+ * The startup snapshot's warm-up run (src/cli/snapshot-warm-up.ts) calls it before the heap is saved.
+ */
+export function forgetLocalDirs(): void {
+  known.clear();
+}

@@ -20,6 +20,12 @@ const found = new Map<string, Promise<Map<string, string[]>>>();
 /** The scans of `found` that have finished, for the synchronous question of staleTempsFor. */
 const scanned = new Map<string, Map<string, string[]>>();
 
+/** Forgets every scan (as forgetLocalDirs does, for the startup snapshot's warm-up run). */
+export function forgetStaleTempScans(): void {
+  found.clear();
+  scanned.clear();
+}
+
 /** The scan of `dir`, started at its first use. */
 function scanOnce(dir: string): Promise<Map<string, string[]>> {
   let scan = found.get(dir);
