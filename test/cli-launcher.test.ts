@@ -3,7 +3,7 @@
 // another Node binary. Which way a run started is read from the outside: a command the graph
 // runs writes its parent's command line (the rxmgmt process) to a file.
 import { execFile } from 'node:child_process';
-import { cp, mkdir, readFile, realpath, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readFile, realpath, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -116,6 +116,26 @@ describe('the rxmgmt bin', () => {
     const argv = await startedAs(join(dir, 'rxmgmt'));
     expect(argv).not.toContain('--snapshot-blob');
     expect(argv).toContain(join(dir, 'main.js'));
+  });
+
+  it('takes the first executable node on PATH, passing over a directory and a file that is not executable', { timeout: 60_000 }, async () => {
+    const bin = join(cliDir, 'rxmgmt');
+    const [dirNode, plainNode, fake] = ['a', 'b', 'c'].map((d) => box.path(d));
+    await mkdir(join(dirNode, 'node'), { recursive: true });
+    await mkdir(plainNode);
+    await writeFile(join(plainNode, 'node'), '#!/bin/sh\necho not executable\n');
+    await mkdir(fake);
+    await writeFile(join(fake, 'node'), '#!/bin/sh\necho "fake node: $*"\n');
+    await chmod(join(fake, 'node'), 0o755);
+    const PATH = `${dirNode}::${plainNode}:${fake}:${dirname(process.execPath)}`;
+    const { stdout } = await run(bin, ['--version'], { env: { ...env, PATH }, cwd: box.path('.') });
+    // The fake is not the binary that made the blob: the plain bundle, through it.
+    expect(stdout).toBe(`fake node: --max-semi-space-size=16 ${join(cliDir, 'main.js')} --version\n`);
+  });
+
+  it('says so and exits 127 when no node is on PATH', { timeout: 60_000 }, async () => {
+    const err = await run(join(cliDir, 'rxmgmt'), ['--version'], { env: { ...env, PATH: box.path('.') } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 127, stderr: 'rxmgmt: node is not on the PATH\n' });
   });
 
   it('a copy of the package elsewhere starts from its own snapshot and finds its own package.json', { timeout: 90_000 }, async () => {
