@@ -177,9 +177,15 @@ if (rep?.results?.engine?.peakRssKiB) {
   const o = pick(exec, ['results.overheadMs', 'overheadMs']);
   const e0 = pick(exec, ['results.nodeE0', 'nodeE0']);
   const samples = exec?.results?.overheadMs?.samples;
+  // The floor (bench/floor-exec-chain.mjs: plain Node, the same four sleeps and 1 s) and the
+  // engine's overhead over the floor's; an exec-chain.json from before the floor has neither.
+  const floor = pick(exec, ['results.floor.overheadMs']);
+  const over = exec?.results?.overFloor;
   row([
-    o ? `${label} (median of ${samples?.length ?? '?'})` : label, o ? `${fmtMs(o.v)}${e0 ? ` (\`node -e 0\`: ${fmtMs(e0.v)})` : ''}` : NM, '0', '-', '-', '-', '24 ms',
-    '<= 50 ms', o ? yes(o.v <= 50) : '-',
+    o ? `${label} (median of ${samples?.length ?? '?'})` : label, o ? `${fmtMs(o.v)}${e0 ? ` (\`node -e 0\`: ${fmtMs(e0.v)})` : ''}` : NM,
+    floor ? `exec-chain floor: ${fmtMs(floor.v)}` : '0',
+    over ? `${x2(over.ratio.paired)}; ${x2(over.ratio.ofMedians)} (+${fmtMs(over.beyondMs.ofMedians)})` : '-',
+    '-', '-', '24 ms', '<= 50 ms', o ? yes(o.v <= 50) : '-',
   ]);
 }
 {
