@@ -14,6 +14,11 @@
 // call blocks: fork + exec), each command's life beyond its 1 s, the latency from a command's
 // exit to its child's spawn (edge propagation), and the last exit -> process exit beyond the
 // 1 s converged timeout (timer, drain, exit).
+//
+// Beside them runs the floor, bench/floor-exec-chain.mjs: plain Node spawning the same four
+// `sleep 1` in the same order and waiting the same 1 s, no engine. Its overhead over 4 s is what
+// any Node program pays for this graph on this machine; the engine's overhead is given over it
+// too (ratio and difference, paired per repetition and of the medians).
 //   node bench/exec-chain.mjs [--runs R]        (default 5)
 import { join } from 'node:path';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +32,7 @@ const SLEEP_MS = 1000;
 /** The critical path (three `sleep 1` in a row) plus `-t 1`. */
 const IDEAL_MS = 4 * SLEEP_MS;
 requireBuild();
-deadline(RUNS * 40 + 60, 'exec-chain');
+deadline(RUNS * 45 + 60, 'exec-chain');
 
 const dir = tempDir('exec-chain');
 const graph = join(dir, 'exec-chain.yaml');
@@ -44,8 +49,9 @@ const subjects = {
   plain: { argv: run },
   nodeE0: { argv: ['-e', '0'] },
   probed: { argv: ['--import', PROBE, ...run], env: { BENCH_EXEC_PHASES_OUT: phasesFile } },
+  floor: { argv: [join(BENCH, 'floor-exec-chain.mjs')] },
 };
-const samples = { chain: [], plain: [], nodeE0: [], probed: [] };
+const samples = { chain: [], plain: [], nodeE0: [], probed: [], floor: [] };
 const phases = [];
 
 async function once(name) {
@@ -95,10 +101,27 @@ const results = {
   runs: RUNS,
 };
 results.overheadOverNodeStartMs = results.overheadMs.median - results.nodeE0.median;
+// The floor, and the engine's overhead over the floor's: per repetition (the two ran back to
+// back in it, so a slow spell of the shared machine hits both) and of the medians.
+const floorOverheads = samples.floor.map((ms) => ms - IDEAL_MS);
+results.floor = {
+  wallMs: { median: median(samples.floor), samples: samples.floor },
+  overheadMs: { median: median(floorOverheads), min: Math.min(...floorOverheads), samples: floorOverheads },
+};
+results.overFloor = {
+  ratio: { paired: median(overheads.map((o, r) => o / floorOverheads[r])), ofMedians: results.overheadMs.median / results.floor.overheadMs.median },
+  beyondMs: { paired: median(overheads.map((o, r) => o - floorOverheads[r])), ofMedians: results.overheadMs.median - results.floor.overheadMs.median },
+};
 const f = (k) => fmtMs(phaseMedians[k]);
+const of = results.overFloor;
 console.log(
   `exec-chain (median of ${RUNS}): 3 x sleep 1 + 1, -t 1: ${fmtMs(results.wallMs.median)}, overhead over 4 s ${fmtMs(results.overheadMs.median)} ` +
     `(min ${fmtMs(results.overheadMs.min)}; plain bundle ${fmtMs(results.plainOverheadMs)}); node -e 0 ${fmtMs(results.nodeE0.median)}, so ${fmtMs(results.overheadOverNodeStartMs)} beyond Node's start-up`,
+);
+console.log(
+  `  floor (plain Node, same four sleeps and 1 s): overhead over 4 s ${fmtMs(results.floor.overheadMs.median)} (min ${fmtMs(results.floor.overheadMs.min)}); ` +
+    `rxmgmt's overhead over the floor's ${of.ratio.paired.toFixed(2)}x paired, ${of.ratio.ofMedians.toFixed(2)}x of medians ` +
+    `(+${fmtMs(of.beyondMs.paired)} paired, +${fmtMs(of.beyondMs.ofMedians)} of medians)`,
 );
 console.log(
   `  phases (probed runs, overhead ${fmtMs(results.probedOverheadMs)}): start -> first spawn ${f('startToFirstSpawn')} (Node's own start-up included), ` +

@@ -74,6 +74,7 @@ if [ "${SMOKE:-0}" = 1 ]; then
   bench repair-latency 120 node bench/repair-latency.mjs --files 20 --repairs 20 --rounds 1
   bench puppet-files 120 node bench/puppet-files.mjs 10 --runs 1
   optional fleet-collect 120 bench/fleet-collect.mjs --hosts 2 --exports 5 --changes 1
+  optional distributed-start 60 bench/distributed-start.mjs --runs 1 --exports 2
 elif [ "$QUICK" = 1 ]; then
   bench cold-start 120 node bench/cold-start.mjs
   bench files-converge 240 node bench/files-converge.mjs 100 10000
@@ -88,6 +89,7 @@ else
   bench puppet-files 300 node bench/puppet-files.mjs 100 1000
   optional graph-swap 180 bench/graph-swap.mjs
   optional fleet-collect 240 bench/fleet-collect.mjs --hosts 20 --exports 50
+  optional distributed-start 120 bench/distributed-start.mjs
 fi
 echo
 node bench/lib/table.mjs

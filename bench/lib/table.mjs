@@ -52,7 +52,7 @@ const DIST_START_FIELDS = [
 const distSources = [load('distributed-start'), fleet, ...fleetNames.map(load)].filter(Boolean);
 const distStart = distSources.map((d) => ({ d, p: pick(d, DIST_START_FIELDS) })).find((x) => x.p);
 
-const sources = { 'cold-start': cold, 'files-converge': conv, 'puppet-files': pup, 'repair-latency': rep, 'exec-chain': exec };
+const sources = { 'cold-start': cold, 'files-converge': conv, 'puppet-files': pup, 'repair-latency': rep, 'exec-chain': exec, 'distributed-start': load('distributed-start') };
 if (swapFound) sources[swapFound.name] = swap;
 if (fleetFound) sources[fleetFound.name] = fleet;
 
@@ -177,14 +177,32 @@ if (rep?.results?.engine?.peakRssKiB) {
   const o = pick(exec, ['results.overheadMs', 'overheadMs']);
   const e0 = pick(exec, ['results.nodeE0', 'nodeE0']);
   const samples = exec?.results?.overheadMs?.samples;
+  // The floor (bench/floor-exec-chain.mjs: plain Node, the same four sleeps and 1 s) and the
+  // engine's overhead over the floor's; an exec-chain.json from before the floor has neither.
+  const floor = pick(exec, ['results.floor.overheadMs']);
+  const over = exec?.results?.overFloor;
   row([
-    o ? `${label} (median of ${samples?.length ?? '?'})` : label, o ? `${fmtMs(o.v)}${e0 ? ` (\`node -e 0\`: ${fmtMs(e0.v)})` : ''}` : NM, '0', '-', '-', '-', '24 ms',
-    '<= 50 ms', o ? yes(o.v <= 50) : '-',
+    o ? `${label} (median of ${samples?.length ?? '?'})` : label, o ? `${fmtMs(o.v)}${e0 ? ` (\`node -e 0\`: ${fmtMs(e0.v)})` : ''}` : NM,
+    floor ? `exec-chain floor: ${fmtMs(floor.v)}` : '0',
+    over ? `${x2(over.ratio.paired)}; ${x2(over.ratio.ofMedians)} (+${fmtMs(over.beyondMs.ofMedians)})` : '-',
+    '-', '-', '24 ms', '<= 50 ms', o ? yes(o.v <= 50) : '-',
   ]);
 }
 {
   const label = "distributed start: a host's start to its exports collected on the others (loopback etcd)";
-  row([label, distStart ? fmtMs(distStart.p.v) : NM, '-', '-', '-', '-', '-', '< 200 ms', distStart ? yes(distStart.p.v < 200) : '-']);
+  // From distributed-start.json, the floor (bench/floor-etcd-join.mjs) and the paired ratio too;
+  // from a fleet-collect file (the late joiner), the figure alone.
+  const r = distStart?.d.benchmark === 'distributed-start' ? distStart.d.results : undefined;
+  const floor = r?.floor ? pick(r, ['floor.startToCollectedMs']) : undefined;
+  const parts = [['node -e 0', pick(r, ['nodeE0'])], ['with etcd3 loaded', pick(r, ['etcd3Load'])]].filter(([, p]) => p).map(([k, p]) => `${k}: ${fmtMs(p.v)}`);
+  const joined = pick(r, ['startToJoinedMs']);
+  row([
+    r ? `${label}, ${distStart.d.exports} exports (median of ${distStart.d.runs})` : label,
+    distStart ? `${fmtMs(distStart.p.v)}${joined ? ` (to "joined": ${fmtMs(joined.v)})` : ''}` : NM,
+    floor ? `etcd-join floor: ${fmtMs(floor.v)}${parts.length ? ` (${parts.join(', ')})` : ''}` : '-',
+    floor && r.ratio ? `${x2(r.ratio.paired)}; ${x2(r.ratio.ofMedians)}` : '-',
+    '-', '-', '-', '< 200 ms', distStart ? yes(distStart.p.v < 200) : '-',
+  ]);
 }
 {
   const label = 'fleet of 20 hosts x 50 exports: start to every host converged';
