@@ -18,7 +18,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-import { etcdProto } from './etcd-proto.mjs';
+import { etcdProto, etcdProtoBundled } from './etcd-proto.mjs';
+import { snapshotLazyBuiltins } from './snapshot-lazy-builtins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist/src/cli');
@@ -70,25 +71,31 @@ chmodSync(join(out, 'main.js'), 0o755); // `node dist/src/cli/main.js`, or execu
 copyFileSync(join(root, 'src/cli/rxmgmt.sh'), join(out, 'rxmgmt'));
 chmodSync(join(out, 'rxmgmt'), 0o755); // the package's bin
 
-await buildSnapshot();
+// Two startup snapshots, the same command line in each: one for local runs, and one with the etcd
+// World's client loaded too, which the bin picks for a command line that names etcd
+// (src/cli/rxmgmt.sh). Either runs anything; the other's is the faster start for its runs.
+await buildSnapshot('rxmgmt', { etcd: false });
+await buildSnapshot('rxmgmt-etcd', { etcd: true });
 
 /**
- * The startup snapshot (src/cli/snapshot.ts): the command line bundled once more, as the one
- * CommonJS script that `node --build-snapshot` takes, then run by this very Node to make the
- * blob that the bin (src/cli/rxmgmt.sh) starts from, with the identity of this Node beside it.
- * A Node that cannot make one leaves no blob, and the bin runs the plain bundle.
+ * A startup snapshot (src/cli/snapshot.ts): the command line bundled once more, as the one
+ * CommonJS script (`NAME.cjs`) that `node --build-snapshot` takes, then run by this very Node to
+ * make the blob (`NAME.blob`) that the bin (src/cli/rxmgmt.sh) starts from, with the identity of
+ * this Node beside it. A Node that cannot make one leaves no blob, and the bin runs the plain bundle.
+ * `etcd`: etcd3 with its gRPC stack bundled and loaded while building (snapshot-lazy-builtins.mjs).
  */
-async function buildSnapshot() {
-  const entry = join(out, 'snapshot.cjs');
+async function buildSnapshot(name, { etcd }) {
+  const entry = join(out, etcd ? `snapshot-etcd.cjs` : 'snapshot.cjs');
   await build({
     ...shared,
+    plugins: etcd ? [rxjsAsModules, etcdProtoBundled, snapshotLazyBuiltins] : shared.plugins,
     entryPoints: [join(root, 'src/cli/snapshot.ts')],
     outfile: entry,
     format: 'cjs',
     // etcd3's bundled code asks require.resolve where etcd3 is at run time, as it should.
     logOverride: { 'require-resolve-not-external': 'silent' },
     // A script has no import.meta: the snapshot's main function sets this to its URL at run time.
-    define: { 'import.meta.url': 'globalThis.__rxmgmtModuleUrl' },
+    define: { 'import.meta.url': 'globalThis.__rxmgmtModuleUrl', __RXMGMT_SNAPSHOT_ETCD__: String(etcd) },
     // The builder's require() knows only Node's own modules; the packages left out of the bundle
     // are required at run time (never while building: that fails), from node_modules beside us.
     banner: {
@@ -101,16 +108,19 @@ async function buildSnapshot() {
       ].join('\n'),
     },
   });
-  const blob = join(out, 'rxmgmt.blob');
+  const blob = join(out, `${name}.blob`);
   try {
     // Node warns that it has not verified some of its modules in snapshots (child_process, tty,
     // module): src/cli/snapshot.ts says what the snapshot may hold; the warnings go, errors stay.
-    execFileSync(process.execPath, ['--disable-warning=Warning', '--snapshot-blob', `${blob}.tmp`, '--build-snapshot', entry], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // grpc-js reads its GRPC_* variables as it loads: the blob holds their defaults, never the
+    // builder's (a start with any of them set runs the bundle, src/cli/snapshot.ts).
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GRPC_')));
+    execFileSync(process.execPath, ['--disable-warning=Warning', '--snapshot-blob', `${blob}.tmp`, '--build-snapshot', entry], { stdio: ['ignore', 'ignore', 'inherit'], env });
     renameSync(`${blob}.tmp`, blob);
     // The Node that made it, which the bin compares with the node it finds (`-ef`: the same file).
     writeFileSync(`${blob}.node`, `${realpathSync(process.execPath)}\n`);
   } catch (e) {
     rmSync(`${blob}.tmp`, { force: true });
-    console.warn(`rxmgmt build: no startup snapshot (the command line starts from the plain bundle): ${e.message}`);
+    console.warn(`rxmgmt build: no startup snapshot ${name}.blob (the command line starts from the plain bundle): ${e.message}`);
   }
 }

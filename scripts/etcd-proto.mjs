@@ -12,7 +12,9 @@
 // etcd3's own dependencies stay outside the bundle and are required from etcd3's directory at
 // run time, exactly as etcd3 itself would resolve them (whatever layout npm chose); its
 // `__dirname` is that directory. The library (tsc's dist/) imports etcd3 from node_modules as
-// before. Used by scripts/build-cli.mjs: `plugins: [..., etcdProto]`.
+// before. Used by scripts/build-cli.mjs: `plugins: [..., etcdProto]`. The startup snapshot's
+// script uses `etcdProtoBundled` instead: there etcd3's dependencies are bundled as well, so the
+// whole client is loaded when the snapshot is built (with scripts/snapshot-lazy-builtins.mjs).
 import { readFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
 import { dirname, join, sep } from 'node:path';
@@ -34,17 +36,33 @@ function descriptor() {
 
 // Run time: what a bundled module of etcd3 gets for `require(x)`: etcd3's own resolution.
 const RUNTIME_REQUIRE = `require('node:module').createRequire(require.resolve('etcd3'))`;
+/**
+ * Where etcd3's modules think they are when its dependencies are bundled too (the startup
+ * snapshot: nothing may be resolved on the building machine's disk). etcd3 uses its directory
+ * only to name rpc.proto, which is answered from the descriptor.
+ */
+const BUNDLED_ETCD3_DIR = '/bundled/etcd3';
 
-/** The proto-loader etcd3 sees: loadSync from the descriptor, anything else from the real one. */
-function loaderSource(json) {
-  return `"use strict";
+/**
+ * The proto-loader etcd3 sees: loadSync from the descriptor, anything else from the real one.
+ * `bundled`: protobufjs (light) is bundled with it, and there is no real one to fall back to.
+ */
+function loaderSource(json, bundled) {
+  const head = bundled
+    ? `"use strict";
+const real = () => { throw new Error("only etcd3's rpc.proto is precompiled into rxmgmt's startup snapshot"); };
+const protobuf = require('protobufjs/light');
+const PROTO = ${JSON.stringify(`${BUNDLED_ETCD3_DIR}/${PROTO}`)};
+`
+    : `"use strict";
 const etcdRequire = ${RUNTIME_REQUIRE};
 const real = () => etcdRequire('@grpc/proto-loader');
 // protobufjs as proto-loader resolves it (reflection without the .proto parser).
 const protobuf = require('node:module').createRequire(etcdRequire.resolve('@grpc/proto-loader'))('protobufjs/light');
-const DESCRIPTOR = ${JSON.stringify(json)};
-const PARSE_OPTIONS = ${JSON.stringify(PARSE_OPTIONS)};
 const PROTO = require('node:path').join(require('node:path').dirname(require.resolve('etcd3/package.json')), ${JSON.stringify(PROTO)});
+`;
+  return `${head}const DESCRIPTOR = ${JSON.stringify(json)};
+const PARSE_OPTIONS = ${JSON.stringify(PARSE_OPTIONS)};
 
 function precompiled(filename, options) {
   if (require('node:path').resolve(String(filename)) !== PROTO) return false;
@@ -109,31 +127,46 @@ for (const k of ['load', 'fromJSON', 'loadFileDescriptorSetFromBuffer', 'loadFil
 `;
 }
 
-export const etcdProto = {
-  name: 'etcd-proto',
-  setup(b) {
-    // etcd3 itself is bundled (the package stays a dependency: its code, its descriptor).
-    b.initialOptions.external = (b.initialOptions.external ?? []).filter((e) => e !== 'etcd3');
-    const inEtcd3 = (p) => p.startsWith(etcd3Dir + sep);
-    b.onResolve({ filter: /^[^./]/ }, (args) => {
-      if (!inEtcd3(args.importer) || isBuiltin(args.path)) return undefined;
-      return { path: args.path, namespace: args.path === '@grpc/proto-loader' ? 'etcd-proto' : 'etcd3-dep' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'etcd-proto' }, () => ({ contents: loaderSource(descriptor()), loader: 'js', resolveDir: etcd3Dir }));
-    b.onLoad({ filter: /.*/, namespace: 'etcd3-dep' }, (args) => ({
-      contents: `module.exports = ${RUNTIME_REQUIRE}(${JSON.stringify(args.path)});`,
-      loader: 'js',
-    }));
-    // The directory etcd3's modules would have as CommonJS modules of their own.
-    b.onLoad({ filter: /\.js$/ }, async (args) => {
-      if (!inEtcd3(args.path)) return undefined;
-      const source = await readFile(args.path, 'utf8');
-      const rel = args.path.slice(etcd3Dir.length + 1).split(sep).slice(0, -1).join('/');
-      return {
-        contents: `var __dirname = require('node:path').join(require('node:path').dirname(require.resolve('etcd3/package.json')), ${JSON.stringify(rel)});\n${source}`,
+/**
+ * The plugin. `bundleDeps`: etcd3's dependencies (grpc-js, protobufjs, ...) are bundled too,
+ * resolved from etcd3's directory at build time, instead of required from there at run time.
+ */
+function etcdProtoPlugin({ bundleDeps }) {
+  return {
+    name: bundleDeps ? 'etcd-proto-bundled' : 'etcd-proto',
+    setup(b) {
+      // etcd3 itself is bundled (the package stays a dependency: its code, its descriptor).
+      b.initialOptions.external = (b.initialOptions.external ?? []).filter((e) => e !== 'etcd3');
+      const inEtcd3 = (p) => p.startsWith(etcd3Dir + sep);
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (!inEtcd3(args.importer) || isBuiltin(args.path)) return undefined;
+        if (args.path === '@grpc/proto-loader') return { path: args.path, namespace: 'etcd-proto' };
+        return bundleDeps ? undefined : { path: args.path, namespace: 'etcd3-dep' };
+      });
+      b.onLoad({ filter: /.*/, namespace: 'etcd-proto' }, () => ({
+        contents: loaderSource(descriptor(), bundleDeps),
         loader: 'js',
-        resolveDir: dirname(args.path),
-      };
-    });
-  },
-};
+        resolveDir: bundleDeps ? protoLoaderDir : etcd3Dir,
+      }));
+      b.onLoad({ filter: /.*/, namespace: 'etcd3-dep' }, (args) => ({
+        contents: `module.exports = ${RUNTIME_REQUIRE}(${JSON.stringify(args.path)});`,
+        loader: 'js',
+      }));
+      // The directory etcd3's modules would have as CommonJS modules of their own.
+      b.onLoad({ filter: /\.js$/ }, async (args) => {
+        if (!inEtcd3(args.path)) return undefined;
+        const source = await readFile(args.path, 'utf8');
+        const rel = args.path.slice(etcd3Dir.length + 1).split(sep).slice(0, -1).join('/');
+        const dir = bundleDeps
+          ? JSON.stringify(`${BUNDLED_ETCD3_DIR}/${rel}`)
+          : `require('node:path').join(require('node:path').dirname(require.resolve('etcd3/package.json')), ${JSON.stringify(rel)})`;
+        return { contents: `var __dirname = ${dir};\n${source}`, loader: 'js', resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
+
+/** For the CLI's bundle: etcd3 bundled, its dependencies required from etcd3's directory at run time. */
+export const etcdProto = etcdProtoPlugin({ bundleDeps: false });
+/** For the startup snapshot's script: etcd3 and its dependencies bundled, nothing resolved at run time. */
+export const etcdProtoBundled = etcdProtoPlugin({ bundleDeps: true });

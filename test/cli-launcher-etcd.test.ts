@@ -1,6 +1,7 @@
-// The bin's startup snapshot holds etcd3 bundled with its precompiled gRPC descriptor
-// (scripts/etcd-proto.mjs): two hosts started through the bin share exports on a real etcd
-// (test/etcd-proto.test.ts pins that the bundled client answers as the plain one does).
+// The bin's etcd snapshot (rxmgmt-etcd.blob) holds etcd3 and its gRPC stack, loaded at build time
+// with its precompiled gRPC descriptor (scripts/etcd-proto.mjs): two hosts started through the bin
+// share exports on a real etcd (test/etcd-proto.test.ts pins that the bundled client answers as
+// the plain one does), and a GRPC_* variable, which grpc-js reads as it loads, still works.
 import { execFile } from 'node:child_process';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -52,7 +53,21 @@ describeEtcd('the bin on a real etcd', () => {
       expect((await readdir(box.path(h))).sort()).toEqual(['motd-a', 'motd-b']);
       expect(await readFile(box.path(h, h === 'a' ? 'motd-b' : 'motd-a'), 'utf8')).toBe(`motd from ${h === 'a' ? 'b' : 'a'}\n`);
       const argv = (await readFile(box.path(`cmdline-${h}`), 'utf8')).split('\0');
-      expect(argv).toContain('--snapshot-blob');
+      // --seeds names etcd: the snapshot with the etcd client already loaded.
+      expect(argv[argv.indexOf('--snapshot-blob') + 1]).toBe(join(repoRoot, 'dist', 'src', 'cli', 'rxmgmt-etcd.blob'));
     }
+  });
+
+  it('with a GRPC_* variable set, runs the plain bundle (same process), where grpc-js reads it', { timeout: 120_000 }, async () => {
+    const seeds = etcd().clientUrls.join(',');
+    await writeFile(box.path('t.yaml'), hostGraph('t'));
+    const args = ['run', '-f', box.path('t.yaml'), '--hostname', 'bin-t', '--seeds', seeds, '--converged-timeout=1', '--log-level', 'warn'];
+    const { stderr } = await run(bin, args, { env: { ...env, GRPC_VERBOSITY: 'DEBUG', GRPC_TRACE: 'channel' }, timeout: 90_000 });
+    // grpc-js's own trace lines: it read both variables.
+    expect(stderr).toMatch(/^D .* \| channel \| /m);
+    const argv = (await readFile(box.path('cmdline-t'), 'utf8')).split('\0');
+    expect(argv).not.toContain('--snapshot-blob');
+    expect(argv).toContain(join(repoRoot, 'dist', 'src', 'cli', 'main.js'));
+    expect(await readFile(box.path('t', 'motd-t'), 'utf8')).toBe('motd from t\n');
   });
 });

@@ -250,7 +250,7 @@ class EtcdWorldImpl implements EtcdWorld {
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
       grpcOptions: { 'grpc.initial_reconnect_backoff_ms': 100, 'grpc.max_reconnect_backoff_ms': 1000 },
       faultHandling: { watchBackoff: watchBackoff(100) },
-      ...clientSecurity(opts.security),
+      ...clientSecurity(opts.seeds, opts.security),
     });
   }
 

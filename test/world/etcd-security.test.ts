@@ -4,14 +4,20 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { promisify } from 'node:util';
 import { firstValueFrom, filter } from 'rxjs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { memoryLogger } from '../../src/util/logger.js';
 import { type EtcdSecurity, connectEtcdWorld } from '../../src/world/etcd.js';
 import { newEtcdClient } from '../../src/world/etcd/security.js';
-import { runCli } from '../helpers/cli.js';
+import { DEFAULT_ROOTS_VARIABLE } from '../../src/world/etcd/grpc-env.js';
+import { repoRoot, runCli } from '../helpers/cli.js';
 import { CustomEtcd, type TestCerts, describeEtcd, makeTestCerts } from '../helpers/etcd.js';
+
+const run = promisify(execFile);
+const bin = join(repoRoot, 'dist', 'src', 'cli', 'rxmgmt');
 
 const join$ = (seeds: string[], security: EtcdSecurity | undefined, host = 'h1', log = memoryLogger()) =>
   connectEtcdWorld({ host, seeds, log, startupTimeoutMs: 4_000, security, requestTimeoutMs: 2_000 });
@@ -70,6 +76,35 @@ describeEtcd('the World on etcd with TLS client certificates', () => {
     expect(err.message).toMatch(/unable to verify the first certificate/);
     expect(err.message).not.toMatch(/circuit breaker/i);
   }, 30_000);
+
+  it('without a CA given, trusts the file GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names, as grpc-js does', async () => {
+    const security = { cert: await readFile(client.cert), key: await readFile(client.key) };
+    const saved = process.env[DEFAULT_ROOTS_VARIABLE];
+    try {
+      process.env[DEFAULT_ROOTS_VARIABLE] = certs.ca;
+      expect(await roundTrip([etcd.clientUrl], security)).toEqual(['h1/n1']);
+      process.env[DEFAULT_ROOTS_VARIABLE] = join(dir, 'missing.crt');
+      const err = await join$([etcd.clientUrl], security).then(
+        () => new Error('connected'),
+        (e: Error) => e,
+      );
+      expect(err.message).toContain(`${DEFAULT_ROOTS_VARIABLE}=${join(dir, 'missing.crt')}: cannot read the CA file`);
+    } finally {
+      if (saved === undefined) delete process.env[DEFAULT_ROOTS_VARIABLE];
+      else process.env[DEFAULT_ROOTS_VARIABLE] = saved;
+    }
+  }, 30_000);
+
+  it('the bin started from its etcd snapshot trusts that file too (grpc-js was loaded at build time)', async () => {
+    const graph = join(dir, 'tls-host.yaml');
+    writeFileSync(graph, 'graph: tls-host\nresources:\n  exec:\n    - name: whoami\n      cmd: cat /proc/$PPID/cmdline > ' + join(dir, 'cmdline') + '\n      shell: /bin/sh\n');
+    const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, [DEFAULT_ROOTS_VARIABLE]: certs.ca };
+    const args = ['run', '-f', graph, '--hostname', 'tls-bin', '--seeds', etcd.clientUrl, '--etcd-cert', client.cert, '--etcd-key', client.key, '-t', '1', '--log-level', 'info'];
+    const { stderr } = await run(bin, args, { env, timeout: 60_000 });
+    expect(stderr).toMatch(/world: joined etcd at https:\/\/127\.0\.0\.1:\d+ as host "tls-bin"/);
+    const argv = readFileSync(join(dir, 'cmdline'), 'utf8').split('\0');
+    expect(argv[argv.indexOf('--snapshot-blob') + 1]).toBe(join(repoRoot, 'dist', 'src', 'cli', 'rxmgmt-etcd.blob'));
+  }, 90_000);
 
   it('without a client certificate: refused, and the error says the handshake failed', async () => {
     const err = await join$([etcd.clientUrl], { ca: await readFile(certs.ca) }).then(

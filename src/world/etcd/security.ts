@@ -1,9 +1,10 @@
 // How the World reaches a secured etcd: TLS (a CA to trust, a client certificate) and a user
 // with a password. The password lives only in memory: it is never put in an error or a log.
 import { Etcd3, type IOptions } from 'etcd3';
+import { defaultRoots } from './grpc-env.js';
 
 export interface EtcdSecurity {
-  /** PEM of the CA that signed the members' certificates (absent: the system's CAs, for `https://` seeds). */
+  /** PEM of the CA that signed the members' certificates (absent, for `https://` seeds: Node's CAs, or the file GRPC_DEFAULT_SSL_ROOTS_FILE_PATH names). */
   ca?: Buffer;
   /** PEM client certificate and its key, for members started with `--client-cert-auth`. */
   cert?: Buffer;
@@ -13,16 +14,15 @@ export interface EtcdSecurity {
   password?: string;
 }
 
-/** The etcd3 client options for `s`. */
-export function clientSecurity(s: EtcdSecurity | undefined): Pick<IOptions, 'credentials' | 'auth'> {
-  if (!s) return {};
+/** The etcd3 client options for reaching `seeds` with `s`. */
+export function clientSecurity(seeds: string[], s: EtcdSecurity | undefined): Pick<IOptions, 'credentials' | 'auth'> {
   const out: Pick<IOptions, 'credentials' | 'auth'> = {};
-  if (s.ca || s.cert || s.key) {
-    if (!s.cert !== !s.key) throw new Error('a client certificate needs its key, and a key its certificate');
-    // grpc takes null as "the system's CAs"; etcd3's type says Buffer.
-    out.credentials = { rootCertificate: s.ca ?? (null as unknown as Buffer), certChain: s.cert, privateKey: s.key };
+  if (s?.ca || s?.cert || s?.key || seeds.some((u) => /^https:/i.test(u))) {
+    if (!s?.cert !== !s?.key) throw new Error('a client certificate needs its key, and a key its certificate');
+    // grpc takes null as "Node's CAs"; etcd3's type says Buffer.
+    out.credentials = { rootCertificate: s?.ca ?? (defaultRoots() as unknown as Buffer), certChain: s?.cert, privateKey: s?.key };
   }
-  if (s.user !== undefined) out.auth = { username: s.user, password: s.password ?? '' };
+  if (s?.user !== undefined) out.auth = { username: s.user, password: s.password ?? '' };
   return out;
 }
 
@@ -53,6 +53,6 @@ export function newEtcdClient(seeds: string[], security: EtcdSecurity | undefine
   return new Etcd3({
     hosts: seeds,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + requestTimeoutMs }),
-    ...clientSecurity(security),
+    ...clientSecurity(seeds, security),
   });
 }
