@@ -16,7 +16,7 @@ const cliDir = join(repoRoot, 'dist', 'src', 'cli');
 const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`, NO_COLOR: '1' };
 
 /** Runs `bin run` on a graph that writes a file and records rxmgmt's own command line; returns that command line's words. */
-async function startedAs(bin: string): Promise<string[]> {
+async function startedAs(bin: string, extraEnv: Record<string, string> = {}): Promise<string[]> {
   const graph = box.path('g.yaml');
   const seen = box.path('cmdline');
   await writeFile(
@@ -34,7 +34,7 @@ async function startedAs(bin: string): Promise<string[]> {
       '      shell: /bin/sh',
     ),
   );
-  await run(bin, ['run', '-f', graph, '-t', '0', '--no-watch', '--log-level', 'warn'], { env, timeout: 60_000 });
+  await run(bin, ['run', '-f', graph, '-t', '0', '--no-watch', '--log-level', 'warn'], { env: { ...env, ...extraEnv }, timeout: 60_000 });
   expect(await readFile(box.path('f.txt'), 'utf8')).toBe('x\n');
   return (await readFile(seen, 'utf8')).split('\0').filter(Boolean);
 }
@@ -54,6 +54,11 @@ describe('the rxmgmt bin', () => {
     expect(argv).toContain('--snapshot-blob');
     expect(argv[argv.indexOf('--snapshot-blob') + 1]).toBe(join(cliDir, 'rxmgmt.blob'));
     expect(argv.slice(argv.indexOf('--') + 1, argv.indexOf('--') + 2)).toEqual(['run']);
+  });
+
+  it('a local run keeps its snapshot when a GRPC_* variable is set (only the etcd snapshot loaded grpc-js)', { timeout: 90_000 }, async () => {
+    const argv = await startedAs(join(cliDir, 'rxmgmt'), { GRPC_TRACE: 'all' });
+    expect(argv[argv.indexOf('--snapshot-blob') + 1]).toBe(join(cliDir, 'rxmgmt.blob'));
   });
 
   it('prints --version and --help on stdout, and a usage error on stderr with exit code 2', { timeout: 60_000 }, async () => {
