@@ -7,7 +7,7 @@
 //   floorSync  bench/floor-sync.mjs: one file after another, synchronous calls (issue 15's yardstick)
 //   puppet     `puppet apply` of the same files (bench/lib/puppet.mjs)
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   BENCH, CLI, CLI_BASE, NODE, allFilesCorrect, cliNodeFlags, killChild, removeDir, runProcess, sleep, startNode, stopChild, tempDir,
@@ -51,10 +51,11 @@ function runOnce(who, n, dir, files, phase, { logLevel = 'warn', sema } = {}) {
       const cli = who === 'engine' ? CLI : CLI_BASE;
       const args = ['run', '-f', graph, '--converged-timeout=0', '--log-level', logLevel, ...(sema ? ['--sema', String(sema)] : [])];
       const stderrFile = join(dir, 'stderr.log');
-      // As a user runs it: the package's bin (the startup snapshot) when the build has one; an
-      // older build (the side-by-side base) has only its bundle. RSS from GNU time for every
-      // subject, so none pays a preloaded probe the others do not.
-      if (who === 'engine' && useBin()) return runProcess(CLI_BIN, args, { timeoutMs, rss: 'gnu-time', env: binEnv, stderrFile });
+      // As a user runs it: the package's bin (the startup snapshot) when the build has one (an
+      // older base may have only its bundle). RSS from GNU time for every subject, so none pays
+      // a preloaded probe the others do not.
+      const bin = who === 'engine' ? CLI_BIN : join(dirname(CLI_BASE), 'rxmgmt');
+      if (useBin() && existsSync(bin)) return runProcess(bin, args, { timeoutMs, rss: 'gnu-time', env: binEnv, stderrFile });
       return runProcess(NODE, [...cliNodeFlags(cli), cli, ...args], { timeoutMs, rss: 'gnu-time', stderrFile });
     }
     case 'floor':
