@@ -16,10 +16,10 @@
 //   node bench/distributed-start.mjs [--runs R] [--exports E]      (defaults 7 and 10)
 // etcd is Debian's /usr/bin/etcd (or $RXMGMT_ETCD) on free loopback ports, in a temp data dir.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { BENCH, CLI, NODE, cliNodeFlags, deadline, fmtMs, median, requireBuild, runProcess, saveResult, sleep, startNode, startProcess, stopChild, tempDir } from './lib/common.mjs';
 import { CLI_BIN, binEnv, useBin } from './lib/cli-bin.mjs';
+import { startBenchEtcd } from './lib/etcd.mjs';
 
 const argv = process.argv.slice(2);
 const opt = (name, dflt) => (argv.includes(name) ? Number(argv[argv.indexOf(name) + 1]) : dflt);
@@ -36,45 +36,12 @@ const SAMPLE_BOUND_MS = 30_000;
 requireBuild();
 deadline(60 + (RUNS + 1) * 45, 'distributed-start');
 
-const ETCD = process.env.RXMGMT_ETCD || '/usr/bin/etcd';
-if (!existsSync(ETCD)) {
-  console.error(`distributed-start: no etcd at ${ETCD} (apt-get install etcd-server, or set RXMGMT_ETCD)`);
-  process.exit(2);
-}
 const FLOOR = join(BENCH, 'floor-etcd-join.mjs');
 /** The floor's keys live apart from the engine's. */
 const FLOOR_PREFIX = '/bench-floor-etcd-join/';
 
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
-// etcd, as in fleet-collect.mjs; started through startProcess, so it is killed by PID on any exit
-// (before the temp dirs, its data dir among them, are removed).
 const dir = tempDir('dist-start');
-const [clientPort, peerPort] = [await freePort(), await freePort()];
-const url = `http://127.0.0.1:${clientPort}`;
-const etcd = startProcess(ETCD, [
-  `--data-dir=${join(dir, 'etcd')}`,
-  `--listen-client-urls=${url}`,
-  `--advertise-client-urls=${url}`,
-  `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-  `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-  `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-  '--log-level=error',
-  '--logger=zap',
-]);
-for (let ok = false; !ok; ) {
-  if (etcd.exitCode !== null) throw new Error('etcd exited at start-up');
-  ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-  if (!ok) await sleep(100);
-}
+const { url, proc: etcd } = await startBenchEtcd(dir, 'distributed-start');
 
 /** Export `e` of host `host`: the same content as floor-etcd-join.mjs's. */
 const exportContent = (host, e) => `export ${e} of host ${host}\n`;

@@ -21,12 +21,11 @@
 //
 // Defaults 10 x 200 (2 000 collected files per host, 20 000 in all), 5 changes. etcd is
 // Debian's /usr/bin/etcd (or $RXMGMT_ETCD) on free loopback ports, in a temp data dir.
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI, cliNodeFlags, deadline, killChild, median, requireBuild, saveResult, sleep, startNode, startProcess, stopChild, tempDir } from './lib/common.mjs';
 import { CLI_BIN, binEnv, useBin } from './lib/cli-bin.mjs';
+import { startBenchEtcd } from './lib/etcd.mjs';
 
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
@@ -42,22 +41,6 @@ const fleetLevel = strOpt('--fleet-log-level', 'warn');
 requireBuild();
 deadline(20 * 60, 'fleet-collect');
 
-const ETCD = process.env.RXMGMT_ETCD || '/usr/bin/etcd';
-if (!existsSync(ETCD)) {
-  console.error(`fleet-collect: no etcd at ${ETCD} (apt-get install etcd-server, or set RXMGMT_ETCD)`);
-  process.exit(2);
-}
-
-const freePort = () =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-
 const CLK_TCK = 100; // Linux USER_HZ
 /** utime + stime of `pid` in ms. */
 function cpuMs(pid) {
@@ -67,27 +50,7 @@ function cpuMs(pid) {
 }
 
 const dir = tempDir('fleet');
-const [client, peer] = [await freePort(), await freePort()];
-const url = `http://127.0.0.1:${client}`;
-const etcd = spawn(
-  ETCD,
-  [
-    `--data-dir=${join(dir, 'etcd')}`,
-    `--listen-client-urls=${url}`,
-    `--advertise-client-urls=${url}`,
-    `--listen-peer-urls=http://127.0.0.1:${peer}`,
-    `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
-    `--initial-cluster=default=http://127.0.0.1:${peer}`,
-    '--log-level=error',
-    '--logger=zap',
-  ],
-  { stdio: 'ignore' },
-);
-process.on('exit', () => killChild(etcd.pid));
-for (let ok = false; !ok; ) {
-  ok = await fetch(`${url}/health`).then((r) => r.ok, () => false);
-  if (!ok) await sleep(100);
-}
+const { url, proc: etcd } = await startBenchEtcd(dir, 'fleet-collect');
 
 const content = (h, e, v) => `export ${e} of host ${h}, version ${v}\n`;
 function graph(h, version0 = 0) {
