@@ -18,13 +18,14 @@ const LAZY = /^(node:)?(http2|http|tls|zlib|dns)$/;
 
 /** The stand-in for Node's `name`: a Proxy over the real module, loaded at the first read. */
 function standIn(name) {
-  const constants = name === 'http2' ? `if (key === 'constants') return ${JSON.stringify(http2.constants)};` : '';
+  const constants = name === 'http2' ? `const constants = ${JSON.stringify(http2.constants)};` : '';
   return `"use strict";
 let real;
 const load = () => (real ??= require('node:${name}'));
+${constants}
 module.exports = new Proxy({}, {
   get(_, key) {
-    ${constants}
+    ${name === 'http2' ? "if (key === 'constants') return constants; // one object, read on every call" : ''}
     const value = load()[key];
     // Functions keep the module as their this (classes stay as they are).
     return typeof value === 'function' && !/^[A-Z]/.test(String(key)) ? value.bind(real) : value;
