@@ -31,8 +31,9 @@ function warmUpGraph(files: string, flow: boolean): string {
 }
 
 /**
- * Runs the warm-up graph twice (a first run, then a second with every file right) and cleans up;
- * throws if anything went wrong. Resolves to what the runs logged (kept in memory, never printed).
+ * Runs the warm-up graph twice (a first run, then a second that finds those files right and adds
+ * one) and cleans up; throws if anything went wrong. Resolves to what the runs logged (kept in
+ * memory, never printed).
  */
 export async function warmUp(base = tmpdir()): Promise<string[]> {
   const dir = mkdtempSync(join(base, 'rxmgmt-warm-up-'));
