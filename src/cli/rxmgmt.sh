@@ -5,8 +5,8 @@
 # be used, from the plain bundle (main.js), which does the same more slowly.
 #
 # A blob works only in the Node binary that made it (another one refuses it, or worse): the build
-# writes that binary's path to rxmgmt.blob.node, and the blob is used only when the `node` found
-# here is that very file (same device and inode) and has not changed since (not newer than the
+# writes that binary's path beside each blob (BLOB.node), and a blob is used only when the `node`
+# found here is that very file (same device and inode) and has not changed since (not newer than the
 # blob). The blob is code, as trusted as the JavaScript beside it: it lives in the package's own
 # directory, written only by the build. The tests are the shell's own (no process per start but
 # readlink's, through a link). The V8 flag is the one of main.js's launcher line (src/cli/main.ts).
