@@ -21,8 +21,8 @@
 //
 // Defaults 10 x 200 (2 000 collected files per host, 20 000 in all), 5 changes. etcd is
 // Debian's /usr/bin/etcd (or $RXMGMT_ETCD) on free loopback ports, in a temp data dir.
-import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { CLI, cliNodeFlags, deadline, killChild, median, requireBuild, saveResult, sleep, startNode, startProcess, stopChild, tempDir } from './lib/common.mjs';
 import { CLI_BIN, binEnv, useBin } from './lib/cli-bin.mjs';
 import { startBenchEtcd } from './lib/etcd.mjs';
@@ -92,11 +92,14 @@ const allCollected = () => {
 const logPath = (h) => join(dir, `host${h}.log`);
 // The late joiner logs at info (its "joined" line is timed); the fleet at warn, as before.
 const profiled = (h) => (profDir && (h === H - 1 || h === H) ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=host${h}.cpuprofile`] : []);
-// Hosts start as a user starts them, through the bin (the startup snapshot), unless profiled
-// (a start from the snapshot ignores --cpu-prof) or BENCH_ENGINE_BUNDLE=1.
+// Hosts start as a user starts them, through the bin (the startup snapshot), unless
+// BENCH_ENGINE_BUNDLE=1. A profiled host starts from the same snapshot the bin would pick, with
+// Node's flags given here (the bin passes none through).
+const ETCD_BLOB = join(dirname(CLI), 'rxmgmt-etcd.blob');
 const startHost = (h, level = fleetLevel) => {
   const args = ['run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', level];
   if (useBin() && profiled(h).length === 0) return startProcess(CLI_BIN, args, { stderrFile: logPath(h), env: binEnv });
+  if (useBin() && existsSync(ETCD_BLOB)) return startNode([...cliNodeFlags(), ...profiled(h), '--snapshot-blob', ETCD_BLOB, '--', ...args], { stderrFile: logPath(h) });
   return startNode([...cliNodeFlags(), ...profiled(h), CLI, ...args], { stderrFile: logPath(h) });
 };
 const t0 = performance.now();
