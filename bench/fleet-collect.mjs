@@ -15,16 +15,17 @@
 //   node bench/fleet-collect.mjs [--hosts H] [--exports E] [--changes K] [--cpu-prof-dir D] [--fleet-log-level L]
 //
 // With --cpu-prof-dir, the last host of the fleet and the late joiner run under `node --cpu-prof`
-// and write their profiles into D (summarise with bench/lib/profile-summary.mjs). With
+// (from the bin's etcd snapshot, as the bin starts them) and write their profiles into D
+// (summarise with bench/lib/profile-summary.mjs). With
 // --fleet-log-level info (default warn), the fleet logs each graph it runs, and the result says
 // how many graphs each host built during the fleet start (graph swaps; info logging costs CPU).
 //
 // Defaults 10 x 200 (2 000 collected files per host, 20 000 in all), 5 changes. etcd is
 // Debian's /usr/bin/etcd (or $RXMGMT_ETCD) on free loopback ports, in a temp data dir.
-import { existsSync, mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLI, cliNodeFlags, deadline, killChild, median, requireBuild, saveResult, sleep, startNode, startProcess, stopChild, tempDir } from './lib/common.mjs';
-import { CLI_BIN, binEnv, useBin } from './lib/cli-bin.mjs';
+import { CLI_BIN, binEnv, snapshotArgs, useBin } from './lib/cli-bin.mjs';
 import { startBenchEtcd } from './lib/etcd.mjs';
 
 const args = process.argv.slice(2);
@@ -93,14 +94,14 @@ const logPath = (h) => join(dir, `host${h}.log`);
 // The late joiner logs at info (its "joined" line is timed); the fleet at warn, as before.
 const profiled = (h) => (profDir && (h === H - 1 || h === H) ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=host${h}.cpuprofile`] : []);
 // Hosts start as a user starts them, through the bin (the startup snapshot), unless
-// BENCH_ENGINE_BUNDLE=1. A profiled host starts from the same snapshot the bin would pick, with
-// Node's flags given here (the bin passes none through).
-const ETCD_BLOB = join(dirname(CLI), 'rxmgmt-etcd.blob');
+// BENCH_ENGINE_BUNDLE=1. A profiled host starts from the snapshot the bin would pick, with Node's
+// flags given here (the bin passes none through).
+const profiledFromSnapshot = snapshotArgs('rxmgmt-etcd.blob');
 const startHost = (h, level = fleetLevel) => {
   const args = ['run', '-f', graphPath(h), '--hostname', `host${h}`, '--seeds', url, '--log-level', level];
-  if (useBin() && profiled(h).length === 0) return startProcess(CLI_BIN, args, { stderrFile: logPath(h), env: binEnv });
-  if (useBin() && existsSync(ETCD_BLOB)) return startNode([...cliNodeFlags(), ...profiled(h), '--snapshot-blob', ETCD_BLOB, '--', ...args], { stderrFile: logPath(h) });
-  return startNode([...cliNodeFlags(), ...profiled(h), CLI, ...args], { stderrFile: logPath(h) });
+  if (!useBin()) return startNode([...cliNodeFlags(), ...profiled(h), CLI, ...args], { stderrFile: logPath(h) });
+  if (profiled(h).length === 0) return startProcess(CLI_BIN, args, { stderrFile: logPath(h), env: binEnv });
+  return startNode([...cliNodeFlags(), ...profiled(h), ...(profiledFromSnapshot ?? [CLI]), ...args], { stderrFile: logPath(h) });
 };
 const t0 = performance.now();
 const hosts = [];
@@ -167,7 +168,7 @@ lateJoinedMs ??= lateCollectedMs;
 await Promise.all([...hosts, late].map((c) => stopChild(c)));
 
 const result = {
-  hostsVia: useBin() && !profDir ? 'bin (startup snapshot)' : 'bundle',
+  hostsVia: !useBin() ? 'bundle' : !profDir || profiledFromSnapshot ? 'bin (startup snapshot)' : 'bin, profiled hosts from the bundle',
   hosts: H,
   exports: E,
   collectedPerHost: H * E,
