@@ -1,32 +1,52 @@
 // On a terminal (a real pty through util-linux `script`): the live status line during the first
 // convergence, colours in --help and --diff; and none of that into a pipe or with NO_COLOR.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cliPath, lines, runCli, useSandbox, waitFor } from './helpers/cli.js';
 
 const box = useSandbox();
-const children = new Set<ChildProcess>();
-afterEach(() => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-  children.clear();
+type Pty = ReturnType<typeof onPty>;
+const ptys = new Set<Pty>();
+// Runs before the sandbox's own afterEach (hooks run as a stack): rxmgmt sits under `script` in
+// its own session, so it is stopped by its pid and waited for before its dir is removed.
+afterEach(async () => {
+  await Promise.all([...ptys].map((p) => p.stop('SIGKILL')));
+  ptys.clear();
 });
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** Runs the built CLI on a pty; `output` is everything the terminal showed (stdout and stderr). */
+/**
+ * Runs the built CLI on a pty; `output` is everything the terminal showed (stdout and stderr).
+ * `stop` signals rxmgmt itself (its pid comes from the shell `script` runs) and resolves once
+ * `script` has closed, which it does only after rxmgmt has exited.
+ */
 function onPty(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const cmd = [process.execPath, cliPath, ...args].map(shellQuote).join(' ');
-  const child = spawn('script', ['-qfec', cmd, '/dev/null'], {
-    env: { ...process.env, TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+  const pidFile = box.path(`.pty-${ptys.size}.pid`);
+  const cmd = `echo $$ > ${shellQuote(pidFile)} && exec ${[process.execPath, cliPath, ...args].map(shellQuote).join(' ')}`;
+  const child: ChildProcess = spawn('script', ['-qfec', cmd, '/dev/null'], {
+    env: { ...process.env, SHELL: '/bin/sh', TERM: 'xterm-256color', NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  children.add(child);
   const run = { output: '', code: undefined as number | null | undefined };
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (run.output += s));
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (run.output += s));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve((run.code = code))));
-  return { run, exited };
+  const stop = async (signal: NodeJS.Signals) => {
+    if (run.code !== undefined) return;
+    const pid = Number(await readFile(pidFile, 'utf8').catch(() => ''));
+    try {
+      if (pid > 0) process.kill(pid, signal);
+      else child.kill('SIGKILL'); // the shell never started: nothing runs under script
+    } catch {
+      // already gone
+    }
+    await exited;
+  };
+  const pty = { run, exited, stop };
+  ptys.add(pty);
+  return pty;
 }
 
 /** Files, one that fails, and an exec that waits for `gate` (so the first convergence is held open). */
@@ -81,15 +101,14 @@ describe('on a terminal', () => {
         '  - {name: e1, from: {kind: file, name: bad}, to: {kind: msg, name: after-bad}}',
       ),
     );
-    const { run, exited } = onPty(['run', '-f', yaml]);
+    const { run, stop } = onPty(['run', '-f', yaml]);
     const cleared = () => {
       const last = run.output.lastIndexOf('applying 2/3, 1 failed');
       return last >= 0 && /^applying 2\/3, 1 failed\r {22,}\r$/.test(run.output.slice(last));
     };
     await waitFor(cleared, 'the status line drawn, then cleared (nothing left running)', { context: () => JSON.stringify(run.output) });
     expect(run.code).toBeUndefined(); // still running: a daemon without -t
-    for (const c of children) c.kill('SIGTERM');
-    await exited;
+    await stop('SIGTERM');
   });
 
   it('no status line into a pipe', async () => {
