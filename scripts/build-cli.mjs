@@ -13,12 +13,13 @@
 // Then the same command line once more as one CommonJS script, for the startup snapshot that the
 // package's bin (src/cli/rxmgmt.sh) starts from: docs/cli.md, "The startup snapshot".
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, readdirSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { etcdProto, etcdProtoBundled } from './etcd-proto.mjs';
+import { dropLibraryMappings } from './library-maps.mjs';
 import { snapshotLazyBuiltins } from './snapshot-lazy-builtins.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -77,6 +78,9 @@ chmodSync(join(out, 'rxmgmt'), 0o755); // the package's bin
 await buildSnapshot('rxmgmt', { etcd: false });
 await buildSnapshot('rxmgmt-etcd', { etcd: true });
 
+// Stack traces map the project's own frames only (scripts/library-maps.mjs).
+for (const file of readdirSync(out, { recursive: true })) if (file.endsWith('.map')) dropLibraryMappings(join(out, file));
+
 /**
  * A startup snapshot (src/cli/snapshot.ts): the command line bundled once more, as the one
  * CommonJS script (`NAME.cjs`) that `node --build-snapshot` takes, then run by this very Node to
@@ -95,6 +99,9 @@ async function buildSnapshot(name, { etcd }) {
     // Without its spaces and comments (names kept: stack traces still name functions and, through
     // the map, src/ files): a smaller heap to deserialise, ~2 ms of a 100-file start.
     minifyWhitespace: true,
+    // Short lines all the same: a library's code then lies on lines of its own, which a stack
+    // trace never needs the map for (src/cli/stack-traces.ts).
+    lineLimit: 1000,
     // etcd3's bundled code asks require.resolve where etcd3 is at run time, as it should.
     logOverride: { 'require-resolve-not-external': 'silent' },
     // A script has no import.meta: the snapshot's main function sets this to its URL at run time.
