@@ -118,9 +118,22 @@ function deserializer(type, options) {
 exports.loadSync = (filename, options) => {
   if (!precompiled(filename, options)) return real().loadSync(filename, options);
   const root = protobuf.Root.fromJSON(DESCRIPTOR);
-  root.resolveAll();
+  root.resolveAll();${bundled ? `
+  generateCodecs(root);` : ''}
   return services(root, options || {});
-};
+};${bundled ? `
+
+/**
+ * protobufjs generates each message type's encode, decode and conversions at its first use
+ * (~10 ms of a host's start); loaded while the startup snapshot is built, this does it then, and
+ * the snapshot holds the generated functions.
+ */
+function generateCodecs(ns) {
+  for (const obj of ns.nestedArray) {
+    if (obj instanceof protobuf.Type) obj.setup();
+    if (obj instanceof protobuf.Namespace) generateCodecs(obj);
+  }
+}` : ''}
 for (const k of ['load', 'fromJSON', 'loadFileDescriptorSetFromBuffer', 'loadFileDescriptorSetFromObject', 'isAnyExtension']) {
   Object.defineProperty(exports, k, { enumerable: true, get: () => real()[k] });
 }
