@@ -1222,6 +1222,19 @@ describe('file: the quick path (synchronous calls in bounded slices)', () => {
     expect(fs.readFileSync(below, 'utf8')).toBe('x');
   });
 
+  it('applying, checks queued behind the directory wait for its file system and then its stale temps, and stay quick', async () => {
+    const dir = join(tmp, 'fresh');
+    fs.mkdirSync(dir);
+    const names = ['a', 'b', 'c'];
+    for (const n of names) fs.writeFileSync(join(dir, n), n);
+    // All three queue while the directory's file system is asked about; the first of them then
+    // starts its stale-temps scan, which the others meet too.
+    const results = await Promise.all(names.map((n) => apply(file({ path: join(dir, n), content: n }))));
+    expect(results).toEqual([true, true, true]);
+    expect(io.syncReads).toEqual(names.map((n) => join(dir, n)));
+    expect(io.reads).toEqual(io.syncReads);
+  });
+
   it('compares bytes exactly without making them: ASCII, multi-byte text and a byte that differs at the end', async () => {
     await knownLocal(tmp);
     const p = join(tmp, 'f');

@@ -377,6 +377,15 @@ const fileChecks = semaphore<boolean>(FILE_CHECKS_IN_FLIGHT);
  */
 export const QUICK_MAX_BYTES = 64 * 1024;
 
+/**
+ * How often one check may wait, in line, for what is looked at once per directory before the
+ * quick path may run: its file system, then its stale temp files. Checks queued while the
+ * first was under way meet the second once it is answered; with one wait they all took the
+ * asynchronous path instead (most of a run's checks). Bounded: a directory that cannot be
+ * asked about yet is asked again at each call, and must not hold a check in line forever.
+ */
+const QUICK_WAITS = 2;
+
 /** One clock function per scheduler for the OwnRenames of all its file resources, not one each. */
 const clocks = new WeakMap<SchedulerLike, () => number>();
 /** The last one asked for: a graph's resources share one scheduler. */
@@ -494,11 +503,11 @@ class FileResource implements Resource {
       return;
     }
     const slices = slicesFor(this.env.scheduler);
-    let waited = false;
+    let waits = 0;
     const job = (): void => {
       let ok: ReturnType<FileResource['quickCheck']>;
       try {
-        ok = this.quickCheck(apply, ChangeReporter.of(changes, this.want.sensitive), !waited);
+        ok = this.quickCheck(apply, ChangeReporter.of(changes, this.want.sensitive), waits < QUICK_WAITS);
       } catch (err) {
         subscriber.error(err);
         return;
@@ -506,7 +515,7 @@ class FileResource implements Resource {
       if (ok === undefined) subscriber.add(this.fullCheck(apply, changes).subscribe(subscriber));
       else if (typeof ok !== 'boolean') {
         // The directory is being looked at (once per directory): back in line when it is.
-        waited = true;
+        waits++;
         void ok.then(() => !subscriber.closed && subscriber.add(slices.run(job)));
       } else {
         subscriber.next(ok);
@@ -534,7 +543,8 @@ class FileResource implements Resource {
    * files are to be removed, owners are not resolved yet, meta reverse has not recorded the
    * path yet, what is there is no regular file (a fifo is never opened), it is bigger than
    * QUICK_MAX_BYTES, or its mode or owner is to be fixed. With `mayWait`, a promise instead
-   * while the directory's file system or stale temps are being looked at (once per directory).
+   * while the directory's file system or stale temps are being looked at (once per directory;
+   * QUICK_WAITS).
    */
   private quickCheck(apply: boolean, out: ChangeReporter, mayWait: boolean): boolean | undefined | Promise<unknown> {
     const { path, content, state } = this.want;
