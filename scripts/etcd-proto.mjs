@@ -125,7 +125,7 @@ exports.loadSync = (filename, options) => {
 
 /**
  * protobufjs generates each message type's encode, decode and conversions at its first use
- * (~10 ms of a host's start); loaded while the startup snapshot is built, this does it then, and
+ * (~8 ms of a host's start); loaded while the startup snapshot is built, this does it then, and
  * the snapshot holds the generated functions.
  */
 function generateCodecs(ns) {
