@@ -135,7 +135,7 @@ describe('the rxmgmt bin', () => {
     const PATH = `${dirNode}::${plainNode}:${fake}:${dirname(process.execPath)}`;
     const { stdout } = await run(bin, ['--version'], { env: { ...env, PATH }, cwd: box.path('.') });
     // The fake is not the binary that made the blob: the plain bundle, through it.
-    expect(stdout).toBe(`fake node: --max-semi-space-size=16 --invocation-count-for-turbofan=100000 ${join(cliDir, 'main.js')} --version\n`);
+    expect(stdout).toBe(`fake node: --max-semi-space-size=16 ${join(cliDir, 'main.js')} --version\n`);
   });
 
   it('says so and exits 127 when no node is on PATH', { timeout: 60_000 }, async () => {

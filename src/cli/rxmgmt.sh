@@ -9,7 +9,7 @@
 # found here is that very file (same device and inode) and has not changed since (not newer than the
 # blob). The blob is code, as trusted as the JavaScript beside it: it lives in the package's own
 # directory, written only by the build. The tests are the shell's own (no process per start but
-# readlink's, through a link). The V8 flags are those of main.js's launcher line (src/cli/main.ts).
+# readlink's, through a link). The V8 flag is the one of main.js's launcher line (src/cli/main.ts).
 self=$0
 if [ -L "$self" ]; then self=$(readlink -f -- "$self") || self=$0; fi
 case $self in /*) ;; *) self=$PWD/$self ;; esac
@@ -23,6 +23,6 @@ for arg; do
   case $arg in --seeds | --seeds=* | --etcd-*) blob=$here/rxmgmt-etcd.blob; break ;; esac
 done
 if [ -f "$blob" ] && read -r maker < "$blob.node" 2>/dev/null && [ "$node" -ef "$maker" ] && [ ! "$node" -nt "$blob" ]; then
-  exec "$node" --max-semi-space-size=16 --invocation-count-for-turbofan=100000 --snapshot-blob "$blob" -- "$@"
+  exec "$node" --max-semi-space-size=16 --snapshot-blob "$blob" -- "$@"
 fi
-exec "$node" --max-semi-space-size=16 --invocation-count-for-turbofan=100000 "$here/main.js" "$@"
+exec "$node" --max-semi-space-size=16 "$here/main.js" "$@"

@@ -76,7 +76,7 @@ startupSnapshot.setDeserializeMainFunction(() => {
  * manager expects), or says what to run instead on a Node without process.execve (before 23.11).
  */
 function runBundle(cliDir: string, why: string[]): void {
-  const argv = [process.execPath, '--max-semi-space-size=16', '--invocation-count-for-turbofan=100000', join(cliDir, 'main.js'), ...process.argv.slice(1)];
+  const argv = [process.execPath, '--max-semi-space-size=16', join(cliDir, 'main.js'), ...process.argv.slice(1)];
   const execve = (process as unknown as { execve?: (file: string, args: string[], env: NodeJS.ProcessEnv) => never }).execve;
   if (execve) execve(process.execPath, argv, process.env);
   process.stderr.write(`rxmgmt: ${why.join(', ')} set, which the startup snapshot's etcd client cannot honour: run ${argv.join(' ')}\n`);
